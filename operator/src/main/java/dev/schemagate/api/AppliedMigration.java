@@ -1,0 +1,49 @@
+package dev.schemagate.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+/** One migration a run applied (or undid), as the Job reported it. */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class AppliedMigration {
+  @JsonPropertyDescription("The revision of the migration.")
+  private String revision;
+
+  @JsonPropertyDescription("Its description.")
+  private String description;
+
+  @JsonPropertyDescription("How long it took, in milliseconds.")
+  private Long durationMs;
+
+  public AppliedMigration() {}
+
+  public AppliedMigration(String revision, String description, Long durationMs) {
+    this.revision = revision;
+    this.description = description;
+    this.durationMs = durationMs;
+  }
+
+  public String getRevision() {
+    return revision;
+  }
+
+  public void setRevision(String revision) {
+    this.revision = revision;
+  }
+
+  public String getDescription() {
+    return description;
+  }
+
+  public void setDescription(String description) {
+    this.description = description;
+  }
+
+  public Long getDurationMs() {
+    return durationMs;
+  }
+
+  public void setDurationMs(Long durationMs) {
+    this.durationMs = durationMs;
+  }
+}

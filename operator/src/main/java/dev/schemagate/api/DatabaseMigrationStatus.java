@@ -1,0 +1,124 @@
+package dev.schemagate.api;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.ArrayList;
+import java.util.List;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class DatabaseMigrationStatus {
+  @JsonPropertyDescription("The metadata.generation this status describes.")
+  private Long observedGeneration;
+
+  @JsonPropertyDescription("Pending, Migrating, Ready, Failed or Suspended.")
+  private Phase phase;
+
+  @JsonPropertyDescription("The revision the database is at, as reported by the last successful run.")
+  private String currentRevision;
+
+  @JsonPropertyDescription(
+      "The image that brought the database to currentRevision: it holds the down-migrations a"
+          + " downgrade runs.")
+  private String currentImage;
+
+  @JsonPropertyDescription(
+      "spec.image of the last successful run: with appliedTargetRevision, what the database is"
+          + " known to match. A run is needed when the spec differs from them.")
+  private String appliedImage;
+
+  @JsonPropertyDescription("spec.targetRevision of the last successful run.")
+  private String appliedTargetRevision;
+
+  @JsonPropertyDescription("The run in progress, if any.")
+  private Run activeRun;
+
+  @JsonPropertyDescription("The Deployments this resource holds paused.")
+  private List<String> heldDeployments = new ArrayList<>();
+
+  @JsonPropertyDescription("Ready, Reconciling, Stalled and RolloutHeld, in the Kubernetes convention.")
+  private List<Condition> conditions = new ArrayList<>();
+
+  @JsonPropertyDescription("Finished runs, newest first, at most spec.historyLimit.")
+  private List<HistoryEntry> history = new ArrayList<>();
+
+  public Long getObservedGeneration() {
+    return observedGeneration;
+  }
+
+  public void setObservedGeneration(Long observedGeneration) {
+    this.observedGeneration = observedGeneration;
+  }
+
+  public Phase getPhase() {
+    return phase;
+  }
+
+  public void setPhase(Phase phase) {
+    this.phase = phase;
+  }
+
+  public String getCurrentRevision() {
+    return currentRevision;
+  }
+
+  public void setCurrentRevision(String currentRevision) {
+    this.currentRevision = currentRevision;
+  }
+
+  public String getCurrentImage() {
+    return currentImage;
+  }
+
+  public void setCurrentImage(String currentImage) {
+    this.currentImage = currentImage;
+  }
+
+  public String getAppliedImage() {
+    return appliedImage;
+  }
+
+  public void setAppliedImage(String appliedImage) {
+    this.appliedImage = appliedImage;
+  }
+
+  public String getAppliedTargetRevision() {
+    return appliedTargetRevision;
+  }
+
+  public void setAppliedTargetRevision(String appliedTargetRevision) {
+    this.appliedTargetRevision = appliedTargetRevision;
+  }
+
+  public Run getActiveRun() {
+    return activeRun;
+  }
+
+  public void setActiveRun(Run activeRun) {
+    this.activeRun = activeRun;
+  }
+
+  public List<String> getHeldDeployments() {
+    return heldDeployments;
+  }
+
+  public void setHeldDeployments(List<String> heldDeployments) {
+    this.heldDeployments = heldDeployments;
+  }
+
+  public List<Condition> getConditions() {
+    return conditions;
+  }
+
+  public void setConditions(List<Condition> conditions) {
+    this.conditions = conditions;
+  }
+
+  public List<HistoryEntry> getHistory() {
+    return history;
+  }
+
+  public void setHistory(List<HistoryEntry> history) {
+    this.history = history;
+  }
+}

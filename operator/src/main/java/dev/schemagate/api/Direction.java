@@ -1,0 +1,16 @@
+package dev.schemagate.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/** The direction of a run, as given to the Job in {@code SCHEMAGATE_DIRECTION}. */
+public enum Direction {
+  @JsonProperty("upgrade")
+  UPGRADE,
+  @JsonProperty("downgrade")
+  DOWNGRADE;
+
+  /** The word used in the Job's environment and in status. */
+  public String word() {
+    return this == UPGRADE ? "upgrade" : "downgrade";
+  }
+}

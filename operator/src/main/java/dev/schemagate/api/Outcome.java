@@ -1,0 +1,7 @@
+package dev.schemagate.api;
+
+/** How a finished run ended. */
+public enum Outcome {
+  Succeeded,
+  Failed
+}

@@ -1,0 +1,130 @@
+package dev.schemagate.operator;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.schemagate.api.DatabaseMigration;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
+
+/**
+ * Holds and releases gated Deployments with {@code spec.paused} and the {@code schemagate.dev/held-by}
+ * annotation, which lists every DatabaseMigration that holds it. A Deployment is resumed only when
+ * the last holder lets go, and never when it was paused by someone else.
+ */
+public class RolloutGate {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What the gate did and now holds. */
+  public record Outcome(List<String> held, List<String> newlyHeld, List<String> released, List<String> pausedByOthers) {}
+
+  private final KubernetesClient client;
+  private final UnaryOperator<Deployment> afterPatch;
+
+  /**
+   * @param afterPatch told of each patched Deployment (the informer cache takes it in)
+   */
+  public RolloutGate(KubernetesClient client, UnaryOperator<Deployment> afterPatch) {
+    this.client = client;
+    this.afterPatch = afterPatch;
+  }
+
+  /** Holds every named Deployment that exists; lets go of those that are no longer named. */
+  public Outcome hold(DatabaseMigration dbm, List<String> names, List<String> previouslyHeld, Function<String, Deployment> lookup) {
+    String me = dbm.getMetadata().getName();
+    List<String> held = new ArrayList<>();
+    List<String> newlyHeld = new ArrayList<>();
+    List<String> pausedByOthers = new ArrayList<>();
+    for (String name : names) {
+      Deployment d = lookup.apply(name);
+      if (d == null) {
+        continue;
+      }
+      Set<String> holders = holders(d);
+      boolean paused = Boolean.TRUE.equals(d.getSpec().getPaused());
+      if (holders.contains(me)) {
+        if (!paused) {
+          patch(d, true, holders);
+        }
+        held.add(name);
+      } else if (paused && holders.isEmpty()) {
+        pausedByOthers.add(name);
+      } else {
+        holders.add(me);
+        patch(d, true, holders);
+        held.add(name);
+        newlyHeld.add(name);
+      }
+    }
+    List<String> released = new ArrayList<>();
+    for (String name : previouslyHeld) {
+      if (!names.contains(name) && letGo(me, lookup.apply(name))) {
+        released.add(name);
+      }
+    }
+    return new Outcome(held, newlyHeld, released, pausedByOthers);
+  }
+
+  /** Lets go of every Deployment this resource holds among the names given. */
+  public List<String> release(DatabaseMigration dbm, Set<String> names, Function<String, Deployment> lookup) {
+    List<String> released = new ArrayList<>();
+    for (String name : names) {
+      if (letGo(dbm.getMetadata().getName(), lookup.apply(name))) {
+        released.add(name);
+      }
+    }
+    return released;
+  }
+
+  private boolean letGo(String me, Deployment d) {
+    if (d == null) {
+      return false;
+    }
+    Set<String> holders = holders(d);
+    if (!holders.remove(me)) {
+      return false;
+    }
+    patch(d, !holders.isEmpty(), holders);
+    return true;
+  }
+
+  static Set<String> holders(Deployment d) {
+    Map<String, String> annotations = d.getMetadata().getAnnotations();
+    String value = annotations == null ? null : annotations.get(Keys.HELD_BY);
+    Set<String> holders = new LinkedHashSet<>();
+    if (value != null && !value.isBlank()) {
+      Arrays.stream(value.split(",")).map(String::strip).filter(s -> !s.isEmpty()).forEach(holders::add);
+    }
+    return holders;
+  }
+
+  private void patch(Deployment d, boolean paused, Set<String> holders) {
+    ObjectNode patch = JSON.createObjectNode();
+    ObjectNode metadata = patch.putObject("metadata");
+    metadata.put("resourceVersion", d.getMetadata().getResourceVersion());
+    ObjectNode annotations = metadata.putObject("annotations");
+    if (holders.isEmpty()) {
+      annotations.putNull(Keys.HELD_BY);
+    } else {
+      annotations.put(Keys.HELD_BY, String.join(",", holders));
+    }
+    patch.putObject("spec").put("paused", paused);
+    Deployment updated =
+        client
+            .apps()
+            .deployments()
+            .inNamespace(d.getMetadata().getNamespace())
+            .withName(d.getMetadata().getName())
+            .patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+    afterPatch.apply(updated);
+  }
+}

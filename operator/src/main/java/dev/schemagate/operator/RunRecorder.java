@@ -1,0 +1,89 @@
+package dev.schemagate.operator;
+
+import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.api.Outcome;
+import dev.schemagate.api.Run;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Turns a finished run into a history entry and the status that follows from it. Pure. */
+public final class RunRecorder {
+  private RunRecorder() {}
+
+  /** Records the run's end in the status (mutated) and returns the new history entry. */
+  public static HistoryEntry finish(DatabaseMigrationStatus status, Run run, RunState state, int historyLimit, Instant now) {
+    HistoryEntry entry = new HistoryEntry();
+    entry.setId(run.getId());
+    entry.setJob(run.getJob());
+    entry.setDirection(run.getDirection());
+    entry.setImage(run.getImage());
+    entry.setRequestedImage(run.getRequestedImage());
+    entry.setTargetRevision(run.getToRevision());
+    entry.setGeneration(run.getGeneration());
+    entry.setStartedAt(run.getStartedAt());
+    entry.setFinishedAt(Time.format(now));
+    if (state instanceof RunState.Succeeded succeeded) {
+      RunResult result = succeeded.result();
+      entry.setOutcome(Outcome.Succeeded);
+      entry.setReason(Reasons.SUCCEEDED);
+      entry.setFromRevision(firstNonBlank(result.fromRevision(), run.getFromRevision()));
+      entry.setToRevision(firstNonBlank(result.toRevision(), run.getToRevision()));
+      entry.setApplied(new ArrayList<>(result.applied()));
+      entry.setMessage(successMessage(entry, result));
+      status.setCurrentRevision(entry.getToRevision());
+      status.setCurrentImage(run.getImage());
+      status.setAppliedImage(run.getRequestedImage());
+      status.setAppliedTargetRevision(run.getToRevision());
+    } else if (state instanceof RunState.Failed failed) {
+      RunResult result = failed.result();
+      entry.setOutcome(Outcome.Failed);
+      entry.setReason(failed.reason());
+      entry.setMessage(failed.message());
+      entry.setFromRevision(firstNonBlank(result.fromRevision(), run.getFromRevision()));
+      entry.setToRevision(firstNonBlank(result.toRevision(), run.getFromRevision()));
+      entry.setApplied(new ArrayList<>(result.applied()));
+    } else if (state instanceof RunState.Blocked blocked) {
+      entry.setOutcome(Outcome.Failed);
+      entry.setReason(blocked.reason());
+      entry.setMessage(blocked.message() + " (superseded by a spec change before the container started)");
+      entry.setFromRevision(run.getFromRevision());
+      entry.setToRevision(run.getFromRevision());
+    } else {
+      throw new IllegalArgumentException("run has not finished: " + state);
+    }
+    List<HistoryEntry> history = new ArrayList<>();
+    history.add(entry);
+    for (HistoryEntry older : status.getHistory()) {
+      if (history.size() >= historyLimit) {
+        break;
+      }
+      if (!older.getId().equals(entry.getId())) {
+        history.add(older);
+      }
+    }
+    status.setHistory(history);
+    status.setActiveRun(null);
+    return entry;
+  }
+
+  private static String successMessage(HistoryEntry entry, RunResult result) {
+    int count = result.applied().size() + result.omitted();
+    String verb = entry.getDirection() == dev.schemagate.api.Direction.DOWNGRADE ? "undone" : "applied";
+    return "database at revision "
+        + entry.getToRevision()
+        + " (from "
+        + (entry.getFromRevision() == null || entry.getFromRevision().isEmpty() ? "empty" : entry.getFromRevision())
+        + ", "
+        + count
+        + (count == 1 ? " migration " : " migrations ")
+        + verb
+        + (result.omitted() > 0 ? ", " + result.omitted() + " not listed" : "")
+        + ")";
+  }
+
+  private static String firstNonBlank(String a, String b) {
+    return a != null && !a.isBlank() ? a : b;
+  }
+}
