@@ -1,7 +1,7 @@
 package dev.schemagate.operator;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.schemagate.api.DatabaseMigration;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -107,24 +107,33 @@ public class RolloutGate {
     return holders;
   }
 
+  /**
+   * A JSON Patch (RFC 6902) guarded by a test of the resourceVersion: a Deployment changed since
+   * it was read is not overwritten (the API server answers 422 and the reconcile is retried).
+   */
   private void patch(Deployment d, boolean paused, Set<String> holders) {
-    ObjectNode patch = JSON.createObjectNode();
-    ObjectNode metadata = patch.putObject("metadata");
-    metadata.put("resourceVersion", d.getMetadata().getResourceVersion());
-    ObjectNode annotations = metadata.putObject("annotations");
-    if (holders.isEmpty()) {
-      annotations.putNull(Keys.HELD_BY);
+    ArrayNode ops = JSON.createArrayNode();
+    ops.addObject().put("op", "test").put("path", "/metadata/resourceVersion").put("value", d.getMetadata().getResourceVersion());
+    String annotation = "/metadata/annotations/" + Keys.HELD_BY.replace("~", "~0").replace("/", "~1");
+    if (d.getMetadata().getAnnotations() == null) {
+      if (!holders.isEmpty()) {
+        ops.addObject().put("op", "add").put("path", "/metadata/annotations").putObject("value").put(Keys.HELD_BY, String.join(",", holders));
+      }
+    } else if (holders.isEmpty()) {
+      if (d.getMetadata().getAnnotations().containsKey(Keys.HELD_BY)) {
+        ops.addObject().put("op", "remove").put("path", annotation);
+      }
     } else {
-      annotations.put(Keys.HELD_BY, String.join(",", holders));
+      ops.addObject().put("op", "add").put("path", annotation).put("value", String.join(",", holders));
     }
-    patch.putObject("spec").put("paused", paused);
+    ops.addObject().put("op", "add").put("path", "/spec/paused").put("value", paused);
     Deployment updated =
         client
             .apps()
             .deployments()
             .inNamespace(d.getMetadata().getNamespace())
             .withName(d.getMetadata().getName())
-            .patch(PatchContext.of(PatchType.JSON_MERGE), patch.toString());
+            .patch(PatchContext.of(PatchType.JSON), ops.toString());
     afterPatch.apply(updated);
   }
 }

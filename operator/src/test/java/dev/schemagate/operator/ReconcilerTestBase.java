@@ -1,0 +1,77 @@
+package dev.schemagate.operator;
+
+import static dev.schemagate.operator.Fixtures.IMAGE_1;
+import static dev.schemagate.operator.Fixtures.IMAGE_2;
+import static dev.schemagate.operator.Fixtures.migration;
+import static dev.schemagate.operator.Fixtures.result;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.api.Direction;
+import dev.schemagate.api.DowngradePolicy;
+import dev.schemagate.api.DowngradeSpec;
+import dev.schemagate.api.Outcome;
+import dev.schemagate.api.Phase;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import org.awaitility.core.ConditionFactory;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Shared by the reconciler tests: a namespace per test and a short way to read what a user sees. */
+abstract class ReconcilerTestBase {
+  @Inject KubernetesClient client;
+  FakeCluster cluster;
+  String ns;
+
+  @BeforeEach
+  void namespace() {
+    ns = "t-" + UUID.randomUUID().toString().substring(0, 8);
+    cluster = new FakeCluster(client, ns);
+  }
+
+  static ConditionFactory eventually() {
+    return await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50));
+  }
+
+  DatabaseMigration apply(DatabaseMigration dbm) {
+    return client.resources(DatabaseMigration.class).inNamespace(ns).resource(dbm).create();
+  }
+
+  DatabaseMigration edit(String name, UnaryOperator<DatabaseMigration> change) {
+    return client.resources(DatabaseMigration.class).inNamespace(ns).withName(name).edit(change);
+  }
+
+  Job awaitSingleJob() {
+    eventually().until(() -> cluster.jobs().size() == 1);
+    return cluster.jobs().get(0);
+  }
+
+  Job awaitJob(String name) {
+    eventually().until(() -> cluster.dbm(name).getStatus() != null && cluster.dbm(name).getStatus().getActiveRun() != null
+        && cluster.job(cluster.dbm(name).getStatus().getActiveRun().getJob()) != null);
+    return cluster.job(cluster.dbm(name).getStatus().getActiveRun().getJob());
+  }
+
+  void awaitPhase(String name, Phase phase) {
+    eventually().untilAsserted(() -> assertThat(cluster.dbm(name).getStatus()).isNotNull()
+        .extracting(s -> s.getPhase()).isEqualTo(phase));
+  }
+
+  static Condition condition(DatabaseMigration dbm, String type) {
+    return Conditions.find(dbm.getStatus().getConditions(), type).orElseThrow();
+  }
+
+  boolean paused(String deployment) {
+    return Boolean.TRUE.equals(cluster.deployment(deployment).getSpec().getPaused());
+  }
+}
