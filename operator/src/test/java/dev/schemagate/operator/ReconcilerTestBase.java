@@ -47,8 +47,17 @@ abstract class ReconcilerTestBase {
     return client.resources(DatabaseMigration.class).inNamespace(ns).resource(dbm).create();
   }
 
+  /** Edits like a person with kubectl: on a conflict with the operator's status write, again. */
   DatabaseMigration edit(String name, UnaryOperator<DatabaseMigration> change) {
-    return client.resources(DatabaseMigration.class).inNamespace(ns).withName(name).edit(change);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return client.resources(DatabaseMigration.class).inNamespace(ns).withName(name).edit(change);
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 10) {
+          throw e;
+        }
+      }
+    }
   }
 
   Job awaitSingleJob() {
