@@ -1,0 +1,2 @@
+DROP INDEX app_user_email_key;
+ALTER TABLE app_user DROP COLUMN email;

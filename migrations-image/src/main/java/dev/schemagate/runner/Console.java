@@ -1,0 +1,36 @@
+package dev.schemagate.runner;
+
+import java.io.PrintStream;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+
+/** Log lines on stderr (stdout is kept for the JSON of info), every one masked. */
+public final class Console {
+  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+  private static volatile PrintStream err = System.err;
+  private static volatile boolean debug = false;
+
+  private Console() {}
+
+  static void debug(boolean on) {
+    debug = on;
+  }
+
+  public static void info(String message) {
+    err.println(TIME.format(LocalTime.now()) + " " + Secrets.mask(message));
+  }
+
+  public static void warn(String message) {
+    info("WARN " + message);
+  }
+
+  public static void error(String message) {
+    info("ERROR " + message);
+  }
+
+  public static void fine(String message) {
+    if (debug) {
+      info("DEBUG " + message);
+    }
+  }
+}

@@ -1,0 +1,83 @@
+package dev.schemagate.runner;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The result of a run, written to SCHEMAGATE_RESULT_FILE as one JSON object of at most 4096 bytes
+ * (the size of a Kubernetes termination message): when the applied list does not fit, its tail is
+ * left out and {@code omitted} says how many.
+ */
+final class Report {
+  static final int MAX_BYTES = 4096;
+  static final int MAX_DESCRIPTION = 120;
+  static final int MAX_MESSAGE = 1500;
+
+  record Applied(String revision, String description, long durationMs) {}
+
+  final String direction;
+  String fromRevision;
+  String toRevision;
+  final List<Applied> applied = new ArrayList<>();
+  long durationMs;
+  String error;
+  String failedRevision;
+  String message;
+
+  Report(String direction) {
+    this.direction = direction;
+  }
+
+  String toJson() {
+    for (int keep = applied.size(); ; keep = keep == 0 ? 0 : Math.max(0, Math.min(keep - 1, keep * 3 / 4))) {
+      String json = toJson(keep);
+      if (json.getBytes(StandardCharsets.UTF_8).length <= MAX_BYTES || keep == 0) {
+        return json;
+      }
+    }
+  }
+
+  private String toJson(int keep) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("tool", "flyway");
+    out.put("direction", direction);
+    out.put("fromRevision", fromRevision == null ? "" : fromRevision);
+    out.put("toRevision", toRevision == null ? "" : toRevision);
+    List<Object> list = new ArrayList<>();
+    for (Applied a : applied.subList(0, keep)) {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("revision", a.revision());
+      m.put("description", cut(Secrets.mask(a.description()), MAX_DESCRIPTION));
+      m.put("durationMs", a.durationMs());
+      list.add(m);
+    }
+    out.put("applied", list);
+    if (keep < applied.size()) {
+      out.put("omitted", applied.size() - keep);
+    }
+    out.put("durationMs", durationMs);
+    out.put("error", error);
+    out.put("failedRevision", failedRevision);
+    out.put("message", message == null ? null : cut(Secrets.mask(message), MAX_MESSAGE));
+    return Json.write(out);
+  }
+
+  /** Writes the result; a missing directory (a run outside Kubernetes) is only logged. */
+  void write(Path file) {
+    try {
+      Files.writeString(file, toJson(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      Console.warn("could not write the result to " + file + ": " + e.getMessage());
+    }
+  }
+
+  private static String cut(String s, int max) {
+    return s == null || s.length() <= max ? s : s.substring(0, max - 3) + "...";
+  }
+}

@@ -1,0 +1,205 @@
+package dev.schemagate.runner;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.output.ValidateOutput;
+import org.flywaydb.core.api.output.ValidateResult;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The schemagate migration runner. With no arguments it follows the Job contract:
+ * SCHEMAGATE_DIRECTION (upgrade / downgrade) and SCHEMAGATE_TARGET_REVISION choose migrate or undo.
+ */
+@Command(
+    name = "schemagate-runner",
+    mixinStandardHelpOptions = true,
+    version = "schemagate-runner 0.1.0",
+    description = "Applies and undoes Flyway SQL migrations on PostgreSQL, for schemagate's migration Jobs.",
+    subcommands = {Runner.Migrate.class, Runner.Undo.class, Runner.Info.class, Runner.Validate.class},
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:success",
+      "2:bad configuration or arguments",
+      "3:validation failed (checksum mismatch, applied migration missing locally, missing U script)",
+      "4:a migration's SQL failed (its transaction was rolled back)",
+      "5:database unreachable after the bounded retry"
+    })
+public final class Runner implements Callable<Integer> {
+  static Map<String, String> env = System.getenv();
+  static PrintStream out = System.out;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  static int run(String[] args) {
+    Console.debug("true".equalsIgnoreCase(env.get("SCHEMAGATE_DEBUG")));
+    CommandLine cli = new CommandLine(new Runner());
+    cli.setExecutionExceptionHandler((e, command, parsed) -> {
+      Console.error(e.getMessage());
+      return ExitCode.CONFIGURATION;
+    });
+    return cli.execute(args);
+  }
+
+  /** No arguments: the Job contract. */
+  @Override
+  public Integer call() {
+    String direction = env.getOrDefault("SCHEMAGATE_DIRECTION", "upgrade");
+    String target = env.getOrDefault("SCHEMAGATE_TARGET_REVISION", "latest");
+    return switch (direction) {
+      case "upgrade" -> change("upgrade", target);
+      case "downgrade" -> change("downgrade", target);
+      default -> {
+        Console.error("SCHEMAGATE_DIRECTION must be upgrade or downgrade, not \"" + direction + "\"");
+        yield ExitCode.CONFIGURATION;
+      }
+    };
+  }
+
+  /** migrate or undo, with the result file and the summary line. */
+  static int change(String direction, String target) {
+    Report report = new Report(direction);
+    long start = System.nanoTime();
+    RunnerSettings settings = null;
+    try {
+      settings = RunnerSettings.fromEnvironment(env);
+      DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
+      Console.info((direction.equals("upgrade") ? "migrating " : "undoing to ") + target + " on " + db.describe()
+          + " from " + String.join(",", settings.locations()));
+      Migrations migrations = new Migrations(db, settings, direction.equals("upgrade") ? target : null, false);
+      migrations.locked(() -> {
+        if (direction.equals("upgrade")) {
+          migrations.migrate(target, report);
+        } else {
+          migrations.undo(target, report);
+        }
+        return null;
+      });
+      report.durationMs = (System.nanoTime() - start) / 1_000_000;
+      Console.info("done: " + (direction.equals("upgrade") ? "applied " : "undid ") + report.applied.size()
+          + " migration(s), " + blankAs(report.fromRevision, "empty") + " -> " + blankAs(report.toRevision, "empty")
+          + " in " + report.durationMs + " ms");
+      return ExitCode.OK;
+    } catch (RunnerException e) {
+      report.durationMs = (System.nanoTime() - start) / 1_000_000;
+      report.error = switch (e.exitCode()) {
+        case ExitCode.CONFIGURATION -> "InvalidConfiguration";
+        case ExitCode.VALIDATION -> "ValidationFailed";
+        case ExitCode.UNREACHABLE -> "DatabaseUnreachable";
+        default -> "MigrationFailed";
+      };
+      report.failedRevision = e.failedRevision();
+      report.message = e.getMessage();
+      Console.error(e.getMessage());
+      return e.exitCode();
+    } finally {
+      report.write(settings != null ? settings.resultFile() : RunnerSettings.fromEnvironmentOrDefault(env).resultFile());
+    }
+  }
+
+  private static String blankAs(String s, String fallback) {
+    return s == null || s.isEmpty() ? fallback : s;
+  }
+
+  @Command(name = "migrate", description = "Migrate up to exactly the target version (or latest).")
+  static final class Migrate implements Callable<Integer> {
+    @Option(names = "--target", required = true, description = "a version such as 5 or 1.2, or latest")
+    String target;
+
+    @Override
+    public Integer call() {
+      return change("upgrade", target);
+    }
+  }
+
+  @Command(name = "undo", description = "Run the U scripts of every applied version above the target, newest first.")
+  static final class Undo implements Callable<Integer> {
+    @Option(names = "--target", required = true, description = "the version to go down to")
+    String target;
+
+    @Override
+    public Integer call() {
+      return change("downgrade", target);
+    }
+  }
+
+  @Command(name = "info", description = "The applied and pending migrations, as JSON on stdout.")
+  static final class Info implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      return guarded(() -> {
+        RunnerSettings settings = RunnerSettings.fromEnvironment(env);
+        DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
+        Migrations migrations = new Migrations(db, settings, null, true);
+        Connections.open(db, settings).close();
+        List<Object> list = new ArrayList<>();
+        for (MigrationInfo m : migrations.all()) {
+          Map<String, Object> item = new LinkedHashMap<>();
+          item.put("version", m.getVersion() == null ? null : m.getVersion().getVersion());
+          item.put("description", m.getDescription());
+          item.put("type", m.getType() == null ? null : m.getType().name());
+          item.put("state", m.getState().getDisplayName());
+          item.put("script", m.getScript());
+          item.put("installedOn", m.getInstalledOn() == null ? null : m.getInstalledOn().toInstant().toString());
+          item.put("executionTimeMs", m.getExecutionTime());
+          list.add(item);
+        }
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("database", db.describe());
+        info.put("schema", settings.schema());
+        info.put("table", settings.table());
+        info.put("current", migrations.currentVersion());
+        info.put("migrations", list);
+        out.println(Secrets.mask(Json.write(info)));
+        return ExitCode.OK;
+      });
+    }
+  }
+
+  @Command(name = "validate", description = "Flyway's validation: checksums, applied migrations missing locally.")
+  static final class Validate implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      return guarded(() -> {
+        RunnerSettings settings = RunnerSettings.fromEnvironment(env);
+        DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
+        Migrations migrations = new Migrations(db, settings, null, true);
+        Connections.open(db, settings).close();
+        ValidateResult result = migrations.validate();
+        if (result.validationSuccessful) {
+          Console.info("valid: " + result.validateCount + " migration(s) checked");
+          return ExitCode.OK;
+        }
+        for (ValidateOutput invalid : result.invalidMigrations) {
+          Console.error("invalid " + (invalid.version == null ? "" : invalid.version + " ") + invalid.description
+              + ": " + invalid.errorDetails.errorMessage);
+        }
+        return ExitCode.VALIDATION;
+      });
+    }
+  }
+
+  interface Action {
+    int run() throws Exception;
+  }
+
+  static int guarded(Action action) {
+    try {
+      return action.run();
+    } catch (RunnerException e) {
+      Console.error(e.getMessage());
+      return e.exitCode();
+    } catch (Exception e) {
+      Console.error(e.getMessage());
+      return ExitCode.CONFIGURATION;
+    }
+  }
+}
