@@ -37,8 +37,8 @@ public record DatabaseSettings(String jdbcUrl, String user, String password) {
     Matcher m = URL.matcher(url);
     if (!m.matches()) {
       throw new RunnerException(ExitCode.CONFIGURATION,
-          "DATABASE_URL is not a PostgreSQL URL; use postgresql://user:password@host:5432/db"
-              + " (postgres://, postgresql+asyncpg:// and jdbc:postgresql:// work too)");
+          "DATABASE_URL is not a PostgreSQL URL; use postgresql://app@db:5432/orders (the password after"
+              + " \"app:\" or in DB_PASSWORD); postgres://, postgresql+asyncpg:// and jdbc:postgresql:// work too");
     }
     String user = null;
     String password = null;
@@ -82,8 +82,8 @@ public record DatabaseSettings(String jdbcUrl, String user, String password) {
     String host = firstSet(env.get("PGHOST"), env.get("DB_HOST"));
     if (host == null) {
       throw new RunnerException(ExitCode.CONFIGURATION,
-          "no database configured: set DATABASE_URL (postgresql://user:password@host:5432/db) or PGHOST,"
-              + " PGPORT, PGDATABASE, PGUSER and PGPASSWORD");
+          "no database configured: set DATABASE_URL (such as postgresql://app@db:5432/orders, the password"
+              + " after \"app:\" or in DB_PASSWORD) or PGHOST, PGPORT, PGDATABASE, PGUSER and PGPASSWORD");
     }
     String port = firstSet(env.get("PGPORT"), env.get("DB_PORT"), "5432");
     if (!port.matches("\\d{1,5}")) {

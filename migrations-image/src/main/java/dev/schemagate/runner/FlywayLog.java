@@ -4,7 +4,7 @@ import org.flywaydb.core.api.logging.Log;
 import org.flywaydb.core.api.logging.LogCreator;
 
 /** Flyway's own log lines, through the runner's masked console; its detail only with SCHEMAGATE_DEBUG. */
-final class FlywayLog implements LogCreator {
+public final class FlywayLog implements LogCreator {
   @Override
   public Log createLogger(Class<?> clazz) {
     return new Log() {

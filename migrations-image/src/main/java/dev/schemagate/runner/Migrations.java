@@ -38,6 +38,7 @@ final class Migrations {
         .connectRetries(settings.connectRetries())
         .connectRetriesInterval(Math.max(1, settings.connectRetryMaxIntervalSeconds()))
         .cleanDisabled(true)
+        .loggers(FlywayLog.class.getName())
         .callbacks(progress);
     if (target != null) {
       config.target(LATEST.contains(target) ? "latest" : target);
