@@ -1,0 +1,208 @@
+package dev.schemagate.sandbox;
+
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+/**
+ * The sandbox demo: a Secret, a gated Deployment and a DatabaseMigration of the example migrations;
+ * the lifecycle as it happens; then a new target, and a rollback with a downgrade. Runs until Ctrl-C,
+ * or exits with --once.
+ */
+public final class Demo {
+  static final String NS = "default";
+  static final String V1 = "schemagate/app-user-migrations:1";
+  static final String V2 = "schemagate/app-user-migrations:2";
+
+  public static void main(String[] args) throws Exception {
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    System.setProperty("org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils", "error");
+    boolean once = List.of(args).contains("--once");
+    String databaseUrl = System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL");
+    Path home = Path.of(System.getProperty("schemagate.home", ".")).toAbsolutePath().normalize();
+    Path work = home.resolve("sandbox/target/demo");
+    System.exit(run(home, work, databaseUrl, once, System.out));
+  }
+
+  static int run(Path home, Path work, String databaseUrl, boolean once, PrintStream out) throws Exception {
+    clean(work);
+    out.println("schemagate sandbox: starting PostgreSQL, the API server and the operator ...");
+    try (Sandbox sandbox = Sandbox.start(home, work, databaseUrl)) {
+      Path v1 = copyMigrations(home, work.resolve("images/app-user-1"), 2);
+      Path v2 = copyMigrations(home, work.resolve("images/app-user-2"), 4);
+      sandbox.mapRunnerImage(V1, v1);
+      sandbox.mapRunnerImage(V2, v2);
+      sandbox.database.create("orders");
+      sandbox.startOperator();
+      out.println("  API server   " + sandbox.api.url() + "   (kubectl --kubeconfig " + sandbox.kubeconfig + " get dbm -w)");
+      out.println("  PostgreSQL   port " + sandbox.database.port() + ", database orders");
+      out.println("  images       " + V1 + " = runner + V1..V2,  " + V2 + " = runner + V1..V4");
+      out.println("  logs         " + work.resolve("operator.log") + ", " + work.resolve("pods"));
+      out.println();
+      KubernetesClient client = sandbox.client();
+      try (Narrator narrator = new Narrator(client, sandbox.deployments, out)) {
+        client.secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata().withName("orders-db").endMetadata()
+            .addToStringData("DATABASE_URL", sandbox.database.url("postgresql+asyncpg", "orders")).build()).create();
+        client.apps().deployments().inNamespace(NS).resource(new DeploymentBuilder()
+            .withNewMetadata().withName("orders-api").endMetadata()
+            .withNewSpec().withReplicas(2).withNewSelector().addToMatchLabels("app", "orders-api").endSelector()
+            .withNewTemplate().withNewMetadata().addToLabels("app", "orders-api").endMetadata()
+            .withNewSpec().addNewContainer().withName("api").withImage("shop/orders-api:1").endContainer().endSpec()
+            .endTemplate().endSpec().build()).create();
+        waitFor(out, "the Deployment rolls out", () -> sandbox.deployments.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
+
+        narrator.say("step 1", "apply DatabaseMigration orders: " + V1 + ", target 2, gating orders-api");
+        client.resource(migration(V1, "2", "Forbid")).inNamespace(NS).create();
+        waitFor(out, "orders is Ready at 2", () -> ready(client, "2"));
+
+        narrator.say("step 2", "release 2: migrations to 4 (" + V2 + "), then the app shop/orders-api:2");
+        apply(client, migration(V2, "4", "Forbid"));
+        waitFor(out, "orders-api is held", () -> held(client));
+        setAppImage(client, "shop/orders-api:2");
+        waitFor(out, "orders is Ready at 4 and the app rolled out", () -> ready(client, "4")
+            && sandbox.deployments.rolledOutImage(NS, "orders-api").equals("shop/orders-api:2"));
+
+        narrator.say("step 3", "roll back: target 2 with " + V1 + " and downgrade.policy Allow; the app back to shop/orders-api:1");
+        apply(client, migration(V1, "2", "Allow"));
+        waitFor(out, "orders-api is held", () -> held(client));
+        setAppImage(client, "shop/orders-api:1");
+        waitFor(out, "orders is Ready at 2 and the app rolled back", () -> ready(client, "2")
+            && sandbox.deployments.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
+        out.println();
+        out.println("The database's own history (flyway_schema_history):");
+        try (var c = sandbox.database.connect("orders");
+            var rs = c.createStatement().executeQuery("SELECT version, description FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank")) {
+          while (rs.next()) {
+            out.println("  " + rs.getString(1) + "  " + rs.getString(2));
+          }
+        }
+        if (once) {
+          out.println("Done: every step passed.");
+          return 0;
+        }
+        out.println();
+        out.println("The sandbox keeps running for inspection; Ctrl-C stops it.");
+        CountDownLatch stop = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+        stop.await();
+        return 0;
+      } catch (IllegalStateException e) {
+        out.println("FAILED: " + e.getMessage());
+        out.println("operator log: " + work.resolve("operator.log"));
+        return 1;
+      }
+    }
+  }
+
+  static GenericKubernetesResource migration(String image, String target, String downgrade) {
+    GenericKubernetesResource dbm = new GenericKubernetesResource();
+    dbm.setApiVersion("schemagate.dev/v1alpha1");
+    dbm.setKind("DatabaseMigration");
+    dbm.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("orders").withNamespace(NS).build());
+    dbm.setAdditionalProperty("spec", Map.of(
+        "image", image,
+        "targetRevision", target,
+        "tool", "flyway",
+        "database", Map.of("secretRef", Map.of("name", "orders-db")),
+        "gate", Map.of("deployments", List.of("orders-api")),
+        "downgrade", Map.of("policy", downgrade),
+        "historyLimit", 20));
+    return dbm;
+  }
+
+  /** Changes the app's image the way kubectl set image does: on a conflict, again. */
+  static void setAppImage(KubernetesClient client, String image) {
+    retryOnConflict(() -> client.apps().deployments().inNamespace(NS).withName("orders-api").edit(d -> {
+      d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage(image);
+      return d;
+    }));
+  }
+
+  /** Replaces the DatabaseMigration's spec, as kubectl apply does. */
+  @SuppressWarnings("unchecked")
+  static void apply(KubernetesClient client, GenericKubernetesResource desired) {
+    retryOnConflict(() -> dbm(client).edit(current -> {
+      current.setAdditionalProperty("spec", desired.getAdditionalProperties().get("spec"));
+      return current;
+    }));
+  }
+
+  static void retryOnConflict(Runnable change) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        change.run();
+        return;
+      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+        if (e.getCode() != 409 || attempt == 20) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  @SuppressWarnings("unchecked")
+  static boolean ready(KubernetesClient client, String revision) {
+    GenericKubernetesResource dbm = dbm(client).get();
+    if (dbm == null) {
+      return false;
+    }
+    Map<String, Object> status = (Map<String, Object>) dbm.getAdditionalProperties().get("status");
+    return status != null && "Ready".equals(status.get("phase")) && revision.equals(status.get("currentRevision"))
+        && dbm.getMetadata().getGeneration().equals(((Number) status.get("observedGeneration")).longValue());
+  }
+
+  static boolean held(KubernetesClient client) {
+    var d = client.apps().deployments().inNamespace(NS).withName("orders-api").get();
+    return Boolean.TRUE.equals(d.getSpec().getPaused());
+  }
+
+  static Resource<GenericKubernetesResource> dbm(KubernetesClient client) {
+    return client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace(NS).withName("orders");
+  }
+
+  static void waitFor(PrintStream out, String what, BooleanSupplier condition) throws InterruptedException {
+    Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
+    while (!condition.getAsBoolean()) {
+      if (Instant.now().isAfter(deadline)) {
+        throw new IllegalStateException("timed out waiting until " + what);
+      }
+      Thread.sleep(25);
+    }
+  }
+
+  /** The example migrations up to a version: what an image of that release would hold. */
+  static Path copyMigrations(Path home, Path dir, int upTo) throws IOException {
+    Files.createDirectories(dir);
+    try (Stream<Path> files = Files.list(home.resolve("migrations-image/examples/app_user"))) {
+      for (Path f : files.toList()) {
+        String name = f.getFileName().toString();
+        int version = Integer.parseInt(name.substring(1, name.indexOf("__")));
+        if (version <= upTo) {
+          Files.copy(f, dir.resolve(name));
+        }
+      }
+    }
+    return dir;
+  }
+
+  static void clean(Path dir) throws IOException {
+    if (Files.exists(dir)) {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package dev.schemagate.sandbox;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** The operator, run from its jar as its own process against the sandbox's kubeconfig. */
+public final class OperatorProcess implements AutoCloseable {
+  private final Path jar;
+  private final Path kubeconfig;
+  private final Path log;
+  private final Map<String, String> env;
+  private Process process;
+
+  public OperatorProcess(Path jar, Path kubeconfig, Path log, Map<String, String> env) {
+    this.jar = jar;
+    this.kubeconfig = kubeconfig;
+    this.log = log;
+    this.env = env;
+  }
+
+  public OperatorProcess start() throws IOException {
+    if (!Files.exists(jar)) {
+      throw new IllegalStateException(jar + " is missing: build it with mvn -pl operator -am package -DskipTests");
+    }
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-XX:+UseSerialGC");
+    command.add("-Xmx256m");
+    command.add("-jar");
+    command.add(jar.toString());
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    builder.environment().put("KUBECONFIG", kubeconfig.toString());
+    builder.environment().put("QUARKUS_HTTP_PORT", "0");
+    builder.environment().putAll(env);
+    process = builder.start();
+    return this;
+  }
+
+  public boolean isAlive() {
+    return process != null && process.isAlive();
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** Stops the process at once, as a node failure or an OOM kill would. */
+  public void kill() throws InterruptedException {
+    if (process != null) {
+      process.destroyForcibly();
+      process.waitFor(10, TimeUnit.SECONDS);
+    }
+  }
+
+  public String log() {
+    try {
+      return Files.exists(log) ? Files.readString(log) : "";
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+}
