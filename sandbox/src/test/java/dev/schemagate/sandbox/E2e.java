@@ -1,0 +1,216 @@
+package dev.schemagate.sandbox;
+
+import static org.awaitility.Awaitility.await;
+
+import io.fabric8.kubernetes.api.model.Event;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.Resource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.awaitility.core.ConditionFactory;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
+
+/**
+ * One scenario's world on the shared sandbox: its namespace and database, and short ways to read
+ * what a user would see. On failure, prints what a person would look at.
+ */
+final class E2e {
+  static Sandbox sandbox;
+  static final Path HOME = Path.of(System.getProperty("schemagate.home", "..")).toAbsolutePath().normalize();
+
+  final String ns = "e2e-" + UUID.randomUUID().toString().substring(0, 6);
+  final String database = "db_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
+
+  static synchronized Sandbox sandbox() throws Exception {
+    if (sandbox == null) {
+      Path work = HOME.resolve("sandbox/target/e2e");
+      Demo.clean(work);
+      sandbox = Sandbox.start(HOME, work, System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL"));
+      sandbox.startOperator();
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        try {
+          sandbox.close();
+        } catch (Exception ignored) {
+          // the JVM is going away
+        }
+      }));
+    }
+    return sandbox;
+  }
+
+  KubernetesClient client() {
+    return sandbox.client();
+  }
+
+  static ConditionFactory eventually() {
+    return await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100));
+  }
+
+  /** A directory of SQL, mapped as the runner image of that name. */
+  static String runnerImage(String name, Map<String, String> files) throws Exception {
+    Path dir = sandbox.work.resolve("images").resolve(name.replaceAll("[^a-z0-9]", "-"));
+    Files.createDirectories(dir);
+    for (var f : files.entrySet()) {
+      Files.writeString(dir.resolve(f.getKey()), f.getValue());
+    }
+    sandbox.mapRunnerImage(name, dir);
+    return name;
+  }
+
+  static Map<String, String> exampleMigrations() throws Exception {
+    Map<String, String> files = new LinkedHashMap<>();
+    try (Stream<Path> list = Files.list(HOME.resolve("migrations-image/examples/app_user"))) {
+      for (Path f : list.toList()) {
+        files.put(f.getFileName().toString(), Files.readString(f));
+      }
+    }
+    return files;
+  }
+
+  E2e createDatabase() throws Exception {
+    sandbox.database.create(database);
+    return this;
+  }
+
+  void secret(String name, String databaseUrl) {
+    client().secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName(name).endMetadata()
+        .addToStringData("DATABASE_URL", databaseUrl).build()).create();
+  }
+
+  void deployment(String name, String image) {
+    client().apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
+        .withNewMetadata().withName(name).endMetadata()
+        .withNewSpec().withReplicas(2).withNewSelector().addToMatchLabels("app", name).endSelector()
+        .withNewTemplate().withNewMetadata().addToLabels("app", name).endMetadata()
+        .withNewSpec().addNewContainer().withName("app").withImage(image).endContainer().endSpec()
+        .endTemplate().endSpec().build()).create();
+  }
+
+  static Map<String, Object> spec(String image, String target, String secret, String... gated) {
+    Map<String, Object> spec = new HashMap<>();
+    spec.put("image", image);
+    spec.put("targetRevision", target);
+    spec.put("database", Map.of("secretRef", Map.of("name", secret)));
+    spec.put("gate", Map.of("deployments", List.of(gated)));
+    return spec;
+  }
+
+  void migration(String name, Map<String, Object> spec) {
+    GenericKubernetesResource dbm = new GenericKubernetesResource();
+    dbm.setApiVersion("schemagate.dev/v1alpha1");
+    dbm.setKind("DatabaseMigration");
+    dbm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
+    dbm.setAdditionalProperty("spec", spec);
+    client().resource(dbm).inNamespace(ns).create();
+  }
+
+  Resource<GenericKubernetesResource> dbm(String name) {
+    return client().genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace(ns).withName(name);
+  }
+
+  @SuppressWarnings("unchecked")
+  Map<String, Object> status(String name) {
+    GenericKubernetesResource r = dbm(name).get();
+    Object status = r == null ? null : r.getAdditionalProperties().get("status");
+    return status == null ? Map.of() : (Map<String, Object>) status;
+  }
+
+  String phase(String name) {
+    return String.valueOf(status(name).get("phase"));
+  }
+
+  @SuppressWarnings("unchecked")
+  Map<String, Object> condition(String name, String type) {
+    for (Map<String, Object> c : (List<Map<String, Object>>) status(name).getOrDefault("conditions", List.of())) {
+      if (type.equals(c.get("type"))) {
+        return c;
+      }
+    }
+    return Map.of();
+  }
+
+  @SuppressWarnings("unchecked")
+  List<Map<String, Object>> history(String name) {
+    return (List<Map<String, Object>>) status(name).getOrDefault("history", List.of());
+  }
+
+  List<Job> jobs() {
+    return client().batch().v1().jobs().inNamespace(ns).list().getItems();
+  }
+
+  List<Event> events() {
+    return client().v1().events().inNamespace(ns).list().getItems();
+  }
+
+  List<String> eventReasons() {
+    return events().stream().map(Event::getReason).collect(Collectors.toList());
+  }
+
+  boolean paused(String deployment) {
+    return Boolean.TRUE.equals(client().apps().deployments().inNamespace(ns).withName(deployment).get().getSpec().getPaused());
+  }
+
+  List<String> rows(String sql) throws Exception {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = sandbox.database.connect(database); ResultSet rs = c.createStatement().executeQuery(sql)) {
+      while (rs.next()) {
+        rows.add(rs.getString(1));
+      }
+    }
+    return rows;
+  }
+
+  String url() {
+    return sandbox.database.url(database);
+  }
+
+  /** What a person would look at. */
+  String report() {
+    StringBuilder out = new StringBuilder("\n==== namespace " + ns + " ====\n");
+    for (GenericKubernetesResource r : client().genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace(ns).list().getItems()) {
+      out.append("-- DatabaseMigration ").append(r.getMetadata().getName()).append(" status:\n")
+          .append(client().getKubernetesSerialization().asYaml(r.getAdditionalProperties().get("status"))).append('\n');
+    }
+    out.append("-- events:\n");
+    events().forEach(e -> out.append("  ").append(e.getType()).append(' ').append(e.getReason()).append(": ").append(e.getMessage()).append('\n'));
+    for (Job job : jobs()) {
+      out.append("-- logs of Job ").append(job.getMetadata().getName()).append(":\n").append(sandbox.jobs.log(ns, job.getMetadata().getName())).append('\n');
+    }
+    String log = sandbox.operator() == null ? "" : sandbox.operator().log();
+    out.append("-- operator log (tail):\n").append(log.substring(Math.max(0, log.length() - 4000)));
+    return out.toString();
+  }
+
+  /** Prints the report of the test's world when the test fails. */
+  static final class Reporter implements TestWatcher {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      context.getTestInstance().ifPresent(instance -> {
+        try {
+          var field = instance.getClass().getDeclaredField("world");
+          field.setAccessible(true);
+          System.out.println(((E2e) field.get(instance)).report());
+        } catch (ReflectiveOperationException ignored) {
+          // no world to report
+        }
+      });
+    }
+  }
+}
