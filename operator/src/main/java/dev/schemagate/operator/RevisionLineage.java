@@ -1,5 +1,6 @@
 package dev.schemagate.operator;
 
+import dev.schemagate.api.AppliedMigration;
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Outcome;
@@ -52,16 +53,24 @@ public final class RevisionLineage {
           stack.push(run.getToRevision());
         }
       } else {
-        if (run.getFromRevision() != null && stack.isEmpty()) {
+        if (run.getFromRevision() != null && !run.getFromRevision().isBlank() && stack.isEmpty()) {
           stack.push(run.getFromRevision());
         }
-        if (!run.getToRevision().equals(stack.peek())) {
-          stack.remove(run.getToRevision());
-          stack.push(run.getToRevision());
+        // every revision the run applied was reached on the way up, not only the last one
+        for (AppliedMigration applied : run.getApplied()) {
+          climb(stack, applied.getRevision());
         }
+        climb(stack, run.getToRevision());
       }
     }
     return stack;
+  }
+
+  private static void climb(Deque<String> stack, String revision) {
+    if (revision != null && !revision.isBlank() && !revision.equals(stack.peek())) {
+      stack.remove(revision);
+      stack.push(revision);
+    }
   }
 
   /**

@@ -183,6 +183,16 @@ class PurePartsTest {
   }
 
   @Test
+  void aRevisionPassedThroughInOneRunIsBelowItsEnd() {
+    HistoryEntry run = succeeded(Direction.UPGRADE, "", "0003");
+    run.getApplied().addAll(List.of(new dev.schemagate.api.AppliedMigration("0001", "a", 1L),
+        new dev.schemagate.api.AppliedMigration("0002", "b", 1L), new dev.schemagate.api.AppliedMigration("0003", "c", 1L)));
+    assertThat(RevisionLineage.isBelowCurrent("0002", "0003", List.of(run), false)).isTrue();
+    assertThat(RevisionLineage.isBelowCurrent("0001", "0003", List.of(run), false)).isTrue();
+    assertThat(RevisionLineage.isBelowCurrent("0004", "0003", List.of(run), false)).isFalse();
+  }
+
+  @Test
   void resultsAreReadFromJsonAlembicTextOrALogTail() {
     RunResult json = ResultParser.parse("{\"tool\":\"flyway\",\"fromRevision\":\"1\",\"toRevision\":\"3\",\"applied\":[{\"revision\":\"2\",\"description\":\"add email\",\"durationMs\":12},{\"revision\":\"3\"}],\"omitted\":5}");
     assertThat(json.fromRevision()).isEqualTo("1");

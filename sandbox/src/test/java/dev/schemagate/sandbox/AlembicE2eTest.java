@@ -1,0 +1,125 @@
+package dev.schemagate.sandbox;
+
+import static dev.schemagate.sandbox.E2e.eventually;
+import static dev.schemagate.sandbox.E2e.spec;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The FastAPI + async Alembic example through the operator, with Debian's Alembic, SQLAlchemy,
+ * asyncpg, FastAPI and uvicorn run by /usr/bin/python3.
+ */
+@ExtendWith(E2e.Reporter.class)
+class AlembicE2eTest {
+  static final Path EXAMPLE = E2e.HOME.resolve("examples/fastapi-alembic");
+  static final String V12 = "registry.example.com/shop/orders-migrations:1.2.0";
+  static final String V13 = "registry.example.com/shop/orders-migrations:1.3.0";
+  E2e world;
+
+  @BeforeAll
+  static void images() throws Exception {
+    Sandbox sandbox = E2e.sandbox();
+    Path bin = Files.createDirectories(sandbox.work.resolve("bin"));
+    Path alembic = bin.resolve("alembic");
+    Files.writeString(alembic, "#!/bin/sh\nexec /usr/bin/python3 -m alembic \"$@\"\n");
+    Files.setPosixFilePermissions(alembic, PosixFilePermissions.fromString("rwxr-xr-x"));
+    String path = bin + ":/usr/bin:/bin";
+    sandbox.images.map(V12, new ImageMap.LocalImage(List.of("/bin/sh"), copy(sandbox.work.resolve("images/orders-1.2"), "0003"), Map.of("PATH", path)));
+    sandbox.images.map(V13, new ImageMap.LocalImage(List.of("/bin/sh"), copy(sandbox.work.resolve("images/orders-1.3"), null), Map.of("PATH", path)));
+  }
+
+  /** The example's files, as an image of that release holds them (without a later revision). */
+  static Path copy(Path dir, String leaveOut) throws IOException {
+    try (Stream<Path> walk = Files.walk(EXAMPLE)) {
+      for (Path f : walk.toList()) {
+        Path target = dir.resolve(EXAMPLE.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(target);
+        } else if (leaveOut == null || !f.getFileName().toString().startsWith(leaveOut)) {
+          Files.copy(f, target);
+        }
+      }
+    }
+    return dir;
+  }
+
+  @BeforeEach
+  void world() throws Exception {
+    world = new E2e().createDatabase();
+  }
+
+  @Test
+  void upgradeToHeadServeTheAppThenDowngradeWithTheNewerImage() throws Exception {
+    world.secret("orders-db", E2e.sandbox.database.url("postgresql+asyncpg", world.database));
+    world.deployment("orders-api", "registry.example.com/shop/orders-api:1.3.0");
+    Map<String, Object> spec = spec(V13, "head", "orders-db", "orders-api");
+    spec.put("tool", "alembic");
+    spec.put("downgrade", Map.of("policy", "Allow"));
+    world.migration("orders", spec);
+
+    eventually().until(() -> "Ready".equals(world.phase("orders")));
+    assertThat(world.status("orders").get("currentRevision")).isEqualTo("0003");
+    assertThat(world.rows("SELECT version_num FROM alembic_version")).containsExactly("0003");
+    assertThat(world.history("orders").get(0).get("applied")).asList().hasSize(3);
+    assertThat(world.paused("orders-api")).isFalse();
+
+    // The app itself, against the database the operator migrated: the schema matches the models.
+    int port;
+    try (ServerSocket socket = new ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    ProcessBuilder uvicorn = new ProcessBuilder("/usr/bin/python3", "-m", "uvicorn", "app.main:app", "--port", Integer.toString(port))
+        .directory(EXAMPLE.toFile()).redirectErrorStream(true)
+        .redirectOutput(E2e.sandbox.work.resolve("uvicorn-" + world.ns + ".log").toFile());
+    uvicorn.environment().put("DATABASE_URL", E2e.sandbox.database.url("postgresql+asyncpg", world.database));
+    uvicorn.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+    Process app = uvicorn.start();
+    try {
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      URI users = URI.create("http://127.0.0.1:" + port + "/users");
+      eventually().ignoreExceptions().until(() -> http.send(HttpRequest.newBuilder(users).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+      HttpResponse<String> created = http.send(HttpRequest.newBuilder(users).header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"ada\",\"email\":\"ada@example.com\"}")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+      assertThat(created.body()).contains("\"display_name\":\"ada\"");
+      HttpResponse<String> listed = http.send(HttpRequest.newBuilder(users).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(listed.body()).contains("ada@example.com");
+      HttpResponse<String> one = http.send(HttpRequest.newBuilder(URI.create(users + "/1")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(one.statusCode()).as("the synchronous path through run_in_threadpool").isEqualTo(200);
+    } finally {
+      app.destroy();
+    }
+
+    // Roll back to 1.2: revision 0002, run with the 1.3 image that holds 0003's downgrade.
+    Demo.retryOnConflict(() -> world.dbm("orders").edit(d -> {
+      @SuppressWarnings("unchecked")
+      Map<String, Object> s = (Map<String, Object>) d.getAdditionalProperties().get("spec");
+      s.put("image", V12);
+      s.put("targetRevision", "0002");
+      return d;
+    }));
+    eventually().until(() -> world.jobs().size() == 2);
+    eventually().until(() -> "Ready".equals(world.phase("orders")) && "0002".equals(world.status("orders").get("currentRevision")));
+    assertThat(world.rows("SELECT version_num FROM alembic_version")).containsExactly("0002");
+    assertThat(world.history("orders").get(0).get("direction")).isEqualTo("downgrade");
+    assertThat(world.history("orders").get(0).get("image")).isEqualTo(V13);
+    assertThat(world.rows("SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'app_user' AND column_name = 'display_name'")).containsExactly("0");
+  }
+}
