@@ -1,0 +1,48 @@
+-- Argo CD health of schemagate.dev/DatabaseMigration.
+-- Healthy only when the operator has observed the current generation and Ready is True;
+-- Degraded when Stalled is True (a failure that needs a person); Suspended with spec.suspend;
+-- Progressing otherwise (a run under way, or a generation not observed yet).
+local hs = {}
+local generation = obj.metadata and obj.metadata.generation or 0
+local status = obj.status
+if status == nil or status.observedGeneration == nil or status.observedGeneration < generation then
+  hs.status = "Progressing"
+  hs.message = "Waiting for the operator to observe generation " .. tostring(generation)
+  return hs
+end
+local function condition(type)
+  if status.conditions == nil then
+    return nil
+  end
+  for _, c in ipairs(status.conditions) do
+    if c.type == type then
+      return c
+    end
+  end
+  return nil
+end
+local stalled = condition("Stalled")
+if stalled ~= nil and stalled.status == "True" then
+  hs.status = "Degraded"
+  hs.message = (stalled.reason or "Stalled") .. ": " .. (stalled.message or "")
+  return hs
+end
+local ready = condition("Ready")
+if ready ~= nil and ready.status == "True" then
+  hs.status = "Healthy"
+  hs.message = ready.message or "Ready"
+  return hs
+end
+if status.phase == "Suspended" then
+  hs.status = "Suspended"
+  hs.message = ready ~= nil and ready.message or "spec.suspend is true"
+  return hs
+end
+local reconciling = condition("Reconciling")
+hs.status = "Progressing"
+if reconciling ~= nil and reconciling.status == "True" then
+  hs.message = reconciling.message or "Migrating"
+else
+  hs.message = ready ~= nil and ready.message or "Waiting for the migration"
+end
+return hs

@@ -1,0 +1,57 @@
+{{- define "schemagate.fullname" -}}
+{{- if contains .Chart.Name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "schemagate.labels" -}}
+app.kubernetes.io/name: schemagate
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{- end -}}
+
+{{- define "schemagate.selectorLabels" -}}
+app.kubernetes.io/name: schemagate
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "schemagate.serviceAccountName" -}}
+{{- default (include "schemagate.fullname" .) .Values.serviceAccount.name -}}
+{{- end -}}
+
+{{- define "schemagate.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
+{{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
+{{- end -}}
+{{- end -}}
+
+{{/* The rules the operator needs where it watches DatabaseMigrations. No access to Secrets. */}}
+{{- define "schemagate.rules" -}}
+- apiGroups: ["schemagate.dev"]
+  resources: ["databasemigrations"]
+  verbs: ["get", "list", "watch", "patch", "update"]
+- apiGroups: ["schemagate.dev"]
+  resources: ["databasemigrations/status"]
+  verbs: ["get", "patch", "update"]
+- apiGroups: ["schemagate.dev"]
+  resources: ["databasemigrations/finalizers"]
+  verbs: ["update"]
+- apiGroups: ["batch"]
+  resources: ["jobs"]
+  verbs: ["create", "get", "list", "watch", "delete", "patch"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["apps"]
+  resources: ["deployments"]
+  verbs: ["get", "list", "watch", "patch"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end -}}

@@ -1,0 +1,199 @@
+package dev.schemagate.charts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.junit.jupiter.api.Test;
+
+/** charts/schemagate: lint, render, validate, and the promises it makes (RBAC, security). */
+class ChartTest {
+  static final ObjectMapper YAML = new YAMLMapper();
+  static final String[] NAMESPACED = {"--set", "watch.mode=namespaces", "--set", "watch.namespaces={shop,billing}"};
+
+  static List<JsonNode> render(String... extra) throws Exception {
+    List<String> args = new ArrayList<>(List.of("template", "sg", Tools.CHART.toString(), "--namespace", "ops"));
+    args.addAll(List.of(extra));
+    Tools.Result result = Tools.helm(args.toArray(String[]::new));
+    assertThat(result.exit()).as(result.err()).isZero();
+    List<JsonNode> docs = new ArrayList<>();
+    try (var parser = new YAMLFactory().createParser(result.out())) {
+      for (var it = YAML.readValues(parser, JsonNode.class); it.hasNext(); ) {
+        JsonNode doc = it.next();
+        if (doc != null && !doc.isEmpty()) {
+          docs.add(doc);
+        }
+      }
+    }
+    return docs;
+  }
+
+  static List<JsonNode> ofKind(List<JsonNode> docs, String kind) {
+    return docs.stream().filter(d -> kind.equals(d.path("kind").asText())).toList();
+  }
+
+  @Test
+  void lintPassesForBothScopes() throws Exception {
+    Tools.Result cluster = Tools.helm("lint", Tools.CHART.toString());
+    assertThat(cluster.exit()).as(cluster.out() + cluster.err()).isZero();
+    List<String> args = new ArrayList<>(List.of("lint", Tools.CHART.toString()));
+    args.addAll(List.of(NAMESPACED));
+    Tools.Result namespaced = Tools.helm(args.toArray(String[]::new));
+    assertThat(namespaced.exit()).as(namespaced.out() + namespaced.err()).isZero();
+  }
+
+  @Test
+  void renderedManifestsAreValidKubernetesObjects() throws Exception {
+    Path node = Tools.TOOLS.resolve("node");
+    Files.copy(Path.of("src/test/resources/validate.mjs"), node.resolve("validate.mjs"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    for (String[] values : List.of(new String[0], NAMESPACED, new String[] {"--set", "metrics.serviceMonitor.enabled=true", "--set", "image.digest=sha256:" + "a".repeat(64)})) {
+      List<String> args = new ArrayList<>(List.of("template", "sg", Tools.CHART.toString(), "--namespace", "ops"));
+      args.addAll(List.of(values));
+      String manifests = Tools.helm(args.toArray(String[]::new)).out();
+      Tools.Result validation = Tools.run(List.of("node", node.resolve("validate.mjs").toString()), manifests);
+      assertThat(validation.exit()).as(validation.out() + validation.err()).isZero();
+      assertThat(validation.out()).contains("valid apps/v1/Deployment sg-schemagate");
+    }
+  }
+
+  /** The exact rules: what the operator needs, nothing more, and no Secrets. */
+  static final String RULES = """
+      - apiGroups: ["schemagate.dev"]
+        resources: ["databasemigrations"]
+        verbs: ["get", "list", "watch", "patch", "update"]
+      - apiGroups: ["schemagate.dev"]
+        resources: ["databasemigrations/status"]
+        verbs: ["get", "patch", "update"]
+      - apiGroups: ["schemagate.dev"]
+        resources: ["databasemigrations/finalizers"]
+        verbs: ["update"]
+      - apiGroups: ["batch"]
+        resources: ["jobs"]
+        verbs: ["create", "get", "list", "watch", "delete", "patch"]
+      - apiGroups: [""]
+        resources: ["pods"]
+        verbs: ["get", "list", "watch"]
+      - apiGroups: ["apps"]
+        resources: ["deployments"]
+        verbs: ["get", "list", "watch", "patch"]
+      - apiGroups: [""]
+        resources: ["events"]
+        verbs: ["create", "patch"]
+      """;
+
+  @Test
+  void clusterScopeGrantsExactlyTheRulesTheOperatorNeeds() throws Exception {
+    List<JsonNode> docs = render();
+    JsonNode expected = YAML.readTree(RULES);
+    assertThat(ofKind(docs, "ClusterRole")).singleElement().satisfies(r -> assertThat(r.path("rules")).isEqualTo(expected));
+    assertThat(ofKind(docs, "ClusterRoleBinding")).singleElement().satisfies(b ->
+        assertThat(b.path("subjects").get(0).path("namespace").asText()).isEqualTo("ops"));
+    JsonNode lease = YAML.readTree("""
+        - apiGroups: ["coordination.k8s.io"]
+          resources: ["leases"]
+          verbs: ["get", "create", "update"]
+        """);
+    assertThat(ofKind(docs, "Role")).singleElement().satisfies(r -> {
+      assertThat(r.path("metadata").path("namespace").asText()).isEqualTo("ops");
+      assertThat(r.path("rules")).isEqualTo(lease);
+    });
+    for (JsonNode doc : docs) {
+      assertThat(doc.toString()).as("no access to Secrets").doesNotContain("\"secrets\"");
+    }
+  }
+
+  @Test
+  void namespacedScopeGrantsARoleInEachWatchedNamespaceAndTellsTheOperator() throws Exception {
+    List<JsonNode> docs = render(NAMESPACED);
+    JsonNode expected = YAML.readTree(RULES);
+    assertThat(ofKind(docs, "ClusterRole")).isEmpty();
+    assertThat(ofKind(docs, "ClusterRoleBinding")).isEmpty();
+    Map<String, JsonNode> roles = new TreeMap<>();
+    ofKind(docs, "Role").forEach(r -> roles.put(r.path("metadata").path("namespace").asText() + "/" + r.path("metadata").path("name").asText(), r));
+    assertThat(roles).containsOnlyKeys("billing/sg-schemagate", "shop/sg-schemagate", "ops/sg-schemagate-leader-election");
+    assertThat(roles.get("shop/sg-schemagate").path("rules")).isEqualTo(expected);
+    assertThat(roles.get("billing/sg-schemagate").path("rules")).isEqualTo(expected);
+    JsonNode env = ofKind(docs, "Deployment").get(0).at("/spec/template/spec/containers/0/env");
+    assertThat(env.toString()).contains("{\"name\":\"SCHEMAGATE_WATCH_NAMESPACES\",\"value\":\"shop,billing\"}");
+    Tools.Result none = Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "watch.mode=namespaces");
+    assertThat(none.exit()).isNotZero();
+    assertThat(none.err()).contains("list them in watch.namespaces");
+  }
+
+  @Test
+  void theOperatorRunsRestrictedWithProbesLeaderElectionAndADisruptionBudget() throws Exception {
+    List<JsonNode> docs = render();
+    JsonNode pod = ofKind(docs, "Deployment").get(0).at("/spec/template/spec");
+    JsonNode container = pod.at("/containers/0");
+    assertThat(ofKind(docs, "Deployment").get(0).at("/spec/replicas").asInt()).isEqualTo(2);
+    assertThat(pod.at("/securityContext/runAsNonRoot").asBoolean()).isTrue();
+    assertThat(pod.at("/securityContext/seccompProfile/type").asText()).isEqualTo("RuntimeDefault");
+    assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
+    assertThat(container.at("/securityContext/allowPrivilegeEscalation").asBoolean()).isFalse();
+    assertThat(container.at("/securityContext/capabilities/drop").toString()).isEqualTo("[\"ALL\"]");
+    assertThat(container.at("/volumeMounts/0/mountPath").asText()).isEqualTo("/tmp");
+    assertThat(pod.at("/volumes/0/emptyDir").isObject()).isTrue();
+    assertThat(container.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/q/health/live");
+    assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/q/health/ready");
+    assertThat(container.at("/resources/requests/memory").asText()).isNotEmpty();
+    assertThat(container.at("/resources/limits/memory").asText()).isNotEmpty();
+    assertThat(container.at("/env").toString()).contains("SCHEMAGATE_LEASE_NAMESPACE", "metadata.namespace");
+    assertThat(container.at("/image").asText()).isEqualTo("schemagate/operator:0.1.0-SNAPSHOT");
+    assertThat(ofKind(docs, "PodDisruptionBudget")).singleElement().satisfies(p -> assertThat(p.at("/spec/minAvailable").asInt()).isEqualTo(1));
+    assertThat(ofKind(render("--set", "replicaCount=1"), "PodDisruptionBudget")).isEmpty();
+    assertThat(ofKind(render("--set", "image.digest=sha256:" + "b".repeat(64)), "Deployment").get(0).at("/spec/template/spec/containers/0/image").asText())
+        .isEqualTo("schemagate/operator@sha256:" + "b".repeat(64));
+  }
+
+  @Test
+  void theValuesSchemaRejectsWrongTypesAndUnknownKeys() throws Exception {
+    Tools.Result wrongType = Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "replicaCount=two");
+    assertThat(wrongType.exit()).isNotZero();
+    assertThat(wrongType.err()).contains("replicaCount").contains("Expected: integer");
+    Tools.Result unknown = Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "replicas=3");
+    assertThat(unknown.exit()).isNotZero();
+    assertThat(unknown.err()).contains("Additional property replicas is not allowed");
+    Tools.Result badMode = Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "watch.mode=everywhere");
+    assertThat(badMode.exit()).isNotZero();
+    assertThat(badMode.err()).contains("watch.mode");
+  }
+
+  @Test
+  void theChartsCrdIsTheCommittedOne() throws Exception {
+    String file = "databasemigrations.schemagate.dev-v1.yml";
+    assertThat(Files.readString(Tools.CHART.resolve("crds").resolve(file)))
+        .as("charts/schemagate/crds/%s differs from crds/%s: copy it over", file, file)
+        .isEqualTo(Files.readString(Tools.ROOT.resolve("crds").resolve(file)));
+  }
+
+  @Test
+  void appVersionIsTheOperatorsVersion() throws Exception {
+    JsonNode chart = YAML.readTree(Tools.CHART.resolve("Chart.yaml").toFile());
+    String pom = Files.readString(Tools.ROOT.resolve("pom.xml"));
+    String version = pom.substring(pom.indexOf("<version>") + 9, pom.indexOf("</version>"));
+    assertThat(chart.path("appVersion").asText()).isEqualTo(version);
+  }
+
+  @Test
+  void theArgoCdSnippetCarriesTheTestedHealthCheck() throws Exception {
+    JsonNode cm = YAML.readTree(Tools.CHART.resolve("docs/argocd-cm.yaml").toFile());
+    assertThat(cm.at("/data/resource.customizations.health.schemagate.dev_DatabaseMigration").asText())
+        .isEqualTo(Files.readString(Tools.CHART.resolve("docs/argocd-health.lua")));
+  }
+
+  @Test
+  void theArgoCdHealthCheckRunsInLua() throws Exception {
+    Tools.Result lua = Tools.run(List.of("lua5.4", Path.of("src/test/resources/health_test.lua").toAbsolutePath().toString(),
+        Tools.CHART.resolve("docs/argocd-health.lua").toString()), null);
+    assertThat(lua.exit()).as(lua.out() + lua.err()).isZero();
+    assertThat(lua.out()).contains("6 passed, 0 failed");
+  }
+}

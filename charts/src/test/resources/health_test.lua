@@ -1,0 +1,52 @@
+-- Runs the Argo CD health check (arg[1]) against sample DatabaseMigrations, as Argo CD runs it:
+-- the script's body with the resource as the global obj.
+local script = assert(io.open(arg[1])):read("a")
+
+local function health(obj)
+  local env = setmetatable({ obj = obj }, { __index = _G })
+  return assert(load(script, "argocd-health.lua", "t", env))()
+end
+
+local function c(type, status, reason, message)
+  return { type = type, status = status, reason = reason, message = message }
+end
+
+local cases = {
+  { name = "ready at the observed generation", want = "Healthy", obj = {
+      metadata = { generation = 3 },
+      status = { observedGeneration = 3, phase = "Ready", conditions = {
+        c("Ready", "True", "UpToDate", "database at revision 5"), c("Reconciling", "False", "UpToDate", ""),
+        c("Stalled", "False", "NotStalled", ""), c("RolloutHeld", "False", "DatabaseAtTarget", "") } } } },
+  { name = "a run under way", want = "Progressing", obj = {
+      metadata = { generation = 4 },
+      status = { observedGeneration = 4, phase = "Migrating", conditions = {
+        c("Ready", "False", "MigrationRunning", "running"), c("Reconciling", "True", "MigrationRunning", "running upgrade to 6"),
+        c("Stalled", "False", "NotStalled", "") } } } },
+  { name = "a failed migration", want = "Degraded", message = "MigrationFailed: revision 6 failed", obj = {
+      metadata = { generation = 4 },
+      status = { observedGeneration = 4, phase = "Failed", conditions = {
+        c("Ready", "False", "MigrationFailed", "x"), c("Stalled", "True", "MigrationFailed", "revision 6 failed") } } } },
+  { name = "ready, but for an older generation", want = "Progressing", obj = {
+      metadata = { generation = 5 },
+      status = { observedGeneration = 4, phase = "Ready", conditions = { c("Ready", "True", "UpToDate", "at 5") } } } },
+  { name = "no status yet", want = "Progressing", obj = { metadata = { generation = 1 } } },
+  { name = "suspended", want = "Suspended", obj = {
+      metadata = { generation = 2 },
+      status = { observedGeneration = 2, phase = "Suspended", conditions = {
+        c("Ready", "False", "Suspended", "spec.suspend is true"), c("Stalled", "False", "NotStalled", "") } } } },
+}
+
+local passed, failed = 0, 0
+for _, case in ipairs(cases) do
+  local hs = health(case.obj)
+  local ok = hs.status == case.want and (case.message == nil or hs.message == case.message)
+  if ok then
+    passed = passed + 1
+    print("ok   " .. case.name .. ": " .. hs.status)
+  else
+    failed = failed + 1
+    print("FAIL " .. case.name .. ": want " .. case.want .. ", got " .. tostring(hs.status) .. " (" .. tostring(hs.message) .. ")")
+  end
+end
+print(passed .. " passed, " .. failed .. " failed")
+os.exit(failed == 0)
