@@ -81,10 +81,11 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     String ns = dbm.getMetadata().getNamespace();
     Tool tool = dbm.getSpec().getTool() == null ? Tool.FLYWAY : dbm.getSpec().getTool();
     RolloutGate gate = new RolloutGate(client, caches::deploymentPatched);
+    ReconcileEvents told = new ReconcileEvents();
     List<String> pausedByOthers = List.of();
 
     for (int pass = 0; pass < MAX_PASSES; pass++) {
-      Run active = status.getActiveRun() != null ? status.getActiveRun() : adoptOrphan(dbm, status);
+      Run active = status.getActiveRun() != null ? status.getActiveRun() : adoptOrphan(dbm, status, told);
       if (active != null) {
         status.setActiveRun(active);
         RunState state = RunObserver.observe(caches.job(ns, active.getJob()), caches.pods(ns, active.getId()), tool);
@@ -93,10 +94,10 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
           continue;
         }
         if (state instanceof RunState.Succeeded || state instanceof RunState.Failed) {
-          finish(dbm, status, active, state, now);
+          finish(dbm, status, active, state, now, told);
           continue;
         }
-        GateStep held = holdGate(dbm, status, gate);
+        GateStep held = holdGate(dbm, status, gate, told);
         pausedByOthers = held.pausedByOthers();
         StatusComposer.running(status, active, state, generation, now);
         emitStalledTransition(dbm, before, status);
@@ -109,12 +110,12 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
               || (decision instanceof Decision.Suspended s && !s.runNeeded())
               || (decision instanceof Decision.Refused r && !r.runNeeded());
       if (databaseAtTarget) {
-        releaseGate(dbm, status, gate, now);
+        releaseGate(dbm, status, gate, now, told);
       } else {
-        pausedByOthers = holdGate(dbm, status, gate).pausedByOthers();
+        pausedByOthers = holdGate(dbm, status, gate, told).pausedByOthers();
       }
       if (decision instanceof Decision.Start start) {
-        status.setActiveRun(startRun(dbm, start.run(), now));
+        status.setActiveRun(startRun(dbm, start.run(), now, told));
         continue;
       }
       StatusComposer.idle(status, decision, generation, now);
@@ -122,6 +123,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
       break;
     }
     StatusComposer.rollout(status, pausedByOthers, generation, now);
+    told.emit(dbm, events, dbm.getSpec().getTargetRevision(), status.getCurrentRevision());
     deleteUnrecordedFinishedJobs(dbm, status);
     writeStatus(dbm, before, status, context);
     return UpdateControl.noUpdate();
@@ -155,26 +157,23 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
 
   private record GateStep(List<String> pausedByOthers) {}
 
-  private GateStep holdGate(DatabaseMigration dbm, DatabaseMigrationStatus status, RolloutGate gate) {
+  private GateStep holdGate(DatabaseMigration dbm, DatabaseMigrationStatus status, RolloutGate gate, ReconcileEvents told) {
     String ns = dbm.getMetadata().getNamespace();
     List<String> names = gatedNames(dbm).stream().filter(Names::isValidObjectName).toList();
     RolloutGate.Outcome outcome = gate.hold(dbm, names, status.getHeldDeployments(), name -> caches.deployment(ns, name));
     status.setHeldDeployments(new ArrayList<>(outcome.held()));
-    if (!outcome.newlyHeld().isEmpty()) {
-      events.record(dbm, EventReason.RolloutHeld,
-          "paused " + String.join(", ", outcome.newlyHeld()) + " until the database reaches " + dbm.getSpec().getTargetRevision());
-    }
+    told.held(outcome.newlyHeld());
+    told.released(outcome.released());
     return new GateStep(outcome.pausedByOthers());
   }
 
-  private void releaseGate(DatabaseMigration dbm, DatabaseMigrationStatus status, RolloutGate gate, Instant now) {
+  private void releaseGate(DatabaseMigration dbm, DatabaseMigrationStatus status, RolloutGate gate, Instant now, ReconcileEvents told) {
     String ns = dbm.getMetadata().getNamespace();
     Set<String> names = new LinkedHashSet<>(status.getHeldDeployments());
     gatedNames(dbm).stream().filter(Names::isValidObjectName).forEach(names::add);
     List<String> released = gate.release(dbm, names, name -> caches.deployment(ns, name));
     if (!released.isEmpty()) {
-      events.record(dbm, EventReason.RolloutReleased,
-          "resumed " + String.join(", ", released) + ": the database is at " + status.getCurrentRevision());
+      told.released(released);
       Conditions.find(status.getConditions(), Conditions.ROLLOUT_HELD)
           .filter(c -> "True".equals(c.getStatus()))
           .ifPresent(c -> metrics.rolloutReleased(Duration.between(Time.parse(c.getLastTransitionTime()), now)));
@@ -182,7 +181,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     status.setHeldDeployments(new ArrayList<>());
   }
 
-  private Run startRun(DatabaseMigration dbm, RunInputs inputs, Instant now) {
+  private Run startRun(DatabaseMigration dbm, RunInputs inputs, Instant now, ReconcileEvents told) {
     String ns = dbm.getMetadata().getNamespace();
     Job existing = caches.job(ns, inputs.jobName());
     if (existing == null) {
@@ -190,17 +189,16 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
       try {
         Job created = client.batch().v1().jobs().inNamespace(ns).resource(desired).create();
         caches.jobCreated(created);
-        events.record(dbm, EventReason.RunStarted,
-            "started Job " + inputs.jobName() + ": " + inputs.direction().word() + " to " + inputs.targetRevision() + " with " + inputs.image());
+        told.started("started Job " + inputs.jobName() + ": " + inputs.direction().word() + " to " + inputs.targetRevision() + " with " + inputs.image());
         LOG.infof("%s/%s: started %s (%s to %s)", ns, dbm.getMetadata().getName(), inputs.jobName(), inputs.direction().word(), inputs.targetRevision());
       } catch (KubernetesClientException e) {
         if (e.getCode() != 409) {
           throw e;
         }
-        events.record(dbm, EventReason.JobAdopted, "adopted existing Job " + inputs.jobName());
+        told.adopted("adopted existing Job " + inputs.jobName());
       }
     } else {
-      events.record(dbm, EventReason.JobAdopted, "adopted existing Job " + inputs.jobName());
+      told.adopted("adopted existing Job " + inputs.jobName());
     }
     Run run = new Run();
     run.setId(inputs.id());
@@ -217,7 +215,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
   }
 
   /** A Job of ours that no status knows (the process stopped between creating it and recording it). */
-  private Run adoptOrphan(DatabaseMigration dbm, DatabaseMigrationStatus status) {
+  private Run adoptOrphan(DatabaseMigration dbm, DatabaseMigrationStatus status, ReconcileEvents told) {
     Set<String> recorded = new LinkedHashSet<>();
     status.getHistory().forEach(h -> recorded.add(h.getId()));
     Optional<Job> orphan = caches.jobs(dbm).stream()
@@ -240,21 +238,20 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     String generation = annotation(job, Keys.GENERATION);
     run.setGeneration(generation == null ? 0L : Long.parseLong(generation));
     run.setStartedAt(job.getMetadata().getCreationTimestamp());
-    events.record(dbm, EventReason.JobAdopted, "adopted running Job " + job.getMetadata().getName());
+    told.adopted("adopted running Job " + job.getMetadata().getName());
     return run;
   }
 
-  private void finish(DatabaseMigration dbm, DatabaseMigrationStatus status, Run run, RunState state, Instant now) {
+  private void finish(DatabaseMigration dbm, DatabaseMigrationStatus status, Run run, RunState state, Instant now, ReconcileEvents told) {
     int limit = Objects.requireNonNullElse(dbm.getSpec().getHistoryLimit(), 20);
     HistoryEntry entry = RunRecorder.finish(status, run, state, limit, now);
     Instant started = Optional.ofNullable(Time.parse(run.getStartedAt())).orElse(now);
     metrics.runFinished(dbm, run.getDirection(), entry.getOutcome(), entry.getReason(), Duration.between(started, now), now);
     String ref = dbm.getMetadata().getNamespace() + "/" + dbm.getMetadata().getName();
+    told.finished(entry, run.getJob());
     if (entry.getOutcome() == Outcome.Succeeded) {
-      events.record(dbm, EventReason.RunSucceeded, entry.getMessage() + " by Job " + run.getJob());
       LOG.infof("%s: run %s succeeded: %s", ref, run.getId(), entry.getMessage());
     } else {
-      events.record(dbm, EventReason.RunFailed, entry.getReason() + ": " + entry.getMessage());
       LOG.infof("%s: run %s failed (%s): %s", ref, run.getId(), entry.getReason(), entry.getMessage());
     }
   }

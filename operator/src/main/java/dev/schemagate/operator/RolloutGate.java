@@ -132,7 +132,8 @@ public class RolloutGate {
             .apps()
             .deployments()
             .inNamespace(d.getMetadata().getNamespace())
-            .withName(d.getMetadata().getName())
+            // the cached object, so that the client does not read it from the server first
+            .resource(d)
             .patch(PatchContext.of(PatchType.JSON), ops.toString());
     afterPatch.apply(updated);
   }

@@ -88,6 +88,8 @@ class ReconcilerEdgeTest extends ReconcilerTestBase {
     cluster.createDeployment("orders-api", false);
     eventually().until(() -> paused("orders-api"));
     eventually().untilAsserted(() -> assertThat(cluster.dbm("orders").getStatus().getHeldDeployments()).containsExactly("orders-api"));
+    eventually().untilAsserted(() -> assertThat(cluster.events()).anySatisfy(e ->
+        assertThat(e.getReason() + ": " + e.getMessage()).isEqualTo("RolloutHeld: paused orders-api until the database reaches 3")));
     cluster.succeed(job, result("", "3", "3"));
     awaitPhase("orders", Phase.Ready);
     assertThat(paused("orders-api")).isFalse();

@@ -67,7 +67,9 @@ class ReconcilerFlowTest extends ReconcilerTestBase {
     assertThat(condition(ready, Conditions.ROLLOUT_HELD).getStatus()).isEqualTo("False");
     assertThat(ready.getStatus().getObservedGeneration()).isEqualTo(ready.getMetadata().getGeneration());
     assertThat(ready.getStatus().getConditions()).allSatisfy(c -> assertThat(c.getObservedGeneration()).isEqualTo(ready.getMetadata().getGeneration()));
-    eventually().untilAsserted(() -> assertThat(cluster.eventReasons()).contains("RolloutHeld", "RunStarted", "RunSucceeded", "RolloutReleased"));
+    eventually().untilAsserted(() -> assertThat(cluster.eventReasons()).containsExactlyInAnyOrder("RunStarted", "RunSucceeded"));
+    assertThat(cluster.events()).anySatisfy(e -> assertThat(e.getReason() + ": " + e.getMessage()).startsWith("RunStarted").contains("paused orders-api"));
+    assertThat(cluster.events()).anySatisfy(e -> assertThat(e.getReason() + ": " + e.getMessage()).startsWith("RunSucceeded").contains("resumed orders-api"));
     assertThat(cluster.jobs()).hasSize(1);
   }
 

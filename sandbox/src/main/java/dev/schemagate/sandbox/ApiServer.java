@@ -78,14 +78,13 @@ public final class ApiServer implements AutoCloseable {
     return file;
   }
 
-  /** Mutating requests counted since the last reset, by "METHOD resource". */
-  public Map<String, Long> mutations() {
+  /**
+   * Requests counted since the last {@code requests.clear()}, keyed "[operator ]VERB resource",
+   * VERB one of GET (one named object), LIST, WATCH, POST, PUT, PATCH, DELETE.
+   */
+  public Map<String, Long> counts() {
     Map<String, Long> out = new java.util.TreeMap<>();
-    requests.forEach((k, v) -> {
-      if (!k.startsWith("GET")) {
-        out.put(k, v.get());
-      }
-    });
+    requests.forEach((k, v) -> out.put(k, v.get()));
     return out;
   }
 
@@ -120,8 +119,32 @@ public final class ApiServer implements AutoCloseable {
                 + "\"nonResourceRules\":[],\"incomplete\":false}}");
       }
       boolean watch = path.contains("watch=true");
-      requests.computeIfAbsent(request.getMethod() + (watch ? " watch " : " ") + resource(bare), k -> new AtomicLong()).incrementAndGet();
-      return super.dispatch(request);
+      String agent = request.getHeader("User-Agent");
+      String who = agent != null && agent.startsWith("schemagate-operator") ? "operator " : "";
+      String verb = watch ? "WATCH" : "GET".equals(request.getMethod()) ? (named(bare) ? "GET" : "LIST") : request.getMethod();
+      requests.computeIfAbsent(who + verb + " " + resource(bare), k -> new AtomicLong()).incrementAndGet();
+      try {
+        return super.dispatch(request);
+      } catch (RuntimeException e) {
+        if (!e.getClass().getName().contains("JsonPatch")) {
+          throw e;
+        }
+        // A JSON Patch whose "test" fails (a stale resourceVersion): the API server answers 422;
+        // the mock would throw and leave the request unanswered.
+        return new MockResponse().setResponseCode(422).addHeader("Content-Type", "application/json").setBody(
+            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Invalid\",\"code\":422,"
+                + "\"message\":\"the server rejected our request due to an error in our request: " + e.getMessage().replace("\"", "'") + "\"}");
+      }
+    }
+
+    /** Whether a path names one object (a GET of it bypasses an informer cache). */
+    static boolean named(String path) {
+      String[] parts = path.split("/");
+      int i = path.startsWith("/api/") ? 3 : 4;
+      if (parts.length > i + 1 && "namespaces".equals(parts[i]) && parts.length > i + 2) {
+        i += 2;
+      }
+      return parts.length > i + 1;
     }
 
     /** The resource a path names, with "/status" for the status subresource. */

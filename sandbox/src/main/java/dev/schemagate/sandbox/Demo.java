@@ -140,7 +140,7 @@ public final class Demo {
     }));
   }
 
-  static void retryOnConflict(Runnable change) {
+  public static void retryOnConflict(Runnable change) {
     for (int attempt = 1; ; attempt++) {
       try {
         change.run();
@@ -198,7 +198,7 @@ public final class Demo {
     return dir;
   }
 
-  static void clean(Path dir) throws IOException {
+  public static void clean(Path dir) throws IOException {
     if (Files.exists(dir)) {
       try (Stream<Path> walk = Files.walk(dir)) {
         walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

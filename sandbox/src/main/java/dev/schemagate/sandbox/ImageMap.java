@@ -14,7 +14,20 @@ public final class ImageMap {
   /** An image as a local program: its entrypoint, working directory and image environment. */
   public record LocalImage(List<String> entrypoint, Path workingDir, Map<String, String> env) {}
 
+  /** An image whose container "runs" for a set time and reports a canned result (benchmarks). */
+  public record Simulated(java.time.Duration runFor, String result) {}
+
   private final Map<String, LocalImage> images = new ConcurrentHashMap<>();
+  private final Map<String, Simulated> simulated = new ConcurrentHashMap<>();
+
+  public ImageMap simulate(String image, java.time.Duration runFor, String result) {
+    simulated.put(image, new Simulated(runFor, result));
+    return this;
+  }
+
+  public Optional<Simulated> simulated(String image) {
+    return Optional.ofNullable(simulated.get(image));
+  }
 
   public ImageMap map(String image, LocalImage local) {
     images.put(image, local);

@@ -31,7 +31,8 @@ public final class Narrator implements AutoCloseable {
     deployments = client.apps().deployments().inAnyNamespace().inform(handler(this::deployment));
   }
 
-  private static <T> ResourceEventHandler<T> handler(java.util.function.Consumer<T> consumer) {
+  /** An informer handler that hands every added or updated object to the consumer. */
+  public static <T> ResourceEventHandler<T> handler(java.util.function.Consumer<T> consumer) {
     return new ResourceEventHandler<>() {
       @Override
       public void onAdd(T obj) {

@@ -10,6 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /** The operator, run from its jar as its own process against the sandbox's kubeconfig. */
 public final class OperatorProcess implements AutoCloseable {
+  /** The operator's JVM options, as the chart sets them (override: -Dschemagate.operator.jvm=...). */
+  public static final String DEFAULT_JVM = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx128m";
   private final Path jar;
   private final Path kubeconfig;
   private final Path log;
@@ -29,8 +31,12 @@ public final class OperatorProcess implements AutoCloseable {
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    command.add("-XX:+UseSerialGC");
-    command.add("-Xmx256m");
+    for (String option : System.getProperty("schemagate.operator.jvm", DEFAULT_JVM).split("\\s+")) {
+      if (!option.isBlank()) {
+        command.add(option);
+      }
+    }
+    command.add("-Dkubernetes.user.agent=schemagate-operator");
     command.add("-jar");
     command.add(jar.toString());
     ProcessBuilder builder = new ProcessBuilder(command)
@@ -40,6 +46,9 @@ public final class OperatorProcess implements AutoCloseable {
     builder.environment().put("QUARKUS_HTTP_PORT", "0");
     builder.environment().putAll(env);
     process = builder.start();
+    // the operator must not outlive the sandbox, however the sandbox ends
+    Process started = process;
+    Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
     return this;
   }
 

@@ -58,7 +58,9 @@ class FlywayE2eTest {
     assertThat(entry.get("outcome")).isEqualTo("Succeeded");
     assertThat((List<?>) entry.get("applied")).hasSize(4);
     assertThat(world.rows("SELECT version FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank")).containsExactly("1", "2", "3", "4");
-    assertThat(world.eventReasons()).contains("RolloutHeld", "RunStarted", "RunSucceeded", "RolloutReleased");
+    eventually().until(() -> world.eventReasons().containsAll(List.of("RunStarted", "RunSucceeded")));
+    assertThat(world.events()).anySatisfy(e -> assertThat(e.getMessage()).startsWith("started Job").contains("paused orders-api"));
+    assertThat(world.events()).anySatisfy(e -> assertThat(e.getMessage()).contains("4 migrations applied", "resumed orders-api"));
   }
 
   @Test
