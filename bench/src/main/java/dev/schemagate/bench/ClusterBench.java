@@ -1,6 +1,8 @@
 package dev.schemagate.bench;
 
-import static dev.schemagate.sandbox.Narrator.handler;
+import static dev.schemagate.sandbox.Demo.isReady;
+import static dev.schemagate.sandbox.Demo.waitFor;
+import static dev.schemagate.sandbox.Handlers.onChange;
 
 import dev.schemagate.sandbox.Demo;
 import dev.schemagate.sandbox.Sandbox;
@@ -19,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 /** The operator's benchmarks on the sandbox, with Jobs that complete after a set delay. */
 final class ClusterBench {
@@ -65,23 +66,6 @@ final class ClusterBench {
     return dbm;
   }
 
-  @SuppressWarnings("unchecked")
-  static boolean ready(GenericKubernetesResource dbm, String revision) {
-    Map<String, Object> status = (Map<String, Object>) dbm.getAdditionalProperties().get("status");
-    return status != null && "Ready".equals(status.get("phase")) && revision.equals(status.get("currentRevision"))
-        && dbm.getMetadata().getGeneration().equals(((Number) status.get("observedGeneration")).longValue());
-  }
-
-  static void waitFor(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plus(limit);
-    while (!condition.getAsBoolean()) {
-      if (Instant.now().isAfter(deadline)) {
-        throw new IllegalStateException("timed out: " + what);
-      }
-      Thread.sleep(5);
-    }
-  }
-
   /** 1. From a Job's Complete in the API server to the Deployment resumed and to Ready. */
   void latency(int runs) throws Exception {
     try (Sandbox sandbox = sandbox("latency", Duration.ofMillis(20))) {
@@ -90,7 +74,7 @@ final class ClusterBench {
       sandbox.jobs.onFinished((job, at) -> completed.put(job.getMetadata().getName(), at));
       Map<String, Instant> readyAt = new ConcurrentHashMap<>();
       List<Instant> resumedAt = java.util.Collections.synchronizedList(new ArrayList<>());
-      client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace("bench").inform(handler(dbm -> {
+      client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace("bench").inform(onChange(dbm -> {
         @SuppressWarnings("unchecked")
         Map<String, Object> status = (Map<String, Object>) dbm.getAdditionalProperties().get("status");
         if (status != null && "Ready".equals(status.get("phase"))) {
@@ -98,7 +82,7 @@ final class ClusterBench {
         }
       }));
       Map<String, Boolean> pausedNow = new ConcurrentHashMap<>();
-      client.apps().deployments().inNamespace("bench").inform(handler(d -> {
+      client.apps().deployments().inNamespace("bench").inform(onChange(d -> {
         boolean paused = Boolean.TRUE.equals(d.getSpec().getPaused());
         Boolean before = pausedNow.put(d.getMetadata().getName(), paused);
         if (Boolean.TRUE.equals(before) && !paused) {
@@ -154,7 +138,7 @@ final class ClusterBench {
       Thread.sleep(2000);
       sandbox.api.requests.clear();
       client.resource(migration("bench", "w", "r1", "app")).inNamespace("bench").create();
-      waitFor("first lifecycle", Duration.ofSeconds(60), () -> ready(dbm(client, "w"), "r1") && !paused(client));
+      waitFor("first lifecycle", Duration.ofSeconds(60), () -> isReady(dbm(client, "w"), "r1") && !paused(client));
       Thread.sleep(2000);
       Map<String, Long> first = operatorRequests(sandbox);
       sandbox.api.requests.clear();
@@ -164,7 +148,7 @@ final class ClusterBench {
         spec.put("targetRevision", "r2");
         return d;
       }));
-      waitFor("second lifecycle", Duration.ofSeconds(60), () -> ready(dbm(client, "w"), "r2") && !paused(client));
+      waitFor("second lifecycle", Duration.ofSeconds(60), () -> isReady(dbm(client, "w"), "r2") && !paused(client));
       Thread.sleep(2000);
       Map<String, Long> second = operatorRequests(sandbox);
       sandbox.api.requests.clear();
@@ -204,8 +188,8 @@ final class ClusterBench {
       Thread.sleep(2000);
       AtomicInteger readyCount = new AtomicInteger();
       Map<String, Boolean> seen = new ConcurrentHashMap<>();
-      client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inAnyNamespace().inform(handler(d -> {
-        if (ready(d, "r1") && seen.putIfAbsent(d.getMetadata().getNamespace() + "/" + d.getMetadata().getName(), true) == null) {
+      client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inAnyNamespace().inform(onChange(d -> {
+        if (isReady(d, "r1") && seen.putIfAbsent(d.getMetadata().getNamespace() + "/" + d.getMetadata().getName(), true) == null) {
           readyCount.incrementAndGet();
         }
       }));

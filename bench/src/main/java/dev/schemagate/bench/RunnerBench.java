@@ -4,7 +4,6 @@ import dev.schemagate.sandbox.Database;
 import dev.schemagate.sandbox.Demo;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -13,7 +13,6 @@ import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEven
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 
 /**
@@ -63,7 +62,7 @@ final class Caches {
 
   List<Job> jobs(DatabaseMigration dbm) {
     String name = dbm.getMetadata().getName();
-    return jobs.list(dbm.getMetadata().getNamespace(), j -> name.equals(annotation(j, Keys.MIGRATION))).toList();
+    return jobs.list(dbm.getMetadata().getNamespace(), j -> name.equals(Keys.annotation(j, Keys.MIGRATION))).toList();
   }
 
   Collection<Pod> pods(String namespace, String runId) {
@@ -84,7 +83,7 @@ final class Caches {
   }
 
   private static Set<ResourceID> byMigrationAnnotation(HasMetadata resource) {
-    String name = annotation(resource, Keys.MIGRATION);
+    String name = Keys.annotation(resource, Keys.MIGRATION);
     return name == null ? Set.of() : Set.of(new ResourceID(name, resource.getMetadata().getNamespace()));
   }
 
@@ -100,8 +99,4 @@ final class Caches {
     return ids;
   }
 
-  private static String annotation(HasMetadata resource, String key) {
-    Map<String, String> annotations = resource.getMetadata().getAnnotations();
-    return annotations == null ? null : annotations.get(key);
-  }
 }

@@ -59,7 +59,4 @@ public final class Conditions {
         : conditions.stream().filter(c -> Objects.equals(type, c.getType())).findFirst();
   }
 
-  public static boolean isTrue(List<Condition> conditions, String type) {
-    return find(conditions, type).map(c -> "True".equals(c.getStatus())).orElse(false);
-  }
 }

@@ -8,8 +8,6 @@ import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Run;
 import dev.schemagate.api.Tool;
-import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -28,7 +26,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -77,7 +74,8 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     Instant now = clock.instant();
     long generation = Objects.requireNonNullElse(dbm.getMetadata().getGeneration(), 0L);
     DatabaseMigrationStatus status = copy(dbm.getStatus());
-    DatabaseMigrationStatus before = copy(dbm.getStatus());
+    // the informer's object is never changed: the reconcile works on its own copy
+    DatabaseMigrationStatus before = dbm.getStatus() == null ? new DatabaseMigrationStatus() : dbm.getStatus();
     String ns = dbm.getMetadata().getNamespace();
     Tool tool = dbm.getSpec().getTool() == null ? Tool.FLYWAY : dbm.getSpec().getTool();
     RolloutGate gate = new RolloutGate(client, caches::deploymentPatched);
@@ -141,7 +139,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
       events.record(dbm, EventReason.RolloutReleased, "resumed " + String.join(", ", released) + ": the DatabaseMigration was deleted");
     }
     for (Job job : caches.jobs(dbm)) {
-      if (!RunObserver.conditionTrue(job, "Complete") && !RunObserver.conditionTrue(job, "Failed")) {
+      if (!RunObserver.finished(job)) {
         // a migration must not be killed mid-way: the Job loses its owner and finishes on its own
         client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace()).withName(job.getMetadata().getName())
             .edit(j -> {
@@ -219,23 +217,22 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     Set<String> recorded = new LinkedHashSet<>();
     status.getHistory().forEach(h -> recorded.add(h.getId()));
     Optional<Job> orphan = caches.jobs(dbm).stream()
-        .filter(j -> !recorded.contains(annotation(j, Keys.RUN_ID)))
-        .filter(j -> !RunObserver.conditionTrue(j, "Complete") && !RunObserver.conditionTrue(j, "Failed"))
-        .filter(j -> Objects.equals(annotation(j, Keys.MIGRATION), dbm.getMetadata().getName()))
+        .filter(j -> !recorded.contains(Keys.annotation(j, Keys.RUN_ID)))
+        .filter(j -> !RunObserver.finished(j))
         .max((a, b) -> String.valueOf(a.getMetadata().getCreationTimestamp()).compareTo(String.valueOf(b.getMetadata().getCreationTimestamp())));
     if (orphan.isEmpty()) {
       return null;
     }
     Job job = orphan.get();
     Run run = new Run();
-    run.setId(annotation(job, Keys.RUN_ID));
+    run.setId(Keys.annotation(job, Keys.RUN_ID));
     run.setJob(job.getMetadata().getName());
-    run.setDirection("downgrade".equals(annotation(job, Keys.DIRECTION)) ? Direction.DOWNGRADE : Direction.UPGRADE);
+    run.setDirection("downgrade".equals(Keys.annotation(job, Keys.DIRECTION)) ? Direction.DOWNGRADE : Direction.UPGRADE);
     run.setImage(job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage());
-    run.setRequestedImage(annotation(job, Keys.REQUESTED_IMAGE));
-    run.setFromRevision(annotation(job, Keys.FROM_REVISION));
-    run.setToRevision(annotation(job, Keys.TARGET_REVISION));
-    String generation = annotation(job, Keys.GENERATION);
+    run.setRequestedImage(Keys.annotation(job, Keys.REQUESTED_IMAGE));
+    run.setFromRevision(Keys.annotation(job, Keys.FROM_REVISION));
+    run.setToRevision(Keys.annotation(job, Keys.TARGET_REVISION));
+    String generation = Keys.annotation(job, Keys.GENERATION);
     run.setGeneration(generation == null ? 0L : Long.parseLong(generation));
     run.setStartedAt(job.getMetadata().getCreationTimestamp());
     told.adopted("adopted running Job " + job.getMetadata().getName());
@@ -271,8 +268,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
       keep.add(status.getActiveRun().getJob());
     }
     for (Job job : caches.jobs(dbm)) {
-      boolean finished = RunObserver.conditionTrue(job, "Complete") || RunObserver.conditionTrue(job, "Failed");
-      if (finished && !keep.contains(job.getMetadata().getName()) && !status.getHistory().isEmpty()) {
+      if (RunObserver.finished(job) && !keep.contains(job.getMetadata().getName()) && !status.getHistory().isEmpty()) {
         client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace()).withName(job.getMetadata().getName())
             .withPropagationPolicy(io.fabric8.kubernetes.api.model.DeletionPropagation.BACKGROUND).delete();
       }
@@ -305,11 +301,6 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
   static List<String> gatedNames(DatabaseMigration dbm) {
     return dbm.getSpec().getGate() == null || dbm.getSpec().getGate().getDeployments() == null
         ? List.of() : dbm.getSpec().getGate().getDeployments();
-  }
-
-  private static String annotation(Job job, String key) {
-    Map<String, String> annotations = job.getMetadata().getAnnotations();
-    return annotations == null ? null : annotations.get(key);
   }
 
   private static DatabaseMigration withStatus(DatabaseMigration dbm, DatabaseMigrationStatus status) {

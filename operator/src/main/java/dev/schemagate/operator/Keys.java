@@ -21,4 +21,10 @@ public final class Keys {
   public static final String FINALIZER = "schemagate.dev/finalizer";
 
   private Keys() {}
+
+  /** An annotation's value, or null. */
+  public static String annotation(io.fabric8.kubernetes.api.model.HasMetadata resource, String key) {
+    java.util.Map<String, String> annotations = resource.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(key);
+  }
 }

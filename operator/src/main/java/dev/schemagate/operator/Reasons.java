@@ -5,7 +5,6 @@ public final class Reasons {
   public static final String SUCCEEDED = "MigrationSucceeded";
   public static final String UP_TO_DATE = "UpToDate";
   public static final String RUNNING = "MigrationRunning";
-  public static final String STARTING = "MigrationStarting";
   public static final String SUSPENDED = "Suspended";
   public static final String MIGRATION_FAILED = "MigrationFailed";
   public static final String VALIDATION_FAILED = "ValidationFailed";
@@ -20,7 +19,6 @@ public final class Reasons {
   public static final String INVALID_SPEC = "InvalidSpec";
   public static final String HELD = "DatabaseNotAtTarget";
   public static final String RELEASED = "DatabaseAtTarget";
-  public static final String NOTHING_GATED = "NothingGated";
 
   private Reasons() {}
 }

@@ -125,6 +125,12 @@ public final class RunObserver {
     return (ts == null ? "" : ts) + pod.getMetadata().getName();
   }
 
+  /** Whether the Job has ended, by the conditions the Job controller sets (1.31+ sets the interim ones first). */
+  public static boolean finished(Job job) {
+    return conditionTrue(job, "Complete") || conditionTrue(job, "SuccessCriteriaMet")
+        || conditionTrue(job, "Failed") || conditionTrue(job, "FailureTarget");
+  }
+
   static boolean conditionTrue(Job job, String type) {
     return condition(job, type).isPresent();
   }

@@ -26,6 +26,7 @@ public final class Demo {
   static final String NS = "default";
   static final String V1 = "schemagate/app-user-migrations:1";
   static final String V2 = "schemagate/app-user-migrations:2";
+  static final Duration DEMO_STEP = Duration.ofSeconds(90);
 
   public static void main(String[] args) throws Exception {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
@@ -62,24 +63,24 @@ public final class Demo {
             .withNewTemplate().withNewMetadata().addToLabels("app", "orders-api").endMetadata()
             .withNewSpec().addNewContainer().withName("api").withImage("shop/orders-api:1").endContainer().endSpec()
             .endTemplate().endSpec().build()).create();
-        waitFor(out, "the Deployment rolls out", () -> sandbox.deployments.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
+        waitFor("the Deployment rolls out", DEMO_STEP, () -> sandbox.deployments.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
 
         narrator.say("step 1", "apply DatabaseMigration orders: " + V1 + ", target 2, gating orders-api");
         client.resource(migration(V1, "2", "Forbid")).inNamespace(NS).create();
-        waitFor(out, "orders is Ready at 2", () -> ready(client, "2"));
+        waitFor("orders is Ready at 2", DEMO_STEP, () -> ready(client, "2"));
 
         narrator.say("step 2", "release 2: migrations to 4 (" + V2 + "), then the app shop/orders-api:2");
         apply(client, migration(V2, "4", "Forbid"));
-        waitFor(out, "orders-api is held", () -> held(client));
+        waitFor("orders-api is held", DEMO_STEP, () -> held(client));
         setAppImage(client, "shop/orders-api:2");
-        waitFor(out, "orders is Ready at 4 and the app rolled out", () -> ready(client, "4")
+        waitFor("orders is Ready at 4 and the app rolled out", DEMO_STEP, () -> ready(client, "4")
             && sandbox.deployments.rolledOutImage(NS, "orders-api").equals("shop/orders-api:2"));
 
         narrator.say("step 3", "roll back: target 2 with " + V1 + " and downgrade.policy Allow; the app back to shop/orders-api:1");
         apply(client, migration(V1, "2", "Allow"));
-        waitFor(out, "orders-api is held", () -> held(client));
+        waitFor("orders-api is held", DEMO_STEP, () -> held(client));
         setAppImage(client, "shop/orders-api:1");
-        waitFor(out, "orders is Ready at 2 and the app rolled back", () -> ready(client, "2")
+        waitFor("orders is Ready at 2 and the app rolled back", DEMO_STEP, () -> ready(client, "2")
             && sandbox.deployments.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
         out.println();
         out.println("The database's own history (flyway_schema_history):");
@@ -153,12 +154,14 @@ public final class Demo {
     }
   }
 
-  @SuppressWarnings("unchecked")
   static boolean ready(KubernetesClient client, String revision) {
     GenericKubernetesResource dbm = dbm(client).get();
-    if (dbm == null) {
-      return false;
-    }
+    return dbm != null && isReady(dbm, revision);
+  }
+
+  /** Ready at the revision, for the generation it shows. */
+  @SuppressWarnings("unchecked")
+  public static boolean isReady(GenericKubernetesResource dbm, String revision) {
     Map<String, Object> status = (Map<String, Object>) dbm.getAdditionalProperties().get("status");
     return status != null && "Ready".equals(status.get("phase")) && revision.equals(status.get("currentRevision"))
         && dbm.getMetadata().getGeneration().equals(((Number) status.get("observedGeneration")).longValue());
@@ -173,13 +176,14 @@ public final class Demo {
     return client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace(NS).withName("orders");
   }
 
-  static void waitFor(PrintStream out, String what, BooleanSupplier condition) throws InterruptedException {
-    Instant deadline = Instant.now().plus(Duration.ofSeconds(90));
+  /** Waits until the condition holds, checking every 5 ms; throws after the limit. */
+  public static void waitFor(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+    Instant deadline = Instant.now().plus(limit);
     while (!condition.getAsBoolean()) {
       if (Instant.now().isAfter(deadline)) {
         throw new IllegalStateException("timed out waiting until " + what);
       }
-      Thread.sleep(25);
+      Thread.sleep(5);
     }
   }
 

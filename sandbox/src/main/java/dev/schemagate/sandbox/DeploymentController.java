@@ -5,7 +5,6 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentConditionBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.time.Instant;
 import java.util.Map;
@@ -28,22 +27,7 @@ public final class DeploymentController implements AutoCloseable {
   }
 
   public DeploymentController start() {
-    informer = client.apps().deployments().inAnyNamespace().inform(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(Deployment d) {
-        sync(d);
-      }
-
-      @Override
-      public void onUpdate(Deployment old, Deployment d) {
-        sync(d);
-      }
-
-      @Override
-      public void onDelete(Deployment d, boolean unknown) {
-        rolledTemplate.remove(key(d));
-      }
-    });
+    informer = client.apps().deployments().inAnyNamespace().inform(Handlers.onChange(this::sync, d -> rolledTemplate.remove(key(d))));
     return this;
   }
 

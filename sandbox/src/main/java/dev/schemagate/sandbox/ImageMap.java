@@ -38,7 +38,4 @@ public final class ImageMap {
     return Optional.ofNullable(images.get(image));
   }
 
-  public Map<String, LocalImage> all() {
-    return Map.copyOf(images);
-  }
 }

@@ -15,13 +15,11 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -55,7 +53,6 @@ public final class JobExecutor implements AutoCloseable {
   private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(4);
   private final Map<String, Run> runs = new ConcurrentHashMap<>();
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
-  private volatile Duration delay = Duration.ZERO;
   private volatile java.util.function.BiConsumer<Job, Instant> onFinished = (job, at) -> {};
   private SharedIndexInformer<Job> informer;
 
@@ -78,12 +75,6 @@ public final class JobExecutor implements AutoCloseable {
     this.baseEnv = baseEnv;
   }
 
-  /** A delay before each container starts (the benchmarks' "Jobs after a set delay"). */
-  public JobExecutor startDelay(Duration delay) {
-    this.delay = delay;
-    return this;
-  }
-
   /** Told of each Job's terminal status, right after the API server took it. */
   public JobExecutor onFinished(java.util.function.BiConsumer<Job, Instant> listener) {
     this.onFinished = listener;
@@ -91,25 +82,12 @@ public final class JobExecutor implements AutoCloseable {
   }
 
   public JobExecutor start() {
-    informer = client.batch().v1().jobs().inAnyNamespace().inform(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(Job job) {
-        accept(job);
+    informer = client.batch().v1().jobs().inAnyNamespace().inform(Handlers.onChange(this::accept, job -> {
+      Run run = runs.remove(key(job));
+      if (run != null && run.process != null) {
+        run.process.destroyForcibly();
       }
-
-      @Override
-      public void onUpdate(Job old, Job job) {
-        accept(job);
-      }
-
-      @Override
-      public void onDelete(Job job, boolean unknown) {
-        Run run = runs.remove(key(job));
-        if (run != null && run.process != null) {
-          run.process.destroyForcibly();
-        }
-      }
-    });
+    }));
     return this;
   }
 
@@ -143,7 +121,7 @@ public final class JobExecutor implements AutoCloseable {
     if (deadline != null) {
       scheduler.schedule(() -> deadlineExceeded(run), deadline, TimeUnit.SECONDS);
     }
-    scheduler.schedule(() -> attempt(run), delay.toMillis(), TimeUnit.MILLISECONDS);
+    scheduler.execute(() -> attempt(run));
   }
 
   /** A new pod for the Job, then its container. */

@@ -3,7 +3,6 @@ package dev.schemagate.sandbox;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.PrintStream;
 import java.time.LocalTime;
@@ -27,26 +26,8 @@ public final class Narrator implements AutoCloseable {
     this.out = out;
     this.controller = controller;
     migrations = client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inAnyNamespace()
-        .inform(handler(this::migration));
-    deployments = client.apps().deployments().inAnyNamespace().inform(handler(this::deployment));
-  }
-
-  /** An informer handler that hands every added or updated object to the consumer. */
-  public static <T> ResourceEventHandler<T> handler(java.util.function.Consumer<T> consumer) {
-    return new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(T obj) {
-        consumer.accept(obj);
-      }
-
-      @Override
-      public void onUpdate(T old, T obj) {
-        consumer.accept(obj);
-      }
-
-      @Override
-      public void onDelete(T obj, boolean unknown) {}
-    };
+        .inform(Handlers.onChange(this::migration));
+    deployments = client.apps().deployments().inAnyNamespace().inform(Handlers.onChange(this::deployment));
   }
 
   @SuppressWarnings("unchecked")
