@@ -71,7 +71,7 @@ final class ClusterBench {
     try (Sandbox sandbox = sandbox("latency", Duration.ofMillis(20))) {
       KubernetesClient client = sandbox.client();
       Map<String, Instant> completed = new ConcurrentHashMap<>();
-      sandbox.jobs.onFinished((job, at) -> completed.put(job.getMetadata().getName(), at));
+      sandbox.mock().jobs.onFinished((job, at) -> completed.put(job.getMetadata().getName(), at));
       Map<String, Instant> readyAt = new ConcurrentHashMap<>();
       List<Instant> resumedAt = java.util.Collections.synchronizedList(new ArrayList<>());
       client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace("bench").inform(onChange(dbm -> {
@@ -136,12 +136,12 @@ final class ClusterBench {
       client.apps().deployments().inNamespace("bench").resource(deployment("bench", "app")).create();
       sandbox.startOperator();
       Thread.sleep(2000);
-      sandbox.api.requests.clear();
+      sandbox.mock().api.requests.clear();
       client.resource(migration("bench", "w", "r1", "app")).inNamespace("bench").create();
       waitFor("first lifecycle", Duration.ofSeconds(60), () -> isReady(dbm(client, "w"), "r1") && !paused(client));
       Thread.sleep(2000);
       Map<String, Long> first = operatorRequests(sandbox);
-      sandbox.api.requests.clear();
+      sandbox.mock().api.requests.clear();
       Demo.retryOnConflict(() -> client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace("bench").withName("w").edit(d -> {
         @SuppressWarnings("unchecked")
         Map<String, Object> spec = (Map<String, Object>) d.getAdditionalProperties().get("spec");
@@ -151,11 +151,11 @@ final class ClusterBench {
       waitFor("second lifecycle", Duration.ofSeconds(60), () -> isReady(dbm(client, "w"), "r2") && !paused(client));
       Thread.sleep(2000);
       Map<String, Long> second = operatorRequests(sandbox);
-      sandbox.api.requests.clear();
+      sandbox.mock().api.requests.clear();
       Thread.sleep(10_000);
       Map<String, Long> idle = operatorRequests(sandbox);
       Map<String, Long> leases = new java.util.TreeMap<>();
-      sandbox.api.counts().forEach((k, v) -> {
+      sandbox.mock().api.counts().forEach((k, v) -> {
         if (k.startsWith("operator ") && k.endsWith(" leases")) {
           leases.put(k.substring("operator ".length()), v);
         }
@@ -230,7 +230,7 @@ final class ClusterBench {
         client.resource(migration("default", "s", "r1", "app")).inNamespace("default").create();
         Instant t0 = Instant.now();
         var operator = new dev.schemagate.sandbox.OperatorProcess(sandbox.operatorJar(), sandbox.kubeconfig,
-            sandbox.work.resolve("operator.log"), Map.of()).start();
+            sandbox.work.resolve("operator.log"), Map.of()).launch();
         try {
           Double ready = null;
           Double lead = null;
@@ -284,7 +284,7 @@ final class ClusterBench {
   /** The operator's requests, but for leader election's Lease renewals (counted on their own). */
   static Map<String, Long> operatorRequests(Sandbox sandbox) {
     Map<String, Long> out = new java.util.TreeMap<>();
-    sandbox.api.counts().forEach((k, v) -> {
+    sandbox.mock().api.counts().forEach((k, v) -> {
       if (k.startsWith("operator ") && !k.endsWith(" leases")) {
         out.put(k.substring("operator ".length()), v);
       }

@@ -99,7 +99,7 @@ class ChartTest {
     JsonNode lease = YAML.readTree("""
         - apiGroups: ["coordination.k8s.io"]
           resources: ["leases"]
-          verbs: ["get", "create", "update"]
+          verbs: ["get", "create", "update", "patch"]
         """);
     assertThat(ofKind(docs, "Role")).singleElement().satisfies(r -> {
       assertThat(r.path("metadata").path("namespace").asText()).isEqualTo("ops");

@@ -32,29 +32,35 @@ public final class Demo {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     System.setProperty("org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils", "error");
     boolean once = List.of(args).contains("--once");
+    Sandbox.Kind kind = List.of(args).contains("--real") ? Sandbox.Kind.REAL : Sandbox.Kind.EMBEDDED;
     String databaseUrl = System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL");
     Path home = Path.of(System.getProperty("schemagate.home", ".")).toAbsolutePath().normalize();
     Path work = home.resolve("sandbox/target/demo");
-    System.exit(run(home, work, databaseUrl, once, System.out));
+    System.exit(run(home, work, databaseUrl, kind, once, System.out));
   }
 
-  static int run(Path home, Path work, String databaseUrl, boolean once, PrintStream out) throws Exception {
+  static int run(Path home, Path work, String databaseUrl, Sandbox.Kind kind, boolean once, PrintStream out) throws Exception {
     clean(work);
-    out.println("schemagate sandbox: starting PostgreSQL, the API server and the operator ...");
-    try (Sandbox sandbox = Sandbox.start(home, work, databaseUrl)) {
+    out.println(kind == Sandbox.Kind.REAL
+        ? "schemagate sandbox: starting PostgreSQL, a Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, the sandbox's kubelet) and the operator's chart ..."
+        : "schemagate sandbox: starting PostgreSQL, the API server and the operator ...");
+    try (Sandbox sandbox = Sandbox.start(home, work, databaseUrl, kind)) {
       Path v1 = copyMigrations(home, work.resolve("images/app-user-1"), 2);
       Path v2 = copyMigrations(home, work.resolve("images/app-user-2"), 4);
       sandbox.mapRunnerImage(V1, v1);
       sandbox.mapRunnerImage(V2, v2);
+      sandbox.mapIdleImage("shop/orders-api:1");
+      sandbox.mapIdleImage("shop/orders-api:2");
       sandbox.database.create("orders");
       sandbox.startOperator();
-      out.println("  API server   " + sandbox.api.url() + "   (kubectl --kubeconfig " + sandbox.kubeconfig + " get dbm -w)");
+      out.println("  API server   " + sandbox.cluster.url() + "   (kubectl --kubeconfig " + sandbox.kubeconfig + " get dbm -w)");
       out.println("  PostgreSQL   port " + sandbox.database.port() + ", database orders");
       out.println("  images       " + V1 + " = runner + V1..V2,  " + V2 + " = runner + V1..V4");
-      out.println("  logs         " + work.resolve("operator.log") + ", " + work.resolve("pods"));
+      out.println("  logs         " + (kind == Sandbox.Kind.REAL ? work.resolve("pods") + " (kubectl logs works too)"
+          : work.resolve("operator.log") + ", " + work.resolve("pods")));
       out.println();
       KubernetesClient client = sandbox.client();
-      try (Narrator narrator = new Narrator(client, sandbox.deployments, out)) {
+      try (Narrator narrator = new Narrator(client, sandbox.cluster, NS, out)) {
         client.secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata().withName("orders-db").endMetadata()
             .addToStringData("DATABASE_URL", sandbox.database.url("postgresql+asyncpg", "orders")).build()).create();
         client.apps().deployments().inNamespace(NS).resource(new DeploymentBuilder()
@@ -63,7 +69,7 @@ public final class Demo {
             .withNewTemplate().withNewMetadata().addToLabels("app", "orders-api").endMetadata()
             .withNewSpec().addNewContainer().withName("api").withImage("shop/orders-api:1").endContainer().endSpec()
             .endTemplate().endSpec().build()).create();
-        waitFor("the Deployment rolls out", DEMO_STEP, () -> sandbox.deployments.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
+        waitFor("the Deployment rolls out", DEMO_STEP, () -> sandbox.cluster.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
 
         narrator.say("step 1", "apply DatabaseMigration orders: " + V1 + ", target 2, gating orders-api");
         client.resource(migration(V1, "2", "Forbid")).inNamespace(NS).create();
@@ -74,14 +80,14 @@ public final class Demo {
         waitFor("orders-api is held", DEMO_STEP, () -> held(client));
         setAppImage(client, "shop/orders-api:2");
         waitFor("orders is Ready at 4 and the app rolled out", DEMO_STEP, () -> ready(client, "4")
-            && sandbox.deployments.rolledOutImage(NS, "orders-api").equals("shop/orders-api:2"));
+            && sandbox.cluster.rolledOutImage(NS, "orders-api").equals("shop/orders-api:2"));
 
         narrator.say("step 3", "roll back: target 2 with " + V1 + " and downgrade.policy Allow; the app back to shop/orders-api:1");
         apply(client, migration(V1, "2", "Allow"));
         waitFor("orders-api is held", DEMO_STEP, () -> held(client));
         setAppImage(client, "shop/orders-api:1");
         waitFor("orders is Ready at 2 and the app rolled back", DEMO_STEP, () -> ready(client, "2")
-            && sandbox.deployments.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
+            && sandbox.cluster.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
         out.println();
         out.println("The database's own history (flyway_schema_history):");
         try (var c = sandbox.database.connect("orders");
@@ -102,10 +108,14 @@ public final class Demo {
         return 0;
       } catch (IllegalStateException e) {
         out.println("FAILED: " + e.getMessage());
-        out.println("operator log: " + work.resolve("operator.log"));
+        out.println(sandbox.operator() == null ? "" : "operator log:\n" + tail(sandbox.operator().log(), 3000));
         return 1;
       }
     }
+  }
+
+  static String tail(String text, int chars) {
+    return text.substring(Math.max(0, text.length() - chars));
   }
 
   static GenericKubernetesResource migration(String image, String target, String downgrade) {

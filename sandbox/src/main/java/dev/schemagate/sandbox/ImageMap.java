@@ -1,9 +1,15 @@
 package dev.schemagate.sandbox;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -11,16 +17,36 @@ import java.util.concurrent.ConcurrentHashMap;
  * An image that is not mapped cannot be "pulled" (ErrImagePull, then ImagePullBackOff).
  */
 public final class ImageMap {
-  /** An image as a local program: its entrypoint, working directory and image environment. */
-  public record LocalImage(List<String> entrypoint, Path workingDir, Map<String, String> env) {}
+  /** The user images run as unless they say otherwise: the non-root user of distroless images. */
+  public static final String NON_ROOT = "65532";
+
+  /**
+   * An image as a local program: its entrypoint, working directory, environment, and the user its
+   * config declares (a number, a name, or "" for root), which the kubelet checks against
+   * {@code runAsNonRoot}.
+   */
+  public record LocalImage(List<String> entrypoint, Path workingDir, Map<String, String> env, String user) {
+    public LocalImage(List<String> entrypoint, Path workingDir, Map<String, String> env) {
+      this(entrypoint, workingDir, env, NON_ROOT);
+    }
+
+    /** A digest of what the image is, as a registry's content digest would be. */
+    public String digest() {
+      return sha256(entrypoint + "|" + workingDir + "|" + new TreeMap<>(env) + "|" + user);
+    }
+  }
 
   /** An image whose container "runs" for a set time and reports a canned result (benchmarks). */
-  public record Simulated(java.time.Duration runFor, String result) {}
+  public record Simulated(Duration runFor, String result) {
+    public String digest() {
+      return sha256(runFor + "|" + result);
+    }
+  }
 
   private final Map<String, LocalImage> images = new ConcurrentHashMap<>();
   private final Map<String, Simulated> simulated = new ConcurrentHashMap<>();
 
-  public ImageMap simulate(String image, java.time.Duration runFor, String result) {
+  public ImageMap simulate(String image, Duration runFor, String result) {
     simulated.put(image, new Simulated(runFor, result));
     return this;
   }
@@ -38,4 +64,17 @@ public final class ImageMap {
     return Optional.ofNullable(images.get(image));
   }
 
+  /** The image ID a container status reports: the repository with the digest of what ran. */
+  public static String imageId(String image, String digest) {
+    String repository = image.contains("@") ? image.substring(0, image.indexOf('@')) : image.replaceFirst(":[^:/]+$", "");
+    return repository + "@sha256:" + digest;
+  }
+
+  static String sha256(String text) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
 }

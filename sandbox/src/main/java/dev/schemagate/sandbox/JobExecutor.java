@@ -1,11 +1,10 @@
 package dev.schemagate.sandbox;
 
+import dev.schemagate.sandbox.kubelet.ContainerEnv;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
-import io.fabric8.kubernetes.api.model.EnvFromSource;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -22,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,6 +53,7 @@ public final class JobExecutor implements AutoCloseable {
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
   private volatile java.util.function.BiConsumer<Job, Instant> onFinished = (job, at) -> {};
   private SharedIndexInformer<Job> informer;
+  private final ContainerEnv.Source source;
 
   /** One Job's state. */
   private static final class Run {
@@ -73,6 +72,17 @@ public final class JobExecutor implements AutoCloseable {
     this.images = images;
     this.logs = logs;
     this.baseEnv = baseEnv;
+    this.source = new ContainerEnv.Source() {
+      @Override
+      public Secret secret(String namespace, String name) {
+        return client.secrets().inNamespace(namespace).withName(name).get();
+      }
+
+      @Override
+      public ConfigMap configMap(String namespace, String name) {
+        return client.configMaps().inNamespace(namespace).withName(name).get();
+      }
+    };
   }
 
   /** Told of each Job's terminal status, right after the API server took it. */
@@ -160,8 +170,8 @@ public final class JobExecutor implements AutoCloseable {
     Container container = run.job.getSpec().getTemplate().getSpec().getContainers().get(0);
     Map<String, String> env;
     try {
-      env = resolveEnv(ns(run.job), container);
-    } catch (ConfigError e) {
+      env = ContainerEnv.resolve(run.pod, container, source);
+    } catch (ContainerEnv.ConfigError e) {
       podStatus(run, "Pending", waiting(container, "CreateContainerConfigError", e.getMessage()));
       scheduler.schedule(() -> startContainer(run), 1, TimeUnit.SECONDS);
       return;
@@ -315,81 +325,6 @@ public final class JobExecutor implements AutoCloseable {
     }
   }
 
-  private Map<String, String> resolveEnv(String namespace, Container container) throws ConfigError {
-    Map<String, String> env = new LinkedHashMap<>();
-    if (container.getEnvFrom() != null) {
-      for (EnvFromSource from : container.getEnvFrom()) {
-        String prefix = from.getPrefix() == null ? "" : from.getPrefix();
-        if (from.getSecretRef() != null) {
-          Secret secret = client.secrets().inNamespace(namespace).withName(from.getSecretRef().getName()).get();
-          if (secret == null) {
-            if (!Boolean.TRUE.equals(from.getSecretRef().getOptional())) {
-              throw new ConfigError("secret \"" + from.getSecretRef().getName() + "\" not found");
-            }
-            continue;
-          }
-          secretData(secret).forEach((k, v) -> env.put(prefix + k, v));
-        }
-        if (from.getConfigMapRef() != null) {
-          ConfigMap map = client.configMaps().inNamespace(namespace).withName(from.getConfigMapRef().getName()).get();
-          if (map == null) {
-            if (!Boolean.TRUE.equals(from.getConfigMapRef().getOptional())) {
-              throw new ConfigError("configmap \"" + from.getConfigMapRef().getName() + "\" not found");
-            }
-            continue;
-          }
-          if (map.getData() != null) {
-            map.getData().forEach((k, v) -> env.put(prefix + k, v));
-          }
-        }
-      }
-    }
-    if (container.getEnv() != null) {
-      for (EnvVar var : container.getEnv()) {
-        if (var.getValueFrom() == null) {
-          env.put(var.getName(), var.getValue() == null ? "" : var.getValue());
-        } else if (var.getValueFrom().getSecretKeyRef() != null) {
-          var ref = var.getValueFrom().getSecretKeyRef();
-          Secret secret = client.secrets().inNamespace(namespace).withName(ref.getName()).get();
-          String value = secret == null ? null : secretData(secret).get(ref.getKey());
-          if (value == null && !Boolean.TRUE.equals(ref.getOptional())) {
-            throw new ConfigError(secret == null ? "secret \"" + ref.getName() + "\" not found"
-                : "couldn't find key " + ref.getKey() + " in Secret " + namespace + "/" + ref.getName());
-          }
-          if (value != null) {
-            env.put(var.getName(), value);
-          }
-        } else if (var.getValueFrom().getConfigMapKeyRef() != null) {
-          var ref = var.getValueFrom().getConfigMapKeyRef();
-          ConfigMap map = client.configMaps().inNamespace(namespace).withName(ref.getName()).get();
-          String value = map == null || map.getData() == null ? null : map.getData().get(ref.getKey());
-          if (value == null && !Boolean.TRUE.equals(ref.getOptional())) {
-            throw new ConfigError(map == null ? "configmap \"" + ref.getName() + "\" not found"
-                : "couldn't find key " + ref.getKey() + " in ConfigMap " + namespace + "/" + ref.getName());
-          }
-          if (value != null) {
-            env.put(var.getName(), value);
-          }
-        } else if (var.getValueFrom().getFieldRef() != null) {
-          String path = var.getValueFrom().getFieldRef().getFieldPath();
-          env.put(var.getName(), "metadata.namespace".equals(path) ? namespace : "");
-        }
-      }
-    }
-    return env;
-  }
-
-  private static Map<String, String> secretData(Secret secret) {
-    Map<String, String> data = new LinkedHashMap<>();
-    if (secret.getData() != null) {
-      secret.getData().forEach((k, v) -> data.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
-    }
-    if (secret.getStringData() != null) {
-      data.putAll(secret.getStringData());
-    }
-    return data;
-  }
-
   private static ContainerStatus waiting(Container container, String reason, String message) {
     return new ContainerStatusBuilder().withName(container.getName()).withImage(container.getImage()).withReady(false)
         .withStarted(false).withRestartCount(0)
@@ -432,12 +367,5 @@ public final class JobExecutor implements AutoCloseable {
         r.process.destroyForcibly();
       }
     });
-  }
-
-  /** A container configuration Kubernetes cannot resolve (missing Secret, ConfigMap or key). */
-  static final class ConfigError extends Exception {
-    ConfigError(String message) {
-      super(message);
-    }
   }
 }

@@ -16,18 +16,21 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Narrator implements AutoCloseable {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
   private final PrintStream out;
-  private final DeploymentController controller;
+  private final Cluster cluster;
   private final Map<String, String> lastMigration = new ConcurrentHashMap<>();
   private final Map<String, String> lastDeployment = new ConcurrentHashMap<>();
   private final SharedIndexInformer<GenericKubernetesResource> migrations;
   private final SharedIndexInformer<Deployment> deployments;
 
-  public Narrator(KubernetesClient client, DeploymentController controller, PrintStream out) {
+  private volatile boolean closed;
+
+  /** Narrates the DatabaseMigrations and Deployments of one namespace. */
+  public Narrator(KubernetesClient client, Cluster cluster, String namespace, PrintStream out) {
     this.out = out;
-    this.controller = controller;
-    migrations = client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inAnyNamespace()
+    this.cluster = cluster;
+    migrations = client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace(namespace)
         .inform(Handlers.onChange(this::migration));
-    deployments = client.apps().deployments().inAnyNamespace().inform(Handlers.onChange(this::deployment));
+    deployments = client.apps().deployments().inNamespace(namespace).inform(Handlers.onChange(this::deployment));
   }
 
   @SuppressWarnings("unchecked")
@@ -64,14 +67,17 @@ public final class Narrator implements AutoCloseable {
   }
 
   private void deployment(Deployment d) {
+    if (closed) {
+      return;
+    }
     String name = d.getMetadata().getName();
     boolean paused = Boolean.TRUE.equals(d.getSpec().getPaused());
     String holder = d.getMetadata().getAnnotations() == null ? null : d.getMetadata().getAnnotations().get("schemagate.dev/held-by");
-    String rolled = controller.rolledOutImage(d.getMetadata().getNamespace(), name);
+    String rolled = cluster.rolledOutImage(d.getMetadata().getNamespace(), name);
     String wanted = d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
     boolean rolledOut = d.getStatus() != null && Objects.equals(d.getStatus().getObservedGeneration(), d.getMetadata().getGeneration())
         && Objects.equals(d.getStatus().getUpdatedReplicas(), d.getSpec().getReplicas());
-    if (!paused && !rolledOut) {
+    if ((!paused && !rolledOut) || rolled.isEmpty()) {
       return;
     }
     String state = paused + "|" + holder + "|" + rolled + "|" + wanted;
@@ -112,6 +118,7 @@ public final class Narrator implements AutoCloseable {
 
   @Override
   public void close() {
+    closed = true;
     migrations.close();
     deployments.close();
   }

@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /** The operator, run from its jar as its own process against the sandbox's kubeconfig. */
-public final class OperatorProcess implements AutoCloseable {
+public final class OperatorProcess implements Operator {
   /** The operator's JVM options, as the chart sets them (override: -Dschemagate.operator.jvm=...). */
   public static final String DEFAULT_JVM = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx128m";
   private final Path jar;
@@ -25,7 +25,22 @@ public final class OperatorProcess implements AutoCloseable {
     this.env = env;
   }
 
-  public OperatorProcess start() throws IOException {
+  /** Starts the process and waits until its controller is reconciling. */
+  @Override
+  public OperatorProcess start() throws IOException, InterruptedException {
+    launch();
+    java.time.Instant deadline = java.time.Instant.now().plusSeconds(60);
+    while (!log().contains("started in")) {
+      if (!isAlive() || java.time.Instant.now().isAfter(deadline)) {
+        throw new IllegalStateException("the operator did not start:\n" + log());
+      }
+      Thread.sleep(50);
+    }
+    return this;
+  }
+
+  /** Starts the process and returns at once. */
+  public OperatorProcess launch() throws IOException {
     if (!Files.exists(jar)) {
       throw new IllegalStateException(jar + " is missing: build it with mvn -pl operator -am package -DskipTests");
     }
@@ -52,15 +67,18 @@ public final class OperatorProcess implements AutoCloseable {
     return this;
   }
 
+  @Override
   public boolean isAlive() {
     return process != null && process.isAlive();
   }
 
+  @Override
   public long pid() {
     return process.pid();
   }
 
   /** Stops the process at once, as a node failure or an OOM kill would. */
+  @Override
   public void kill() throws InterruptedException {
     if (process != null) {
       process.destroyForcibly();
@@ -68,6 +86,7 @@ public final class OperatorProcess implements AutoCloseable {
     }
   }
 
+  @Override
   public String log() {
     try {
       return Files.exists(log) ? Files.readString(log) : "";

@@ -1,61 +1,87 @@
 package dev.schemagate.sandbox;
 
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Everything a first look at schemagate needs, without a cluster: a real PostgreSQL, the embedded
- * API server with the CRD, the Job executor, the Deployment controller, and the operator's own
- * process. The end-to-end suite runs on it too.
+ * Everything a look at schemagate needs, without a cluster of one's own: a real PostgreSQL, a
+ * Kubernetes ({@link Cluster}: the embedded one, or a real control plane with the sandbox's
+ * kubelet), and the operator. The demo and the end-to-end suite run on it.
  */
 public final class Sandbox implements AutoCloseable {
+  /** Which Kubernetes the sandbox runs on. */
+  public enum Kind {
+    /** The fabric8 mock API server with a local Job executor: starts in a second. */
+    EMBEDDED,
+    /** etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the sandbox's kubelet. */
+    REAL
+  }
+
   public final Path home;
   public final Path work;
   public final Database database;
-  public final ApiServer api;
   public final ImageMap images = new ImageMap();
-  public final JobExecutor jobs;
-  public final DeploymentController deployments;
+  public final Cluster cluster;
   public final Path kubeconfig;
   private final Map<String, String> operatorEnv = new LinkedHashMap<>();
-  private OperatorProcess operator;
+  private Operator operator;
 
-  private Sandbox(Path home, Path work, Database database) throws IOException {
+  private Sandbox(Path home, Path work, Database database, Kind kind) throws IOException, InterruptedException {
     this.home = home;
     this.work = work;
     this.database = database;
-    this.api = new ApiServer(home.resolve("crds/databasemigrations.schemagate.dev-v1.yml"));
-    this.kubeconfig = api.writeKubeconfig(work.resolve("kubeconfig"));
     Map<String, String> base = new LinkedHashMap<>();
     base.put("PATH", System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin"));
     base.put("HOME", work.toString());
     base.put("LANG", "C.UTF-8");
     base.put("TMPDIR", Files.createDirectories(work.resolve("tmp")).toString());
-    this.jobs = new JobExecutor(api.client(), images, Files.createDirectories(work.resolve("pods")), base);
-    this.deployments = new DeploymentController(api.client());
+    this.cluster = kind == Kind.REAL ? RealCluster.start(home, work, images, base) : new MockCluster(home, work, images, base);
+    this.kubeconfig = cluster.kubeconfig();
+  }
+
+  /** The embedded sandbox. */
+  public static Sandbox start(Path home, Path work, String externalDatabaseUrl) throws IOException, InterruptedException {
+    return start(home, work, externalDatabaseUrl, Kind.EMBEDDED);
   }
 
   /** Starts all but the operator; {@link #startOperator()} starts that. */
-  public static Sandbox start(Path home, Path work, String externalDatabaseUrl) throws IOException {
+  public static Sandbox start(Path home, Path work, String externalDatabaseUrl, Kind kind) throws IOException, InterruptedException {
     Files.createDirectories(work);
     Database db = externalDatabaseUrl == null || externalDatabaseUrl.isBlank()
         ? Database.embedded(work.resolve("postgres"))
         : Database.external(externalDatabaseUrl);
-    Sandbox sandbox = new Sandbox(home, work, db);
-    sandbox.deployments.start();
-    sandbox.jobs.start();
-    return sandbox;
+    try {
+      return new Sandbox(home, work, db, kind);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      db.close();
+      throw e;
+    }
   }
 
   public KubernetesClient client() {
-    return api.client();
+    return cluster.client();
+  }
+
+  /** The embedded cluster's pieces (the benchmarks count its requests); fails on a real one. */
+  public MockCluster mock() {
+    if (cluster instanceof MockCluster mock) {
+      return mock;
+    }
+    throw new IllegalStateException("this sandbox runs on a real control plane");
+  }
+
+  /** The real control plane and its kubelet; fails on the embedded one. */
+  public RealCluster real() {
+    if (cluster instanceof RealCluster real) {
+      return real;
+    }
+    throw new IllegalStateException("this sandbox runs on the embedded API server");
   }
 
   public Path runnerJar() {
@@ -66,6 +92,13 @@ public final class Sandbox implements AutoCloseable {
     return home.resolve("operator/target/quarkus-app/quarkus-run.jar");
   }
 
+  /** Creates a namespace, as a person would before using it (the embedded API server needs none). */
+  public void namespace(String name) {
+    if (cluster instanceof RealCluster && client().namespaces().withName(name).get() == null) {
+      client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
+    }
+  }
+
   /** Maps an image to the schemagate runner with its SQL in a directory: a "FROM runner" image. */
   public void mapRunnerImage(String image, Path sql) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -73,25 +106,29 @@ public final class Sandbox implements AutoCloseable {
         work, Map.of("SCHEMAGATE_LOCATIONS", sql.toString(), "SCHEMAGATE_CONNECT_RETRIES", "2")));
   }
 
+  /** Maps an app's image to a process that idles until it is stopped, as a server would. */
+  public void mapIdleImage(String image) {
+    images.map(image, new ImageMap.LocalImage(List.of("sleep", "infinity"), work, Map.of()));
+  }
+
   public Sandbox operatorEnv(String name, String value) {
     operatorEnv.put(name, value);
     return this;
   }
 
-  /** Starts the operator's process and waits until its controller is reconciling. */
-  public OperatorProcess startOperator() throws IOException, InterruptedException {
-    operator = new OperatorProcess(operatorJar(), kubeconfig, work.resolve("operator.log"), operatorEnv).start();
-    Instant deadline = Instant.now().plus(Duration.ofSeconds(60));
-    while (!operator.log().contains("started in")) {
-      if (!operator.isAlive() || Instant.now().isAfter(deadline)) {
-        throw new IllegalStateException("the operator did not start:\n" + operator.log());
-      }
-      Thread.sleep(50);
-    }
-    return operator;
+  Map<String, String> operatorEnv() {
+    return Map.copyOf(operatorEnv);
   }
 
-  public OperatorProcess operator() {
+  /** Starts the operator (again) and waits until its controller is reconciling. */
+  public Operator startOperator() throws Exception {
+    if (operator == null) {
+      operator = cluster.operator(this);
+    }
+    return operator.start();
+  }
+
+  public Operator operator() {
     return operator;
   }
 
@@ -100,9 +137,7 @@ public final class Sandbox implements AutoCloseable {
     if (operator != null) {
       operator.close();
     }
-    jobs.close();
-    deployments.close();
-    api.close();
+    cluster.close();
     database.close();
   }
 }

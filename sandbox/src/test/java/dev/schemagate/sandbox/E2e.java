@@ -33,16 +33,22 @@ import org.junit.jupiter.api.extension.TestWatcher;
  */
 final class E2e {
   static Sandbox sandbox;
+  /** The suite runs on the real control plane; -Dschemagate.sandbox=embedded runs it on the mock API server. */
+  static final Sandbox.Kind KIND = "embedded".equals(System.getProperty("schemagate.sandbox")) ? Sandbox.Kind.EMBEDDED : Sandbox.Kind.REAL;
   static final Path HOME = Path.of(System.getProperty("schemagate.home", "..")).toAbsolutePath().normalize();
 
   final String ns = "e2e-" + UUID.randomUUID().toString().substring(0, 6);
   final String database = "db_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
 
+  E2e() {
+    sandbox.namespace(ns);
+  }
+
   static synchronized Sandbox sandbox() throws Exception {
     if (sandbox == null) {
       Path work = HOME.resolve("sandbox/target/e2e");
       Demo.clean(work);
-      sandbox = Sandbox.start(HOME, work, System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL"));
+      sandbox = Sandbox.start(HOME, work, System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL"), KIND);
       sandbox.startOperator();
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         try {
@@ -95,6 +101,7 @@ final class E2e {
   }
 
   void deployment(String name, String image) {
+    sandbox.mapIdleImage(image);
     client().apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
         .withNewMetadata().withName(name).endMetadata()
         .withNewSpec().withReplicas(2).withNewSelector().addToMatchLabels("app", name).endSelector()
@@ -188,18 +195,40 @@ final class E2e {
       out.append("-- DatabaseMigration ").append(r.getMetadata().getName()).append(" status:\n")
           .append(client().getKubernetesSerialization().asYaml(r.getAdditionalProperties().get("status"))).append('\n');
     }
+    out.append("-- pods:\n");
+    for (var pod : client().pods().inNamespace(ns).list().getItems()) {
+      out.append("  ").append(pod.getMetadata().getName()).append(' ').append(pod.getStatus().getPhase());
+      if (pod.getStatus().getContainerStatuses() != null) {
+        pod.getStatus().getContainerStatuses().forEach(c -> out.append(' ').append(c.getName()).append('=')
+            .append(client().getKubernetesSerialization().asJson(c.getState())));
+      }
+      out.append('\n');
+    }
     out.append("-- events:\n");
     events().forEach(e -> out.append("  ").append(e.getType()).append(' ').append(e.getReason()).append(": ").append(e.getMessage()).append('\n'));
     for (Job job : jobs()) {
-      out.append("-- logs of Job ").append(job.getMetadata().getName()).append(":\n").append(sandbox.jobs.log(ns, job.getMetadata().getName())).append('\n');
+      out.append("-- logs of Job ").append(job.getMetadata().getName()).append(":\n").append(sandbox.cluster.jobLog(ns, job.getMetadata().getName())).append('\n');
     }
     String log = sandbox.operator() == null ? "" : sandbox.operator().log();
     out.append("-- operator log (tail):\n").append(log.substring(Math.max(0, log.length() - 4000)));
     return out.toString();
   }
 
-  /** Prints the report of the test's world when the test fails. */
-  static final class Reporter implements TestWatcher {
+  /**
+   * Prints the report of the test's world when the test fails; on the real control plane, fails a
+   * test during which the API server refused the operator a request (the chart's RBAC too narrow).
+   */
+  static final class Reporter implements TestWatcher, org.junit.jupiter.api.extension.AfterEachCallback {
+    @Override
+    public void afterEach(ExtensionContext context) throws Exception {
+      if (sandbox != null && sandbox.cluster instanceof RealCluster real) {
+        List<String> refused = real.forbidden(ChartOperator.USER);
+        if (!refused.isEmpty()) {
+          throw new AssertionError("the API server refused the operator (the chart's RBAC): " + refused);
+        }
+      }
+    }
+
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
       context.getTestInstance().ifPresent(instance -> {

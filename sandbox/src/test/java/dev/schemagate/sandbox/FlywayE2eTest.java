@@ -162,7 +162,7 @@ class FlywayE2eTest {
     assertThat(pods).isNotEmpty();
     for (Pod pod : pods) {
       assertThat(world.client().getKubernetesSerialization().asJson(pod.getStatus())).doesNotContain(sentinel);
-      assertThat(E2e.sandbox.jobs.log(world.ns, pod.getMetadata().getLabels().get("job-name"))).doesNotContain(sentinel);
+      assertThat(E2e.sandbox.cluster.jobLog(world.ns, pod.getMetadata().getLabels().get("job-name"))).doesNotContain(sentinel);
     }
   }
 

@@ -1,0 +1,154 @@
+package dev.schemagate.sandbox;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.schemagate.sandbox.cluster.ControlPlane;
+import dev.schemagate.sandbox.kubelet.Kubelet;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real Kubernetes on loopback: etcd, kube-apiserver, kube-controller-manager and kube-scheduler
+ * built from Kubernetes' own Go modules ({@code scripts/tools}), and the sandbox's kubelet, which
+ * runs each pod's containers as local processes. The real Job, Deployment, ReplicaSet and garbage
+ * collection controllers, admission and RBAC all apply. The operator is installed with its Helm
+ * chart ({@link ChartOperator}).
+ */
+public final class RealCluster implements Cluster {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public final ControlPlane controlPlane;
+  public final Kubelet kubelet;
+  private final Path bin;
+
+  private RealCluster(ControlPlane controlPlane, Kubelet kubelet, Path bin) {
+    this.controlPlane = controlPlane;
+    this.kubelet = kubelet;
+    this.bin = bin;
+  }
+
+  static RealCluster start(Path home, Path work, ImageMap images, Map<String, String> baseEnv) throws IOException, InterruptedException {
+    Path bin = ControlPlane.binaries(home);
+    ControlPlane cp = ControlPlane.start(bin, work.resolve("cluster"));
+    try {
+      Path[] serving = cp.pki.issue("kubelet", "/CN=system:node:" + ControlPlane.NODE_NAME,
+          List.of("IP:127.0.0.1", "DNS:localhost", "DNS:" + ControlPlane.NODE_NAME), true);
+      String version = cp.admin().getKubernetesVersion().getGitVersion();
+      Kubelet kubelet = new Kubelet(cp.client(cp.nodeKubeconfig()), ControlPlane.NODE_NAME, version, images,
+          work.resolve("pods"), baseEnv, serving, cp.pki.caPem()).start();
+      return new RealCluster(cp, kubelet, bin);
+    } catch (IOException | RuntimeException e) {
+      cp.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public KubernetesClient client() {
+    return controlPlane.admin();
+  }
+
+  @Override
+  public Path kubeconfig() {
+    return controlPlane.adminKubeconfig;
+  }
+
+  @Override
+  public String url() {
+    return controlPlane.url();
+  }
+
+  public Path kubectl() {
+    return bin.resolve("kubectl");
+  }
+
+  @Override
+  public String jobLog(String namespace, String job) {
+    return client().pods().inNamespace(namespace).withLabel("job-name", job).list().getItems().stream()
+        .max(Comparator.comparing((Pod p) -> p.getMetadata().getCreationTimestamp()).thenComparing(p -> p.getMetadata().getName()))
+        .map(p -> kubelet.log(namespace, p.getMetadata().getName(), p.getSpec().getContainers().get(0).getName()))
+        .orElse("");
+  }
+
+  /**
+   * The image of the ReplicaSet that holds every available replica of the Deployment, when one
+   * does and no other ReplicaSet of it still has pods.
+   */
+  @Override
+  public String rolledOutImage(String namespace, String deployment) {
+    Deployment d = client().apps().deployments().inNamespace(namespace).withName(deployment).get();
+    if (d == null) {
+      return "";
+    }
+    int wanted = Objects.requireNonNullElse(d.getSpec().getReplicas(), 1);
+    List<ReplicaSet> owned = client().apps().replicaSets().inNamespace(namespace).list().getItems().stream()
+        .filter(rs -> rs.getMetadata().getOwnerReferences() != null && rs.getMetadata().getOwnerReferences().stream()
+            .anyMatch(o -> d.getMetadata().getUid().equals(o.getUid())))
+        .toList();
+    List<ReplicaSet> withPods = owned.stream().filter(rs -> rs.getStatus() != null && rs.getStatus().getReplicas() != null
+        && rs.getStatus().getReplicas() > 0).toList();
+    if (withPods.size() != 1) {
+      return "";
+    }
+    ReplicaSet rs = withPods.get(0);
+    Integer available = rs.getStatus().getAvailableReplicas();
+    return available != null && available == wanted ? rs.getSpec().getTemplate().getSpec().getContainers().get(0).getImage() : "";
+  }
+
+  @Override
+  public Operator operator(Sandbox sandbox) {
+    return new ChartOperator(sandbox, this);
+  }
+
+  /** Every container process the kubelet started, in order. */
+  public List<Kubelet.Start> starts() {
+    return kubelet.starts();
+  }
+
+  /**
+   * Requests of a user that RBAC (or the Node authorizer) refused, from the API server's audit log:
+   * "VERB resource: reason". Admission refusals (a quota, PodSecurity) are not among them.
+   */
+  public List<String> forbidden(String user) throws IOException, InterruptedException {
+    // the audit log is written in batches of at most a second
+    TimeUnit.MILLISECONDS.sleep(1200);
+    List<String> refused = new ArrayList<>();
+    if (!Files.exists(controlPlane.auditLog)) {
+      return refused;
+    }
+    try (BufferedReader lines = Files.newBufferedReader(controlPlane.auditLog)) {
+      String line;
+      while ((line = lines.readLine()) != null) {
+        JsonNode event = JSON.readTree(line);
+        if (!user.equals(event.path("user").path("username").asText())
+            || !"forbid".equals(event.path("annotations").path("authorization.k8s.io/decision").asText())) {
+          continue;
+        }
+        JsonNode ref = event.path("objectRef");
+        refused.add(event.path("verb").asText() + " " + ref.path("resource").asText()
+            + (ref.has("subresource") ? "/" + ref.path("subresource").asText() : "")
+            + (ref.has("namespace") ? " in " + ref.path("namespace").asText() : "")
+            + ": " + event.path("annotations").path("authorization.k8s.io/reason").asText());
+      }
+    }
+    return refused;
+  }
+
+  @Override
+  public void close() {
+    kubelet.close();
+    controlPlane.close();
+  }
+}

@@ -1,0 +1,105 @@
+package dev.schemagate.sandbox.cluster;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One control-plane process with its log file. Stopped with SIGTERM, then SIGKILL after a grace
+ * period; stopped also when the JVM exits. Its pid goes into a file of the sandbox's, so that a
+ * later start can stop what a killed JVM left behind ({@link #stopLeftovers}).
+ */
+public final class Daemon implements AutoCloseable {
+  public final String name;
+  public final Path log;
+  private final Process process;
+  private final Thread hook;
+
+  private Daemon(String name, Path log, Process process) {
+    this.name = name;
+    this.log = log;
+    this.process = process;
+    this.hook = new Thread(() -> stop(0));
+    Runtime.getRuntime().addShutdownHook(hook);
+  }
+
+  public static Daemon start(String name, List<String> command, Path dir, Path pids) throws IOException {
+    Path log = dir.resolve(name + ".log");
+    Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    Files.writeString(pids, process.pid() + " " + name + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    return new Daemon(name, log, process);
+  }
+
+  /** Kills the processes a previous sandbox in this directory listed and did not stop. */
+  public static void stopLeftovers(Path pids) throws IOException {
+    if (!Files.exists(pids)) {
+      return;
+    }
+    for (String line : Files.readAllLines(pids)) {
+      String[] parts = line.split(" ", 2);
+      ProcessHandle.of(Long.parseLong(parts[0]))
+          .filter(p -> p.info().command().map(c -> parts.length > 1 && c.endsWith(parts[1])).orElse(false))
+          .ifPresent(ProcessHandle::destroyForcibly);
+    }
+    Files.delete(pids);
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  /** The log's last characters, for an error message. */
+  public String tail(int chars) {
+    try {
+      String text = Files.readString(log);
+      return text.substring(Math.max(0, text.length() - chars));
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** SIGTERM, then SIGKILL after the grace period. */
+  public void stop(int graceSeconds) {
+    if (!process.isAlive()) {
+      return;
+    }
+    process.destroy();
+    try {
+      if (!process.waitFor(graceSeconds, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /** Stops the process now (SIGKILL), as a crash would. */
+  public void kill() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void close() {
+    stop(5);
+    try {
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } catch (IllegalStateException shuttingDown) {
+      // the hook runs anyway
+    }
+  }
+}

@@ -1,0 +1,139 @@
+package dev.schemagate.sandbox.kubelet;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One container of a pod on the sandbox's node: its process, its state as the kubelet reports it
+ * (waiting, running, terminated), its restarts, its log and its termination-message file.
+ */
+final class ContainerRun {
+  static final int MAX_MESSAGE = 4096;
+  static final int FALLBACK_LOG_BYTES = 2048;
+  static final int FALLBACK_LOG_LINES = 80;
+
+  final Container spec;
+  final Path log;
+  final Path previousLog;
+  final Path terminationLog;
+  Process process;
+  /** The simulated container's end, when the image is simulated. */
+  java.util.concurrent.ScheduledFuture<?> simulated;
+  String imageId = "";
+  String containerId = "";
+  String waitingReason = "ContainerCreating";
+  String waitingMessage;
+  Instant startedAt;
+  ContainerState terminated;
+  ContainerState lastTerminated;
+  int restartCount;
+  int pullFailures;
+  Instant nextAttempt = Instant.EPOCH;
+  /** Ended and will not be started again (restart policy, or the pod is being deleted). */
+  boolean done;
+
+  ContainerRun(Container spec, Path dir) {
+    this.spec = spec;
+    this.log = dir.resolve(spec.getName() + ".log");
+    this.previousLog = dir.resolve(spec.getName() + ".previous.log");
+    this.terminationLog = dir.resolve(spec.getName() + ".termination-log");
+  }
+
+  boolean running() {
+    return (process != null && process.isAlive()) || (simulated != null && !simulated.isDone());
+  }
+
+  void waiting(String reason, String message) {
+    waitingReason = reason;
+    waitingMessage = message;
+  }
+
+  /** Before a (re)start: the last log becomes the previous one, the result file is emptied. */
+  void prepareStart() throws IOException {
+    if (Files.exists(log)) {
+      Files.move(log, previousLog, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    Files.deleteIfExists(terminationLog);
+    Files.createFile(terminationLog);
+  }
+
+  void running(Instant at, String containerId) {
+    this.startedAt = at;
+    this.containerId = containerId;
+    if (terminated != null) {
+      lastTerminated = terminated;
+    }
+    terminated = null;
+    waitingReason = null;
+    waitingMessage = null;
+  }
+
+  /** The process ended: its terminated state, with the message the termination policy gives. */
+  void exited(int exitCode, Instant at) {
+    String message = terminationMessage(exitCode);
+    terminated = new ContainerStateBuilder().withNewTerminated()
+        .withExitCode(exitCode).withReason(exitCode == 0 ? "Completed" : "Error")
+        .withMessage(message.isEmpty() ? null : message)
+        .withStartedAt(time(startedAt)).withFinishedAt(time(at)).withContainerID(containerId)
+        .endTerminated().build();
+    process = null;
+    simulated = null;
+  }
+
+  ContainerStatus status() {
+    ContainerState state;
+    ContainerState last;
+    if (running()) {
+      state = new ContainerStateBuilder().withNewRunning().withStartedAt(time(startedAt)).endRunning().build();
+      last = lastTerminated;
+    } else if (done && terminated != null) {
+      state = terminated;
+      last = lastTerminated;
+    } else {
+      state = new ContainerStateBuilder().withNewWaiting().withReason(waitingReason).withMessage(waitingMessage).endWaiting().build();
+      last = terminated != null ? terminated : lastTerminated;
+    }
+    return new ContainerStatusBuilder()
+        .withName(spec.getName()).withImage(spec.getImage()).withImageID(imageId)
+        .withContainerID(containerId.isEmpty() ? null : containerId)
+        .withReady(running()).withStarted(running()).withRestartCount(restartCount)
+        .withState(state).withLastState(last == null ? new ContainerState() : last)
+        .build();
+  }
+
+  /** What Kubernetes puts in the terminated state's message: the file, else the log's tail on error. */
+  private String terminationMessage(int exitCode) {
+    try {
+      byte[] bytes = Files.exists(terminationLog) ? Files.readAllBytes(terminationLog) : new byte[0];
+      if (bytes.length > MAX_MESSAGE) {
+        bytes = Arrays.copyOf(bytes, MAX_MESSAGE);
+      }
+      String message = new String(bytes, StandardCharsets.UTF_8);
+      if (message.isBlank() && exitCode != 0 && "FallbackToLogsOnError".equals(spec.getTerminationMessagePolicy()) && Files.exists(log)) {
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - FALLBACK_LOG_LINES), lines.size()));
+        byte[] t = tail.getBytes(StandardCharsets.UTF_8);
+        message = t.length <= FALLBACK_LOG_BYTES ? tail : new String(t, t.length - FALLBACK_LOG_BYTES, FALLBACK_LOG_BYTES, StandardCharsets.UTF_8);
+      }
+      return message;
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** Kubernetes' time format: RFC 3339 in whole seconds. */
+  static String time(Instant at) {
+    return at == null ? null : at.truncatedTo(ChronoUnit.SECONDS).toString();
+  }
+}
