@@ -5,12 +5,14 @@ import * as core from "kubernetes-models/v1";
 import * as apps from "kubernetes-models/apps/v1";
 import * as rbac from "kubernetes-models/rbac.authorization.k8s.io/v1";
 import * as policy from "kubernetes-models/policy/v1";
+import * as coordination from "kubernetes-models/coordination.k8s.io/v1";
 
 const models = {
   "v1": core,
   "apps/v1": apps,
   "rbac.authorization.k8s.io/v1": rbac,
   "policy/v1": policy,
+  "coordination.k8s.io/v1": coordination,
 };
 const skipped = new Set(["monitoring.coreos.com/v1/ServiceMonitor"]);
 

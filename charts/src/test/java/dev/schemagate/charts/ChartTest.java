@@ -99,7 +99,11 @@ class ChartTest {
     JsonNode lease = YAML.readTree("""
         - apiGroups: ["coordination.k8s.io"]
           resources: ["leases"]
-          verbs: ["get", "create", "update", "patch"]
+          resourceNames: ["schemagate-operator"]
+          verbs: ["get", "update", "patch"]
+        - apiGroups: ["coordination.k8s.io"]
+          resources: ["leases"]
+          verbs: ["create"]
         """);
     assertThat(ofKind(docs, "Role")).singleElement().satisfies(r -> {
       assertThat(r.path("metadata").path("namespace").asText()).isEqualTo("ops");
@@ -108,6 +112,14 @@ class ChartTest {
     for (JsonNode doc : docs) {
       assertThat(doc.toString()).as("no access to Secrets").doesNotContain("\"secrets\"");
     }
+    // the chart owns the Lease (helm uninstall removes it), free and readable by the operator's client
+    assertThat(ofKind(docs, "Lease")).singleElement().satisfies(l -> {
+      assertThat(l.at("/metadata/name").asText()).isEqualTo("schemagate-operator");
+      assertThat(l.at("/spec/holderIdentity").asText()).isEmpty();
+      assertThat(l.at("/spec/leaseDurationSeconds").asInt()).isEqualTo(15);
+      assertThat(l.at("/spec/renewTime").asText()).isNotEmpty();
+      assertThat(l.at("/spec/acquireTime").asText()).isNotEmpty();
+    });
   }
 
   @Test

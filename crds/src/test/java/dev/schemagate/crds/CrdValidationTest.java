@@ -137,6 +137,34 @@ class CrdValidationTest {
     return node.asString();
   }
 
+  /**
+   * Every sample under samples/invalid (which the end-to-end suite also applies to a real API
+   * server) is rejected offline too: by the schema, naming the field, or by a CEL rule's message.
+   */
+  @Test
+  void everyInvalidSampleIsRejectedNamingTheField() throws Exception {
+    java.util.List<Path> samples;
+    try (var files = java.nio.file.Files.list(Path.of("samples/invalid"))) {
+      samples = files.sorted().toList();
+    }
+    assertThat(samples).hasSizeGreaterThanOrEqualTo(12);
+    String valid = java.nio.file.Files.readString(Path.of("samples/valid.yaml"));
+    assertThat(schemaErrors(valid)).isEmpty();
+    assertThat(celFailures(valid)).isEmpty();
+    for (Path sample : samples) {
+      String yaml = java.nio.file.Files.readString(sample);
+      java.util.regex.Matcher field = java.util.regex.Pattern.compile("(?m)^# rejected at: (\\S+)").matcher(yaml);
+      java.util.regex.Matcher message = java.util.regex.Pattern.compile("(?m)^# message: (.+)$").matcher(yaml);
+      assertThat(field.find()).as(sample + " names the field it is rejected at").isTrue();
+      if (message.find()) {
+        assertThat(celFailures(yaml)).as(sample.toString()).containsExactly(message.group(1));
+      } else {
+        String last = field.group(1).substring(field.group(1).lastIndexOf('.') + 1);
+        assertThat(schemaErrors(yaml)).as(sample.toString()).anySatisfy(e -> assertThat(e).contains(last));
+      }
+    }
+  }
+
   @Test
   void celRulesAcceptToolsUsedAsDocumented() throws Exception {
     assertThat(celFailures(GOOD)).isEmpty();

@@ -109,7 +109,7 @@ public final class RealCluster implements Cluster {
 
   @Override
   public Operator operator(Sandbox sandbox) {
-    return new ChartOperator(sandbox, this);
+    return new ChartOperator(sandbox, this).replicas(sandbox.operatorReplicas());
   }
 
   /** Every container process the kubelet started, in order. */

@@ -30,6 +30,7 @@ public final class Sandbox implements AutoCloseable {
   public final Cluster cluster;
   public final Path kubeconfig;
   private final Map<String, String> operatorEnv = new LinkedHashMap<>();
+  private int operatorReplicas = 1;
   private Operator operator;
 
   private Sandbox(Path home, Path work, Database database, Kind kind) throws IOException, InterruptedException {
@@ -114,6 +115,16 @@ public final class Sandbox implements AutoCloseable {
   public Sandbox operatorEnv(String name, String value) {
     operatorEnv.put(name, value);
     return this;
+  }
+
+  /** How many replicas of the operator the chart runs on the real control plane (1 unless set). */
+  public Sandbox operatorReplicas(int replicas) {
+    operatorReplicas = replicas;
+    return this;
+  }
+
+  int operatorReplicas() {
+    return operatorReplicas;
   }
 
   Map<String, String> operatorEnv() {

@@ -40,8 +40,16 @@ final class E2e {
   final String ns = "e2e-" + UUID.randomUUID().toString().substring(0, 6);
   final String database = "db_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
 
+  /** The sandbox this world lives on: the suite's shared one unless given. */
+  final Sandbox on;
+
   E2e() {
-    sandbox.namespace(ns);
+    this(sandbox);
+  }
+
+  E2e(Sandbox on) {
+    this.on = on;
+    on.namespace(ns);
   }
 
   static synchronized Sandbox sandbox() throws Exception {
@@ -62,7 +70,7 @@ final class E2e {
   }
 
   KubernetesClient client() {
-    return sandbox.client();
+    return on.client();
   }
 
   static ConditionFactory eventually() {
@@ -71,6 +79,10 @@ final class E2e {
 
   /** A directory of SQL, mapped as the runner image of that name. */
   static String runnerImage(String name, Map<String, String> files) throws Exception {
+    return runnerImage(sandbox, name, files);
+  }
+
+  static String runnerImage(Sandbox sandbox, String name, Map<String, String> files) throws Exception {
     Path dir = sandbox.work.resolve("images").resolve(name.replaceAll("[^a-z0-9]", "-"));
     Files.createDirectories(dir);
     for (var f : files.entrySet()) {
@@ -91,7 +103,7 @@ final class E2e {
   }
 
   E2e createDatabase() throws Exception {
-    sandbox.database.create(database);
+    on.database.create(database);
     return this;
   }
 
@@ -101,7 +113,7 @@ final class E2e {
   }
 
   void deployment(String name, String image) {
-    sandbox.mapIdleImage(image);
+    on.mapIdleImage(image);
     client().apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
         .withNewMetadata().withName(name).endMetadata()
         .withNewSpec().withReplicas(2).withNewSelector().addToMatchLabels("app", name).endSelector()
@@ -176,7 +188,7 @@ final class E2e {
 
   List<String> rows(String sql) throws Exception {
     List<String> rows = new ArrayList<>();
-    try (Connection c = sandbox.database.connect(database); ResultSet rs = c.createStatement().executeQuery(sql)) {
+    try (Connection c = on.database.connect(database); ResultSet rs = c.createStatement().executeQuery(sql)) {
       while (rs.next()) {
         rows.add(rs.getString(1));
       }
@@ -185,7 +197,7 @@ final class E2e {
   }
 
   String url() {
-    return sandbox.database.url(database);
+    return on.database.url(database);
   }
 
   /** What a person would look at. */
@@ -207,9 +219,9 @@ final class E2e {
     out.append("-- events:\n");
     events().forEach(e -> out.append("  ").append(e.getType()).append(' ').append(e.getReason()).append(": ").append(e.getMessage()).append('\n'));
     for (Job job : jobs()) {
-      out.append("-- logs of Job ").append(job.getMetadata().getName()).append(":\n").append(sandbox.cluster.jobLog(ns, job.getMetadata().getName())).append('\n');
+      out.append("-- logs of Job ").append(job.getMetadata().getName()).append(":\n").append(on.cluster.jobLog(ns, job.getMetadata().getName())).append('\n');
     }
-    String log = sandbox.operator() == null ? "" : sandbox.operator().log();
+    String log = on.operator() == null ? "" : on.operator().log();
     out.append("-- operator log (tail):\n").append(log.substring(Math.max(0, log.length() - 4000)));
     return out.toString();
   }
@@ -221,7 +233,8 @@ final class E2e {
   static final class Reporter implements TestWatcher, org.junit.jupiter.api.extension.AfterEachCallback {
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
-      if (sandbox != null && sandbox.cluster instanceof RealCluster real) {
+      Sandbox on = world(context).map(w -> w.on).orElse(sandbox);
+      if (on != null && on.cluster instanceof RealCluster real) {
         List<String> refused = real.forbidden(ChartOperator.USER);
         if (!refused.isEmpty()) {
           throw new AssertionError("the API server refused the operator (the chart's RBAC): " + refused);
@@ -231,13 +244,17 @@ final class E2e {
 
     @Override
     public void testFailed(ExtensionContext context, Throwable cause) {
-      context.getTestInstance().ifPresent(instance -> {
+      world(context).ifPresent(w -> System.out.println(w.report()));
+    }
+
+    private static java.util.Optional<E2e> world(ExtensionContext context) {
+      return context.getTestInstance().map(instance -> {
         try {
           var field = instance.getClass().getDeclaredField("world");
           field.setAccessible(true);
-          System.out.println(((E2e) field.get(instance)).report());
-        } catch (ReflectiveOperationException ignored) {
-          // no world to report
+          return (E2e) field.get(instance);
+        } catch (ReflectiveOperationException e) {
+          return null;
         }
       });
     }
