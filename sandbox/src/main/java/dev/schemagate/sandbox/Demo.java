@@ -212,8 +212,14 @@ public final class Demo {
     return dir;
   }
 
+  /** Empties a sandbox's directory, first stopping any process a sandbox killed with its JVM left running. */
   public static void clean(Path dir) throws IOException {
     if (Files.exists(dir)) {
+      try (Stream<Path> walk = Files.walk(dir)) {
+        for (Path pids : walk.filter(p -> p.getFileName().toString().equals("pids")).toList()) {
+          dev.schemagate.sandbox.cluster.Daemon.stopLeftovers(pids);
+        }
+      }
       try (Stream<Path> walk = Files.walk(dir)) {
         walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }

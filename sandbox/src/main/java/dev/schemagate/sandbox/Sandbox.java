@@ -143,12 +143,25 @@ public final class Sandbox implements AutoCloseable {
     return operator;
   }
 
+  /** Stops everything, each part even when another fails to stop. */
   @Override
   public void close() throws Exception {
-    if (operator != null) {
-      operator.close();
+    Exception first = null;
+    for (AutoCloseable part : new AutoCloseable[] {operator, cluster, database}) {
+      try {
+        if (part != null) {
+          part.close();
+        }
+      } catch (Exception e) {
+        if (first == null) {
+          first = e;
+        } else {
+          first.addSuppressed(e);
+        }
+      }
     }
-    cluster.close();
-    database.close();
+    if (first != null) {
+      throw first;
+    }
   }
 }

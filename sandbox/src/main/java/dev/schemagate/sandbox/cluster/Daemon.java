@@ -30,8 +30,18 @@ public final class Daemon implements AutoCloseable {
     Path log = dir.resolve(name + ".log");
     Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-    Files.writeString(pids, process.pid() + " " + name + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    record(pids, process.pid());
     return new Daemon(name, log, process);
+  }
+
+  /** Notes a process (with its program, so that a reused pid is never taken for it) in a pids file. */
+  public static synchronized void record(Path pids, long pid) {
+    String command = ProcessHandle.of(pid).flatMap(p -> p.info().command()).orElse("");
+    try {
+      Files.writeString(pids, pid + " " + command + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Kills the processes a previous sandbox in this directory listed and did not stop. */
@@ -42,7 +52,7 @@ public final class Daemon implements AutoCloseable {
     for (String line : Files.readAllLines(pids)) {
       String[] parts = line.split(" ", 2);
       ProcessHandle.of(Long.parseLong(parts[0]))
-          .filter(p -> p.info().command().map(c -> parts.length > 1 && c.endsWith(parts[1])).orElse(false))
+          .filter(p -> parts.length > 1 && !parts[1].isEmpty() && p.info().command().map(parts[1]::equals).orElse(false))
           .ifPresent(ProcessHandle::destroyForcibly);
     }
     Files.delete(pids);

@@ -46,6 +46,8 @@ public final class Kubelet implements AutoCloseable {
     return t;
   });
   private final String nodeName;
+  /** Every process started, so that a later kubelet in this directory can stop what a killed JVM left. */
+  private final Path pids;
   private final Map<String, PodWorker> workers = new ConcurrentHashMap<>();
   private final List<Start> starts = new CopyOnWriteArrayList<>();
   private final NodeAgent node;
@@ -62,6 +64,8 @@ public final class Kubelet implements AutoCloseable {
     this.nodeName = nodeName;
     this.images = images;
     this.podsDir = Files.createDirectories(podsDir);
+    this.pids = podsDir.resolve("pids");
+    dev.schemagate.sandbox.cluster.Daemon.stopLeftovers(pids);
     this.baseEnv = baseEnv;
     this.source = new ContainerEnv.Source() {
       @Override
@@ -141,6 +145,9 @@ public final class Kubelet implements AutoCloseable {
 
   void started(String namespace, String pod, String container, String image, Instant at, long pid) {
     starts.add(new Start(namespace, pod, container, image, at, pid));
+    if (pid > 0) {
+      dev.schemagate.sandbox.cluster.Daemon.record(pids, pid);
+    }
   }
 
   private void accept(Pod pod) {
@@ -188,6 +195,7 @@ public final class Kubelet implements AutoCloseable {
 
   @Override
   public void close() {
+    workers.values().forEach(PodWorker::removed);
     if (informer != null) {
       informer.close();
     }
