@@ -77,7 +77,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     // the informer's object is never changed: the reconcile works on its own copy
     DatabaseMigrationStatus before = dbm.getStatus() == null ? new DatabaseMigrationStatus() : dbm.getStatus();
     String ns = dbm.getMetadata().getNamespace();
-    Tool tool = dbm.getSpec().getTool() == null ? Tool.FLYWAY : dbm.getSpec().getTool();
+    Tool tool = dbm.getSpec().getTool();
     RolloutGate gate = new RolloutGate(client, caches::deploymentPatched);
     ReconcileEvents told = new ReconcileEvents();
     List<String> pausedByOthers = List.of();
@@ -205,7 +205,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     run.setImage(inputs.image());
     run.setRequestedImage(inputs.requestedImage());
     run.setFromRevision(inputs.fromRevision());
-    run.setToRevision(inputs.targetRevision());
+    run.setTargetRevision(inputs.targetRevision());
     run.setGeneration(inputs.generation());
     run.setStartedAt(existing != null && existing.getMetadata().getCreationTimestamp() != null
         ? existing.getMetadata().getCreationTimestamp() : Time.format(now));
@@ -231,7 +231,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     run.setImage(job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage());
     run.setRequestedImage(Keys.annotation(job, Keys.REQUESTED_IMAGE));
     run.setFromRevision(Keys.annotation(job, Keys.FROM_REVISION));
-    run.setToRevision(Keys.annotation(job, Keys.TARGET_REVISION));
+    run.setTargetRevision(Keys.annotation(job, Keys.TARGET_REVISION));
     String generation = Keys.annotation(job, Keys.GENERATION);
     run.setGeneration(generation == null ? 0L : Long.parseLong(generation));
     run.setStartedAt(job.getMetadata().getCreationTimestamp());
@@ -240,7 +240,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
   }
 
   private void finish(DatabaseMigration dbm, DatabaseMigrationStatus status, Run run, RunState state, Instant now, ReconcileEvents told) {
-    int limit = Objects.requireNonNullElse(dbm.getSpec().getHistoryLimit(), 20);
+    int limit = dbm.getSpec().getHistoryLimit();
     HistoryEntry entry = RunRecorder.finish(status, run, state, limit, now);
     Instant started = Optional.ofNullable(Time.parse(run.getStartedAt())).orElse(now);
     metrics.runFinished(dbm, run.getDirection(), entry.getOutcome(), entry.getReason(), Duration.between(started, now), now);
@@ -255,7 +255,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
 
   private void supersede(DatabaseMigration dbm, DatabaseMigrationStatus status, Run run, RunState state, Instant now) {
     client.batch().v1().jobs().inNamespace(dbm.getMetadata().getNamespace()).withName(run.getJob()).delete();
-    int limit = Objects.requireNonNullElse(dbm.getSpec().getHistoryLimit(), 20);
+    int limit = dbm.getSpec().getHistoryLimit();
     HistoryEntry entry = RunRecorder.finish(status, run, state, limit, now);
     events.record(dbm, EventReason.RunSuperseded, "deleted Job " + run.getJob() + ", which never started: " + entry.getMessage());
   }

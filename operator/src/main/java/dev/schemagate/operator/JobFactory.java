@@ -78,7 +78,7 @@ public final class JobFactory {
                 .build())
         .endMetadata()
         .withNewSpec()
-        .withBackoffLimit(options.getBackoffLimit() == null ? 0 : options.getBackoffLimit())
+        .withBackoffLimit(options.getBackoffLimit())
         .withActiveDeadlineSeconds(deadline)
         .withNewPodFailurePolicy()
         .addNewRule()
@@ -158,8 +158,8 @@ public final class JobFactory {
     env.add(new EnvVar("SCHEMAGATE_MIGRATION", migration, null));
     env.add(new EnvVar("SCHEMAGATE_RUN_ID", run.id(), null));
     env.add(new EnvVar("SCHEMAGATE_RESULT_FILE", RESULT_FILE, null));
-    env.add(new EnvVar("SCHEMAGATE_TOOL", ToolCommand.tool(spec).name().toLowerCase(), null));
-    if (ToolCommand.tool(spec) == Tool.ALEMBIC) {
+    env.add(new EnvVar("SCHEMAGATE_TOOL", spec.getTool().name().toLowerCase(), null));
+    if (spec.getTool() == Tool.ALEMBIC) {
       env.add(new EnvVar("PYTHONDONTWRITEBYTECODE", "1", null));
     }
     return env;

@@ -80,7 +80,7 @@ public final class RunObserver {
           result);
     }
     Integer exit = terminated == null ? null : terminated.getExitCode();
-    String reason = tool == Tool.FLYWAY ? reasonForRunnerExit(exit) : Reasons.MIGRATION_FAILED;
+    String reason = tool == Tool.FLYWAY ? RunnerExitCode.reasonFor(exit) : Reasons.MIGRATION_FAILED;
     StringBuilder message = new StringBuilder();
     if (result.failedRevision() != null && !result.failedRevision().isEmpty()) {
       message.append("revision ").append(result.failedRevision()).append(" failed");
@@ -96,19 +96,6 @@ public final class RunObserver {
       message.append(": ").append(Redactor.redact(condition.getMessage()));
     }
     return new RunState.Failed(reason, ResultParser.shorten(message.toString()), result);
-  }
-
-  /** The exit codes of the schemagate runner (see migrations-image/README.md). */
-  static String reasonForRunnerExit(Integer exit) {
-    if (exit == null) {
-      return Reasons.MIGRATION_FAILED;
-    }
-    return switch (exit) {
-      case 2 -> Reasons.INVALID_CONFIGURATION;
-      case 3 -> Reasons.VALIDATION_FAILED;
-      case 5 -> Reasons.DATABASE_UNREACHABLE;
-      default -> Reasons.MIGRATION_FAILED;
-    };
   }
 
   private static Optional<ContainerStatus> migrateContainer(Pod pod) {

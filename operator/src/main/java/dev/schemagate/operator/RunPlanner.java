@@ -35,7 +35,7 @@ public final class RunPlanner {
     String current = status.getCurrentRevision();
     boolean down =
         RevisionLineage.isBelowCurrent(
-            target, current, status.getHistory(), spec.getTool() == null || spec.getTool() == Tool.FLYWAY);
+            target, current, status.getHistory(), spec.getTool() == Tool.FLYWAY);
     if (down && downgradePolicy(spec) != DowngradePolicy.Allow) {
       return new Decision.Refused(
           Reasons.DOWNGRADE_FORBIDDEN,
@@ -89,8 +89,6 @@ public final class RunPlanner {
   }
 
   private static DowngradePolicy downgradePolicy(DatabaseMigrationSpec spec) {
-    return spec.getDowngrade() == null || spec.getDowngrade().getPolicy() == null
-        ? DowngradePolicy.Forbid
-        : spec.getDowngrade().getPolicy();
+    return spec.getDowngrade() == null ? DowngradePolicy.Forbid : spec.getDowngrade().getPolicy();
   }
 }

@@ -20,7 +20,7 @@ public final class RunRecorder {
     entry.setDirection(run.getDirection());
     entry.setImage(run.getImage());
     entry.setRequestedImage(run.getRequestedImage());
-    entry.setTargetRevision(run.getToRevision());
+    entry.setTargetRevision(run.getTargetRevision());
     entry.setGeneration(run.getGeneration());
     entry.setStartedAt(run.getStartedAt());
     entry.setFinishedAt(Time.format(now));
@@ -29,13 +29,13 @@ public final class RunRecorder {
       entry.setOutcome(Outcome.Succeeded);
       entry.setReason(Reasons.SUCCEEDED);
       entry.setFromRevision(firstNonBlank(result.fromRevision(), run.getFromRevision()));
-      entry.setToRevision(firstNonBlank(result.toRevision(), run.getToRevision()));
+      entry.setToRevision(firstNonBlank(result.toRevision(), run.getTargetRevision()));
       entry.setApplied(new ArrayList<>(result.applied()));
       entry.setMessage(successMessage(entry, result));
       status.setCurrentRevision(entry.getToRevision());
       status.setCurrentImage(run.getImage());
       status.setAppliedImage(run.getRequestedImage());
-      status.setAppliedTargetRevision(run.getToRevision());
+      status.setAppliedTargetRevision(run.getTargetRevision());
     } else if (state instanceof RunState.Failed failed) {
       RunResult result = failed.result();
       entry.setOutcome(Outcome.Failed);

@@ -21,7 +21,7 @@ public final class SpecValidator {
     if (blank(spec.getTargetRevision())) {
       problems.add("spec.targetRevision is required: the revision to reach, or head");
     }
-    Tool tool = spec.getTool() == null ? Tool.FLYWAY : spec.getTool();
+    Tool tool = spec.getTool();
     boolean hasCommand = spec.getCommand() != null && !spec.getCommand().isEmpty();
     if (tool == Tool.CUSTOM && !hasCommand) {
       problems.add("spec.tool: custom needs spec.command, the command that runs the migration");

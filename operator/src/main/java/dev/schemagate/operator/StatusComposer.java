@@ -17,7 +17,7 @@ public final class StatusComposer {
   /** For a resource with a run under way. */
   public static void running(DatabaseMigrationStatus status, Run run, RunState state, long generation, Instant now) {
     String what =
-        run.getDirection().word() + " to " + run.getToRevision() + " with " + run.getImage() + " (Job " + run.getJob() + ")";
+        run.getDirection().word() + " to " + run.getTargetRevision() + " with " + run.getImage() + " (Job " + run.getJob() + ")";
     if (state instanceof RunState.Blocked blocked) {
       apply(status, Phase.Failed, generation, now, false, blocked.reason(), blocked.message(), false, blocked.reason(), blocked.message(), true);
     } else {

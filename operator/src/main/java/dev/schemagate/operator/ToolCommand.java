@@ -18,7 +18,7 @@ public final class ToolCommand {
 
   /** The container's command; null keeps the image's entrypoint. */
   public static List<String> command(DatabaseMigrationSpec spec) {
-    return switch (tool(spec)) {
+    return switch (spec.getTool()) {
       case FLYWAY -> null;
       case ALEMBIC -> List.of("/bin/sh", "-c", ALEMBIC_SCRIPT);
       case CUSTOM -> List.copyOf(spec.getCommand());
@@ -27,7 +27,7 @@ public final class ToolCommand {
 
   /** The container's arguments. */
   public static List<String> args(DatabaseMigrationSpec spec, Direction direction, String target) {
-    if (tool(spec) == Tool.FLYWAY) {
+    if (spec.getTool() == Tool.FLYWAY) {
       return List.of(direction == Direction.DOWNGRADE ? "undo" : "migrate", "--target", target);
     }
     return null;
@@ -39,9 +39,5 @@ public final class ToolCommand {
     } catch (java.io.IOException | NullPointerException e) {
       throw new IllegalStateException("missing resource " + name, e);
     }
-  }
-
-  static Tool tool(DatabaseMigrationSpec spec) {
-    return spec.getTool() == null ? Tool.FLYWAY : spec.getTool();
   }
 }

@@ -245,7 +245,7 @@ class PurePartsTest {
     run.setDirection(Direction.UPGRADE);
     run.setImage(IMAGE_2);
     run.setRequestedImage(IMAGE_2);
-    run.setToRevision("head");
+    run.setTargetRevision("head");
     run.setFromRevision("r0");
     HistoryEntry entry = RunRecorder.finish(status, run,
         new RunState.Succeeded(ResultParser.parse("{\"fromRevision\":\"r0\",\"toRevision\":\"r9\",\"applied\":[{\"revision\":\"r9\"}]}")), 2, Instant.now());

@@ -144,7 +144,7 @@ class ReconcilerEdgeTest extends ReconcilerTestBase {
         });
       }
       Job job = awaitJob("orders");
-      eventually().until(() -> cluster.dbm("orders").getStatus().getActiveRun().getToRevision().equals(revision));
+      eventually().until(() -> cluster.dbm("orders").getStatus().getActiveRun().getTargetRevision().equals(revision));
       Job current = cluster.job(cluster.dbm("orders").getStatus().getActiveRun().getJob());
       cluster.succeed(current, result(Integer.toString(target - 1), revision, revision));
       eventually().until(() -> revision.equals(cluster.dbm("orders").getStatus().getCurrentRevision()));
