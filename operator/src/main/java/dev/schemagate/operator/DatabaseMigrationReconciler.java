@@ -8,6 +8,24 @@ import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Run;
 import dev.schemagate.api.Tool;
+import dev.schemagate.operator.base.Names;
+import dev.schemagate.operator.base.Time;
+import dev.schemagate.operator.gate.RolloutGate;
+import dev.schemagate.operator.kube.Caches;
+import dev.schemagate.operator.kube.EventRecorder;
+import dev.schemagate.operator.plan.Decision;
+import dev.schemagate.operator.plan.RunPlanner;
+import dev.schemagate.operator.run.JobFactory;
+import dev.schemagate.operator.run.RunCodec;
+import dev.schemagate.operator.run.RunInputs;
+import dev.schemagate.operator.run.RunObserver;
+import dev.schemagate.operator.run.RunRecorder;
+import dev.schemagate.operator.run.RunState;
+import dev.schemagate.operator.status.Conditions;
+import dev.schemagate.operator.status.EventReason;
+import dev.schemagate.operator.status.MigrationMetrics;
+import dev.schemagate.operator.status.ReconcileEvents;
+import dev.schemagate.operator.status.StatusComposer;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -38,11 +56,12 @@ import org.jboss.logging.Logger;
  */
 @ControllerConfiguration(
     name = DatabaseMigrationReconciler.NAME,
-    finalizerName = Keys.FINALIZER,
+    finalizerName = DatabaseMigrationReconciler.FINALIZER,
     // the retry annotation is metadata: it changes no generation
     generationAwareEventProcessing = false)
 public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration>, Cleaner<DatabaseMigration> {
   public static final String NAME = "databasemigration";
+  public static final String FINALIZER = DatabaseMigration.GROUP + "/finalizer";
   private static final Logger LOG = Logger.getLogger(DatabaseMigrationReconciler.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_PASSES = 3;
@@ -130,7 +149,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
   @Override
   public DeleteControl cleanup(DatabaseMigration dbm, Context<DatabaseMigration> context) {
     RolloutGate gate = new RolloutGate(client, caches::deploymentPatched);
-    Set<String> names = new LinkedHashSet<>(gatedNames(dbm));
+    Set<String> names = new LinkedHashSet<>(RolloutGate.gatedNames(dbm));
     if (dbm.getStatus() != null) {
       names.addAll(dbm.getStatus().getHeldDeployments());
     }
@@ -157,7 +176,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
 
   private GateStep holdGate(DatabaseMigration dbm, DatabaseMigrationStatus status, RolloutGate gate, ReconcileEvents told) {
     String ns = dbm.getMetadata().getNamespace();
-    List<String> names = gatedNames(dbm).stream().filter(Names::isValidObjectName).toList();
+    List<String> names = RolloutGate.gatedNames(dbm).stream().filter(Names::isValidObjectName).toList();
     RolloutGate.Outcome outcome = gate.hold(dbm, names, status.getHeldDeployments(), name -> caches.deployment(ns, name));
     status.setHeldDeployments(new ArrayList<>(outcome.held()));
     told.held(outcome.newlyHeld());
@@ -168,7 +187,7 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
   private void releaseGate(DatabaseMigration dbm, DatabaseMigrationStatus status, RolloutGate gate, Instant now, ReconcileEvents told) {
     String ns = dbm.getMetadata().getNamespace();
     Set<String> names = new LinkedHashSet<>(status.getHeldDeployments());
-    gatedNames(dbm).stream().filter(Names::isValidObjectName).forEach(names::add);
+    RolloutGate.gatedNames(dbm).stream().filter(Names::isValidObjectName).forEach(names::add);
     List<String> released = gate.release(dbm, names, name -> caches.deployment(ns, name));
     if (!released.isEmpty()) {
       told.released(released);
@@ -198,18 +217,8 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     } else {
       told.adopted("adopted existing Job " + inputs.jobName());
     }
-    Run run = new Run();
-    run.setId(inputs.id());
-    run.setJob(inputs.jobName());
-    run.setDirection(inputs.direction());
-    run.setImage(inputs.image());
-    run.setRequestedImage(inputs.requestedImage());
-    run.setFromRevision(inputs.fromRevision());
-    run.setTargetRevision(inputs.targetRevision());
-    run.setGeneration(inputs.generation());
-    run.setStartedAt(existing != null && existing.getMetadata().getCreationTimestamp() != null
+    return RunCodec.run(inputs, existing != null && existing.getMetadata().getCreationTimestamp() != null
         ? existing.getMetadata().getCreationTimestamp() : Time.format(now));
-    return run;
   }
 
   /** A Job of ours that no status knows (the process stopped between creating it and recording it). */
@@ -217,24 +226,14 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     Set<String> recorded = new LinkedHashSet<>();
     status.getHistory().forEach(h -> recorded.add(h.getId()));
     Optional<Job> orphan = caches.jobs(dbm).stream()
-        .filter(j -> !recorded.contains(Keys.annotation(j, Keys.RUN_ID)))
+        .filter(j -> !recorded.contains(RunCodec.runId(j)))
         .filter(j -> !RunObserver.finished(j))
         .max((a, b) -> String.valueOf(a.getMetadata().getCreationTimestamp()).compareTo(String.valueOf(b.getMetadata().getCreationTimestamp())));
     if (orphan.isEmpty()) {
       return null;
     }
     Job job = orphan.get();
-    Run run = new Run();
-    run.setId(Keys.annotation(job, Keys.RUN_ID));
-    run.setJob(job.getMetadata().getName());
-    run.setDirection("downgrade".equals(Keys.annotation(job, Keys.DIRECTION)) ? Direction.DOWNGRADE : Direction.UPGRADE);
-    run.setImage(job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage());
-    run.setRequestedImage(Keys.annotation(job, Keys.REQUESTED_IMAGE));
-    run.setFromRevision(Keys.annotation(job, Keys.FROM_REVISION));
-    run.setTargetRevision(Keys.annotation(job, Keys.TARGET_REVISION));
-    String generation = Keys.annotation(job, Keys.GENERATION);
-    run.setGeneration(generation == null ? 0L : Long.parseLong(generation));
-    run.setStartedAt(job.getMetadata().getCreationTimestamp());
+    Run run = RunCodec.run(RunCodec.inputs(job), job.getMetadata().getCreationTimestamp());
     told.adopted("adopted running Job " + job.getMetadata().getName());
     return run;
   }
@@ -296,11 +295,6 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     DatabaseMigration updated = client.resource(copy).updateStatus();
     context.eventSourceRetriever().getControllerEventSource()
         .handleRecentResourceUpdate(ResourceID.fromResource(dbm), updated, dbm);
-  }
-
-  static List<String> gatedNames(DatabaseMigration dbm) {
-    return dbm.getSpec().getGate() == null || dbm.getSpec().getGate().getDeployments() == null
-        ? List.of() : dbm.getSpec().getGate().getDeployments();
   }
 
   private static DatabaseMigration withStatus(DatabaseMigration dbm, DatabaseMigrationStatus status) {
