@@ -1,41 +1,29 @@
 package dev.schemagate.operator.gate;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.schemagate.api.DatabaseMigration;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.Collection;
 import java.util.List;
-import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.function.UnaryOperator;
 
 /**
- * Holds and releases gated Deployments with {@code spec.paused} and the {@code schemagate.dev/held-by}
+ * Decides how to hold and release gated Deployments with {@code spec.paused} and the {@link HeldBy}
  * annotation, which lists every DatabaseMigration that holds it. A Deployment is resumed only when
- * the last holder lets go, and never when it was paused by someone else.
+ * the last holder lets go, and never when it was paused by someone else. Pure: it reads the
+ * Deployments through a lookup and returns the patches to make.
  */
-public class RolloutGate {
-  private static final ObjectMapper JSON = new ObjectMapper();
+public final class RolloutGate {
+  /** What holding does and then holds. */
+  public record Held(
+      List<String> held, List<String> newlyHeld, List<String> released, List<String> pausedByOthers, List<PausePatch> patches) {}
 
-  /** What the gate did and now holds. */
-  public record Outcome(List<String> held, List<String> newlyHeld, List<String> released, List<String> pausedByOthers) {}
+  /** What releasing lets go of. */
+  public record Released(List<String> names, List<PausePatch> patches) {}
 
-  private final KubernetesClient client;
-  private final UnaryOperator<Deployment> afterPatch;
-
-  /**
-   * @param afterPatch told of each patched Deployment (the informer cache takes it in)
-   */
-  public RolloutGate(KubernetesClient client, UnaryOperator<Deployment> afterPatch) {
-    this.client = client;
-    this.afterPatch = afterPatch;
-  }
+  private RolloutGate() {}
 
   /** The Deployments spec.gate names, as written (not all of them may be valid names). */
   public static List<String> gatedNames(DatabaseMigration dbm) {
@@ -44,12 +32,16 @@ public class RolloutGate {
         : dbm.getSpec().getGate().getDeployments();
   }
 
-  /** Holds every named Deployment that exists; lets go of those that are no longer named. */
-  public Outcome hold(DatabaseMigration dbm, List<String> names, List<String> previouslyHeld, Function<String, Deployment> lookup) {
-    String me = dbm.getMetadata().getName();
+  /**
+   * Holds every named Deployment that exists; lets go of those held before that are no longer named.
+   *
+   * @param me the name of the DatabaseMigration that holds them
+   */
+  public static Held hold(String me, List<String> names, List<String> previouslyHeld, Function<String, Deployment> lookup) {
     List<String> held = new ArrayList<>();
     List<String> newlyHeld = new ArrayList<>();
     List<String> pausedByOthers = new ArrayList<>();
+    List<PausePatch> patches = new ArrayList<>();
     for (String name : names) {
       Deployment d = lookup.apply(name);
       if (d == null) {
@@ -59,78 +51,51 @@ public class RolloutGate {
       boolean paused = Boolean.TRUE.equals(d.getSpec().getPaused());
       if (holders.contains(me)) {
         if (!paused) {
-          patch(d, true, holders);
+          patches.add(PausePatch.of(d, true, holders));
         }
         held.add(name);
       } else if (paused && holders.isEmpty()) {
         pausedByOthers.add(name);
       } else {
         holders.add(me);
-        patch(d, true, holders);
+        patches.add(PausePatch.of(d, true, holders));
         held.add(name);
         newlyHeld.add(name);
       }
     }
     List<String> released = new ArrayList<>();
     for (String name : previouslyHeld) {
-      if (!names.contains(name) && letGo(me, lookup.apply(name))) {
-        released.add(name);
+      if (!names.contains(name)) {
+        letGo(me, lookup.apply(name)).ifPresent(patch -> {
+          patches.add(patch);
+          released.add(name);
+        });
       }
     }
-    return new Outcome(held, newlyHeld, released, pausedByOthers);
+    return new Held(held, newlyHeld, released, pausedByOthers, patches);
   }
 
-  /** Lets go of every Deployment this resource holds among the names given. */
-  public List<String> release(DatabaseMigration dbm, Set<String> names, Function<String, Deployment> lookup) {
+  /** Lets go of every Deployment {@code me} holds among the names given. */
+  public static Released release(String me, Collection<String> names, Function<String, Deployment> lookup) {
     List<String> released = new ArrayList<>();
+    List<PausePatch> patches = new ArrayList<>();
     for (String name : names) {
-      if (letGo(dbm.getMetadata().getName(), lookup.apply(name))) {
+      letGo(me, lookup.apply(name)).ifPresent(patch -> {
+        patches.add(patch);
         released.add(name);
-      }
+      });
     }
-    return released;
+    return new Released(released, patches);
   }
 
-  private boolean letGo(String me, Deployment d) {
+  private static Optional<PausePatch> letGo(String me, Deployment d) {
     if (d == null) {
-      return false;
+      return Optional.empty();
     }
     Set<String> holders = HeldBy.holders(d);
     if (!holders.remove(me)) {
-      return false;
+      return Optional.empty();
     }
-    patch(d, !holders.isEmpty(), holders);
-    return true;
-  }
-
-  /**
-   * A JSON Patch (RFC 6902) guarded by a test of the resourceVersion: a Deployment changed since
-   * it was read is not overwritten (the API server answers 422 and the reconcile is retried).
-   */
-  private void patch(Deployment d, boolean paused, Set<String> holders) {
-    ArrayNode ops = JSON.createArrayNode();
-    ops.addObject().put("op", "test").put("path", "/metadata/resourceVersion").put("value", d.getMetadata().getResourceVersion());
-    String annotation = "/metadata/annotations/" + HeldBy.KEY.replace("~", "~0").replace("/", "~1");
-    if (d.getMetadata().getAnnotations() == null) {
-      if (!holders.isEmpty()) {
-        ops.addObject().put("op", "add").put("path", "/metadata/annotations").putObject("value").put(HeldBy.KEY, HeldBy.value(holders));
-      }
-    } else if (holders.isEmpty()) {
-      if (d.getMetadata().getAnnotations().containsKey(HeldBy.KEY)) {
-        ops.addObject().put("op", "remove").put("path", annotation);
-      }
-    } else {
-      ops.addObject().put("op", "add").put("path", annotation).put("value", HeldBy.value(holders));
-    }
-    ops.addObject().put("op", "add").put("path", "/spec/paused").put("value", paused);
-    Deployment updated =
-        client
-            .apps()
-            .deployments()
-            .inNamespace(d.getMetadata().getNamespace())
-            // the cached object, so that the client does not read it from the server first
-            .resource(d)
-            .patch(PatchContext.of(PatchType.JSON), ops.toString());
-    afterPatch.apply(updated);
+    return Optional.of(PausePatch.of(d, !holders.isEmpty(), holders));
   }
 }

@@ -3,6 +3,7 @@ package dev.schemagate.operator.kube;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.operator.gate.HeldBy;
 import dev.schemagate.operator.gate.RolloutGate;
+import dev.schemagate.operator.reconcile.ClusterView;
 import dev.schemagate.operator.run.RunCodec;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -23,7 +24,7 @@ import java.util.Set;
  * their pods by the annotation the operator puts on them, Deployments by the gate lists of the
  * DatabaseMigrations (an index on the primary cache) and by their held-by annotation.
  */
-public final class Caches {
+public final class Caches implements ClusterView {
   static final String GATED_INDEX = "gated-deployments";
 
   private final InformerEventSource<Job, DatabaseMigration> jobs;
@@ -59,30 +60,33 @@ public final class Caches {
     return List.of(jobs, pods, deployments);
   }
 
+  @Override
   public Job job(String namespace, String name) {
     return jobs.get(new ResourceID(name, namespace)).orElse(null);
   }
 
+  @Override
   public List<Job> jobs(DatabaseMigration dbm) {
     String name = dbm.getMetadata().getName();
     return jobs.list(dbm.getMetadata().getNamespace(), j -> name.equals(RunCodec.migration(j))).toList();
   }
 
+  @Override
   public Collection<Pod> pods(String namespace, String runId) {
     return pods.list(namespace, p -> runId.equals(RunCodec.runId(p))).toList();
   }
 
+  @Override
   public Deployment deployment(String namespace, String name) {
     return deployments.get(new ResourceID(name, namespace)).orElse(null);
   }
 
-  public void jobCreated(Job job) {
+  void jobCreated(Job job) {
     jobs.handleRecentResourceCreate(ResourceID.fromResource(job), job);
   }
 
-  public Deployment deploymentPatched(Deployment deployment) {
+  void deploymentPatched(Deployment deployment) {
     deployments.handleRecentResourceUpdate(ResourceID.fromResource(deployment), deployment, deployment);
-    return deployment;
   }
 
   private static Set<ResourceID> byMigrationAnnotation(HasMetadata resource) {

@@ -6,6 +6,13 @@ import dev.schemagate.operator.run.RunInputs;
 /** What the planner decided for a DatabaseMigration that has no run under way. */
 public sealed interface Decision {
 
+  /** Whether the database is at the spec's target, so that the gated Deployments may run. */
+  default boolean databaseAtTarget() {
+    return this instanceof UpToDate
+        || (this instanceof Suspended suspended && !suspended.runNeeded())
+        || (this instanceof Refused refused && !refused.runNeeded());
+  }
+
   /** The database is at the target of the spec. */
   record UpToDate() implements Decision {}
 

@@ -64,10 +64,14 @@ public final class RunObserver {
         return new RunState.Blocked(Reasons.CONTAINER_CREATE_FAILED, reason + suffix(message));
       }
     }
-    return new RunState.Running(
-        terminated.isPresent() || container.map(c -> c.getState() != null && c.getState().getRunning() != null).orElse(false)
-            ? "Job " + job.getMetadata().getName() + " is running"
-            : "Job " + job.getMetadata().getName() + " is starting");
+    boolean started =
+        terminated.isPresent() || container.map(c -> c.getState() != null && c.getState().getRunning() != null).orElse(false);
+    return started ? new RunState.Running("Job " + job.getMetadata().getName() + " is running") : starting(job.getMetadata().getName());
+  }
+
+  /** A run whose Job has no running container yet (or was just made). */
+  public static RunState.Running starting(String job) {
+    return new RunState.Running("Job " + job + " is starting");
   }
 
   private static RunState.Failed failure(

@@ -28,7 +28,15 @@ public class MigrationMetrics {
     this.registry = registry;
   }
 
-  public void runFinished(
+  /** Counts what a reconcile of {@code dbm}, made at {@code now}, measured. */
+  public void record(DatabaseMigration dbm, Measurements measured, Instant now) {
+    for (Measurements.FinishedRun run : measured.finishedRuns()) {
+      runFinished(dbm, run.direction(), run.outcome(), run.reason(), run.took(), now);
+    }
+    measured.rolloutsHeld().forEach(this::rolloutReleased);
+  }
+
+  private void runFinished(
       DatabaseMigration dbm, Direction direction, Outcome outcome, String reason, Duration duration, Instant finishedAt) {
     Counter.builder("schemagate.runs")
         .description("Migration runs by outcome and direction")
@@ -62,7 +70,7 @@ public class MigrationMetrics {
     }
   }
 
-  public void rolloutReleased(Duration held) {
+  private void rolloutReleased(Duration held) {
     Timer.builder("schemagate.rollout.held")
         .description("How long gated Deployments were held paused")
         .register(registry)

@@ -1,9 +1,7 @@
 package dev.schemagate.operator.status;
 
-import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Outcome;
-import dev.schemagate.operator.kube.EventRecorder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -11,15 +9,23 @@ import java.util.List;
  * What one reconcile did, told as few Events as say it all: holding the app and starting the run
  * that needs it are one Event (RunStarted), recording a success and releasing the app are one
  * (RunSucceeded); RolloutHeld and RolloutReleased stand alone only when nothing else happened.
+ * Events that need no summing up (a superseded run, a new Stalled reason) come first, as told.
  */
 public final class ReconcileEvents {
+  /** One Event to record. */
+  public record Notice(EventReason reason, String message) {}
+
+  private final List<Notice> told = new ArrayList<>();
   private final List<String> held = new ArrayList<>();
   private final List<String> released = new ArrayList<>();
   private String started;
-  private EventReason adopted;
-  private String adoptedMessage;
+  private String adopted;
   private HistoryEntry finished;
   private String finishedJob;
+
+  public void tell(EventReason reason, String message) {
+    told.add(new Notice(reason, message));
+  }
 
   public void held(List<String> names) {
     held.addAll(names);
@@ -33,9 +39,9 @@ public final class ReconcileEvents {
     started = message;
   }
 
+  /** A Job that existed already became the run; this wins over {@link #started}. */
   public void adopted(String message) {
-    adopted = EventReason.JobAdopted;
-    adoptedMessage = message;
+    adopted = message;
   }
 
   public void finished(HistoryEntry entry, String job) {
@@ -43,27 +49,35 @@ public final class ReconcileEvents {
     finishedJob = job;
   }
 
-  public void emit(DatabaseMigration dbm, EventRecorder recorder, String target, String revision) {
+  /**
+   * The Events to record, in order.
+   *
+   * @param target the spec's target revision
+   * @param revision the revision the database is at
+   */
+  public List<Notice> notices(String target, String revision) {
+    List<Notice> notices = new ArrayList<>(told);
     String heldText = held.isEmpty() ? "" : "; paused " + String.join(", ", held);
     String releasedText = released.isEmpty() ? "" : "; resumed " + String.join(", ", released);
     if (finished != null) {
       if (finished.getOutcome() == Outcome.Succeeded) {
-        recorder.record(dbm, EventReason.RunSucceeded, finished.getMessage() + " by Job " + finishedJob + releasedText);
+        notices.add(new Notice(EventReason.RunSucceeded, finished.getMessage() + " by Job " + finishedJob + releasedText));
       } else {
-        recorder.record(dbm, EventReason.RunFailed, finished.getReason() + ": " + finished.getMessage());
+        notices.add(new Notice(EventReason.RunFailed, finished.getReason() + ": " + finished.getMessage()));
       }
     } else if (!released.isEmpty()) {
-      recorder.record(dbm, EventReason.RolloutReleased, "resumed " + String.join(", ", released) + ": the database is at " + revision);
+      notices.add(new Notice(EventReason.RolloutReleased, "resumed " + String.join(", ", released) + ": the database is at " + revision));
     }
     if (adopted != null) {
-      recorder.record(dbm, adopted, adoptedMessage + heldText);
+      notices.add(new Notice(EventReason.JobAdopted, adopted + heldText));
     } else if (started != null) {
-      recorder.record(dbm, EventReason.RunStarted, started + heldText);
+      notices.add(new Notice(EventReason.RunStarted, started + heldText));
     } else if (!held.isEmpty()) {
-      recorder.record(dbm, EventReason.RolloutHeld, "paused " + String.join(", ", held) + " until the database reaches " + target);
+      notices.add(new Notice(EventReason.RolloutHeld, "paused " + String.join(", ", held) + " until the database reaches " + target));
     }
     if (finished != null && finished.getOutcome() == Outcome.Failed && !released.isEmpty()) {
-      recorder.record(dbm, EventReason.RolloutReleased, "resumed " + String.join(", ", released));
+      notices.add(new Notice(EventReason.RolloutReleased, "resumed " + String.join(", ", released)));
     }
+    return notices;
   }
 }
