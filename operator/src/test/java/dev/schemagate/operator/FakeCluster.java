@@ -1,6 +1,7 @@
 package dev.schemagate.operator;
 
 import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.operator.run.JobFactory;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;

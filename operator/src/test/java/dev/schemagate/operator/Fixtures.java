@@ -3,19 +3,24 @@ package dev.schemagate.operator;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.DatabaseMigrationSpec;
 import dev.schemagate.api.DatabaseSpec;
+import dev.schemagate.api.Direction;
 import dev.schemagate.api.GateSpec;
+import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.api.Outcome;
 import dev.schemagate.api.SecretRef;
+import dev.schemagate.operator.base.Names;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import java.util.ArrayList;
 import java.util.List;
 
-final class Fixtures {
-  static final String IMAGE_1 = "registry.example.com/shop/orders-migrations:1.0.0";
-  static final String IMAGE_2 = "registry.example.com/shop/orders-migrations:2.0.0";
+/** Resources and history entries the tests start from. */
+public final class Fixtures {
+  public static final String IMAGE_1 = "registry.example.com/shop/orders-migrations:1.0.0";
+  public static final String IMAGE_2 = "registry.example.com/shop/orders-migrations:2.0.0";
 
   private Fixtures() {}
 
-  static DatabaseMigration migration(String ns, String name, String image, String target, String... gated) {
+  public static DatabaseMigration migration(String ns, String name, String image, String target, String... gated) {
     DatabaseMigration dbm = new DatabaseMigration();
     dbm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
     DatabaseMigrationSpec spec = new DatabaseMigrationSpec();
@@ -31,7 +36,7 @@ final class Fixtures {
     return dbm;
   }
 
-  static String result(String from, String to, String... applied) {
+  public static String result(String from, String to, String... applied) {
     StringBuilder list = new StringBuilder();
     for (String revision : applied) {
       if (list.length() > 0) {
@@ -41,5 +46,21 @@ final class Fixtures {
     }
     return "{\"tool\":\"flyway\",\"direction\":\"upgrade\",\"fromRevision\":\"" + from + "\",\"toRevision\":\"" + to
         + "\",\"applied\":[" + list + "],\"durationMs\":42}";
+  }
+
+  public static DatabaseMigration withUid(DatabaseMigration dbm) {
+    dbm.getMetadata().setUid("uid-1");
+    dbm.getMetadata().setGeneration(1L);
+    return dbm;
+  }
+
+  public static HistoryEntry succeeded(Direction direction, String from, String to) {
+    HistoryEntry h = new HistoryEntry();
+    h.setId(Names.hash(from, to, direction.word()));
+    h.setDirection(direction);
+    h.setOutcome(Outcome.Succeeded);
+    h.setFromRevision(from);
+    h.setToRevision(to);
+    return h;
   }
 }

@@ -9,6 +9,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.Phase;
+import dev.schemagate.operator.gate.HeldBy;
+import dev.schemagate.operator.plan.Decision;
+import dev.schemagate.operator.plan.RunPlanner;
+import dev.schemagate.operator.run.RunInputs;
+import dev.schemagate.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -124,7 +129,7 @@ class ReconcilerEdgeTest extends ReconcilerTestBase {
     client.resources(DatabaseMigration.class).inNamespace(ns).withName("orders").delete();
     eventually().until(() -> cluster.dbm("orders") == null);
     assertThat(paused("orders-api")).isFalse();
-    assertThat(cluster.deployment("orders-api").getMetadata().getAnnotations()).doesNotContainKey(Keys.HELD_BY);
+    assertThat(cluster.deployment("orders-api").getMetadata().getAnnotations()).doesNotContainKey(HeldBy.KEY);
     Job left = cluster.job(job.getMetadata().getName());
     assertThat(left).as("a running migration is left to finish").isNotNull();
     assertThat(left.getMetadata().getOwnerReferences()).isNullOrEmpty();
@@ -144,7 +149,7 @@ class ReconcilerEdgeTest extends ReconcilerTestBase {
         });
       }
       Job job = awaitJob("orders");
-      eventually().until(() -> cluster.dbm("orders").getStatus().getActiveRun().getToRevision().equals(revision));
+      eventually().until(() -> cluster.dbm("orders").getStatus().getActiveRun().getTargetRevision().equals(revision));
       Job current = cluster.job(cluster.dbm("orders").getStatus().getActiveRun().getJob());
       cluster.succeed(current, result(Integer.toString(target - 1), revision, revision));
       eventually().until(() -> revision.equals(cluster.dbm("orders").getStatus().getCurrentRevision()));
@@ -164,7 +169,7 @@ class ReconcilerEdgeTest extends ReconcilerTestBase {
     assertThat(job.getMetadata().getName()).hasSizeLessThanOrEqualTo(63).matches("[a-z0-9]([-a-z0-9]*[a-z0-9])?");
     assertThat(job.getMetadata().getLabels().values()).allSatisfy(v -> assertThat(v).hasSizeLessThanOrEqualTo(63));
     assertThat(job.getSpec().getTemplate().getMetadata().getLabels().values()).allSatisfy(v -> assertThat(v).hasSizeLessThanOrEqualTo(63));
-    assertThat(cluster.deployment("orders-api").getMetadata().getAnnotations()).containsEntry(Keys.HELD_BY, longName);
+    assertThat(cluster.deployment("orders-api").getMetadata().getAnnotations()).containsEntry(HeldBy.KEY, longName);
     cluster.succeed(job, result("", "3", "3"));
     awaitPhase(longName, Phase.Ready);
     assertThat(paused("orders-api")).isFalse();

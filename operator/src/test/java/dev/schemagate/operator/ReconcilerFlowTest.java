@@ -13,6 +13,9 @@ import dev.schemagate.api.DowngradePolicy;
 import dev.schemagate.api.DowngradeSpec;
 import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Phase;
+import dev.schemagate.operator.gate.HeldBy;
+import dev.schemagate.operator.plan.RunPlanner;
+import dev.schemagate.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -39,7 +42,7 @@ class ReconcilerFlowTest extends ReconcilerTestBase {
 
     Job job = awaitSingleJob();
     assertThat(paused("orders-api")).as("held before the Job exists").isTrue();
-    assertThat(cluster.deployment("orders-api").getMetadata().getAnnotations()).containsEntry(Keys.HELD_BY, "orders");
+    assertThat(cluster.deployment("orders-api").getMetadata().getAnnotations()).containsEntry(HeldBy.KEY, "orders");
     awaitPhase("orders", Phase.Migrating);
     DatabaseMigration running = cluster.dbm("orders");
     assertThat(running.getStatus().getActiveRun().getJob()).isEqualTo(job.getMetadata().getName());
@@ -61,7 +64,7 @@ class ReconcilerFlowTest extends ReconcilerTestBase {
     assertThat(entry.getApplied()).extracting(a -> a.getRevision()).containsExactly("1", "2", "3");
     assertThat(entry.getJob()).isEqualTo(job.getMetadata().getName());
     assertThat(paused("orders-api")).isFalse();
-    assertThat(cluster.deployment("orders-api").getMetadata().getAnnotations()).doesNotContainKey(Keys.HELD_BY);
+    assertThat(cluster.deployment("orders-api").getMetadata().getAnnotations()).doesNotContainKey(HeldBy.KEY);
     assertThat(condition(ready, Conditions.READY).getStatus()).isEqualTo("True");
     assertThat(condition(ready, Conditions.STALLED).getStatus()).isEqualTo("False");
     assertThat(condition(ready, Conditions.ROLLOUT_HELD).getStatus()).isEqualTo("False");
@@ -106,7 +109,7 @@ class ReconcilerFlowTest extends ReconcilerTestBase {
     assertThat(condition(cluster.dbm("orders"), Conditions.STALLED).getReason()).isEqualTo("DatabaseUnreachable");
 
     edit("orders", d -> {
-      d.getMetadata().getAnnotations().put(Keys.RETRY, "1");
+      d.getMetadata().getAnnotations().put(RunPlanner.RETRY, "1");
       return d;
     });
     eventually().until(() -> cluster.jobs().size() == 2);

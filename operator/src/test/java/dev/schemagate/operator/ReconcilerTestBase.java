@@ -13,6 +13,7 @@ import dev.schemagate.api.DowngradePolicy;
 import dev.schemagate.api.DowngradeSpec;
 import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Phase;
+import dev.schemagate.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;

@@ -1,0 +1,24 @@
+package dev.schemagate.operator.base;
+
+/** The CamelCase reasons used in conditions, history and events: search for them. */
+public final class Reasons {
+  public static final String SUCCEEDED = "MigrationSucceeded";
+  public static final String UP_TO_DATE = "UpToDate";
+  public static final String RUNNING = "MigrationRunning";
+  public static final String SUSPENDED = "Suspended";
+  public static final String MIGRATION_FAILED = "MigrationFailed";
+  public static final String VALIDATION_FAILED = "ValidationFailed";
+  public static final String INVALID_CONFIGURATION = "InvalidConfiguration";
+  public static final String DATABASE_UNREACHABLE = "DatabaseUnreachable";
+  public static final String DEADLINE_EXCEEDED = "DeadlineExceeded";
+  public static final String IMAGE_PULL_FAILED = "ImagePullFailed";
+  public static final String SECRET_NOT_FOUND = "SecretNotFound";
+  public static final String CONTAINER_CREATE_FAILED = "ContainerCreateFailed";
+  public static final String JOB_DELETED = "JobDeleted";
+  public static final String DOWNGRADE_FORBIDDEN = "DowngradeForbidden";
+  public static final String INVALID_SPEC = "InvalidSpec";
+  public static final String HELD = "DatabaseNotAtTarget";
+  public static final String RELEASED = "DatabaseAtTarget";
+
+  private Reasons() {}
+}

@@ -1,0 +1,109 @@
+package dev.schemagate.operator.kube;
+
+import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.operator.gate.HeldBy;
+import dev.schemagate.operator.gate.RolloutGate;
+import dev.schemagate.operator.reconcile.ClusterView;
+import dev.schemagate.operator.run.RunCodec;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
+import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The informers the reconciler reads from, each mapped back to its DatabaseMigration: Jobs and
+ * their pods by the annotation the operator puts on them, Deployments by the gate lists of the
+ * DatabaseMigrations (an index on the primary cache) and by their held-by annotation.
+ */
+public final class Caches implements ClusterView {
+  static final String GATED_INDEX = "gated-deployments";
+
+  private final InformerEventSource<Job, DatabaseMigration> jobs;
+  private final InformerEventSource<Pod, DatabaseMigration> pods;
+  private final InformerEventSource<Deployment, DatabaseMigration> deployments;
+
+  public Caches(EventSourceContext<DatabaseMigration> context) {
+    context.getPrimaryCache().addIndexer(GATED_INDEX, dbm -> RolloutGate.gatedNames(dbm).stream()
+        .map(name -> dbm.getMetadata().getNamespace() + "/" + name).toList());
+    jobs = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Job.class, DatabaseMigration.class)
+            .withName("jobs")
+            .withLabelSelector(RunCodec.MANAGED_SELECTOR)
+            .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
+            .build(),
+        context);
+    pods = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Pod.class, DatabaseMigration.class)
+            .withName("pods")
+            .withLabelSelector(RunCodec.MANAGED_SELECTOR)
+            .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
+            .build(),
+        context);
+    deployments = new InformerEventSource<>(
+        InformerEventSourceConfiguration.from(Deployment.class, DatabaseMigration.class)
+            .withName("deployments")
+            .withSecondaryToPrimaryMapper(deployment -> gatingMigrations(context, deployment))
+            .build(),
+        context);
+  }
+
+  public List<EventSource<?, DatabaseMigration>> eventSources() {
+    return List.of(jobs, pods, deployments);
+  }
+
+  @Override
+  public Job job(String namespace, String name) {
+    return jobs.get(new ResourceID(name, namespace)).orElse(null);
+  }
+
+  @Override
+  public List<Job> jobs(DatabaseMigration dbm) {
+    String name = dbm.getMetadata().getName();
+    return jobs.list(dbm.getMetadata().getNamespace(), j -> name.equals(RunCodec.migration(j))).toList();
+  }
+
+  @Override
+  public Collection<Pod> pods(String namespace, String runId) {
+    return pods.list(namespace, p -> runId.equals(RunCodec.runId(p))).toList();
+  }
+
+  @Override
+  public Deployment deployment(String namespace, String name) {
+    return deployments.get(new ResourceID(name, namespace)).orElse(null);
+  }
+
+  void jobCreated(Job job) {
+    jobs.handleRecentResourceCreate(ResourceID.fromResource(job), job);
+  }
+
+  void deploymentPatched(Deployment deployment) {
+    deployments.handleRecentResourceUpdate(ResourceID.fromResource(deployment), deployment, deployment);
+  }
+
+  private static Set<ResourceID> byMigrationAnnotation(HasMetadata resource) {
+    String name = RunCodec.migration(resource);
+    return name == null ? Set.of() : Set.of(new ResourceID(name, resource.getMetadata().getNamespace()));
+  }
+
+  private static Set<ResourceID> gatingMigrations(EventSourceContext<DatabaseMigration> context, Deployment deployment) {
+    String ns = deployment.getMetadata().getNamespace();
+    Set<ResourceID> ids = new HashSet<>();
+    for (DatabaseMigration dbm : context.getPrimaryCache().byIndex(GATED_INDEX, ns + "/" + deployment.getMetadata().getName())) {
+      ids.add(ResourceID.fromResource(dbm));
+    }
+    for (String holder : HeldBy.holders(deployment)) {
+      ids.add(new ResourceID(holder, ns));
+    }
+    return ids;
+  }
+
+}

@@ -1,0 +1,125 @@
+package dev.schemagate.operator.kube;
+
+import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.operator.gate.PausePatch;
+import dev.schemagate.operator.reconcile.ClusterChanges;
+import dev.schemagate.operator.reconcile.ReconcileState;
+import dev.schemagate.operator.status.EventReason;
+import dev.schemagate.operator.status.ReconcileEvents;
+import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.javaoperatorsdk.operator.api.reconciler.Context;
+import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import org.jboss.logging.Logger;
+
+/**
+ * The one place the operator writes to the cluster. A reconcile's writes go in this order: the Job
+ * of a superseded run is deleted, the gated Deployments are paused or resumed (before any Job is
+ * made), the run's Job is created, the Events are recorded, finished Jobs that no history keeps are
+ * deleted, and the status is written, once, only when it changed. Each write is handed to the
+ * informer cache it concerns, so the next reconcile reads its own writes.
+ */
+public final class ClusterWriter {
+  private static final Logger LOG = Logger.getLogger(ClusterWriter.class);
+
+  private final KubernetesClient client;
+  private final Caches caches;
+  private final EventRecorder events;
+
+  public ClusterWriter(KubernetesClient client, Caches caches, EventRecorder events) {
+    this.client = client;
+    this.caches = caches;
+    this.events = events;
+  }
+
+  /** Makes the writes a reconcile decided. */
+  public void write(ReconcileState state, Context<DatabaseMigration> context) {
+    DatabaseMigration dbm = state.resource();
+    ClusterChanges changes = state.changes();
+    changes.supersededJobs().forEach(name -> deleteSupersededJob(dbm, name));
+    changes.gatePatches().forEach(this::patch);
+    changes.newJob().ifPresent(newJob -> create(dbm, newJob, state.events()));
+    recordEvents(state);
+    changes.finishedJobsToDelete().forEach(this::deleteFinishedJob);
+    if (state.statusChanged()) {
+      writeStatus(state, context);
+    }
+  }
+
+  /** Pauses or resumes a gated Deployment. */
+  public void patch(PausePatch patch) {
+    Deployment d = patch.deployment();
+    Deployment updated =
+        client
+            .apps()
+            .deployments()
+            .inNamespace(d.getMetadata().getNamespace())
+            // the cached object, so that the client does not read it from the server first
+            .resource(d)
+            .patch(PatchContext.of(PatchType.JSON), patch.jsonPatch());
+    caches.deploymentPatched(updated);
+  }
+
+  /** Leaves a running Job to finish on its own: no owner, and gone a day after it finishes. */
+  public void orphan(Job job) {
+    client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace()).withName(job.getMetadata().getName())
+        .edit(j -> {
+          j.getMetadata().setOwnerReferences(null);
+          j.getSpec().setTtlSecondsAfterFinished(86400);
+          return j;
+        });
+  }
+
+  /** Records an Event outside a reconcile's own (on deletion). */
+  public void record(DatabaseMigration dbm, EventReason reason, String message) {
+    events.record(dbm, reason, message);
+  }
+
+  private void deleteSupersededJob(DatabaseMigration dbm, String name) {
+    client.batch().v1().jobs().inNamespace(dbm.getMetadata().getNamespace()).withName(name).delete();
+  }
+
+  private void recordEvents(ReconcileState state) {
+    DatabaseMigration dbm = state.resource();
+    String target = dbm.getSpec().getTargetRevision();
+    for (ReconcileEvents.Notice notice : state.events().notices(target, state.status().getCurrentRevision())) {
+      events.record(dbm, notice.reason(), notice.message());
+    }
+  }
+
+  private void deleteFinishedJob(Job job) {
+    client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace()).withName(job.getMetadata().getName())
+        .withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
+  }
+
+  /**
+   * Writes the status with a PUT of the status subresource, then hands the result to the primary
+   * cache: the status of a run is never recorded twice, even by a reconcile on a stale cache.
+   */
+  private void writeStatus(ReconcileState state, Context<DatabaseMigration> context) {
+    DatabaseMigration dbm = state.resource();
+    DatabaseMigration updated = client.resource(state.withStatus()).updateStatus();
+    context.eventSourceRetriever().getControllerEventSource()
+        .handleRecentResourceUpdate(ResourceID.fromResource(dbm), updated, dbm);
+  }
+
+  private void create(DatabaseMigration dbm, ClusterChanges.NewJob newJob, ReconcileEvents told) {
+    String ns = dbm.getMetadata().getNamespace();
+    String name = newJob.run().jobName();
+    try {
+      Job created = client.batch().v1().jobs().inNamespace(ns).resource(newJob.job()).create();
+      caches.jobCreated(created);
+      LOG.infof("%s/%s: started %s (%s to %s)", ns, dbm.getMetadata().getName(), name, newJob.run().direction().word(), newJob.run().targetRevision());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      told.adopted("adopted existing Job " + name);
+    }
+  }
+}

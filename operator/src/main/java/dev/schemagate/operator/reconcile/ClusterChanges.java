@@ -1,0 +1,57 @@
+package dev.schemagate.operator.reconcile;
+
+import dev.schemagate.operator.gate.PausePatch;
+import dev.schemagate.operator.run.RunInputs;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The writes to Jobs and Deployments one reconcile decided, for the ClusterWriter to make (with the
+ * Events and the status, which the state holds).
+ */
+public final class ClusterChanges {
+  /** A run's Job to create. */
+  public record NewJob(Job job, RunInputs run) {}
+
+  private final List<String> supersededJobs = new ArrayList<>();
+  private final List<PausePatch> gatePatches = new ArrayList<>();
+  private NewJob newJob;
+  private final List<Job> finishedJobsToDelete = new ArrayList<>();
+
+  void deleteSupersededJob(String name) {
+    supersededJobs.add(name);
+  }
+
+  void patch(List<PausePatch> patches) {
+    gatePatches.addAll(patches);
+  }
+
+  void create(Job job, RunInputs run) {
+    newJob = new NewJob(job, run);
+  }
+
+  void deleteFinishedJob(Job job) {
+    finishedJobsToDelete.add(job);
+  }
+
+  /** The Jobs, by name, of runs a spec change superseded before their container started. */
+  public List<String> supersededJobs() {
+    return supersededJobs;
+  }
+
+  /** The gated Deployments to pause or resume, in order. */
+  public List<PausePatch> gatePatches() {
+    return gatePatches;
+  }
+
+  public Optional<NewJob> newJob() {
+    return Optional.ofNullable(newJob);
+  }
+
+  /** Finished Jobs that no recorded or active run keeps. */
+  public List<Job> finishedJobsToDelete() {
+    return finishedJobsToDelete;
+  }
+}

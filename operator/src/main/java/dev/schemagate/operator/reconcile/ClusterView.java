@@ -1,0 +1,23 @@
+package dev.schemagate.operator.reconcile;
+
+import dev.schemagate.api.DatabaseMigration;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.util.Collection;
+import java.util.List;
+
+/** What the steps read of the cluster: the informer caches, never the API server. */
+public interface ClusterView {
+  /** A Job by name, or null. */
+  Job job(String namespace, String name);
+
+  /** The Jobs of a DatabaseMigration's runs. */
+  List<Job> jobs(DatabaseMigration dbm);
+
+  /** The pods of a run. */
+  Collection<Pod> pods(String namespace, String runId);
+
+  /** A Deployment by name, or null. */
+  Deployment deployment(String namespace, String name);
+}

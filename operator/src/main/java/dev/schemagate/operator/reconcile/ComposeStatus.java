@@ -1,0 +1,46 @@
+package dev.schemagate.operator.reconcile;
+
+import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.operator.status.Conditions;
+import dev.schemagate.operator.status.EventReason;
+import dev.schemagate.operator.status.StatusComposer;
+import io.fabric8.kubernetes.api.model.Condition;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Step: compose phase and conditions from the run under way or, with none, from the decision;
+ * then RolloutHeld from the gate. A new Stalled reason is told as an Event.
+ */
+public final class ComposeStatus {
+  private ComposeStatus() {}
+
+  public static void apply(ReconcileState state) {
+    DatabaseMigrationStatus status = state.status();
+    long generation = state.generation();
+    if (state.runUnderWay()) {
+      StatusComposer.running(status, state.run(), state.runState(), generation, state.now());
+    } else {
+      StatusComposer.idle(status, state.decision(), generation, state.now());
+    }
+    tellNewStalledReason(state);
+    StatusComposer.rollout(status, state.pausedByOthers(), generation, state.now());
+  }
+
+  private static void tellNewStalledReason(ReconcileState state) {
+    Optional<Condition> now = stalled(state.status());
+    if (now.isEmpty()) {
+      return;
+    }
+    Optional<Condition> previous = stalled(state.before());
+    boolean changed = previous.isEmpty() || !Objects.equals(previous.get().getReason(), now.get().getReason());
+    EventReason reason = EventReason.forStalledReason(now.get().getReason());
+    if (changed && reason != null) {
+      state.events().tell(reason, now.get().getMessage());
+    }
+  }
+
+  private static Optional<Condition> stalled(DatabaseMigrationStatus status) {
+    return Conditions.find(status.getConditions(), Conditions.STALLED).filter(c -> "True".equals(c.getStatus()));
+  }
+}

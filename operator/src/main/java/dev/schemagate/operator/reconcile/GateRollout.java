@@ -1,0 +1,64 @@
+package dev.schemagate.operator.reconcile;
+
+import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.operator.base.Names;
+import dev.schemagate.operator.base.Time;
+import dev.schemagate.operator.gate.RolloutGate;
+import dev.schemagate.operator.status.Conditions;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Step: hold the gated Deployments while a run is under way or the database is behind the target;
+ * release them once it is at the target. A Deployment that does not exist yet is held as soon as
+ * it appears; one paused by someone else is left as it is.
+ */
+public final class GateRollout {
+  private GateRollout() {}
+
+  public static void apply(ReconcileState state) {
+    if (!state.runUnderWay() && state.decision().databaseAtTarget()) {
+      release(state);
+    } else {
+      hold(state);
+    }
+  }
+
+  private static void hold(ReconcileState state) {
+    DatabaseMigrationStatus status = state.status();
+    RolloutGate.Held held = RolloutGate.hold(state.name(), validGatedNames(state), status.getHeldDeployments(), lookup(state));
+    status.setHeldDeployments(new ArrayList<>(held.held()));
+    state.events().held(held.newlyHeld());
+    state.events().released(held.released());
+    state.pausedByOthers(held.pausedByOthers());
+    state.changes().patch(held.patches());
+  }
+
+  private static void release(ReconcileState state) {
+    DatabaseMigrationStatus status = state.status();
+    Set<String> names = new LinkedHashSet<>(status.getHeldDeployments());
+    names.addAll(validGatedNames(state));
+    RolloutGate.Released released = RolloutGate.release(state.name(), names, lookup(state));
+    if (!released.names().isEmpty()) {
+      state.events().released(released.names());
+      Conditions.find(status.getConditions(), Conditions.ROLLOUT_HELD)
+          .filter(c -> "True".equals(c.getStatus()))
+          .ifPresent(c -> state.measurements().rolloutReleased(Duration.between(Time.parse(c.getLastTransitionTime()), state.now())));
+    }
+    state.changes().patch(released.patches());
+    status.setHeldDeployments(new ArrayList<>());
+  }
+
+  private static List<String> validGatedNames(ReconcileState state) {
+    return RolloutGate.gatedNames(state.resource()).stream().filter(Names::isValidObjectName).toList();
+  }
+
+  private static Function<String, Deployment> lookup(ReconcileState state) {
+    return name -> state.cluster().deployment(state.namespace(), name);
+  }
+}

@@ -1,0 +1,32 @@
+package dev.schemagate.operator.reconcile;
+
+import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.operator.run.RunObserver;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Step: the Jobs of runs cut from history go. A finished Job that belongs to no recorded or active
+ * run is deleted (the Jobs of the runs in history are kept, with their pods' logs).
+ */
+public final class PruneJobs {
+  private PruneJobs() {}
+
+  public static void apply(ReconcileState state) {
+    DatabaseMigrationStatus status = state.status();
+    if (status.getHistory().isEmpty()) {
+      return;
+    }
+    Set<String> keep = new HashSet<>();
+    status.getHistory().forEach(h -> keep.add(h.getJob()));
+    if (status.getActiveRun() != null) {
+      keep.add(status.getActiveRun().getJob());
+    }
+    for (Job job : state.cluster().jobs(state.resource())) {
+      if (RunObserver.finished(job) && !keep.contains(job.getMetadata().getName())) {
+        state.changes().deleteFinishedJob(job);
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+package dev.schemagate.operator.reconcile;
+
+import dev.schemagate.operator.base.Time;
+import dev.schemagate.operator.plan.Decision;
+import dev.schemagate.operator.run.JobFactory;
+import dev.schemagate.operator.run.RunCodec;
+import dev.schemagate.operator.run.RunInputs;
+import dev.schemagate.operator.run.RunObserver;
+
+/**
+ * Step: start the run the planner decided. Its Job is made from the resource and the run's inputs
+ * (the ClusterWriter creates it after the gated Deployments are held), and the run is under way,
+ * starting.
+ */
+public final class StartRun {
+  private StartRun() {}
+
+  /**
+   * @param defaultDeadlineSeconds the Job's activeDeadlineSeconds when spec.job sets none
+   */
+  public static void apply(ReconcileState state, long defaultDeadlineSeconds) {
+    if (state.runUnderWay() || !(state.decision() instanceof Decision.Start start)) {
+      return;
+    }
+    RunInputs inputs = start.run();
+    state.changes().create(JobFactory.desired(state.resource(), inputs, defaultDeadlineSeconds), inputs);
+    state.events().started(
+        "started Job " + inputs.jobName() + ": " + inputs.direction().word() + " to " + inputs.targetRevision() + " with " + inputs.image());
+    state.follow(RunCodec.run(inputs, Time.format(state.now())), RunObserver.starting(inputs.jobName()));
+  }
+}

@@ -1,0 +1,170 @@
+package dev.schemagate.operator.run;
+
+import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.api.DatabaseMigrationSpec;
+import dev.schemagate.api.JobOptions;
+import dev.schemagate.api.Tool;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Builds the Job of a run: a pure function of the resource, the run and the defaults. */
+public final class JobFactory {
+  public static final String CONTAINER = "migrate";
+  public static final String RESULT_FILE = "/dev/termination-log";
+  static final long NON_ROOT_GROUP = 65532;
+
+  private JobFactory() {}
+
+  public static Job desired(DatabaseMigration dbm, RunInputs run, long defaultDeadlineSeconds) {
+    DatabaseMigrationSpec spec = dbm.getSpec();
+    JobOptions options = spec.getJob() == null ? new JobOptions() : spec.getJob();
+    String name = dbm.getMetadata().getName();
+
+    Map<String, String> labels = RunCodec.labels(run);
+    Map<String, String> podLabels = new LinkedHashMap<>();
+    if (options.getPodLabels() != null) {
+      podLabels.putAll(options.getPodLabels());
+    }
+    podLabels.putAll(labels);
+    Map<String, String> podAnnotations = new LinkedHashMap<>();
+    if (options.getPodAnnotations() != null) {
+      podAnnotations.putAll(options.getPodAnnotations());
+    }
+    podAnnotations.putAll(RunCodec.podAnnotations(name, run));
+
+    long deadline =
+        options.getActiveDeadlineSeconds() != null
+            ? options.getActiveDeadlineSeconds()
+            : defaultDeadlineSeconds;
+
+    return new JobBuilder()
+        .withNewMetadata()
+        .withName(run.jobName())
+        .withNamespace(dbm.getMetadata().getNamespace())
+        .withLabels(labels)
+        .withAnnotations(RunCodec.jobAnnotations(name, run))
+        .withOwnerReferences(
+            new OwnerReferenceBuilder()
+                .withApiVersion(dbm.getApiVersion())
+                .withKind(dbm.getKind())
+                .withName(name)
+                .withUid(dbm.getMetadata().getUid())
+                .withController(true)
+                .withBlockOwnerDeletion(true)
+                .build())
+        .endMetadata()
+        .withNewSpec()
+        .withBackoffLimit(options.getBackoffLimit())
+        .withActiveDeadlineSeconds(deadline)
+        .withNewPodFailurePolicy()
+        .addNewRule()
+        .withAction("Ignore")
+        .addNewOnPodCondition()
+        .withType("DisruptionTarget")
+        .withStatus("True")
+        .endOnPodCondition()
+        .endRule()
+        .endPodFailurePolicy()
+        .withNewTemplate()
+        .withNewMetadata()
+        .withLabels(podLabels)
+        .withAnnotations(podAnnotations)
+        .endMetadata()
+        .withNewSpec()
+        .withRestartPolicy("Never")
+        .withAutomountServiceAccountToken(false)
+        .withServiceAccountName(blankToNull(options.getServiceAccountName()))
+        .withImagePullSecrets(options.getImagePullSecrets())
+        .withNodeSelector(options.getNodeSelector())
+        .withTolerations(options.getTolerations())
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true)
+        .withFsGroup(NON_ROOT_GROUP)
+        .withNewSeccompProfile()
+        .withType("RuntimeDefault")
+        .endSeccompProfile()
+        .endSecurityContext()
+        .withContainers(container(spec, run, options, dbm.getMetadata().getNamespace() + "/" + name))
+        .addNewVolume()
+        .withName("tmp")
+        .withNewEmptyDir()
+        .endEmptyDir()
+        .endVolume()
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  static Container container(
+      DatabaseMigrationSpec spec, RunInputs run, JobOptions options, String migration) {
+    return new ContainerBuilder()
+        .withName(CONTAINER)
+        .withImage(run.image())
+        .withCommand(ToolCommand.command(spec))
+        .withArgs(ToolCommand.args(spec, run.direction(), run.targetRevision()))
+        .withEnv(env(spec, run, migration))
+        .withEnvFrom(envFrom(spec))
+        .withResources(options.getResources())
+        .withTerminationMessagePath(RESULT_FILE)
+        .withTerminationMessagePolicy("FallbackToLogsOnError")
+        .withImagePullPolicy("IfNotPresent")
+        .withNewSecurityContext()
+        .withAllowPrivilegeEscalation(false)
+        .withReadOnlyRootFilesystem(true)
+        .withRunAsNonRoot(true)
+        .withNewCapabilities()
+        .withDrop("ALL")
+        .endCapabilities()
+        .endSecurityContext()
+        .addNewVolumeMount()
+        .withName("tmp")
+        .withMountPath("/tmp")
+        .endVolumeMount()
+        .build();
+  }
+
+  static List<EnvVar> env(DatabaseMigrationSpec spec, RunInputs run, String migration) {
+    List<EnvVar> env = new ArrayList<>();
+    if (spec.getEnv() != null) {
+      env.addAll(spec.getEnv());
+    }
+    env.add(new EnvVar("SCHEMAGATE_TARGET_REVISION", run.targetRevision(), null));
+    env.add(new EnvVar("SCHEMAGATE_DIRECTION", run.direction().word(), null));
+    env.add(new EnvVar("SCHEMAGATE_MIGRATION", migration, null));
+    env.add(new EnvVar("SCHEMAGATE_RUN_ID", run.id(), null));
+    env.add(new EnvVar("SCHEMAGATE_RESULT_FILE", RESULT_FILE, null));
+    env.add(new EnvVar("SCHEMAGATE_TOOL", spec.getTool().name().toLowerCase(), null));
+    if (spec.getTool() == Tool.ALEMBIC) {
+      env.add(new EnvVar("PYTHONDONTWRITEBYTECODE", "1", null));
+    }
+    return env;
+  }
+
+  static List<EnvFromSource> envFrom(DatabaseMigrationSpec spec) {
+    if (spec.getDatabase() == null || spec.getDatabase().getSecretRef() == null) {
+      return List.of();
+    }
+    return List.of(
+        new EnvFromSourceBuilder()
+            .withNewSecretRef()
+            .withName(spec.getDatabase().getSecretRef().getName())
+            .withOptional(false)
+            .endSecretRef()
+            .build());
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isBlank() ? null : s;
+  }
+}

@@ -1,0 +1,128 @@
+package dev.schemagate.operator.run;
+
+import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.api.Direction;
+import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.api.Run;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The run a Job carries, written and read in one place: the labels and annotations made from a
+ * run's inputs, the inputs read back from a Job (to adopt one that no status records), the Run of
+ * the status and the HistoryEntry that records it.
+ */
+public final class RunCodec {
+  /** On Jobs and their pods: the DatabaseMigration's name (an annotation: names may exceed 63). */
+  public static final String MIGRATION = DatabaseMigration.GROUP + "/migration";
+  /** On Jobs and their pods, as a label and an annotation: the run's id. */
+  public static final String RUN_ID = DatabaseMigration.GROUP + "/run-id";
+  static final String DIRECTION = DatabaseMigration.GROUP + "/direction";
+  static final String TARGET_REVISION = DatabaseMigration.GROUP + "/target-revision";
+  static final String FROM_REVISION = DatabaseMigration.GROUP + "/from-revision";
+  static final String REQUESTED_IMAGE = DatabaseMigration.GROUP + "/requested-image";
+  static final String GENERATION = DatabaseMigration.GROUP + "/generation";
+  static final String MANAGED_BY = "app.kubernetes.io/managed-by";
+  static final String MANAGER = "schemagate";
+  /** Selects the Jobs and pods of schemagate's runs. */
+  public static final String MANAGED_SELECTOR = MANAGED_BY + "=" + MANAGER;
+
+  private RunCodec() {}
+
+  /** The labels of a run's Job and of its pod. */
+  static Map<String, String> labels(RunInputs run) {
+    Map<String, String> labels = new LinkedHashMap<>();
+    labels.put(MANAGED_BY, MANAGER);
+    labels.put(RUN_ID, run.id());
+    return labels;
+  }
+
+  /** The annotations of a run's Job: its DatabaseMigration and everything that defines the run. */
+  static Map<String, String> jobAnnotations(String migration, RunInputs run) {
+    Map<String, String> annotations = podAnnotations(migration, run);
+    annotations.put(DIRECTION, run.direction().word());
+    annotations.put(TARGET_REVISION, run.targetRevision());
+    annotations.put(REQUESTED_IMAGE, run.requestedImage());
+    annotations.put(GENERATION, Long.toString(run.generation()));
+    if (run.fromRevision() != null) {
+      annotations.put(FROM_REVISION, run.fromRevision());
+    }
+    return annotations;
+  }
+
+  /** The annotations of a run's pod: its DatabaseMigration and the run. */
+  static Map<String, String> podAnnotations(String migration, RunInputs run) {
+    Map<String, String> annotations = new LinkedHashMap<>();
+    annotations.put(MIGRATION, migration);
+    annotations.put(RUN_ID, run.id());
+    return annotations;
+  }
+
+  /** The inputs of the run a Job performs, read back from the Job. */
+  public static RunInputs inputs(Job job) {
+    String generation = annotation(job, GENERATION);
+    return new RunInputs(
+        runId(job),
+        job.getMetadata().getName(),
+        "downgrade".equals(annotation(job, DIRECTION)) ? Direction.DOWNGRADE : Direction.UPGRADE,
+        job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(),
+        annotation(job, REQUESTED_IMAGE),
+        annotation(job, TARGET_REVISION),
+        annotation(job, FROM_REVISION),
+        generation == null ? 0L : Long.parseLong(generation));
+  }
+
+  /** The name of the DatabaseMigration a Job or pod of a run belongs to, or null. */
+  public static String migration(HasMetadata jobOrPod) {
+    return annotation(jobOrPod, MIGRATION);
+  }
+
+  /** The id of the run a Job performs, or null. */
+  public static String runId(Job job) {
+    return annotation(job, RUN_ID);
+  }
+
+  /** The id of the run a pod belongs to, or null. */
+  public static String runId(Pod pod) {
+    Map<String, String> labels = pod.getMetadata().getLabels();
+    return labels == null ? null : labels.get(RUN_ID);
+  }
+
+  /** The run in progress for these inputs, started at {@code startedAt} (RFC 3339). */
+  public static Run run(RunInputs inputs, String startedAt) {
+    Run run = new Run();
+    run.setId(inputs.id());
+    run.setJob(inputs.jobName());
+    run.setDirection(inputs.direction());
+    run.setImage(inputs.image());
+    run.setRequestedImage(inputs.requestedImage());
+    run.setFromRevision(inputs.fromRevision());
+    run.setTargetRevision(inputs.targetRevision());
+    run.setGeneration(inputs.generation());
+    run.setStartedAt(startedAt);
+    return run;
+  }
+
+  /** The history entry of a finished run, before its outcome: what the two share, and its target. */
+  static HistoryEntry historyEntry(Run run) {
+    HistoryEntry entry = new HistoryEntry();
+    entry.setId(run.getId());
+    entry.setJob(run.getJob());
+    entry.setDirection(run.getDirection());
+    entry.setImage(run.getImage());
+    entry.setRequestedImage(run.getRequestedImage());
+    entry.setFromRevision(run.getFromRevision());
+    entry.setTargetRevision(run.getTargetRevision());
+    entry.setGeneration(run.getGeneration());
+    entry.setStartedAt(run.getStartedAt());
+    return entry;
+  }
+
+  private static String annotation(HasMetadata resource, String key) {
+    Map<String, String> annotations = resource.getMetadata().getAnnotations();
+    return annotations == null ? null : annotations.get(key);
+  }
+}

@@ -1,0 +1,83 @@
+package dev.schemagate.operator.run;
+
+import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.api.Outcome;
+import dev.schemagate.api.Run;
+import dev.schemagate.operator.base.Reasons;
+import dev.schemagate.operator.base.Time;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Turns a finished run into a history entry and the status that follows from it. Pure. */
+public final class RunRecorder {
+  private RunRecorder() {}
+
+  /** Records the run's end in the status (mutated) and returns the new history entry. */
+  public static HistoryEntry finish(DatabaseMigrationStatus status, Run run, RunState state, int historyLimit, Instant now) {
+    HistoryEntry entry = RunCodec.historyEntry(run);
+    entry.setFinishedAt(Time.format(now));
+    if (state instanceof RunState.Succeeded succeeded) {
+      RunResult result = succeeded.result();
+      entry.setOutcome(Outcome.Succeeded);
+      entry.setReason(Reasons.SUCCEEDED);
+      entry.setFromRevision(firstNonBlank(result.fromRevision(), run.getFromRevision()));
+      entry.setToRevision(firstNonBlank(result.toRevision(), run.getTargetRevision()));
+      entry.setApplied(new ArrayList<>(result.applied()));
+      entry.setMessage(successMessage(entry, result));
+      status.setCurrentRevision(entry.getToRevision());
+      status.setCurrentImage(run.getImage());
+      status.setAppliedImage(run.getRequestedImage());
+      status.setAppliedTargetRevision(run.getTargetRevision());
+    } else if (state instanceof RunState.Failed failed) {
+      RunResult result = failed.result();
+      entry.setOutcome(Outcome.Failed);
+      entry.setReason(failed.reason());
+      entry.setMessage(failed.message());
+      entry.setFromRevision(firstNonBlank(result.fromRevision(), run.getFromRevision()));
+      entry.setToRevision(firstNonBlank(result.toRevision(), run.getFromRevision()));
+      entry.setApplied(new ArrayList<>(result.applied()));
+    } else if (state instanceof RunState.Blocked blocked) {
+      entry.setOutcome(Outcome.Failed);
+      entry.setReason(blocked.reason());
+      entry.setMessage(blocked.message() + " (superseded by a spec change before the container started)");
+      entry.setFromRevision(run.getFromRevision());
+      entry.setToRevision(run.getFromRevision());
+    } else {
+      throw new IllegalArgumentException("run has not finished: " + state);
+    }
+    List<HistoryEntry> history = new ArrayList<>();
+    history.add(entry);
+    for (HistoryEntry older : status.getHistory()) {
+      if (history.size() >= historyLimit) {
+        break;
+      }
+      if (!older.getId().equals(entry.getId())) {
+        history.add(older);
+      }
+    }
+    status.setHistory(history);
+    status.setActiveRun(null);
+    return entry;
+  }
+
+  private static String successMessage(HistoryEntry entry, RunResult result) {
+    int count = result.applied().size() + result.omitted();
+    String verb = entry.getDirection() == dev.schemagate.api.Direction.DOWNGRADE ? "undone" : "applied";
+    return "database at revision "
+        + entry.getToRevision()
+        + " (from "
+        + (entry.getFromRevision() == null || entry.getFromRevision().isEmpty() ? "empty" : entry.getFromRevision())
+        + ", "
+        + count
+        + (count == 1 ? " migration " : " migrations ")
+        + verb
+        + (result.omitted() > 0 ? ", " + result.omitted() + " not listed" : "")
+        + ")";
+  }
+
+  private static String firstNonBlank(String a, String b) {
+    return a != null && !a.isBlank() ? a : b;
+  }
+}

@@ -1,0 +1,32 @@
+package dev.schemagate.operator.run;
+
+import dev.schemagate.operator.base.Reasons;
+import java.util.Arrays;
+
+/**
+ * The exit codes of the schemagate runner (the table in migrations-image/README.md, the runner's
+ * {@code ExitCode}) and the reason each gives a failed run. Any other code is a failed migration.
+ */
+enum RunnerExitCode {
+  INVALID_CONFIGURATION(2, Reasons.INVALID_CONFIGURATION),
+  VALIDATION_FAILED(3, Reasons.VALIDATION_FAILED),
+  MIGRATION_FAILED(4, Reasons.MIGRATION_FAILED),
+  DATABASE_UNREACHABLE(5, Reasons.DATABASE_UNREACHABLE);
+
+  private final int code;
+  private final String reason;
+
+  RunnerExitCode(int code, String reason) {
+    this.code = code;
+    this.reason = reason;
+  }
+
+  /** The reason of a runner that exited with this code; null (no code) is a failed migration. */
+  static String reasonFor(Integer exit) {
+    return Arrays.stream(values())
+        .filter(c -> exit != null && c.code == exit)
+        .map(c -> c.reason)
+        .findFirst()
+        .orElse(Reasons.MIGRATION_FAILED);
+  }
+}

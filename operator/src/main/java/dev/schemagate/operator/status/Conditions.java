@@ -1,0 +1,63 @@
+package dev.schemagate.operator.status;
+
+import dev.schemagate.operator.base.Time;
+import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.ConditionBuilder;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/** Kubernetes-convention conditions: lastTransitionTime changes only when the status flips. */
+public final class Conditions {
+  public static final String READY = "Ready";
+  public static final String RECONCILING = "Reconciling";
+  public static final String STALLED = "Stalled";
+  public static final String ROLLOUT_HELD = "RolloutHeld";
+  /** The order conditions are listed in. */
+  static final List<String> TYPES = List.of(READY, RECONCILING, STALLED, ROLLOUT_HELD);
+
+  private Conditions() {}
+
+  /** Returns the conditions with one of them set. */
+  public static List<Condition> set(
+      List<Condition> conditions,
+      String type,
+      boolean status,
+      String reason,
+      String message,
+      long generation,
+      Instant now) {
+    String value = status ? "True" : "False";
+    Optional<Condition> previous = find(conditions, type);
+    String transition =
+        previous.filter(c -> value.equals(c.getStatus())).map(Condition::getLastTransitionTime).orElse(Time.format(now));
+    Condition updated =
+        new ConditionBuilder()
+            .withType(type)
+            .withStatus(value)
+            .withReason(reason)
+            .withMessage(message == null ? "" : message)
+            .withObservedGeneration(generation)
+            .withLastTransitionTime(transition)
+            .build();
+    List<Condition> result = new ArrayList<>();
+    for (String t : TYPES) {
+      if (t.equals(type)) {
+        result.add(updated);
+      } else {
+        find(conditions, t).ifPresent(result::add);
+      }
+    }
+    conditions.stream().filter(c -> !TYPES.contains(c.getType())).forEach(result::add);
+    return result;
+  }
+
+  public static Optional<Condition> find(List<Condition> conditions, String type) {
+    return conditions == null
+        ? Optional.empty()
+        : conditions.stream().filter(c -> Objects.equals(type, c.getType())).findFirst();
+  }
+
+}

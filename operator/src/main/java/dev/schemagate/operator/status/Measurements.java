@@ -1,0 +1,33 @@
+package dev.schemagate.operator.status;
+
+import dev.schemagate.api.Direction;
+import dev.schemagate.api.Outcome;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What one reconcile measured, for {@link MigrationMetrics} once its writes are made. */
+public final class Measurements {
+  record FinishedRun(Direction direction, Outcome outcome, String reason, Duration took) {}
+
+  private final List<FinishedRun> finishedRuns = new ArrayList<>();
+  private final List<Duration> rolloutsHeld = new ArrayList<>();
+
+  /** A run finished (a superseded run is not counted: it never ran). */
+  public void runFinished(Direction direction, Outcome outcome, String reason, Duration took) {
+    finishedRuns.add(new FinishedRun(direction, outcome, reason, took));
+  }
+
+  /** The gated Deployments were released after being held this long. */
+  public void rolloutReleased(Duration held) {
+    rolloutsHeld.add(held);
+  }
+
+  List<FinishedRun> finishedRuns() {
+    return finishedRuns;
+  }
+
+  List<Duration> rolloutsHeld() {
+    return rolloutsHeld;
+  }
+}

@@ -1,0 +1,100 @@
+package dev.schemagate.operator.status;
+
+import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.api.Phase;
+import dev.schemagate.api.Run;
+import dev.schemagate.operator.base.Reasons;
+import dev.schemagate.operator.plan.Decision;
+import dev.schemagate.operator.run.RunState;
+import java.time.Instant;
+import java.util.List;
+
+/** Sets phase and conditions from what the reconcile found. Pure. */
+public final class StatusComposer {
+  static final String RETRY_HINT =
+      " Fix the cause, then change the spec or give annotation schemagate.dev/retry a new value.";
+
+  private StatusComposer() {}
+
+  /** For a resource with a run under way. */
+  public static void running(DatabaseMigrationStatus status, Run run, RunState state, long generation, Instant now) {
+    String what =
+        run.getDirection().word() + " to " + run.getTargetRevision() + " with " + run.getImage() + " (Job " + run.getJob() + ")";
+    if (state instanceof RunState.Blocked blocked) {
+      apply(status, Phase.Failed, generation, now, false, blocked.reason(), blocked.message(), false, blocked.reason(), blocked.message(), true);
+    } else {
+      String message = "running " + what;
+      apply(status, Phase.Migrating, generation, now, false, Reasons.RUNNING, message, true, Reasons.RUNNING, message, false);
+    }
+  }
+
+  /** For a resource with no run under way. */
+  public static void idle(DatabaseMigrationStatus status, Decision decision, long generation, Instant now) {
+    if (decision instanceof Decision.UpToDate) {
+      String message = "database at revision " + status.getCurrentRevision() + " (" + status.getAppliedImage() + ")";
+      apply(status, Phase.Ready, generation, now, true, Reasons.UP_TO_DATE, message, false, Reasons.UP_TO_DATE, "", false);
+    } else if (decision instanceof Decision.Suspended suspended) {
+      boolean atTarget = !suspended.runNeeded();
+      String message =
+          atTarget
+              ? "spec.suspend is true; database at revision " + status.getCurrentRevision()
+              : "spec.suspend is true: no migration is started, the gated Deployments stay held";
+      apply(status, Phase.Suspended, generation, now, atTarget && status.getHeldDeployments().isEmpty(), Reasons.SUSPENDED, message, false, Reasons.SUSPENDED, message, false);
+    } else if (decision instanceof Decision.Refused refused) {
+      apply(status, Phase.Failed, generation, now, false, refused.reason(), refused.message(), false, refused.reason(), refused.message(), true);
+    } else if (decision instanceof Decision.AwaitingRetry awaiting) {
+      HistoryEntry failed = awaiting.failedRun();
+      String message = "run " + failed.getId() + " (Job " + failed.getJob() + ") failed: " + failed.getMessage() + "." + RETRY_HINT;
+      apply(status, Phase.Failed, generation, now, false, failed.getReason(), message, false, failed.getReason(), message, true);
+    } else {
+      throw new IllegalArgumentException("not an idle decision: " + decision);
+    }
+  }
+
+  /** RolloutHeld, from the Deployments held. */
+  public static void rollout(DatabaseMigrationStatus status, List<String> pausedByOthers, long generation, Instant now) {
+    List<String> held = status.getHeldDeployments();
+    String message;
+    if (!held.isEmpty()) {
+      message = "holding " + String.join(", ", held) + " until the database reaches the target";
+    } else if (status.getPhase() == Phase.Ready) {
+      message = "gated Deployments released";
+    } else {
+      message = "no gated Deployment exists yet";
+    }
+    if (!pausedByOthers.isEmpty()) {
+      message += "; paused by someone else, left as they are: " + String.join(", ", pausedByOthers);
+    }
+    status.setConditions(
+        Conditions.set(
+            status.getConditions(),
+            Conditions.ROLLOUT_HELD,
+            !held.isEmpty(),
+            held.isEmpty() ? Reasons.RELEASED : Reasons.HELD,
+            message,
+            generation,
+            now));
+  }
+
+  private static void apply(
+      DatabaseMigrationStatus status,
+      Phase phase,
+      long generation,
+      Instant now,
+      boolean ready,
+      String readyReason,
+      String readyMessage,
+      boolean reconciling,
+      String reconcilingReason,
+      String reconcilingMessage,
+      boolean stalled) {
+    status.setPhase(phase);
+    status.setObservedGeneration(generation);
+    var conditions = status.getConditions();
+    conditions = Conditions.set(conditions, Conditions.READY, ready, readyReason, readyMessage, generation, now);
+    conditions = Conditions.set(conditions, Conditions.RECONCILING, reconciling, reconcilingReason, reconciling ? reconcilingMessage : "", generation, now);
+    conditions = Conditions.set(conditions, Conditions.STALLED, stalled, stalled ? readyReason : "NotStalled", stalled ? readyMessage : "", generation, now);
+    status.setConditions(conditions);
+  }
+}

@@ -1,0 +1,82 @@
+package dev.schemagate.operator.plan;
+
+import static dev.schemagate.operator.Fixtures.IMAGE_1;
+import static dev.schemagate.operator.Fixtures.IMAGE_2;
+import static dev.schemagate.operator.Fixtures.migration;
+import static dev.schemagate.operator.Fixtures.succeeded;
+import static dev.schemagate.operator.Fixtures.withUid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.api.Direction;
+import dev.schemagate.api.DowngradePolicy;
+import dev.schemagate.api.DowngradeSpec;
+import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.api.Outcome;
+import dev.schemagate.operator.run.RunInputs;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The planner: whether a run is needed, in which direction, with which image. */
+class RunPlannerTest {
+
+  @Test
+  void plannerStartsAnUpgradeWhenTheSpecDiffersFromTheLastSuccess() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "3"));
+    assertThat(RunPlanner.decide(dbm)).isInstanceOf(Decision.Start.class);
+    Decision.Start start = (Decision.Start) RunPlanner.decide(dbm);
+    assertThat(start.run().direction()).isEqualTo(Direction.UPGRADE);
+    assertThat(start.run().image()).isEqualTo(IMAGE_1);
+    DatabaseMigrationStatus status = new DatabaseMigrationStatus();
+    status.setAppliedImage(IMAGE_1);
+    status.setAppliedTargetRevision("3");
+    status.setCurrentRevision("3");
+    dbm.setStatus(status);
+    assertThat(RunPlanner.decide(dbm)).isInstanceOf(Decision.UpToDate.class);
+    dbm.getSpec().setSuspend(true);
+    assertThat(RunPlanner.decide(dbm)).isEqualTo(new Decision.Suspended(false));
+  }
+
+  @Test
+  void plannerRefusesADowngradeUnlessAllowedAndThenUsesTheCurrentImage() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "3"));
+    DatabaseMigrationStatus status = new DatabaseMigrationStatus();
+    status.setAppliedImage(IMAGE_2);
+    status.setAppliedTargetRevision("5");
+    status.setCurrentRevision("5");
+    status.setCurrentImage(IMAGE_2);
+    status.setHistory(new ArrayList<>(List.of(succeeded(Direction.UPGRADE, "3", "5"), succeeded(Direction.UPGRADE, "", "3"))));
+    dbm.setStatus(status);
+    Decision refused = RunPlanner.decide(dbm);
+    assertThat(refused).isInstanceOf(Decision.Refused.class);
+    assertThat(((Decision.Refused) refused).reason()).isEqualTo("DowngradeForbidden");
+    DowngradeSpec allow = new DowngradeSpec();
+    allow.setPolicy(DowngradePolicy.Allow);
+    dbm.getSpec().setDowngrade(allow);
+    Decision.Start start = (Decision.Start) RunPlanner.decide(dbm);
+    assertThat(start.run().direction()).isEqualTo(Direction.DOWNGRADE);
+    assertThat(start.run().image()).isEqualTo(IMAGE_2);
+    assertThat(start.run().requestedImage()).isEqualTo(IMAGE_1);
+  }
+
+  @Test
+  void plannerWaitsForARetryAfterAFailureAndTheRetryAnnotationChangesTheRun() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "3"));
+    RunInputs first = ((Decision.Start) RunPlanner.decide(dbm)).run();
+    HistoryEntry failed = new HistoryEntry();
+    failed.setId(first.id());
+    failed.setOutcome(Outcome.Failed);
+    DatabaseMigrationStatus status = new DatabaseMigrationStatus();
+    status.setHistory(new ArrayList<>(List.of(failed)));
+    dbm.setStatus(status);
+    assertThat(RunPlanner.decide(dbm)).isInstanceOf(Decision.AwaitingRetry.class);
+    dbm.getMetadata().setAnnotations(new java.util.HashMap<>(java.util.Map.of(RunPlanner.RETRY, "2026-11-25")));
+    RunInputs retry = ((Decision.Start) RunPlanner.decide(dbm)).run();
+    assertThat(retry.id()).isNotEqualTo(first.id());
+    dbm.getMetadata().setAnnotations(null);
+    dbm.getMetadata().setGeneration(2L);
+    assertThat(RunPlanner.decide(dbm)).as("a spec change is a new run").isInstanceOf(Decision.Start.class);
+  }
+}
