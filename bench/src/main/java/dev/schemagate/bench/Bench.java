@@ -11,20 +11,34 @@ import java.util.List;
 public final class Bench {
   public static void main(String[] args) throws Exception {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    System.setProperty("org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils", "error");
+    System.setProperty(
+        "org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils",
+        "error");
     Path home = Path.of(System.getProperty("schemagate.home", ".")).toAbsolutePath().normalize();
     Path results = home.resolve("bench/results");
-    List<String> which = args.length == 0 ? List.of("latency", "writes", "startup", "runner", "scale") : List.of(args);
+    List<String> which =
+        args.length == 0
+            ? List.of("latency", "writes", "startup", "runner", "scale")
+            : List.of(args);
     ClusterBench cluster = new ClusterBench(home, results);
     int idleSeconds = Integer.parseInt(System.getProperty("bench.idle.seconds", "300"));
     for (String name : which) {
       switch (name) {
-        case "latency" -> cluster.latency(Integer.parseInt(System.getProperty("bench.runs", "200")));
+        case "latency" ->
+            cluster.latency(Integer.parseInt(System.getProperty("bench.runs", "200")));
         case "writes" -> cluster.writes();
-        case "scale" -> cluster.scale(Integer.parseInt(System.getProperty("bench.migrations", "1000")), 100, Duration.ofSeconds(idleSeconds));
+        case "scale" ->
+            cluster.scale(
+                Integer.parseInt(System.getProperty("bench.migrations", "1000")),
+                100,
+                Duration.ofSeconds(idleSeconds));
         case "startup" -> cluster.startup(5);
-        case "runner" -> new RunnerBench(home, results).run(500, Integer.parseInt(System.getProperty("bench.rounds", "3")));
-        default -> throw new IllegalArgumentException("unknown benchmark " + name + ": latency, writes, scale, startup, runner");
+        case "runner" ->
+            new RunnerBench(home, results)
+                .run(500, Integer.parseInt(System.getProperty("bench.rounds", "3")));
+        default ->
+            throw new IllegalArgumentException(
+                "unknown benchmark " + name + ": latency, writes, scale, startup, runner");
       }
     }
     System.exit(0);

@@ -25,7 +25,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** The operator's benchmarks on the sandbox, with Jobs that complete after a set delay. */
 final class ClusterBench {
   static final String IMAGE = "bench/simulated:1";
-  static final String RESULT = "{\"tool\":\"flyway\",\"direction\":\"upgrade\",\"fromRevision\":\"\",\"toRevision\":\"$SCHEMAGATE_TARGET_REVISION\",\"applied\":[],\"durationMs\":1}";
+  static final String RESULT =
+      "{\"tool\":\"flyway\",\"direction\":\"upgrade\",\"fromRevision\":\"\",\"toRevision\":\"$SCHEMAGATE_TARGET_REVISION\",\"applied\":[],\"durationMs\":1}";
 
   private final Path home;
   private final Path results;
@@ -45,11 +46,28 @@ final class ClusterBench {
 
   static Deployment deployment(String ns, String name) {
     return new DeploymentBuilder()
-        .withNewMetadata().withName(name).withNamespace(ns).endMetadata()
-        .withNewSpec().withReplicas(1).withNewSelector().addToMatchLabels("app", name).endSelector()
-        .withNewTemplate().withNewMetadata().addToLabels("app", name).endMetadata()
-        .withNewSpec().addNewContainer().withName("app").withImage("bench/app:1").endContainer().endSpec()
-        .endTemplate().endSpec().build();
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(ns)
+        .endMetadata()
+        .withNewSpec()
+        .withReplicas(1)
+        .withNewSelector()
+        .addToMatchLabels("app", name)
+        .endSelector()
+        .withNewTemplate()
+        .withNewMetadata()
+        .addToLabels("app", name)
+        .endMetadata()
+        .withNewSpec()
+        .addNewContainer()
+        .withName("app")
+        .withImage("bench/app:1")
+        .endContainer()
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
   }
 
   static GenericKubernetesResource migration(String ns, String name, String target, String gated) {
@@ -74,22 +92,40 @@ final class ClusterBench {
       sandbox.mock().jobs.onFinished((job, at) -> completed.put(job.getMetadata().getName(), at));
       Map<String, Instant> readyAt = new ConcurrentHashMap<>();
       List<Instant> resumedAt = java.util.Collections.synchronizedList(new ArrayList<>());
-      client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace("bench").inform(onChange(dbm -> {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> status = (Map<String, Object>) dbm.getAdditionalProperties().get("status");
-        if (status != null && "Ready".equals(status.get("phase"))) {
-          readyAt.putIfAbsent(String.valueOf(status.get("currentRevision")), Instant.now());
-        }
-      }));
+      client
+          .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+          .inNamespace("bench")
+          .inform(
+              onChange(
+                  dbm -> {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> status =
+                        (Map<String, Object>) dbm.getAdditionalProperties().get("status");
+                    if (status != null && "Ready".equals(status.get("phase"))) {
+                      readyAt.putIfAbsent(
+                          String.valueOf(status.get("currentRevision")), Instant.now());
+                    }
+                  }));
       Map<String, Boolean> pausedNow = new ConcurrentHashMap<>();
-      client.apps().deployments().inNamespace("bench").inform(onChange(d -> {
-        boolean paused = Boolean.TRUE.equals(d.getSpec().getPaused());
-        Boolean before = pausedNow.put(d.getMetadata().getName(), paused);
-        if (Boolean.TRUE.equals(before) && !paused) {
-          resumedAt.add(Instant.now());
-        }
-      }));
-      client.apps().deployments().inNamespace("bench").resource(deployment("bench", "app")).create();
+      client
+          .apps()
+          .deployments()
+          .inNamespace("bench")
+          .inform(
+              onChange(
+                  d -> {
+                    boolean paused = Boolean.TRUE.equals(d.getSpec().getPaused());
+                    Boolean before = pausedNow.put(d.getMetadata().getName(), paused);
+                    if (Boolean.TRUE.equals(before) && !paused) {
+                      resumedAt.add(Instant.now());
+                    }
+                  }));
+      client
+          .apps()
+          .deployments()
+          .inNamespace("bench")
+          .resource(deployment("bench", "app"))
+          .create();
       sandbox.startOperator();
       Instant start = Instant.now();
       client.resource(migration("bench", "lat", "r0", "app")).inNamespace("bench").create();
@@ -100,17 +136,34 @@ final class ClusterBench {
       for (int i = 1; i <= runs; i++) {
         String revision = "r" + i;
         int resumedBefore = resumedAt.size();
-        Demo.retryOnConflict(() -> client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
-            .inNamespace("bench").withName("lat").edit(d -> {
-              @SuppressWarnings("unchecked")
-              Map<String, Object> spec = (Map<String, Object>) d.getAdditionalProperties().get("spec");
-              spec.put("targetRevision", revision);
-              return d;
-            }));
-        waitFor("run " + i, Duration.ofSeconds(60), () -> readyAt.containsKey(revision) && resumedAt.size() > resumedBefore);
-        GenericKubernetesResource dbm = client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace("bench").withName("lat").get();
+        Demo.retryOnConflict(
+            () ->
+                client
+                    .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+                    .inNamespace("bench")
+                    .withName("lat")
+                    .edit(
+                        d -> {
+                          @SuppressWarnings("unchecked")
+                          Map<String, Object> spec =
+                              (Map<String, Object>) d.getAdditionalProperties().get("spec");
+                          spec.put("targetRevision", revision);
+                          return d;
+                        }));
+        waitFor(
+            "run " + i,
+            Duration.ofSeconds(60),
+            () -> readyAt.containsKey(revision) && resumedAt.size() > resumedBefore);
+        GenericKubernetesResource dbm =
+            client
+                .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+                .inNamespace("bench")
+                .withName("lat")
+                .get();
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> history = (List<Map<String, Object>>) ((Map<String, Object>) dbm.getAdditionalProperties().get("status")).get("history");
+        List<Map<String, Object>> history =
+            (List<Map<String, Object>>)
+                ((Map<String, Object>) dbm.getAdditionalProperties().get("status")).get("history");
         String job = String.valueOf(history.get(0).get("job"));
         Instant done = completed.get(job);
         toResumed.add(millis(done, resumedAt.get(resumedAt.size() - 1)));
@@ -121,10 +174,30 @@ final class ClusterBench {
       Stats resumed = Stats.of(toResumed);
       Stats ready = Stats.of(toReady);
       Stats poll = Stats.of(polled);
-      new Table("1. Reaction latency: Job Complete in the API server -> the operator's reaction (" + runs + " runs)")
-          .row("Deployment resumed, p50 / p99 / max", fmt(resumed.median()) + " / " + fmt(resumed.p(99)) + " / " + fmt(resumed.max()) + " ms", "p99 < 100 ms", Table.met(resumed.p(99) < 100))
-          .row("DatabaseMigration Ready=True, p50 / p99 / max", fmt(ready.median()) + " / " + fmt(ready.p(99)) + " / " + fmt(ready.max()) + " ms", "p99 < 100 ms", Table.met(ready.p(99) < 100))
-          .row("a 5 s requeue design on the same runs (Ready), p50 / p99 / max", fmt(poll.median()) + " / " + fmt(poll.p(99)) + " / " + fmt(poll.max()) + " ms", "", "")
+      new Table(
+              "1. Reaction latency: Job Complete in the API server -> the operator's reaction ("
+                  + runs
+                  + " runs)")
+          .row(
+              "Deployment resumed, p50 / p99 / max",
+              fmt(resumed.median())
+                  + " / "
+                  + fmt(resumed.p(99))
+                  + " / "
+                  + fmt(resumed.max())
+                  + " ms",
+              "p99 < 100 ms",
+              Table.met(resumed.p(99) < 100))
+          .row(
+              "DatabaseMigration Ready=True, p50 / p99 / max",
+              fmt(ready.median()) + " / " + fmt(ready.p(99)) + " / " + fmt(ready.max()) + " ms",
+              "p99 < 100 ms",
+              Table.met(ready.p(99) < 100))
+          .row(
+              "a 5 s requeue design on the same runs (Ready), p50 / p99 / max",
+              fmt(poll.median()) + " / " + fmt(poll.p(99)) + " / " + fmt(poll.max()) + " ms",
+              "",
+              "")
           .print(results, "1-latency.md");
     }
   }
@@ -133,41 +206,82 @@ final class ClusterBench {
   void writes() throws Exception {
     try (Sandbox sandbox = sandbox("writes", Duration.ofMillis(50))) {
       KubernetesClient client = sandbox.client();
-      client.apps().deployments().inNamespace("bench").resource(deployment("bench", "app")).create();
+      client
+          .apps()
+          .deployments()
+          .inNamespace("bench")
+          .resource(deployment("bench", "app"))
+          .create();
       sandbox.startOperator();
       Thread.sleep(2000);
       sandbox.mock().api.requests.clear();
       client.resource(migration("bench", "w", "r1", "app")).inNamespace("bench").create();
-      waitFor("first lifecycle", Duration.ofSeconds(60), () -> isReady(dbm(client, "w"), "r1") && !paused(client));
+      waitFor(
+          "first lifecycle",
+          Duration.ofSeconds(60),
+          () -> isReady(dbm(client, "w"), "r1") && !paused(client));
       Thread.sleep(2000);
       Map<String, Long> first = operatorRequests(sandbox);
       sandbox.mock().api.requests.clear();
-      Demo.retryOnConflict(() -> client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace("bench").withName("w").edit(d -> {
-        @SuppressWarnings("unchecked")
-        Map<String, Object> spec = (Map<String, Object>) d.getAdditionalProperties().get("spec");
-        spec.put("targetRevision", "r2");
-        return d;
-      }));
-      waitFor("second lifecycle", Duration.ofSeconds(60), () -> isReady(dbm(client, "w"), "r2") && !paused(client));
+      Demo.retryOnConflict(
+          () ->
+              client
+                  .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+                  .inNamespace("bench")
+                  .withName("w")
+                  .edit(
+                      d -> {
+                        @SuppressWarnings("unchecked")
+                        Map<String, Object> spec =
+                            (Map<String, Object>) d.getAdditionalProperties().get("spec");
+                        spec.put("targetRevision", "r2");
+                        return d;
+                      }));
+      waitFor(
+          "second lifecycle",
+          Duration.ofSeconds(60),
+          () -> isReady(dbm(client, "w"), "r2") && !paused(client));
       Thread.sleep(2000);
       Map<String, Long> second = operatorRequests(sandbox);
       sandbox.mock().api.requests.clear();
       Thread.sleep(10_000);
       Map<String, Long> idle = operatorRequests(sandbox);
       Map<String, Long> leases = new java.util.TreeMap<>();
-      sandbox.mock().api.counts().forEach((k, v) -> {
-        if (k.startsWith("operator ") && k.endsWith(" leases")) {
-          leases.put(k.substring("operator ".length()), v);
-        }
-      });
+      sandbox
+          .mock()
+          .api
+          .counts()
+          .forEach(
+              (k, v) -> {
+                if (k.startsWith("operator ") && k.endsWith(" leases")) {
+                  leases.put(k.substring("operator ".length()), v);
+                }
+              });
       long firstWrites = writes(first);
       long secondWrites = writes(second);
       long reads = reads(first) + reads(second);
-      new Table("2. API requests the operator sends for one lifecycle (held -> run -> recorded -> released)")
-          .row("mutating requests, first lifecycle of a new resource", firstWrites + ": " + list(first, true), "<= 6", Table.met(firstWrites <= 6))
-          .row("mutating requests, a later lifecycle (new target)", secondWrites + ": " + list(second, true), "<= 6", Table.met(secondWrites <= 6))
-          .row("reads of one object (bypassing the informer cache), both lifecycles", reads + (reads == 0 ? "" : ": " + list(first, false)), "0", Table.met(reads == 0))
-          .row("requests of any kind in 10 s idle after, but the Lease", Long.toString(idle.values().stream().mapToLong(Long::longValue).sum()), "0 (no polling)", Table.met(idle.isEmpty()))
+      new Table(
+              "2. API requests the operator sends for one lifecycle (held -> run -> recorded -> released)")
+          .row(
+              "mutating requests, first lifecycle of a new resource",
+              firstWrites + ": " + list(first, true),
+              "<= 6",
+              Table.met(firstWrites <= 6))
+          .row(
+              "mutating requests, a later lifecycle (new target)",
+              secondWrites + ": " + list(second, true),
+              "<= 6",
+              Table.met(secondWrites <= 6))
+          .row(
+              "reads of one object (bypassing the informer cache), both lifecycles",
+              reads + (reads == 0 ? "" : ": " + list(first, false)),
+              "0",
+              Table.met(reads == 0))
+          .row(
+              "requests of any kind in 10 s idle after, but the Lease",
+              Long.toString(idle.values().stream().mapToLong(Long::longValue).sum()),
+              "0 (no polling)",
+              Table.met(idle.isEmpty()))
           .row("leader election's Lease renewals in those 10 s", leases.toString(), "", "")
           .print(results, "2-writes.md");
     }
@@ -178,27 +292,51 @@ final class ClusterBench {
     try (Sandbox sandbox = sandbox("scale", Duration.ZERO)) {
       KubernetesClient client = sandbox.client();
       for (int n = 0; n < namespaces; n++) {
-        client.namespaces().resource(new NamespaceBuilder().withNewMetadata().withName("ns-" + n).endMetadata().build()).create();
+        client
+            .namespaces()
+            .resource(
+                new NamespaceBuilder().withNewMetadata().withName("ns-" + n).endMetadata().build())
+            .create();
       }
       for (int i = 0; i < count; i++) {
-        client.apps().deployments().inNamespace("ns-" + (i % namespaces)).resource(deployment("ns-" + (i % namespaces), "app-" + i)).create();
+        client
+            .apps()
+            .deployments()
+            .inNamespace("ns-" + (i % namespaces))
+            .resource(deployment("ns-" + (i % namespaces), "app-" + i))
+            .create();
       }
       sandbox.startOperator();
       long pid = sandbox.operator().pid();
       Thread.sleep(2000);
       AtomicInteger readyCount = new AtomicInteger();
       Map<String, Boolean> seen = new ConcurrentHashMap<>();
-      client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inAnyNamespace().inform(onChange(d -> {
-        if (isReady(d, "r1") && seen.putIfAbsent(d.getMetadata().getNamespace() + "/" + d.getMetadata().getName(), true) == null) {
-          readyCount.incrementAndGet();
-        }
-      }));
+      client
+          .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+          .inAnyNamespace()
+          .inform(
+              onChange(
+                  d -> {
+                    if (isReady(d, "r1")
+                        && seen.putIfAbsent(
+                                d.getMetadata().getNamespace() + "/" + d.getMetadata().getName(),
+                                true)
+                            == null) {
+                      readyCount.incrementAndGet();
+                    }
+                  }));
       double cpuBefore = Machine.cpuSeconds(pid);
       Instant start = Instant.now();
-      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(8);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(8);
       for (int i = 0; i < count; i++) {
         final int k = i;
-        pool.submit(() -> client.resource(migration("ns-" + (k % namespaces), "m-" + k, "r1", "app-" + k)).inNamespace("ns-" + (k % namespaces)).create());
+        pool.submit(
+            () ->
+                client
+                    .resource(migration("ns-" + (k % namespaces), "m-" + k, "r1", "app-" + k))
+                    .inNamespace("ns-" + (k % namespaces))
+                    .create());
       }
       pool.shutdown();
       waitFor("all Ready", Duration.ofMinutes(10), () -> readyCount.get() >= count);
@@ -209,11 +347,32 @@ final class ClusterBench {
       Thread.sleep(idleFor.toMillis());
       double cpuIdle = Machine.cpuSeconds(pid) - cpuIdleStart;
       double rssAfter = Machine.statusMiB(pid, "VmRSS");
-      new Table("3. Scale: " + count + " DatabaseMigrations across " + namespaces + " namespaces, each gating a Deployment, created at once")
-          .row("time until all Ready", String.format("%.1f s", seconds), "< 60 s", Table.met(seconds < 60))
+      new Table(
+              "3. Scale: "
+                  + count
+                  + " DatabaseMigrations across "
+                  + namespaces
+                  + " namespaces, each gating a Deployment, created at once")
+          .row(
+              "time until all Ready",
+              String.format("%.1f s", seconds),
+              "< 60 s",
+              Table.met(seconds < 60))
           .row("operator CPU used meanwhile", String.format("%.1f s", cpuBusy), "", "")
-          .row("operator peak RSS (VmHWM; JVM: " + System.getProperty("schemagate.operator.jvm", dev.schemagate.sandbox.OperatorProcess.DEFAULT_JVM) + ")", String.format("%.0f MiB", peak), "<= 256 MiB", Table.met(peak <= 256))
-          .row("operator CPU in " + idleFor.toSeconds() + " s idle after", String.format("%.2f s (%.2f%% of a core)", cpuIdle, 100 * cpuIdle / idleFor.toSeconds()), "about 0 (no polling)", Table.met(cpuIdle / idleFor.toSeconds() < 0.01))
+          .row(
+              "operator peak RSS (VmHWM; JVM: "
+                  + System.getProperty(
+                      "schemagate.operator.jvm", dev.schemagate.sandbox.OperatorProcess.DEFAULT_JVM)
+                  + ")",
+              String.format("%.0f MiB", peak),
+              "<= 256 MiB",
+              Table.met(peak <= 256))
+          .row(
+              "operator CPU in " + idleFor.toSeconds() + " s idle after",
+              String.format(
+                  "%.2f s (%.2f%% of a core)", cpuIdle, 100 * cpuIdle / idleFor.toSeconds()),
+              "about 0 (no polling)",
+              Table.met(cpuIdle / idleFor.toSeconds() < 0.01))
           .row("operator RSS after idling", String.format("%.0f MiB", rssAfter), "", "")
           .print(results, "3-scale.md");
     }
@@ -229,8 +388,13 @@ final class ClusterBench {
         KubernetesClient client = sandbox.client();
         client.resource(migration("default", "s", "r1", "app")).inNamespace("default").create();
         Instant t0 = Instant.now();
-        var operator = new dev.schemagate.sandbox.OperatorProcess(sandbox.operatorJar(), sandbox.kubeconfig,
-            sandbox.work.resolve("operator.log"), Map.of()).launch();
+        var operator =
+            new dev.schemagate.sandbox.OperatorProcess(
+                    sandbox.operatorJar(),
+                    sandbox.kubeconfig,
+                    sandbox.work.resolve("operator.log"),
+                    Map.of())
+                .launch();
         try {
           Double ready = null;
           Double lead = null;
@@ -241,7 +405,8 @@ final class ClusterBench {
               ready = ms;
             }
             if (lead == null) {
-              var lease = client.leases().inNamespace("default").withName("schemagate-operator").get();
+              var lease =
+                  client.leases().inNamespace("default").withName("schemagate-operator").get();
               if (lease != null && lease.getSpec().getHolderIdentity() != null) {
                 lead = ms;
               }
@@ -266,51 +431,90 @@ final class ClusterBench {
     Stats l = Stats.of(leader);
     Stats c = Stats.of(reconciled);
     new Table("4. Start-up of the operator's process (" + rounds + " starts, median / max)")
-        .row("process start -> Quarkus started", fmt(s.median()) + " / " + fmt(s.max()) + " ms", "", "")
-        .row("process start -> leader (Lease held)", fmt(l.median()) + " / " + fmt(l.max()) + " ms", "<= 2 s", Table.met(l.median() <= 2000))
-        .row("process start -> controller reconciling (first status written)", fmt(c.median()) + " / " + fmt(c.max()) + " ms", "<= 2 s", Table.met(c.median() <= 2000))
+        .row(
+            "process start -> Quarkus started",
+            fmt(s.median()) + " / " + fmt(s.max()) + " ms",
+            "",
+            "")
+        .row(
+            "process start -> leader (Lease held)",
+            fmt(l.median()) + " / " + fmt(l.max()) + " ms",
+            "<= 2 s",
+            Table.met(l.median() <= 2000))
+        .row(
+            "process start -> controller reconciling (first status written)",
+            fmt(c.median()) + " / " + fmt(c.max()) + " ms",
+            "<= 2 s",
+            Table.met(c.median() <= 2000))
         .print(results, "4-startup.md");
   }
 
   static GenericKubernetesResource dbm(KubernetesClient client, String name) {
     String ns = "s".equals(name) ? "default" : "bench";
-    return client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace(ns).withName(name).get();
+    return client
+        .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+        .inNamespace(ns)
+        .withName(name)
+        .get();
   }
 
   static boolean paused(KubernetesClient client) {
-    return Boolean.TRUE.equals(client.apps().deployments().inNamespace("bench").withName("app").get().getSpec().getPaused());
+    return Boolean.TRUE.equals(
+        client
+            .apps()
+            .deployments()
+            .inNamespace("bench")
+            .withName("app")
+            .get()
+            .getSpec()
+            .getPaused());
   }
 
   /** The operator's requests, but for leader election's Lease renewals (counted on their own). */
   static Map<String, Long> operatorRequests(Sandbox sandbox) {
     Map<String, Long> out = new java.util.TreeMap<>();
-    sandbox.mock().api.counts().forEach((k, v) -> {
-      if (k.startsWith("operator ") && !k.endsWith(" leases")) {
-        out.put(k.substring("operator ".length()), v);
-      }
-    });
+    sandbox
+        .mock()
+        .api
+        .counts()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("operator ") && !k.endsWith(" leases")) {
+                out.put(k.substring("operator ".length()), v);
+              }
+            });
     return out;
   }
 
   static long writes(Map<String, Long> requests) {
-    return requests.entrySet().stream().filter(e -> isWrite(e.getKey())).mapToLong(Map.Entry::getValue).sum();
+    return requests.entrySet().stream()
+        .filter(e -> isWrite(e.getKey()))
+        .mapToLong(Map.Entry::getValue)
+        .sum();
   }
 
   static long reads(Map<String, Long> requests) {
-    return requests.entrySet().stream().filter(e -> e.getKey().startsWith("GET ")).mapToLong(Map.Entry::getValue).sum();
+    return requests.entrySet().stream()
+        .filter(e -> e.getKey().startsWith("GET "))
+        .mapToLong(Map.Entry::getValue)
+        .sum();
   }
 
   static boolean isWrite(String key) {
-    return key.startsWith("POST ") || key.startsWith("PUT ") || key.startsWith("PATCH ") || key.startsWith("DELETE ");
+    return key.startsWith("POST ")
+        || key.startsWith("PUT ")
+        || key.startsWith("PATCH ")
+        || key.startsWith("DELETE ");
   }
 
   static String list(Map<String, Long> requests, boolean writes) {
     StringBuilder out = new StringBuilder();
-    requests.forEach((k, v) -> {
-      if (writes ? isWrite(k) : k.startsWith("GET ")) {
-        out.append(out.length() == 0 ? "" : ", ").append(k).append(" x").append(v);
-      }
-    });
+    requests.forEach(
+        (k, v) -> {
+          if (writes ? isWrite(k) : k.startsWith("GET ")) {
+            out.append(out.length() == 0 ? "" : ", ").append(k).append(" x").append(v);
+          }
+        });
     return out.toString();
   }
 

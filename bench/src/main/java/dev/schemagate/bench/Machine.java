@@ -9,8 +9,15 @@ final class Machine {
   private Machine() {}
 
   static String describe() {
-    return "Machine: " + Runtime.getRuntime().availableProcessors() + " cores, " + memTotalMiB() / 1024 + " GiB, Java "
-        + System.getProperty("java.version") + " (" + System.getProperty("java.vm.name") + ")";
+    return "Machine: "
+        + Runtime.getRuntime().availableProcessors()
+        + " cores, "
+        + memTotalMiB() / 1024
+        + " GiB, Java "
+        + System.getProperty("java.version")
+        + " ("
+        + System.getProperty("java.vm.name")
+        + ")";
   }
 
   static long memTotalMiB() {

@@ -17,10 +17,13 @@ import org.junit.jupiter.api.Test;
 /** charts/schemagate: lint, render, validate, and the promises it makes (RBAC, security). */
 class ChartTest {
   static final ObjectMapper YAML = new YAMLMapper();
-  static final String[] NAMESPACED = {"--set", "watch.mode=namespaces", "--set", "watch.namespaces={shop,billing}"};
+  static final String[] NAMESPACED = {
+    "--set", "watch.mode=namespaces", "--set", "watch.namespaces={shop,billing}"
+  };
 
   static List<JsonNode> render(String... extra) throws Exception {
-    List<String> args = new ArrayList<>(List.of("template", "sg", Tools.CHART.toString(), "--namespace", "ops"));
+    List<String> args =
+        new ArrayList<>(List.of("template", "sg", Tools.CHART.toString(), "--namespace", "ops"));
     args.addAll(List.of(extra));
     Tools.Result result = Tools.helm(args.toArray(String[]::new));
     assertThat(result.exit()).as(result.err()).isZero();
@@ -53,19 +56,34 @@ class ChartTest {
   @Test
   void renderedManifestsAreValidKubernetesObjects() throws Exception {
     Path node = Tools.TOOLS.resolve("node");
-    Files.copy(Path.of("src/test/resources/validate.mjs"), node.resolve("validate.mjs"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    for (String[] values : List.of(new String[0], NAMESPACED, new String[] {"--set", "metrics.serviceMonitor.enabled=true", "--set", "image.digest=sha256:" + "a".repeat(64)})) {
-      List<String> args = new ArrayList<>(List.of("template", "sg", Tools.CHART.toString(), "--namespace", "ops"));
+    Files.copy(
+        Path.of("src/test/resources/validate.mjs"),
+        node.resolve("validate.mjs"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    for (String[] values :
+        List.of(
+            new String[0],
+            NAMESPACED,
+            new String[] {
+              "--set",
+              "metrics.serviceMonitor.enabled=true",
+              "--set",
+              "image.digest=sha256:" + "a".repeat(64)
+            })) {
+      List<String> args =
+          new ArrayList<>(List.of("template", "sg", Tools.CHART.toString(), "--namespace", "ops"));
       args.addAll(List.of(values));
       String manifests = Tools.helm(args.toArray(String[]::new)).out();
-      Tools.Result validation = Tools.run(List.of("node", node.resolve("validate.mjs").toString()), manifests);
+      Tools.Result validation =
+          Tools.run(List.of("node", node.resolve("validate.mjs").toString()), manifests);
       assertThat(validation.exit()).as(validation.out() + validation.err()).isZero();
       assertThat(validation.out()).contains("valid apps/v1/Deployment sg-schemagate");
     }
   }
 
   /** The exact rules: what the operator needs, nothing more, and no Secrets. */
-  static final String RULES = """
+  static final String RULES =
+      """
       - apiGroups: ["schemagate.dev"]
         resources: ["databasemigrations"]
         verbs: ["get", "list", "watch", "patch", "update"]
@@ -93,10 +111,16 @@ class ChartTest {
   void clusterScopeGrantsExactlyTheRulesTheOperatorNeeds() throws Exception {
     List<JsonNode> docs = render();
     JsonNode expected = YAML.readTree(RULES);
-    assertThat(ofKind(docs, "ClusterRole")).singleElement().satisfies(r -> assertThat(r.path("rules")).isEqualTo(expected));
-    assertThat(ofKind(docs, "ClusterRoleBinding")).singleElement().satisfies(b ->
-        assertThat(b.path("subjects").get(0).path("namespace").asText()).isEqualTo("ops"));
-    JsonNode lease = YAML.readTree("""
+    assertThat(ofKind(docs, "ClusterRole"))
+        .singleElement()
+        .satisfies(r -> assertThat(r.path("rules")).isEqualTo(expected));
+    assertThat(ofKind(docs, "ClusterRoleBinding"))
+        .singleElement()
+        .satisfies(
+            b -> assertThat(b.path("subjects").get(0).path("namespace").asText()).isEqualTo("ops"));
+    JsonNode lease =
+        YAML.readTree(
+            """
         - apiGroups: ["coordination.k8s.io"]
           resources: ["leases"]
           resourceNames: ["schemagate-operator"]
@@ -105,21 +129,28 @@ class ChartTest {
           resources: ["leases"]
           verbs: ["create"]
         """);
-    assertThat(ofKind(docs, "Role")).singleElement().satisfies(r -> {
-      assertThat(r.path("metadata").path("namespace").asText()).isEqualTo("ops");
-      assertThat(r.path("rules")).isEqualTo(lease);
-    });
+    assertThat(ofKind(docs, "Role"))
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.path("metadata").path("namespace").asText()).isEqualTo("ops");
+              assertThat(r.path("rules")).isEqualTo(lease);
+            });
     for (JsonNode doc : docs) {
       assertThat(doc.toString()).as("no access to Secrets").doesNotContain("\"secrets\"");
     }
-    // the chart owns the Lease (helm uninstall removes it), free and readable by the operator's client
-    assertThat(ofKind(docs, "Lease")).singleElement().satisfies(l -> {
-      assertThat(l.at("/metadata/name").asText()).isEqualTo("schemagate-operator");
-      assertThat(l.at("/spec/holderIdentity").asText()).isEmpty();
-      assertThat(l.at("/spec/leaseDurationSeconds").asInt()).isEqualTo(15);
-      assertThat(l.at("/spec/renewTime").asText()).isNotEmpty();
-      assertThat(l.at("/spec/acquireTime").asText()).isNotEmpty();
-    });
+    // the chart owns the Lease (helm uninstall removes it), free and readable by the operator's
+    // client
+    assertThat(ofKind(docs, "Lease"))
+        .singleElement()
+        .satisfies(
+            l -> {
+              assertThat(l.at("/metadata/name").asText()).isEqualTo("schemagate-operator");
+              assertThat(l.at("/spec/holderIdentity").asText()).isEmpty();
+              assertThat(l.at("/spec/leaseDurationSeconds").asInt()).isEqualTo(15);
+              assertThat(l.at("/spec/renewTime").asText()).isNotEmpty();
+              assertThat(l.at("/spec/acquireTime").asText()).isNotEmpty();
+            });
   }
 
   @Test
@@ -129,13 +160,24 @@ class ChartTest {
     assertThat(ofKind(docs, "ClusterRole")).isEmpty();
     assertThat(ofKind(docs, "ClusterRoleBinding")).isEmpty();
     Map<String, JsonNode> roles = new TreeMap<>();
-    ofKind(docs, "Role").forEach(r -> roles.put(r.path("metadata").path("namespace").asText() + "/" + r.path("metadata").path("name").asText(), r));
-    assertThat(roles).containsOnlyKeys("billing/sg-schemagate", "shop/sg-schemagate", "ops/sg-schemagate-leader-election");
+    ofKind(docs, "Role")
+        .forEach(
+            r ->
+                roles.put(
+                    r.path("metadata").path("namespace").asText()
+                        + "/"
+                        + r.path("metadata").path("name").asText(),
+                    r));
+    assertThat(roles)
+        .containsOnlyKeys(
+            "billing/sg-schemagate", "shop/sg-schemagate", "ops/sg-schemagate-leader-election");
     assertThat(roles.get("shop/sg-schemagate").path("rules")).isEqualTo(expected);
     assertThat(roles.get("billing/sg-schemagate").path("rules")).isEqualTo(expected);
     JsonNode env = ofKind(docs, "Deployment").get(0).at("/spec/template/spec/containers/0/env");
-    assertThat(env.toString()).contains("{\"name\":\"SCHEMAGATE_WATCH_NAMESPACES\",\"value\":\"shop,billing\"}");
-    Tools.Result none = Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "watch.mode=namespaces");
+    assertThat(env.toString())
+        .contains("{\"name\":\"SCHEMAGATE_WATCH_NAMESPACES\",\"value\":\"shop,billing\"}");
+    Tools.Result none =
+        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "watch.mode=namespaces");
     assertThat(none.exit()).isNotZero();
     assertThat(none.err()).contains("list them in watch.namespaces");
   }
@@ -150,30 +192,41 @@ class ChartTest {
     assertThat(pod.at("/securityContext/seccompProfile/type").asText()).isEqualTo("RuntimeDefault");
     assertThat(container.at("/securityContext/readOnlyRootFilesystem").asBoolean()).isTrue();
     assertThat(container.at("/securityContext/allowPrivilegeEscalation").asBoolean()).isFalse();
-    assertThat(container.at("/securityContext/capabilities/drop").toString()).isEqualTo("[\"ALL\"]");
+    assertThat(container.at("/securityContext/capabilities/drop").toString())
+        .isEqualTo("[\"ALL\"]");
     assertThat(container.at("/volumeMounts/0/mountPath").asText()).isEqualTo("/tmp");
     assertThat(pod.at("/volumes/0/emptyDir").isObject()).isTrue();
     assertThat(container.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/q/health/live");
     assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/q/health/ready");
     assertThat(container.at("/resources/requests/memory").asText()).isNotEmpty();
     assertThat(container.at("/resources/limits/memory").asText()).isNotEmpty();
-    assertThat(container.at("/env").toString()).contains("SCHEMAGATE_LEASE_NAMESPACE", "metadata.namespace");
+    assertThat(container.at("/env").toString())
+        .contains("SCHEMAGATE_LEASE_NAMESPACE", "metadata.namespace");
     assertThat(container.at("/image").asText()).isEqualTo("schemagate/operator:0.1.0-SNAPSHOT");
-    assertThat(ofKind(docs, "PodDisruptionBudget")).singleElement().satisfies(p -> assertThat(p.at("/spec/minAvailable").asInt()).isEqualTo(1));
+    assertThat(ofKind(docs, "PodDisruptionBudget"))
+        .singleElement()
+        .satisfies(p -> assertThat(p.at("/spec/minAvailable").asInt()).isEqualTo(1));
     assertThat(ofKind(render("--set", "replicaCount=1"), "PodDisruptionBudget")).isEmpty();
-    assertThat(ofKind(render("--set", "image.digest=sha256:" + "b".repeat(64)), "Deployment").get(0).at("/spec/template/spec/containers/0/image").asText())
+    assertThat(
+            ofKind(render("--set", "image.digest=sha256:" + "b".repeat(64)), "Deployment")
+                .get(0)
+                .at("/spec/template/spec/containers/0/image")
+                .asText())
         .isEqualTo("schemagate/operator@sha256:" + "b".repeat(64));
   }
 
   @Test
   void theValuesSchemaRejectsWrongTypesAndUnknownKeys() throws Exception {
-    Tools.Result wrongType = Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "replicaCount=two");
+    Tools.Result wrongType =
+        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "replicaCount=two");
     assertThat(wrongType.exit()).isNotZero();
     assertThat(wrongType.err()).contains("replicaCount").contains("Expected: integer");
-    Tools.Result unknown = Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "replicas=3");
+    Tools.Result unknown =
+        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "replicas=3");
     assertThat(unknown.exit()).isNotZero();
     assertThat(unknown.err()).contains("Additional property replicas is not allowed");
-    Tools.Result badMode = Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "watch.mode=everywhere");
+    Tools.Result badMode =
+        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "watch.mode=everywhere");
     assertThat(badMode.exit()).isNotZero();
     assertThat(badMode.err()).contains("watch.mode");
   }
@@ -197,14 +250,20 @@ class ChartTest {
   @Test
   void theArgoCdSnippetCarriesTheTestedHealthCheck() throws Exception {
     JsonNode cm = YAML.readTree(Tools.CHART.resolve("docs/argocd-cm.yaml").toFile());
-    assertThat(cm.at("/data/resource.customizations.health.schemagate.dev_DatabaseMigration").asText())
+    assertThat(
+            cm.at("/data/resource.customizations.health.schemagate.dev_DatabaseMigration").asText())
         .isEqualTo(Files.readString(Tools.CHART.resolve("docs/argocd-health.lua")));
   }
 
   @Test
   void theArgoCdHealthCheckRunsInLua() throws Exception {
-    Tools.Result lua = Tools.run(List.of("lua5.4", Path.of("src/test/resources/health_test.lua").toAbsolutePath().toString(),
-        Tools.CHART.resolve("docs/argocd-health.lua").toString()), null);
+    Tools.Result lua =
+        Tools.run(
+            List.of(
+                "lua5.4",
+                Path.of("src/test/resources/health_test.lua").toAbsolutePath().toString(),
+                Tools.CHART.resolve("docs/argocd-health.lua").toString()),
+            null);
     assertThat(lua.exit()).as(lua.out() + lua.err()).isZero();
     assertThat(lua.out()).contains("6 passed, 0 failed");
   }

@@ -19,9 +19,11 @@ final class Tools {
   private Tools() {}
 
   static Path helm() {
-    Path helm = System.getenv("HELM") != null ? Path.of(System.getenv("HELM")) : TOOLS.resolve("bin/helm");
+    Path helm =
+        System.getenv("HELM") != null ? Path.of(System.getenv("HELM")) : TOOLS.resolve("bin/helm");
     if (!Files.isExecutable(helm)) {
-      throw new IllegalStateException(helm + " is missing: run bash scripts/tools (scripts/test does)");
+      throw new IllegalStateException(
+          helm + " is missing: run bash scripts/tools (scripts/test does)");
     }
     return helm;
   }
@@ -36,7 +38,8 @@ final class Tools {
   static Result run(List<String> command, String stdin) throws IOException, InterruptedException {
     Path out = Files.createTempFile("tool", ".out");
     Path err = Files.createTempFile("tool", ".err");
-    ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
     Process process = builder.start();
     if (stdin != null) {
       process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));

@@ -2,10 +2,6 @@ package dev.schemagate.crds;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.ObjectMapper;
-import tools.jackson.databind.json.JsonMapper;
-import tools.jackson.dataformat.yaml.YAMLMapper;
 import com.networknt.schema.Error;
 import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
@@ -21,6 +17,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.json.JsonMapper;
+import tools.jackson.dataformat.yaml.YAMLMapper;
 
 /**
  * The committed CRD rejects what the API server would reject: its OpenAPI schema, checked with a
@@ -39,7 +39,9 @@ class CrdValidationTest {
 
   static List<String> schemaErrors(String yaml) throws Exception {
     String schemaJson = JSON.writeValueAsString(version().path("schema").path("openAPIV3Schema"));
-    Schema schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_4).getSchema(schemaJson, InputFormat.JSON);
+    Schema schema =
+        SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_4)
+            .getSchema(schemaJson, InputFormat.JSON);
     String instance = JSON.writeValueAsString(YAML.readTree(yaml));
     List<String> messages = new ArrayList<>();
     for (Error error : schema.validate(instance, InputFormat.JSON)) {
@@ -48,7 +50,8 @@ class CrdValidationTest {
     return messages;
   }
 
-  static final String GOOD = """
+  static final String GOOD =
+      """
       apiVersion: schemagate.dev/v1alpha1
       kind: DatabaseMigration
       metadata: {name: orders}
@@ -70,25 +73,49 @@ class CrdValidationTest {
 
   @Test
   void theSchemaRejectsBadInputNamingTheField() throws Exception {
-    assertThat(schemaErrors(GOOD.replace("  image: registry.example.com/shop/orders-migrations:1.4.2\n", "")))
+    assertThat(
+            schemaErrors(
+                GOOD.replace("  image: registry.example.com/shop/orders-migrations:1.4.2\n", "")))
         .anySatisfy(e -> assertThat(e).contains("image"));
-    assertThat(schemaErrors(GOOD.replace("\"0005\"", "\"0005 \""))).anySatisfy(e -> assertThat(e).contains("targetRevision"));
-    assertThat(schemaErrors(GOOD.replace("\"0005\"", "\"\""))).anySatisfy(e -> assertThat(e).contains("targetRevision"));
-    assertThat(schemaErrors(GOOD.replace("tool: flyway", "tool: liquibase"))).anySatisfy(e -> assertThat(e).contains("tool"));
-    assertThat(schemaErrors(GOOD.replace("policy: Allow", "policy: Sometimes"))).anySatisfy(e -> assertThat(e).contains("policy"));
-    assertThat(schemaErrors(GOOD.replace("historyLimit: 20", "historyLimit: 0"))).anySatisfy(e -> assertThat(e).contains("historyLimit"));
-    assertThat(schemaErrors(GOOD.replace("historyLimit: 20", "historyLimit: 101"))).anySatisfy(e -> assertThat(e).contains("historyLimit"));
-    assertThat(schemaErrors(GOOD.replace("activeDeadlineSeconds: 600", "activeDeadlineSeconds: 0"))).anySatisfy(e -> assertThat(e).contains("activeDeadlineSeconds"));
-    assertThat(schemaErrors(GOOD.replace("historyLimit: 20", "historyLimit: twenty"))).anySatisfy(e -> assertThat(e).contains("historyLimit"));
+    assertThat(schemaErrors(GOOD.replace("\"0005\"", "\"0005 \"")))
+        .anySatisfy(e -> assertThat(e).contains("targetRevision"));
+    assertThat(schemaErrors(GOOD.replace("\"0005\"", "\"\"")))
+        .anySatisfy(e -> assertThat(e).contains("targetRevision"));
+    assertThat(schemaErrors(GOOD.replace("tool: flyway", "tool: liquibase")))
+        .anySatisfy(e -> assertThat(e).contains("tool"));
+    assertThat(schemaErrors(GOOD.replace("policy: Allow", "policy: Sometimes")))
+        .anySatisfy(e -> assertThat(e).contains("policy"));
+    assertThat(schemaErrors(GOOD.replace("historyLimit: 20", "historyLimit: 0")))
+        .anySatisfy(e -> assertThat(e).contains("historyLimit"));
+    assertThat(schemaErrors(GOOD.replace("historyLimit: 20", "historyLimit: 101")))
+        .anySatisfy(e -> assertThat(e).contains("historyLimit"));
+    assertThat(schemaErrors(GOOD.replace("activeDeadlineSeconds: 600", "activeDeadlineSeconds: 0")))
+        .anySatisfy(e -> assertThat(e).contains("activeDeadlineSeconds"));
+    assertThat(schemaErrors(GOOD.replace("historyLimit: 20", "historyLimit: twenty")))
+        .anySatisfy(e -> assertThat(e).contains("historyLimit"));
   }
 
   @Test
   void theSchemaCarriesDefaultsAndDescriptions() throws Exception {
-    JsonNode spec = version().path("schema").path("openAPIV3Schema").path("properties").path("spec");
+    JsonNode spec =
+        version().path("schema").path("openAPIV3Schema").path("properties").path("spec");
     assertThat(spec.path("properties").path("tool").path("default").asString()).isEqualTo("flyway");
     assertThat(spec.path("properties").path("historyLimit").path("default").asInt()).isEqualTo(20);
-    assertThat(spec.path("properties").path("downgrade").path("properties").path("policy").path("default").asString()).isEqualTo("Forbid");
-    spec.path("properties").properties().forEach(f -> assertThat(f.getValue().path("description").asString()).as(f.getKey()).isNotBlank());
+    assertThat(
+            spec.path("properties")
+                .path("downgrade")
+                .path("properties")
+                .path("policy")
+                .path("default")
+                .asString())
+        .isEqualTo("Forbid");
+    spec.path("properties")
+        .properties()
+        .forEach(
+            f ->
+                assertThat(f.getValue().path("description").asString())
+                    .as(f.getKey())
+                    .isNotBlank());
     assertThat(version().path("subresources").has("status")).isTrue();
     List<String> columns = new ArrayList<>();
     version().path("additionalPrinterColumns").forEach(c -> columns.add(c.path("name").asString()));
@@ -97,11 +124,13 @@ class CrdValidationTest {
 
   /** Evaluates every x-kubernetes-validations rule of spec against the sample's spec. */
   static List<String> celFailures(String yaml) throws Exception {
-    JsonNode spec = version().path("schema").path("openAPIV3Schema").path("properties").path("spec");
-    Cel cel = CelFactory.standardCelBuilder()
-        .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
-        .addVar("self", SimpleType.DYN)
-        .build();
+    JsonNode spec =
+        version().path("schema").path("openAPIV3Schema").path("properties").path("spec");
+    Cel cel =
+        CelFactory.standardCelBuilder()
+            .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
+            .addVar("self", SimpleType.DYN)
+            .build();
     Object self = toCel(YAML.readTree(yaml).path("spec"));
     List<String> failures = new ArrayList<>();
     for (JsonNode rule : spec.path("x-kubernetes-validations")) {
@@ -153,14 +182,18 @@ class CrdValidationTest {
     assertThat(celFailures(valid)).isEmpty();
     for (Path sample : samples) {
       String yaml = java.nio.file.Files.readString(sample);
-      java.util.regex.Matcher field = java.util.regex.Pattern.compile("(?m)^# rejected at: (\\S+)").matcher(yaml);
-      java.util.regex.Matcher message = java.util.regex.Pattern.compile("(?m)^# message: (.+)$").matcher(yaml);
+      java.util.regex.Matcher field =
+          java.util.regex.Pattern.compile("(?m)^# rejected at: (\\S+)").matcher(yaml);
+      java.util.regex.Matcher message =
+          java.util.regex.Pattern.compile("(?m)^# message: (.+)$").matcher(yaml);
       assertThat(field.find()).as(sample + " names the field it is rejected at").isTrue();
       if (message.find()) {
         assertThat(celFailures(yaml)).as(sample.toString()).containsExactly(message.group(1));
       } else {
         String last = field.group(1).substring(field.group(1).lastIndexOf('.') + 1);
-        assertThat(schemaErrors(yaml)).as(sample.toString()).anySatisfy(e -> assertThat(e).contains(last));
+        assertThat(schemaErrors(yaml))
+            .as(sample.toString())
+            .anySatisfy(e -> assertThat(e).contains(last));
       }
     }
   }
@@ -168,17 +201,23 @@ class CrdValidationTest {
   @Test
   void celRulesAcceptToolsUsedAsDocumented() throws Exception {
     assertThat(celFailures(GOOD)).isEmpty();
-    assertThat(celFailures(GOOD.replace("tool: flyway", "tool: custom\n  command: [/bin/migrate, up]"))).isEmpty();
+    assertThat(
+            celFailures(
+                GOOD.replace("tool: flyway", "tool: custom\n  command: [/bin/migrate, up]")))
+        .isEmpty();
     assertThat(celFailures(GOOD.replace("  tool: flyway\n", ""))).isEmpty();
   }
 
   @Test
   void celRulesRejectACommandWithoutCustomAndCustomWithoutACommand() throws Exception {
     assertThat(celFailures(GOOD.replace("tool: flyway", "tool: flyway\n  command: [sh]")))
-        .containsExactly("spec.command is only used with spec.tool: custom; remove spec.command or set spec.tool: custom");
+        .containsExactly(
+            "spec.command is only used with spec.tool: custom; remove spec.command or set spec.tool: custom");
     assertThat(celFailures(GOOD.replace("tool: flyway", "tool: custom")))
-        .containsExactly("spec.tool: custom needs spec.command, the command that runs the migration");
+        .containsExactly(
+            "spec.tool: custom needs spec.command, the command that runs the migration");
     assertThat(celFailures(GOOD.replace("tool: flyway", "tool: custom\n  command: []")))
-        .containsExactly("spec.tool: custom needs spec.command, the command that runs the migration");
+        .containsExactly(
+            "spec.tool: custom needs spec.command, the command that runs the migration");
   }
 }

@@ -26,18 +26,40 @@ final class Connections {
       } catch (SQLException e) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         if (state.startsWith("28")) {
-          throw new RunnerException(ExitCode.CONFIGURATION,
-              "the database refused the credentials (" + e.getMessage() + "); check the user and password in the database Secret", null, e);
+          throw new RunnerException(
+              ExitCode.CONFIGURATION,
+              "the database refused the credentials ("
+                  + e.getMessage()
+                  + "); check the user and password in the database Secret",
+              null,
+              e);
         }
         if (state.equals("3D000")) {
-          throw new RunnerException(ExitCode.CONFIGURATION, e.getMessage() + "; check the database name", null, e);
+          throw new RunnerException(
+              ExitCode.CONFIGURATION, e.getMessage() + "; check the database name", null, e);
         }
         if (attempt >= settings.connectRetries()) {
-          throw new RunnerException(ExitCode.UNREACHABLE,
-              "database " + db.jdbcUrl() + " unreachable after " + (attempt + 1) + " attempts: " + e.getMessage(), null, e);
+          throw new RunnerException(
+              ExitCode.UNREACHABLE,
+              "database "
+                  + db.jdbcUrl()
+                  + " unreachable after "
+                  + (attempt + 1)
+                  + " attempts: "
+                  + e.getMessage(),
+              null,
+              e);
         }
-        Console.warn("database not reachable (" + e.getMessage() + "); attempt " + (attempt + 2) + " of "
-            + (settings.connectRetries() + 1) + " in " + waitMs + " ms");
+        Console.warn(
+            "database not reachable ("
+                + e.getMessage()
+                + "); attempt "
+                + (attempt + 2)
+                + " of "
+                + (settings.connectRetries() + 1)
+                + " in "
+                + waitMs
+                + " ms");
         sleep(waitMs);
         waitMs = Math.min(waitMs * 2, settings.connectRetryMaxIntervalSeconds() * 1000L);
       }

@@ -3,7 +3,10 @@ package dev.schemagate.runner;
 import org.flywaydb.core.api.logging.Log;
 import org.flywaydb.core.api.logging.LogCreator;
 
-/** Flyway's own log lines, through the runner's masked console; its detail only with SCHEMAGATE_DEBUG. */
+/**
+ * Flyway's own log lines, through the runner's masked console; its detail only with
+ * SCHEMAGATE_DEBUG.
+ */
 public final class FlywayLog implements LogCreator {
   @Override
   public Log createLogger(Class<?> clazz) {

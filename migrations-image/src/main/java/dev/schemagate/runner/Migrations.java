@@ -29,17 +29,18 @@ final class Migrations {
     this.db = db;
     this.settings = settings;
     LogFactory.setLogCreator(new FlywayLog());
-    var config = Flyway.configure()
-        .dataSource(db.jdbcUrl(), db.user(), db.password())
-        .locations(settings.locations())
-        .schemas(settings.schema())
-        .defaultSchema(settings.schema())
-        .table(settings.table())
-        .connectRetries(settings.connectRetries())
-        .connectRetriesInterval(Math.max(1, settings.connectRetryMaxIntervalSeconds()))
-        .cleanDisabled(true)
-        .loggers(FlywayLog.class.getName())
-        .callbacks(progress);
+    var config =
+        Flyway.configure()
+            .dataSource(db.jdbcUrl(), db.user(), db.password())
+            .locations(settings.locations())
+            .schemas(settings.schema())
+            .defaultSchema(settings.schema())
+            .table(settings.table())
+            .connectRetries(settings.connectRetries())
+            .connectRetriesInterval(Math.max(1, settings.connectRetryMaxIntervalSeconds()))
+            .cleanDisabled(true)
+            .loggers(FlywayLog.class.getName())
+            .callbacks(progress);
     if (target != null) {
       config.target(LATEST.contains(target) ? "latest" : target);
     }
@@ -72,15 +73,30 @@ final class Migrations {
         report.applied.add(new Report.Applied(m.version, m.description, m.executionTime));
       }
     } catch (FlywayValidateException e) {
-      throw new RunnerException(ExitCode.VALIDATION, "validation failed, nothing was applied: " + e.getMessage(), null, e);
+      throw new RunnerException(
+          ExitCode.VALIDATION,
+          "validation failed, nothing was applied: " + e.getMessage(),
+          null,
+          e);
     } catch (FlywayMigrateException e) {
-      String version = e.getMigration() != null && e.getMigration().getVersion() != null ? e.getMigration().getVersion().getVersion() : progress.current();
+      String version =
+          e.getMigration() != null && e.getMigration().getVersion() != null
+              ? e.getMigration().getVersion().getVersion()
+              : progress.current();
       report.toRevision = currentVersion();
-      throw new RunnerException(ExitCode.MIGRATION, "migration " + version + " failed and was rolled back: " + sqlMessage(e), version, e);
+      throw new RunnerException(
+          ExitCode.MIGRATION,
+          "migration " + version + " failed and was rolled back: " + sqlMessage(e),
+          version,
+          e);
     } catch (FlywayException e) {
       report.toRevision = currentVersion();
       if (progress.current() != null) {
-        throw new RunnerException(ExitCode.MIGRATION, "migration " + progress.current() + " failed: " + e.getMessage(), progress.current(), e);
+        throw new RunnerException(
+            ExitCode.MIGRATION,
+            "migration " + progress.current() + " failed: " + e.getMessage(),
+            progress.current(),
+            e);
       }
       throw new RunnerException(ExitCode.CONFIGURATION, e.getMessage(), null, e);
     }
@@ -95,28 +111,50 @@ final class Migrations {
     List<MigrationInfo> all = List.of(flyway.info().all());
     boolean known = all.stream().anyMatch(m -> wanted.equals(m.getVersion()));
     if (!known) {
-      String newest = all.stream().map(MigrationInfo::getVersion).filter(v -> v != null).max(Comparator.naturalOrder())
-          .map(MigrationVersion::getVersion).orElse("none");
-      throw new RunnerException(ExitCode.CONFIGURATION,
-          "target " + target + " is not a migration in " + String.join(",", settings.locations()) + " (newest: " + newest + ")");
+      String newest =
+          all.stream()
+              .map(MigrationInfo::getVersion)
+              .filter(v -> v != null)
+              .max(Comparator.naturalOrder())
+              .map(MigrationVersion::getVersion)
+              .orElse("none");
+      throw new RunnerException(
+          ExitCode.CONFIGURATION,
+          "target "
+              + target
+              + " is not a migration in "
+              + String.join(",", settings.locations())
+              + " (newest: "
+              + newest
+              + ")");
     }
     String current = currentVersion();
     if (!current.isEmpty() && version(current).isNewerThan(wanted.getVersion())) {
-      throw new RunnerException(ExitCode.CONFIGURATION,
-          "the database is at " + current + ", above the target " + target + ": migrate does not go down; run undo --target " + target);
+      throw new RunnerException(
+          ExitCode.CONFIGURATION,
+          "the database is at "
+              + current
+              + ", above the target "
+              + target
+              + ": migrate does not go down; run undo --target "
+              + target);
     }
   }
 
   /** undo --target: the U scripts of every applied version above the target, newest first. */
   void undo(String target, Report report) {
     if (target == null || LATEST.contains(target)) {
-      throw new RunnerException(ExitCode.CONFIGURATION, "undo needs --target <version>, the version to go down to");
+      throw new RunnerException(
+          ExitCode.CONFIGURATION, "undo needs --target <version>, the version to go down to");
     }
     MigrationVersion wanted = version(target);
     report.fromRevision = currentVersion();
     List<MigrationInfo> toUndo = new ArrayList<>();
     for (MigrationInfo m : flyway.info().applied()) {
-      if (m.getVersion() != null && m.getState().isApplied() && !m.getState().isFailed() && m.getVersion().isNewerThan(wanted.getVersion())) {
+      if (m.getVersion() != null
+          && m.getState().isApplied()
+          && !m.getState().isFailed()
+          && m.getVersion().isNewerThan(wanted.getVersion())) {
         toUndo.add(m);
       }
     }
@@ -127,7 +165,8 @@ final class Migrations {
         long start = System.nanoTime();
         UndoScripts.apply(connection, script, settings.schema(), settings.table());
         long ms = (System.nanoTime() - start) / 1_000_000;
-        Console.info("undone    " + script.version() + " " + script.description() + " (" + ms + " ms)");
+        Console.info(
+            "undone    " + script.version() + " " + script.description() + " (" + ms + " ms)");
         report.applied.add(new Report.Applied(script.version(), script.description(), ms));
       }
     } catch (SQLException e) {
@@ -149,7 +188,9 @@ final class Migrations {
     try {
       return MigrationVersion.fromVersion(text);
     } catch (RuntimeException e) {
-      throw new RunnerException(ExitCode.CONFIGURATION, "target \"" + text + "\" is not a version such as 3 or 1.2, nor latest");
+      throw new RunnerException(
+          ExitCode.CONFIGURATION,
+          "target \"" + text + "\" is not a version such as 3 or 1.2, nor latest");
     }
   }
 

@@ -16,7 +16,9 @@ final class Progress implements Callback {
 
   @Override
   public boolean supports(Event event, Context context) {
-    return event == Event.BEFORE_EACH_MIGRATE || event == Event.AFTER_EACH_MIGRATE || event == Event.AFTER_EACH_MIGRATE_ERROR;
+    return event == Event.BEFORE_EACH_MIGRATE
+        || event == Event.AFTER_EACH_MIGRATE
+        || event == Event.AFTER_EACH_MIGRATE_ERROR;
   }
 
   @Override
@@ -27,17 +29,27 @@ final class Progress implements Callback {
   @Override
   public void handle(Event event, Context context) {
     MigrationInfo info = context.getMigrationInfo();
-    String name = info == null ? "?" : (info.getVersion() == null ? "" : info.getVersion() + " ") + info.getDescription();
+    String name =
+        info == null
+            ? "?"
+            : (info.getVersion() == null ? "" : info.getVersion() + " ") + info.getDescription();
     switch (event) {
       case BEFORE_EACH_MIGRATE -> {
         current = info == null || info.getVersion() == null ? null : info.getVersion().getVersion();
         startedNanos = System.nanoTime();
       }
       case AFTER_EACH_MIGRATE -> {
-        Console.info("applied   " + name + " (" + (System.nanoTime() - startedNanos) / 1_000_000 + " ms)");
+        Console.info(
+            "applied   " + name + " (" + (System.nanoTime() - startedNanos) / 1_000_000 + " ms)");
         current = null;
       }
-      default -> Console.error("failed    " + name + " after " + (System.nanoTime() - startedNanos) / 1_000_000 + " ms; its transaction is rolled back");
+      default ->
+          Console.error(
+              "failed    "
+                  + name
+                  + " after "
+                  + (System.nanoTime() - startedNanos) / 1_000_000
+                  + " ms; its transaction is rolled back");
     }
   }
 

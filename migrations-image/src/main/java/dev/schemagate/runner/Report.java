@@ -35,7 +35,9 @@ final class Report {
   }
 
   String toJson() {
-    for (int keep = applied.size(); ; keep = keep == 0 ? 0 : Math.max(0, Math.min(keep - 1, keep * 3 / 4))) {
+    for (int keep = applied.size();
+        ;
+        keep = keep == 0 ? 0 : Math.max(0, Math.min(keep - 1, keep * 3 / 4))) {
       String json = toJson(keep);
       if (json.getBytes(StandardCharsets.UTF_8).length <= MAX_BYTES || keep == 0) {
         return json;

@@ -23,7 +23,8 @@ final class RunLock implements AutoCloseable {
       lock.setLong(1, key);
       lock.execute();
     } catch (SQLException e) {
-      throw new RunnerException(ExitCode.UNREACHABLE, "could not take the migration lock: " + e.getMessage(), null, e);
+      throw new RunnerException(
+          ExitCode.UNREACHABLE, "could not take the migration lock: " + e.getMessage(), null, e);
     }
     return new RunLock(connection, key);
   }
@@ -34,7 +35,8 @@ final class RunLock implements AutoCloseable {
       unlock.setLong(1, key);
       unlock.execute();
     } catch (SQLException e) {
-      Console.warn("could not release the migration lock (it goes with the connection): " + e.getMessage());
+      Console.warn(
+          "could not release the migration lock (it goes with the connection): " + e.getMessage());
     } finally {
       try {
         connection.close();

@@ -21,8 +21,14 @@ import picocli.CommandLine.Option;
     name = "schemagate-runner",
     mixinStandardHelpOptions = true,
     version = "schemagate-runner 0.1.0",
-    description = "Applies and undoes Flyway SQL migrations on PostgreSQL, for schemagate's migration Jobs.",
-    subcommands = {Runner.Migrate.class, Runner.Undo.class, Runner.Info.class, Runner.Validate.class},
+    description =
+        "Applies and undoes Flyway SQL migrations on PostgreSQL, for schemagate's migration Jobs.",
+    subcommands = {
+      Runner.Migrate.class,
+      Runner.Undo.class,
+      Runner.Info.class,
+      Runner.Validate.class
+    },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success",
@@ -42,10 +48,11 @@ public final class Runner implements Callable<Integer> {
   static int run(String[] args) {
     Console.debug("true".equalsIgnoreCase(env.get("SCHEMAGATE_DEBUG")));
     CommandLine cli = new CommandLine(new Runner());
-    cli.setExecutionExceptionHandler((e, command, parsed) -> {
-      Console.error(e.getMessage());
-      return ExitCode.CONFIGURATION;
-    });
+    cli.setExecutionExceptionHandler(
+        (e, command, parsed) -> {
+          Console.error(e.getMessage());
+          return ExitCode.CONFIGURATION;
+        });
     return cli.execute(args);
   }
 
@@ -58,7 +65,8 @@ public final class Runner implements Callable<Integer> {
       case "upgrade" -> change("upgrade", target);
       case "downgrade" -> change("downgrade", target);
       default -> {
-        Console.error("SCHEMAGATE_DIRECTION must be upgrade or downgrade, not \"" + direction + "\"");
+        Console.error(
+            "SCHEMAGATE_DIRECTION must be upgrade or downgrade, not \"" + direction + "\"");
         yield ExitCode.CONFIGURATION;
       }
     };
@@ -72,36 +80,55 @@ public final class Runner implements Callable<Integer> {
     try {
       settings = RunnerSettings.fromEnvironment(env);
       DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
-      Console.info((direction.equals("upgrade") ? "migrating " : "undoing to ") + target + " on " + db.describe()
-          + " from " + String.join(",", settings.locations()));
-      Migrations migrations = new Migrations(db, settings, direction.equals("upgrade") ? target : null, false);
-      migrations.locked(() -> {
-        if (direction.equals("upgrade")) {
-          migrations.migrate(target, report);
-        } else {
-          migrations.undo(target, report);
-        }
-        return null;
-      });
+      Console.info(
+          (direction.equals("upgrade") ? "migrating " : "undoing to ")
+              + target
+              + " on "
+              + db.describe()
+              + " from "
+              + String.join(",", settings.locations()));
+      Migrations migrations =
+          new Migrations(db, settings, direction.equals("upgrade") ? target : null, false);
+      migrations.locked(
+          () -> {
+            if (direction.equals("upgrade")) {
+              migrations.migrate(target, report);
+            } else {
+              migrations.undo(target, report);
+            }
+            return null;
+          });
       report.durationMs = (System.nanoTime() - start) / 1_000_000;
-      Console.info("done: " + (direction.equals("upgrade") ? "applied " : "undid ") + report.applied.size()
-          + " migration(s), " + blankAs(report.fromRevision, "empty") + " -> " + blankAs(report.toRevision, "empty")
-          + " in " + report.durationMs + " ms");
+      Console.info(
+          "done: "
+              + (direction.equals("upgrade") ? "applied " : "undid ")
+              + report.applied.size()
+              + " migration(s), "
+              + blankAs(report.fromRevision, "empty")
+              + " -> "
+              + blankAs(report.toRevision, "empty")
+              + " in "
+              + report.durationMs
+              + " ms");
       return ExitCode.OK;
     } catch (RunnerException e) {
       report.durationMs = (System.nanoTime() - start) / 1_000_000;
-      report.error = switch (e.exitCode()) {
-        case ExitCode.CONFIGURATION -> "InvalidConfiguration";
-        case ExitCode.VALIDATION -> "ValidationFailed";
-        case ExitCode.UNREACHABLE -> "DatabaseUnreachable";
-        default -> "MigrationFailed";
-      };
+      report.error =
+          switch (e.exitCode()) {
+            case ExitCode.CONFIGURATION -> "InvalidConfiguration";
+            case ExitCode.VALIDATION -> "ValidationFailed";
+            case ExitCode.UNREACHABLE -> "DatabaseUnreachable";
+            default -> "MigrationFailed";
+          };
       report.failedRevision = e.failedRevision();
       report.message = e.getMessage();
       Console.error(e.getMessage());
       return e.exitCode();
     } finally {
-      report.write(settings != null ? settings.resultFile() : RunnerSettings.fromEnvironmentOrDefault(env).resultFile());
+      report.write(
+          settings != null
+              ? settings.resultFile()
+              : RunnerSettings.fromEnvironmentOrDefault(env).resultFile());
     }
   }
 
@@ -111,7 +138,10 @@ public final class Runner implements Callable<Integer> {
 
   @Command(name = "migrate", description = "Migrate up to exactly the target version (or latest).")
   static final class Migrate implements Callable<Integer> {
-    @Option(names = "--target", required = true, description = "a version such as 5 or 1.2, or latest")
+    @Option(
+        names = "--target",
+        required = true,
+        description = "a version such as 5 or 1.2, or latest")
     String target;
 
     @Override
@@ -120,7 +150,9 @@ public final class Runner implements Callable<Integer> {
     }
   }
 
-  @Command(name = "undo", description = "Run the U scripts of every applied version above the target, newest first.")
+  @Command(
+      name = "undo",
+      description = "Run the U scripts of every applied version above the target, newest first.")
   static final class Undo implements Callable<Integer> {
     @Option(names = "--target", required = true, description = "the version to go down to")
     String target;
@@ -135,56 +167,69 @@ public final class Runner implements Callable<Integer> {
   static final class Info implements Callable<Integer> {
     @Override
     public Integer call() {
-      return guarded(() -> {
-        RunnerSettings settings = RunnerSettings.fromEnvironment(env);
-        DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
-        Migrations migrations = reachable(db, settings);
-        List<Object> list = new ArrayList<>();
-        for (MigrationInfo m : migrations.all()) {
-          Map<String, Object> item = new LinkedHashMap<>();
-          item.put("version", m.getVersion() == null ? null : m.getVersion().getVersion());
-          item.put("description", m.getDescription());
-          item.put("type", m.getType() == null ? null : m.getType().name());
-          item.put("state", m.getState().getDisplayName());
-          item.put("script", m.getScript());
-          item.put("installedOn", m.getInstalledOn() == null ? null : m.getInstalledOn().toInstant().toString());
-          item.put("executionTimeMs", m.getExecutionTime());
-          list.add(item);
-        }
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("database", db.describe());
-        info.put("schema", settings.schema());
-        info.put("table", settings.table());
-        info.put("current", migrations.currentVersion());
-        info.put("migrations", list);
-        out.println(Secrets.mask(Json.write(info)));
-        return ExitCode.OK;
-      });
+      return guarded(
+          () -> {
+            RunnerSettings settings = RunnerSettings.fromEnvironment(env);
+            DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
+            Migrations migrations = reachable(db, settings);
+            List<Object> list = new ArrayList<>();
+            for (MigrationInfo m : migrations.all()) {
+              Map<String, Object> item = new LinkedHashMap<>();
+              item.put("version", m.getVersion() == null ? null : m.getVersion().getVersion());
+              item.put("description", m.getDescription());
+              item.put("type", m.getType() == null ? null : m.getType().name());
+              item.put("state", m.getState().getDisplayName());
+              item.put("script", m.getScript());
+              item.put(
+                  "installedOn",
+                  m.getInstalledOn() == null ? null : m.getInstalledOn().toInstant().toString());
+              item.put("executionTimeMs", m.getExecutionTime());
+              list.add(item);
+            }
+            Map<String, Object> info = new LinkedHashMap<>();
+            info.put("database", db.describe());
+            info.put("schema", settings.schema());
+            info.put("table", settings.table());
+            info.put("current", migrations.currentVersion());
+            info.put("migrations", list);
+            out.println(Secrets.mask(Json.write(info)));
+            return ExitCode.OK;
+          });
     }
   }
 
-  @Command(name = "validate", description = "Flyway's validation: checksums, applied migrations missing locally.")
+  @Command(
+      name = "validate",
+      description = "Flyway's validation: checksums, applied migrations missing locally.")
   static final class Validate implements Callable<Integer> {
     @Override
     public Integer call() {
-      return guarded(() -> {
-        Migrations migrations = reachable(DatabaseSettings.fromEnvironment(env), RunnerSettings.fromEnvironment(env));
-        ValidateResult result = migrations.validate();
-        if (result.validationSuccessful) {
-          Console.info("valid: " + result.validateCount + " migration(s) checked");
-          return ExitCode.OK;
-        }
-        for (ValidateOutput invalid : result.invalidMigrations) {
-          Console.error("invalid " + (invalid.version == null ? "" : invalid.version + " ") + invalid.description
-              + ": " + invalid.errorDetails.errorMessage);
-        }
-        return ExitCode.VALIDATION;
-      });
+      return guarded(
+          () -> {
+            Migrations migrations =
+                reachable(
+                    DatabaseSettings.fromEnvironment(env), RunnerSettings.fromEnvironment(env));
+            ValidateResult result = migrations.validate();
+            if (result.validationSuccessful) {
+              Console.info("valid: " + result.validateCount + " migration(s) checked");
+              return ExitCode.OK;
+            }
+            for (ValidateOutput invalid : result.invalidMigrations) {
+              Console.error(
+                  "invalid "
+                      + (invalid.version == null ? "" : invalid.version + " ")
+                      + invalid.description
+                      + ": "
+                      + invalid.errorDetails.errorMessage);
+            }
+            return ExitCode.VALIDATION;
+          });
     }
   }
 
   /** Flyway for reading (pending migrations are no error), once the database answers. */
-  static Migrations reachable(DatabaseSettings db, RunnerSettings settings) throws java.sql.SQLException {
+  static Migrations reachable(DatabaseSettings db, RunnerSettings settings)
+      throws java.sql.SQLException {
     Connections.open(db, settings).close();
     return new Migrations(db, settings, null, true);
   }

@@ -34,7 +34,12 @@ public record RunnerSettings(
     try {
       return fromEnvironment(env);
     } catch (RunnerException e) {
-      return new RunnerSettings(new String[] {"filesystem:/migrations"}, "public", "flyway_schema_history", 5, 10,
+      return new RunnerSettings(
+          new String[] {"filesystem:/migrations"},
+          "public",
+          "flyway_schema_history",
+          5,
+          10,
           Path.of(env.getOrDefault("SCHEMAGATE_RESULT_FILE", "/dev/termination-log")));
     }
   }
@@ -51,7 +56,9 @@ public record RunnerSettings(
       }
       return n;
     } catch (NumberFormatException e) {
-      throw new RunnerException(ExitCode.CONFIGURATION, name + " must be a whole number of 0 or more, not \"" + value + "\"");
+      throw new RunnerException(
+          ExitCode.CONFIGURATION,
+          name + " must be a whole number of 0 or more, not \"" + value + "\"");
     }
   }
 }

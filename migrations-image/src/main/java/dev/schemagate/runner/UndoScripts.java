@@ -33,21 +33,28 @@ final class UndoScripts {
     List<Script> available = new ArrayList<>();
     for (String location : locations) {
       if (!location.startsWith("filesystem:")) {
-        throw new RunnerException(ExitCode.CONFIGURATION, "undo reads U scripts from filesystem locations only, not " + location);
+        throw new RunnerException(
+            ExitCode.CONFIGURATION,
+            "undo reads U scripts from filesystem locations only, not " + location);
       }
       Path dir = Path.of(location.substring("filesystem:".length()));
       if (!Files.isDirectory(dir)) {
         continue;
       }
       try (Stream<Path> files = Files.walk(dir)) {
-        files.filter(Files::isRegularFile).forEach(f -> {
-          Matcher m = NAME.matcher(f.getFileName().toString());
-          if (m.matches()) {
-            available.add(new Script(m.group(1).replace('_', '.'), m.group(2).replace('_', ' '), f));
-          }
-        });
+        files
+            .filter(Files::isRegularFile)
+            .forEach(
+                f -> {
+                  Matcher m = NAME.matcher(f.getFileName().toString());
+                  if (m.matches()) {
+                    available.add(
+                        new Script(m.group(1).replace('_', '.'), m.group(2).replace('_', ' '), f));
+                  }
+                });
       } catch (IOException e) {
-        throw new RunnerException(ExitCode.CONFIGURATION, "cannot read " + dir + ": " + e.getMessage());
+        throw new RunnerException(
+            ExitCode.CONFIGURATION, "cannot read " + dir + ": " + e.getMessage());
       }
     }
     List<Script> plan = new ArrayList<>();
@@ -62,25 +69,30 @@ final class UndoScripts {
               () -> missing.add(version.getVersion() + " (" + migration.getDescription() + ")"));
     }
     if (!missing.isEmpty()) {
-      throw new RunnerException(ExitCode.VALIDATION,
-          "nothing was undone: no undo script for " + String.join(", ", missing)
+      throw new RunnerException(
+          ExitCode.VALIDATION,
+          "nothing was undone: no undo script for "
+              + String.join(", ", missing)
               + "; add U<version>__<description>.sql beside the V script");
     }
     return plan;
   }
 
-  static void apply(Connection connection, Script script, String schema, String table) throws SQLException {
+  static void apply(Connection connection, Script script, String schema, String table)
+      throws SQLException {
     String sql;
     try {
       sql = Files.readString(script.file(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new RunnerException(ExitCode.CONFIGURATION, "cannot read " + script.file() + ": " + e.getMessage());
+      throw new RunnerException(
+          ExitCode.CONFIGURATION, "cannot read " + script.file() + ": " + e.getMessage());
     }
     boolean autoCommit = connection.getAutoCommit();
     connection.setAutoCommit(false);
     try (Statement statement = connection.createStatement();
-        PreparedStatement forget = connection.prepareStatement(
-            "DELETE FROM " + quote(schema) + "." + quote(table) + " WHERE version = ?")) {
+        PreparedStatement forget =
+            connection.prepareStatement(
+                "DELETE FROM " + quote(schema) + "." + quote(table) + " WHERE version = ?")) {
       statement.execute("SET LOCAL search_path TO " + quote(schema));
       statement.execute(sql);
       forget.setString(1, script.version());
@@ -88,8 +100,11 @@ final class UndoScripts {
       connection.commit();
     } catch (SQLException e) {
       connection.rollback();
-      throw new RunnerException(ExitCode.MIGRATION,
-          "undo of " + script.version() + " failed and was rolled back: " + e.getMessage(), script.version(), e);
+      throw new RunnerException(
+          ExitCode.MIGRATION,
+          "undo of " + script.version() + " failed and was rolled back: " + e.getMessage(),
+          script.version(),
+          e);
     } finally {
       connection.setAutoCommit(autoCommit);
     }

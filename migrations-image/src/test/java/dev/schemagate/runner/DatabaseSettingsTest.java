@@ -9,7 +9,11 @@ import org.junit.jupiter.api.Test;
 class DatabaseSettingsTest {
   @Test
   void sqlalchemyUrlsBecomeJdbcWithoutCredentials() {
-    var s = DatabaseSettings.fromEnvironment(Map.of("DATABASE_URL", "postgresql+asyncpg://app:p%40ss@db.internal:5433/orders?ssl=require"));
+    var s =
+        DatabaseSettings.fromEnvironment(
+            Map.of(
+                "DATABASE_URL",
+                "postgresql+asyncpg://app:p%40ss@db.internal:5433/orders?ssl=require"));
     assertThat(s.jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:5433/orders?sslmode=require");
     assertThat(s.user()).isEqualTo("app");
     assertThat(s.password()).isEqualTo("p@ss");
@@ -19,7 +23,11 @@ class DatabaseSettingsTest {
 
   @Test
   void jdbcUrlCredentialsMoveOutOfTheUrl() {
-    var s = DatabaseSettings.fromEnvironment(Map.of("DATABASE_URL", "jdbc:postgresql://db/orders?user=app&password=secret&connectTimeout=3"));
+    var s =
+        DatabaseSettings.fromEnvironment(
+            Map.of(
+                "DATABASE_URL",
+                "jdbc:postgresql://db/orders?user=app&password=secret&connectTimeout=3"));
     assertThat(s.jdbcUrl()).isEqualTo("jdbc:postgresql://db/orders?connectTimeout=3");
     assertThat(s.user()).isEqualTo("app");
     assertThat(s.password()).isEqualTo("secret");
@@ -27,7 +35,9 @@ class DatabaseSettingsTest {
 
   @Test
   void separateVariablesWinOverOrFillTheUrl() {
-    var s = DatabaseSettings.fromEnvironment(Map.of("DATABASE_URL", "postgres://db/orders", "DB_USER", "u", "DB_PASSWORD", "p"));
+    var s =
+        DatabaseSettings.fromEnvironment(
+            Map.of("DATABASE_URL", "postgres://db/orders", "DB_USER", "u", "DB_PASSWORD", "p"));
     assertThat(s.user()).isEqualTo("u");
     assertThat(s.password()).isEqualTo("p");
     var pg = DatabaseSettings.fromEnvironment(Map.of("PGHOST", "db", "PGUSER", "app"));
@@ -36,18 +46,22 @@ class DatabaseSettingsTest {
 
   @Test
   void badInputNamesTheVariableAndTheFix() {
-    assertThatThrownBy(() -> DatabaseSettings.fromEnvironment(Map.of("DATABASE_URL", "mysql://db/x")))
-        .hasMessageContaining("DATABASE_URL").hasMessageContaining("postgresql://");
+    assertThatThrownBy(
+            () -> DatabaseSettings.fromEnvironment(Map.of("DATABASE_URL", "mysql://db/x")))
+        .hasMessageContaining("DATABASE_URL")
+        .hasMessageContaining("postgresql://");
     assertThatThrownBy(() -> DatabaseSettings.fromEnvironment(Map.of()))
         .hasMessageContaining("set DATABASE_URL");
-    assertThatThrownBy(() -> DatabaseSettings.fromEnvironment(Map.of("PGHOST", "db", "PGPORT", "x")))
+    assertThatThrownBy(
+            () -> DatabaseSettings.fromEnvironment(Map.of("PGHOST", "db", "PGPORT", "x")))
         .hasMessageContaining("PGPORT");
   }
 
   @Test
   void secretsAreMaskedEverywhereTheyAreKnownOrShapedLikeOne() {
     Secrets.register("hunter2-value");
-    assertThat(Secrets.mask("connecting with hunter2-value")).isEqualTo("connecting with " + Secrets.MASK);
+    assertThat(Secrets.mask("connecting with hunter2-value"))
+        .isEqualTo("connecting with " + Secrets.MASK);
     assertThat(Secrets.mask("postgresql://u:other@h/db")).doesNotContain("other");
     assertThat(Secrets.mask("password=abc")).doesNotContain("abc");
   }

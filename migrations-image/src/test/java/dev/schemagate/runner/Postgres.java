@@ -24,13 +24,16 @@ final class Postgres {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          server.close();
-        } catch (IOException ignored) {
-          // the JVM is going away
-        }
-      }));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      server.close();
+                    } catch (IOException ignored) {
+                      // the JVM is going away
+                    }
+                  }));
     }
     return server;
   }
@@ -41,7 +44,8 @@ final class Postgres {
 
   static String newDatabase() {
     String name = "t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-    try (Connection c = server().getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+    try (Connection c = server().getPostgresDatabase().getConnection();
+        Statement s = c.createStatement()) {
       s.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
       throw new IllegalStateException(e);

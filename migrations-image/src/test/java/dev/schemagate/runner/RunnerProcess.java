@@ -41,7 +41,8 @@ final class RunnerProcess {
     command.add(System.getProperty("java.class.path"));
     command.add("dev.schemagate.runner.Runner");
     command.addAll(List.of(args));
-    ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectOutput(stdout.toFile()).redirectError(stderr.toFile());
     builder.environment().clear();
     builder.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
     builder.environment().put("SCHEMAGATE_RESULT_FILE", result.toString());
@@ -53,7 +54,13 @@ final class RunnerProcess {
       throw new IllegalStateException("runner did not finish in 180 s");
     }
     long millis = (System.nanoTime() - start) / 1_000_000;
-    String resultText = Files.exists(result) ? Files.readString(result, StandardCharsets.UTF_8) : "";
-    return new Outcome(process.exitValue(), Files.readString(stdout), Files.readString(stderr), resultText, millis);
+    String resultText =
+        Files.exists(result) ? Files.readString(result, StandardCharsets.UTF_8) : "";
+    return new Outcome(
+        process.exitValue(),
+        Files.readString(stdout),
+        Files.readString(stderr),
+        resultText,
+        millis);
   }
 }

@@ -9,7 +9,8 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public abstract class AbstractRun {
-  @JsonPropertyDescription("Identifier of the run, derived from its inputs; also in the Job's name.")
+  @JsonPropertyDescription(
+      "Identifier of the run, derived from its inputs; also in the Job's name.")
   private String id;
 
   @JsonPropertyDescription("Name of the Job that performs the run.")

@@ -11,13 +11,29 @@ import io.fabric8.kubernetes.model.annotation.Version;
 @Group(DatabaseMigration.GROUP)
 @Version(DatabaseMigration.VERSION)
 @ShortNames("dbm")
-@AdditionalPrinterColumn(name = "TARGET", jsonPath = ".spec.targetRevision", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "CURRENT", jsonPath = ".status.currentRevision", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "PHASE", jsonPath = ".status.phase", type = AdditionalPrinterColumn.Type.STRING)
-@AdditionalPrinterColumn(name = "AGE", jsonPath = ".metadata.creationTimestamp", type = AdditionalPrinterColumn.Type.DATE)
-@AdditionalPrinterColumn(name = "JOB", jsonPath = ".status.activeRun.job", type = AdditionalPrinterColumn.Type.STRING, priority = 1)
-public class DatabaseMigration extends CustomResource<DatabaseMigrationSpec, DatabaseMigrationStatus>
-    implements Namespaced {
+@AdditionalPrinterColumn(
+    name = "TARGET",
+    jsonPath = ".spec.targetRevision",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "CURRENT",
+    jsonPath = ".status.currentRevision",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "PHASE",
+    jsonPath = ".status.phase",
+    type = AdditionalPrinterColumn.Type.STRING)
+@AdditionalPrinterColumn(
+    name = "AGE",
+    jsonPath = ".metadata.creationTimestamp",
+    type = AdditionalPrinterColumn.Type.DATE)
+@AdditionalPrinterColumn(
+    name = "JOB",
+    jsonPath = ".status.activeRun.job",
+    type = AdditionalPrinterColumn.Type.STRING,
+    priority = 1)
+public class DatabaseMigration
+    extends CustomResource<DatabaseMigrationSpec, DatabaseMigrationStatus> implements Namespaced {
 
   public static final String GROUP = "schemagate.dev";
   public static final String VERSION = "v1alpha1";

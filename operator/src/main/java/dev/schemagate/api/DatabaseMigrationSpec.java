@@ -13,11 +13,13 @@ import java.util.List;
 
 @ValidationRule(
     value = "!has(self.command) || (has(self.tool) && self.tool == 'custom')",
-    message = "spec.command is only used with spec.tool: custom; remove spec.command or set spec.tool: custom",
+    message =
+        "spec.command is only used with spec.tool: custom; remove spec.command or set spec.tool: custom",
     fieldPath = ".command",
     reason = "FieldValueForbidden")
 @ValidationRule(
-    value = "!has(self.tool) || self.tool != 'custom' || (has(self.command) && size(self.command) > 0)",
+    value =
+        "!has(self.tool) || self.tool != 'custom' || (has(self.command) && size(self.command) > 0)",
     message = "spec.tool: custom needs spec.command, the command that runs the migration",
     fieldPath = ".command",
     reason = "FieldValueRequired")

@@ -14,7 +14,8 @@ public class DatabaseMigrationStatus {
   @JsonPropertyDescription("Pending, Migrating, Ready, Failed or Suspended.")
   private Phase phase;
 
-  @JsonPropertyDescription("The revision the database is at, as reported by the last successful run.")
+  @JsonPropertyDescription(
+      "The revision the database is at, as reported by the last successful run.")
   private String currentRevision;
 
   @JsonPropertyDescription(
@@ -36,7 +37,8 @@ public class DatabaseMigrationStatus {
   @JsonPropertyDescription("The Deployments this resource holds paused.")
   private List<String> heldDeployments = new ArrayList<>();
 
-  @JsonPropertyDescription("Ready, Reconciling, Stalled and RolloutHeld, in the Kubernetes convention.")
+  @JsonPropertyDescription(
+      "Ready, Reconciling, Stalled and RolloutHeld, in the Kubernetes convention.")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("Finished runs, newest first, at most spec.historyLimit.")

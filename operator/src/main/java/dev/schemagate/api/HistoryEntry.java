@@ -22,7 +22,8 @@ public class HistoryEntry extends AbstractRun {
   @JsonPropertyDescription("Succeeded or Failed.")
   private Outcome outcome;
 
-  @JsonPropertyDescription("CamelCase reason of the outcome, for example MigrationFailed or DeadlineExceeded.")
+  @JsonPropertyDescription(
+      "CamelCase reason of the outcome, for example MigrationFailed or DeadlineExceeded.")
   private String reason;
 
   @JsonPropertyDescription("What happened, with secrets redacted.")

@@ -40,7 +40,8 @@ import java.util.Set;
     finalizerName = DatabaseMigrationReconciler.FINALIZER,
     // the retry annotation is metadata: it changes no generation
     generationAwareEventProcessing = false)
-public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration>, Cleaner<DatabaseMigration> {
+public class DatabaseMigrationReconciler
+    implements Reconciler<DatabaseMigration>, Cleaner<DatabaseMigration> {
   public static final String NAME = "databasemigration";
   public static final String FINALIZER = DatabaseMigration.GROUP + "/finalizer";
 
@@ -53,7 +54,11 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
   private ClusterWriter writer;
 
   public DatabaseMigrationReconciler(
-      KubernetesClient client, Settings settings, Clock clock, EventRecorder events, MigrationMetrics metrics) {
+      KubernetesClient client,
+      Settings settings,
+      Clock clock,
+      EventRecorder events,
+      MigrationMetrics metrics) {
     this.client = client;
     this.settings = settings;
     this.clock = clock;
@@ -62,14 +67,16 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
   }
 
   @Override
-  public List<EventSource<?, DatabaseMigration>> prepareEventSources(EventSourceContext<DatabaseMigration> context) {
+  public List<EventSource<?, DatabaseMigration>> prepareEventSources(
+      EventSourceContext<DatabaseMigration> context) {
     caches = new Caches(context);
     writer = new ClusterWriter(client, caches, events);
     return caches.eventSources();
   }
 
   @Override
-  public UpdateControl<DatabaseMigration> reconcile(DatabaseMigration dbm, Context<DatabaseMigration> context) {
+  public UpdateControl<DatabaseMigration> reconcile(
+      DatabaseMigration dbm, Context<DatabaseMigration> context) {
     ReconcileState state = ReconcileState.begin(dbm, caches, clock.instant());
     ObserveRun.apply(state); // the run in status, or a running Job of ours no status records
     RecordRun.apply(state); // a run that ended goes into history
@@ -91,10 +98,15 @@ public class DatabaseMigrationReconciler implements Reconciler<DatabaseMigration
     if (dbm.getStatus() != null) {
       names.addAll(dbm.getStatus().getHeldDeployments());
     }
-    RolloutGate.Released released = RolloutGate.release(dbm.getMetadata().getName(), names, name -> caches.deployment(ns, name));
+    RolloutGate.Released released =
+        RolloutGate.release(
+            dbm.getMetadata().getName(), names, name -> caches.deployment(ns, name));
     released.patches().forEach(writer::patch);
     if (!released.names().isEmpty()) {
-      writer.record(dbm, EventReason.RolloutReleased, "resumed " + String.join(", ", released.names()) + ": the DatabaseMigration was deleted");
+      writer.record(
+          dbm,
+          EventReason.RolloutReleased,
+          "resumed " + String.join(", ", released.names()) + ": the DatabaseMigration was deleted");
     }
     // a migration must not be killed mid-way: the Job loses its owner and finishes on its own
     caches.jobs(dbm).stream().filter(job -> !RunObserver.finished(job)).forEach(writer::orphan);

@@ -19,8 +19,8 @@ public class OperatorBeans {
 
   /**
    * The operator SDK's metrics without its per-resource series: those grow with every
-   * DatabaseMigration (thousands of histograms for a thousand resources, and a /metrics page
-   * that no longer fits the heap). schemagate's own metrics keep what matters per resource.
+   * DatabaseMigration (thousands of histograms for a thousand resources, and a /metrics page that
+   * no longer fits the heap). schemagate's own metrics keep what matters per resource.
    */
   @Produces
   @Singleton
@@ -32,6 +32,7 @@ public class OperatorBeans {
   @Produces
   @Singleton
   LeaderElectionConfiguration leaderElection(Settings settings) {
-    return new LeaderElectionConfiguration(settings.leaseName(), settings.leaseNamespace().orElse(null));
+    return new LeaderElectionConfiguration(
+        settings.leaseName(), settings.leaseNamespace().orElse(null));
   }
 }

@@ -19,7 +19,9 @@ class CrdDriftTest {
     Path generated = Path.of("target", "kubernetes", FILE);
     Path committed = Path.of("..", "crds", FILE);
     assertThat(Files.readString(committed))
-        .as("crds/%s differs from the CRD generated from the Java types: cp operator/%s crds/", FILE, generated)
+        .as(
+            "crds/%s differs from the CRD generated from the Java types: cp operator/%s crds/",
+            FILE, generated)
         .isEqualTo(Files.readString(generated));
   }
 }

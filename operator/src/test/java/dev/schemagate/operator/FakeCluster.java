@@ -37,19 +37,36 @@ final class FakeCluster {
   }
 
   Deployment createDeployment(String name, boolean paused) {
-    return client.apps().deployments().inNamespace(ns).resource(
-        new DeploymentBuilder()
-            .withNewMetadata().withName(name).withNamespace(ns).endMetadata()
-            .withNewSpec()
-            .withPaused(paused)
-            .withReplicas(2)
-            .withNewSelector().addToMatchLabels("app", name).endSelector()
-            .withNewTemplate()
-            .withNewMetadata().addToLabels("app", name).endMetadata()
-            .withNewSpec().addNewContainer().withName("app").withImage("shop/" + name + ":1").endContainer().endSpec()
-            .endTemplate()
-            .endSpec()
-            .build()).create();
+    return client
+        .apps()
+        .deployments()
+        .inNamespace(ns)
+        .resource(
+            new DeploymentBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .withNamespace(ns)
+                .endMetadata()
+                .withNewSpec()
+                .withPaused(paused)
+                .withReplicas(2)
+                .withNewSelector()
+                .addToMatchLabels("app", name)
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .addToLabels("app", name)
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("app")
+                .withImage("shop/" + name + ":1")
+                .endContainer()
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build())
+        .create();
   }
 
   DatabaseMigration dbm(String name) {
@@ -74,29 +91,79 @@ final class FakeCluster {
 
   /** The kubelet: the Job's pod, with its container terminated (exit code and message). */
   void podTerminated(Job job, int exitCode, String message) {
-    writePod(job, new ContainerStatusBuilder().withName(JobFactory.CONTAINER).withImage(image(job)).withReady(false).withRestartCount(0)
-        .withNewState().withNewTerminated().withExitCode(exitCode).withMessage(message)
-        .withReason(exitCode == 0 ? "Completed" : "Error").endTerminated().endState().build(), exitCode == 0 ? "Succeeded" : "Failed");
+    writePod(
+        job,
+        new ContainerStatusBuilder()
+            .withName(JobFactory.CONTAINER)
+            .withImage(image(job))
+            .withReady(false)
+            .withRestartCount(0)
+            .withNewState()
+            .withNewTerminated()
+            .withExitCode(exitCode)
+            .withMessage(message)
+            .withReason(exitCode == 0 ? "Completed" : "Error")
+            .endTerminated()
+            .endState()
+            .build(),
+        exitCode == 0 ? "Succeeded" : "Failed");
   }
 
   void podRunning(Job job) {
-    writePod(job, new ContainerStatusBuilder().withName(JobFactory.CONTAINER).withImage(image(job)).withReady(true).withRestartCount(0)
-        .withNewState().withNewRunning().withStartedAt(Instant.now().toString()).endRunning().endState().build(), "Running");
+    writePod(
+        job,
+        new ContainerStatusBuilder()
+            .withName(JobFactory.CONTAINER)
+            .withImage(image(job))
+            .withReady(true)
+            .withRestartCount(0)
+            .withNewState()
+            .withNewRunning()
+            .withStartedAt(Instant.now().toString())
+            .endRunning()
+            .endState()
+            .build(),
+        "Running");
   }
 
   void podWaiting(Job job, String reason, String message) {
-    writePod(job, new ContainerStatusBuilder().withName(JobFactory.CONTAINER).withImage(image(job)).withReady(false).withRestartCount(0)
-        .withNewState().withNewWaiting().withReason(reason).withMessage(message).endWaiting().endState().build(), "Pending");
+    writePod(
+        job,
+        new ContainerStatusBuilder()
+            .withName(JobFactory.CONTAINER)
+            .withImage(image(job))
+            .withReady(false)
+            .withRestartCount(0)
+            .withNewState()
+            .withNewWaiting()
+            .withReason(reason)
+            .withMessage(message)
+            .endWaiting()
+            .endState()
+            .build(),
+        "Pending");
   }
 
   /** The Job controller: a condition, as it sets it once the pod has ended. */
   void jobCondition(Job job, String type, String reason) {
-    Job fresh = client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get();
+    Job fresh =
+        client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get();
     List<JobCondition> conditions = new ArrayList<>();
-    conditions.add(new JobConditionBuilder().withType(type).withStatus("True").withReason(reason)
-        .withMessage(reason == null ? null : "Job has reached the specified " + reason).withLastTransitionTime(Instant.now().toString()).build());
-    fresh.setStatus(new JobStatusBuilder().withConditions(conditions)
-        .withSucceeded("Complete".equals(type) ? 1 : 0).withFailed("Failed".equals(type) ? 1 : 0).withActive(0).build());
+    conditions.add(
+        new JobConditionBuilder()
+            .withType(type)
+            .withStatus("True")
+            .withReason(reason)
+            .withMessage(reason == null ? null : "Job has reached the specified " + reason)
+            .withLastTransitionTime(Instant.now().toString())
+            .build());
+    fresh.setStatus(
+        new JobStatusBuilder()
+            .withConditions(conditions)
+            .withSucceeded("Complete".equals(type) ? 1 : 0)
+            .withFailed("Failed".equals(type) ? 1 : 0)
+            .withActive(0)
+            .build());
     client.batch().v1().jobs().inNamespace(ns).resource(fresh).updateStatus();
   }
 
@@ -110,21 +177,34 @@ final class FakeCluster {
     jobCondition(job, "Failed", "BackoffLimitExceeded");
   }
 
-  private void writePod(Job job, io.fabric8.kubernetes.api.model.ContainerStatus status, String phase) {
+  private void writePod(
+      Job job, io.fabric8.kubernetes.api.model.ContainerStatus status, String phase) {
     String name = job.getMetadata().getName() + "-pod";
     Pod pod = client.pods().inNamespace(ns).withName(name).get();
     if (pod == null) {
       var template = job.getSpec().getTemplate();
-      pod = client.pods().inNamespace(ns).resource(new PodBuilder()
-          .withNewMetadata().withName(name).withNamespace(ns)
-          .withLabels(template.getMetadata().getLabels())
-          .withAnnotations(template.getMetadata().getAnnotations())
-          .addToLabels("job-name", job.getMetadata().getName())
-          .endMetadata()
-          .withSpec(template.getSpec())
-          .build()).create();
+      pod =
+          client
+              .pods()
+              .inNamespace(ns)
+              .resource(
+                  new PodBuilder()
+                      .withNewMetadata()
+                      .withName(name)
+                      .withNamespace(ns)
+                      .withLabels(template.getMetadata().getLabels())
+                      .withAnnotations(template.getMetadata().getAnnotations())
+                      .addToLabels("job-name", job.getMetadata().getName())
+                      .endMetadata()
+                      .withSpec(template.getSpec())
+                      .build())
+              .create();
     }
-    pod.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase(phase).withContainerStatuses(status).build());
+    pod.setStatus(
+        new io.fabric8.kubernetes.api.model.PodStatusBuilder()
+            .withPhase(phase)
+            .withContainerStatuses(status)
+            .build());
     client.pods().inNamespace(ns).resource(pod).updateStatus();
   }
 

@@ -20,7 +20,8 @@ public final class Fixtures {
 
   private Fixtures() {}
 
-  public static DatabaseMigration migration(String ns, String name, String image, String target, String... gated) {
+  public static DatabaseMigration migration(
+      String ns, String name, String image, String target, String... gated) {
     DatabaseMigration dbm = new DatabaseMigration();
     dbm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
     DatabaseMigrationSpec spec = new DatabaseMigrationSpec();
@@ -42,10 +43,19 @@ public final class Fixtures {
       if (list.length() > 0) {
         list.append(',');
       }
-      list.append("{\"revision\":\"").append(revision).append("\",\"description\":\"step ").append(revision).append("\",\"durationMs\":7}");
+      list.append("{\"revision\":\"")
+          .append(revision)
+          .append("\",\"description\":\"step ")
+          .append(revision)
+          .append("\",\"durationMs\":7}");
     }
-    return "{\"tool\":\"flyway\",\"direction\":\"upgrade\",\"fromRevision\":\"" + from + "\",\"toRevision\":\"" + to
-        + "\",\"applied\":[" + list + "],\"durationMs\":42}";
+    return "{\"tool\":\"flyway\",\"direction\":\"upgrade\",\"fromRevision\":\""
+        + from
+        + "\",\"toRevision\":\""
+        + to
+        + "\",\"applied\":["
+        + list
+        + "],\"durationMs\":42}";
   }
 
   public static DatabaseMigration withUid(DatabaseMigration dbm) {

@@ -1,34 +1,24 @@
 package dev.schemagate.operator;
 
-import static dev.schemagate.operator.Fixtures.IMAGE_1;
-import static dev.schemagate.operator.Fixtures.IMAGE_2;
-import static dev.schemagate.operator.Fixtures.migration;
-import static dev.schemagate.operator.Fixtures.result;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.schemagate.api.DatabaseMigration;
-import dev.schemagate.api.Direction;
-import dev.schemagate.api.DowngradePolicy;
-import dev.schemagate.api.DowngradeSpec;
-import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Phase;
 import dev.schemagate.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
 import jakarta.inject.Inject;
 import java.time.Duration;
-import java.util.List;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
 
-/** Shared by the reconciler tests: a namespace per test and a short way to read what a user sees. */
+/**
+ * Shared by the reconciler tests: a namespace per test and a short way to read what a user sees.
+ */
 abstract class ReconcilerTestBase {
   @Inject KubernetesClient client;
   FakeCluster cluster;
@@ -52,7 +42,11 @@ abstract class ReconcilerTestBase {
   DatabaseMigration edit(String name, UnaryOperator<DatabaseMigration> change) {
     for (int attempt = 1; ; attempt++) {
       try {
-        return client.resources(DatabaseMigration.class).inNamespace(ns).withName(name).edit(change);
+        return client
+            .resources(DatabaseMigration.class)
+            .inNamespace(ns)
+            .withName(name)
+            .edit(change);
       } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
         if (e.getCode() != 409 || attempt == 10) {
           throw e;
@@ -67,14 +61,23 @@ abstract class ReconcilerTestBase {
   }
 
   Job awaitJob(String name) {
-    eventually().until(() -> cluster.dbm(name).getStatus() != null && cluster.dbm(name).getStatus().getActiveRun() != null
-        && cluster.job(cluster.dbm(name).getStatus().getActiveRun().getJob()) != null);
+    eventually()
+        .until(
+            () ->
+                cluster.dbm(name).getStatus() != null
+                    && cluster.dbm(name).getStatus().getActiveRun() != null
+                    && cluster.job(cluster.dbm(name).getStatus().getActiveRun().getJob()) != null);
     return cluster.job(cluster.dbm(name).getStatus().getActiveRun().getJob());
   }
 
   void awaitPhase(String name, Phase phase) {
-    eventually().untilAsserted(() -> assertThat(cluster.dbm(name).getStatus()).isNotNull()
-        .extracting(s -> s.getPhase()).isEqualTo(phase));
+    eventually()
+        .untilAsserted(
+            () ->
+                assertThat(cluster.dbm(name).getStatus())
+                    .isNotNull()
+                    .extracting(s -> s.getPhase())
+                    .isEqualTo(phase));
   }
 
   static Condition condition(DatabaseMigration dbm, String type) {

@@ -28,20 +28,25 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class ApiServer implements AutoCloseable {
   /** Mutating requests seen, keyed "METHOD resource" (for example "PATCH deployments"). */
   public final Map<String, AtomicLong> requests = new ConcurrentHashMap<>();
+
   private final KubernetesMockServer server;
   private final KubernetesClient client;
 
   /** The mock web server logs every request at INFO through java.util.logging. */
-  private static final java.util.logging.Logger QUIET = java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+  private static final java.util.logging.Logger QUIET =
+      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
 
   public ApiServer(Path crd) throws IOException {
     QUIET.setLevel(java.util.logging.Level.WARNING);
     KubernetesCrudDispatcher dispatcher = new CountingDispatcher(requests);
-    server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
+    server =
+        new KubernetesMockServer(
+            new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
     server.init(InetAddress.getLoopbackAddress(), 0);
     client = server.createClient();
     try (InputStream in = Files.newInputStream(crd)) {
-      CustomResourceDefinition definition = client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
+      CustomResourceDefinition definition =
+          client.getKubernetesSerialization().unmarshal(in, CustomResourceDefinition.class);
       client.apiextensions().v1().customResourceDefinitions().resource(definition).create();
       server.expectCustomResource(CustomResourceDefinitionContext.fromCrd(definition));
     }
@@ -60,21 +65,24 @@ public final class ApiServer implements AutoCloseable {
   public Path writeKubeconfig(Path file) throws IOException {
     String server = url().endsWith("/") ? url().substring(0, url().length() - 1) : url();
     Files.createDirectories(file.getParent());
-    Files.writeString(file, String.join("\n",
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "- name: sandbox",
-        "  cluster:",
-        "    server: " + server,
-        "contexts:",
-        "- name: sandbox",
-        "  context: {cluster: sandbox, user: sandbox, namespace: default}",
-        "current-context: sandbox",
-        "users:",
-        "- name: sandbox",
-        "  user: {token: sandbox}",
-        ""));
+    Files.writeString(
+        file,
+        String.join(
+            "\n",
+            "apiVersion: v1",
+            "kind: Config",
+            "clusters:",
+            "- name: sandbox",
+            "  cluster:",
+            "    server: " + server,
+            "contexts:",
+            "- name: sandbox",
+            "  context: {cluster: sandbox, user: sandbox, namespace: default}",
+            "current-context: sandbox",
+            "users:",
+            "- name: sandbox",
+            "  user: {token: sandbox}",
+            ""));
     return file;
   }
 
@@ -109,20 +117,33 @@ public final class ApiServer implements AutoCloseable {
       String bare = path.contains("?") ? path.substring(0, path.indexOf('?')) : path;
       String discovery = Discovery.document(bare);
       if (discovery != null && "GET".equals(request.getMethod())) {
-        return new MockResponse().setResponseCode(200).addHeader("Content-Type", "application/json").setBody(discovery);
+        return new MockResponse()
+            .setResponseCode(200)
+            .addHeader("Content-Type", "application/json")
+            .setBody(discovery);
       }
       if ("POST".equals(request.getMethod()) && bare.endsWith("/selfsubjectrulesreviews")) {
         // the operator checks its permissions before leader election: here it may do anything
-        return new MockResponse().setResponseCode(201).addHeader("Content-Type", "application/json").setBody(
-            "{\"kind\":\"SelfSubjectRulesReview\",\"apiVersion\":\"authorization.k8s.io/v1\",\"metadata\":{},"
-                + "\"spec\":{},\"status\":{\"resourceRules\":[{\"verbs\":[\"*\"],\"apiGroups\":[\"*\"],\"resources\":[\"*\"]}],"
-                + "\"nonResourceRules\":[],\"incomplete\":false}}");
+        return new MockResponse()
+            .setResponseCode(201)
+            .addHeader("Content-Type", "application/json")
+            .setBody(
+                "{\"kind\":\"SelfSubjectRulesReview\",\"apiVersion\":\"authorization.k8s.io/v1\",\"metadata\":{},"
+                    + "\"spec\":{},\"status\":{\"resourceRules\":[{\"verbs\":[\"*\"],\"apiGroups\":[\"*\"],\"resources\":[\"*\"]}],"
+                    + "\"nonResourceRules\":[],\"incomplete\":false}}");
       }
       boolean watch = path.contains("watch=true");
       String agent = request.getHeader("User-Agent");
       String who = agent != null && agent.startsWith("schemagate-operator") ? "operator " : "";
-      String verb = watch ? "WATCH" : "GET".equals(request.getMethod()) ? (named(bare) ? "GET" : "LIST") : request.getMethod();
-      requests.computeIfAbsent(who + verb + " " + resource(bare), k -> new AtomicLong()).incrementAndGet();
+      String verb =
+          watch
+              ? "WATCH"
+              : "GET".equals(request.getMethod())
+                  ? (named(bare) ? "GET" : "LIST")
+                  : request.getMethod();
+      requests
+          .computeIfAbsent(who + verb + " " + resource(bare), k -> new AtomicLong())
+          .incrementAndGet();
       try {
         return super.dispatch(request);
       } catch (RuntimeException e) {
@@ -131,9 +152,14 @@ public final class ApiServer implements AutoCloseable {
         }
         // A JSON Patch whose "test" fails (a stale resourceVersion): the API server answers 422;
         // the mock would throw and leave the request unanswered.
-        return new MockResponse().setResponseCode(422).addHeader("Content-Type", "application/json").setBody(
-            "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Invalid\",\"code\":422,"
-                + "\"message\":\"the server rejected our request due to an error in our request: " + e.getMessage().replace("\"", "'") + "\"}");
+        return new MockResponse()
+            .setResponseCode(422)
+            .addHeader("Content-Type", "application/json")
+            .setBody(
+                "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Invalid\",\"code\":422,"
+                    + "\"message\":\"the server rejected our request due to an error in our request: "
+                    + e.getMessage().replace("\"", "'")
+                    + "\"}");
       }
     }
 

@@ -26,8 +26,10 @@ import java.util.stream.Stream;
 public final class ChartOperator implements Operator {
   public static final String NAMESPACE = "schemagate-system";
   public static final String RELEASE = "schemagate";
+
   /** The user the operator's requests carry: the chart's service account. */
   public static final String USER = "system:serviceaccount:" + NAMESPACE + ":" + RELEASE;
+
   public static final String LEASE = "schemagate-operator";
   static final String SELECTOR = "app.kubernetes.io/name";
 
@@ -55,7 +57,9 @@ public final class ChartOperator implements Operator {
 
   /** The image the chart names by default: schemagate/operator:APP_VERSION. */
   public static String image(Path home) throws IOException {
-    Matcher m = Pattern.compile("(?m)^appVersion:\\s*\"?([^\"\\s]+)\"?").matcher(Files.readString(home.resolve("charts/schemagate/Chart.yaml")));
+    Matcher m =
+        Pattern.compile("(?m)^appVersion:\\s*\"?([^\"\\s]+)\"?")
+            .matcher(Files.readString(home.resolve("charts/schemagate/Chart.yaml")));
     if (!m.find()) {
       throw new IllegalStateException("charts/schemagate/Chart.yaml has no appVersion");
     }
@@ -75,24 +79,51 @@ public final class ChartOperator implements Operator {
 
   private void install() throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    sandbox.images.map(image(sandbox.home), new ImageMap.LocalImage(
-        List.of(java, "-Dkubernetes.user.agent=schemagate-operator", "-jar", sandbox.operatorJar().toString()),
-        sandbox.work, Map.of("QUARKUS_HTTP_PORT", "0"), "185"));
+    sandbox.images.map(
+        image(sandbox.home),
+        new ImageMap.LocalImage(
+            List.of(
+                java,
+                "-Dkubernetes.user.agent=schemagate-operator",
+                "-jar",
+                sandbox.operatorJar().toString()),
+            sandbox.work,
+            Map.of("QUARKUS_HTTP_PORT", "0"),
+            "185"));
     Path values = sandbox.work.resolve("operator-values.yaml");
     StringBuilder yaml = new StringBuilder("replicaCount: " + replicas + "\n");
     if (!sandbox.operatorEnv().isEmpty()) {
       yaml.append("extraEnv:\n");
-      sandbox.operatorEnv().forEach((k, v) -> yaml.append("- name: ").append(k).append("\n  value: \"").append(v).append("\"\n"));
+      sandbox
+          .operatorEnv()
+          .forEach(
+              (k, v) ->
+                  yaml.append("- name: ")
+                      .append(k)
+                      .append("\n  value: \"")
+                      .append(v)
+                      .append("\"\n"));
     }
     Files.writeString(values, yaml);
-    helm.run("install", RELEASE, sandbox.home.resolve("charts/schemagate").toString(), "--namespace", NAMESPACE,
-        "--create-namespace", "--values", values.toString(), "--wait", "--timeout", "3m");
+    helm.run(
+        "install",
+        RELEASE,
+        sandbox.home.resolve("charts/schemagate").toString(),
+        "--namespace",
+        NAMESPACE,
+        "--create-namespace",
+        "--values",
+        values.toString(),
+        "--wait",
+        "--timeout",
+        "3m");
     installed = true;
   }
 
   /** helm uninstall, waiting until the release's objects are gone. */
   public String uninstall() throws Exception {
-    String out = helm.run("uninstall", RELEASE, "--namespace", NAMESPACE, "--wait", "--timeout", "3m");
+    String out =
+        helm.run("uninstall", RELEASE, "--namespace", NAMESPACE, "--wait", "--timeout", "3m");
     installed = false;
     return out;
   }
@@ -108,7 +139,12 @@ public final class ChartOperator implements Operator {
   }
 
   public List<Pod> pods() {
-    return client().pods().inNamespace(NAMESPACE).withLabel(SELECTOR, "schemagate").list().getItems();
+    return client()
+        .pods()
+        .inNamespace(NAMESPACE)
+        .withLabel(SELECTOR, "schemagate")
+        .list()
+        .getItems();
   }
 
   /** Waits until a running pod of the release holds the Lease and its controller runs. */
@@ -116,14 +152,25 @@ public final class ChartOperator implements Operator {
     Instant deadline = Instant.now().plus(limit);
     while (true) {
       String leader = leader();
-      boolean leading = leader != null && pods().stream().anyMatch(p -> p.getMetadata().getName().equals(leader)
-          && p.getMetadata().getDeletionTimestamp() == null && "Running".equals(p.getStatus().getPhase()));
+      boolean leading =
+          leader != null
+              && pods().stream()
+                  .anyMatch(
+                      p ->
+                          p.getMetadata().getName().equals(leader)
+                              && p.getMetadata().getDeletionTimestamp() == null
+                              && "Running".equals(p.getStatus().getPhase()));
       if (leading && cluster.kubelet.log(NAMESPACE, leader, "operator").contains("started in")) {
         return;
       }
       if (Instant.now().isAfter(deadline)) {
-        throw new IllegalStateException("no replica of the operator leads after " + limit.toSeconds() + " s (Lease holder: "
-            + leader + ")\n" + log());
+        throw new IllegalStateException(
+            "no replica of the operator leads after "
+                + limit.toSeconds()
+                + " s (Lease holder: "
+                + leader
+                + ")\n"
+                + log());
       }
       Thread.sleep(100);
     }
@@ -137,7 +184,12 @@ public final class ChartOperator implements Operator {
   @Override
   public void kill() throws Exception {
     scale(0);
-    client().pods().inNamespace(NAMESPACE).withLabel(SELECTOR, "schemagate").withGracePeriod(0).delete();
+    client()
+        .pods()
+        .inNamespace(NAMESPACE)
+        .withLabel(SELECTOR, "schemagate")
+        .withGracePeriod(0)
+        .delete();
     Instant deadline = Instant.now().plusSeconds(30);
     while (!pods().isEmpty() || isAlive()) {
       if (Instant.now().isAfter(deadline)) {
@@ -150,15 +202,19 @@ public final class ChartOperator implements Operator {
   /** Whether a process of an operator pod still runs. */
   @Override
   public boolean isAlive() {
-    return cluster.starts().stream().filter(s -> NAMESPACE.equals(s.namespace()) && s.pid() > 0)
+    return cluster.starts().stream()
+        .filter(s -> NAMESPACE.equals(s.namespace()) && s.pid() > 0)
         .anyMatch(s -> ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false));
   }
 
   @Override
   public long pid() {
     String leader = leader();
-    return cluster.starts().stream().filter(s -> NAMESPACE.equals(s.namespace()) && s.pod().equals(leader))
-        .reduce((a, b) -> b).map(Kubelet.Start::pid).orElse(-1L);
+    return cluster.starts().stream()
+        .filter(s -> NAMESPACE.equals(s.namespace()) && s.pod().equals(leader))
+        .reduce((a, b) -> b)
+        .map(Kubelet.Start::pid)
+        .orElse(-1L);
   }
 
   /** Every operator pod's log, oldest pod first. */
@@ -180,7 +236,10 @@ public final class ChartOperator implements Operator {
       }
       logs.sort(Comparator.comparing(p -> p.toFile().lastModified()));
       for (Path log : logs) {
-        out.append("==> ").append(log.getParent().getFileName()).append(" <==\n").append(Files.readString(log));
+        out.append("==> ")
+            .append(log.getParent().getFileName())
+            .append(" <==\n")
+            .append(Files.readString(log));
       }
     } catch (IOException e) {
       out.append("(cannot read the operator's logs: ").append(e.getMessage()).append(")");
@@ -192,8 +251,10 @@ public final class ChartOperator implements Operator {
     return cluster.client();
   }
 
-  /** Nothing to do: the kubelet stops the operator's pods with every other pod when the cluster closes. */
+  /**
+   * Nothing to do: the kubelet stops the operator's pods with every other pod when the cluster
+   * closes.
+   */
   @Override
-  public void close() {
-  }
+  public void close() {}
 }

@@ -4,9 +4,9 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
 
 /**
- * The Kubernetes the sandbox runs on: the embedded one (the fabric8 mock API server with a local Job
- * executor and Deployment controller, quick to start) or a real control plane with the sandbox's
- * kubelet ({@link RealCluster}).
+ * The Kubernetes the sandbox runs on: the embedded one (the fabric8 mock API server with a local
+ * Job executor and Deployment controller, quick to start) or a real control plane with the
+ * sandbox's kubelet ({@link RealCluster}).
  */
 public interface Cluster extends AutoCloseable {
   /** A client with every right. */

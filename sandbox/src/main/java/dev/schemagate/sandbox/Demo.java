@@ -19,8 +19,8 @@ import java.util.stream.Stream;
 
 /**
  * The sandbox demo: a Secret, a gated Deployment and a DatabaseMigration of the example migrations;
- * the lifecycle as it happens; then a new target, and a rollback with a downgrade. Runs until Ctrl-C,
- * or exits with --once.
+ * the lifecycle as it happens; then a new target, and a rollback with a downgrade. Runs until
+ * Ctrl-C, or exits with --once.
  */
 public final class Demo {
   static final String NS = "default";
@@ -30,20 +30,26 @@ public final class Demo {
 
   public static void main(String[] args) throws Exception {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    System.setProperty("org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils", "error");
+    System.setProperty(
+        "org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils",
+        "error");
     boolean once = List.of(args).contains("--once");
-    Sandbox.Kind kind = List.of(args).contains("--real") ? Sandbox.Kind.REAL : Sandbox.Kind.EMBEDDED;
+    Sandbox.Kind kind =
+        List.of(args).contains("--real") ? Sandbox.Kind.REAL : Sandbox.Kind.EMBEDDED;
     String databaseUrl = System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL");
     Path home = Path.of(System.getProperty("schemagate.home", ".")).toAbsolutePath().normalize();
     Path work = home.resolve("sandbox/target/demo");
     System.exit(run(home, work, databaseUrl, kind, once, System.out));
   }
 
-  static int run(Path home, Path work, String databaseUrl, Sandbox.Kind kind, boolean once, PrintStream out) throws Exception {
+  static int run(
+      Path home, Path work, String databaseUrl, Sandbox.Kind kind, boolean once, PrintStream out)
+      throws Exception {
     clean(work);
-    out.println(kind == Sandbox.Kind.REAL
-        ? "schemagate sandbox: starting PostgreSQL, a Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, the sandbox's kubelet) and the operator's chart ..."
-        : "schemagate sandbox: starting PostgreSQL, the API server and the operator ...");
+    out.println(
+        kind == Sandbox.Kind.REAL
+            ? "schemagate sandbox: starting PostgreSQL, a Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, the sandbox's kubelet) and the operator's chart ..."
+            : "schemagate sandbox: starting PostgreSQL, the API server and the operator ...");
     try (Sandbox sandbox = Sandbox.start(home, work, databaseUrl, kind)) {
       Path v1 = copyMigrations(home, work.resolve("images/app-user-1"), 2);
       Path v2 = copyMigrations(home, work.resolve("images/app-user-2"), 4);
@@ -53,45 +59,111 @@ public final class Demo {
       sandbox.mapIdleImage("shop/orders-api:2");
       sandbox.database.create("orders");
       sandbox.startOperator();
-      out.println("  API server   " + sandbox.cluster.url() + "   (kubectl --kubeconfig " + sandbox.kubeconfig + " get dbm -w)");
+      out.println(
+          "  API server   "
+              + sandbox.cluster.url()
+              + "   (kubectl --kubeconfig "
+              + sandbox.kubeconfig
+              + " get dbm -w)");
       out.println("  PostgreSQL   port " + sandbox.database.port() + ", database orders");
       out.println("  images       " + V1 + " = runner + V1..V2,  " + V2 + " = runner + V1..V4");
-      out.println("  logs         " + (kind == Sandbox.Kind.REAL ? work.resolve("pods") + " (kubectl logs works too)"
-          : work.resolve("operator.log") + ", " + work.resolve("pods")));
+      out.println(
+          "  logs         "
+              + (kind == Sandbox.Kind.REAL
+                  ? work.resolve("pods") + " (kubectl logs works too)"
+                  : work.resolve("operator.log") + ", " + work.resolve("pods")));
       out.println();
       KubernetesClient client = sandbox.client();
       try (Narrator narrator = new Narrator(client, sandbox.cluster, NS, out)) {
-        client.secrets().inNamespace(NS).resource(new SecretBuilder().withNewMetadata().withName("orders-db").endMetadata()
-            .addToStringData("DATABASE_URL", sandbox.database.url("postgresql+asyncpg", "orders")).build()).create();
-        client.apps().deployments().inNamespace(NS).resource(new DeploymentBuilder()
-            .withNewMetadata().withName("orders-api").endMetadata()
-            .withNewSpec().withReplicas(2).withNewSelector().addToMatchLabels("app", "orders-api").endSelector()
-            .withNewTemplate().withNewMetadata().addToLabels("app", "orders-api").endMetadata()
-            .withNewSpec().addNewContainer().withName("api").withImage("shop/orders-api:1").endContainer().endSpec()
-            .endTemplate().endSpec().build()).create();
-        waitFor("the Deployment rolls out", DEMO_STEP, () -> sandbox.cluster.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
+        client
+            .secrets()
+            .inNamespace(NS)
+            .resource(
+                new SecretBuilder()
+                    .withNewMetadata()
+                    .withName("orders-db")
+                    .endMetadata()
+                    .addToStringData(
+                        "DATABASE_URL", sandbox.database.url("postgresql+asyncpg", "orders"))
+                    .build())
+            .create();
+        client
+            .apps()
+            .deployments()
+            .inNamespace(NS)
+            .resource(
+                new DeploymentBuilder()
+                    .withNewMetadata()
+                    .withName("orders-api")
+                    .endMetadata()
+                    .withNewSpec()
+                    .withReplicas(2)
+                    .withNewSelector()
+                    .addToMatchLabels("app", "orders-api")
+                    .endSelector()
+                    .withNewTemplate()
+                    .withNewMetadata()
+                    .addToLabels("app", "orders-api")
+                    .endMetadata()
+                    .withNewSpec()
+                    .addNewContainer()
+                    .withName("api")
+                    .withImage("shop/orders-api:1")
+                    .endContainer()
+                    .endSpec()
+                    .endTemplate()
+                    .endSpec()
+                    .build())
+            .create();
+        waitFor(
+            "the Deployment rolls out",
+            DEMO_STEP,
+            () -> sandbox.cluster.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
 
-        narrator.say("step 1", "apply DatabaseMigration orders: " + V1 + ", target 2, gating orders-api");
+        narrator.say(
+            "step 1", "apply DatabaseMigration orders: " + V1 + ", target 2, gating orders-api");
         client.resource(migration(V1, "2", "Forbid")).inNamespace(NS).create();
         waitFor("orders is Ready at 2", DEMO_STEP, () -> ready(client, "2"));
 
-        narrator.say("step 2", "release 2: migrations to 4 (" + V2 + "), then the app shop/orders-api:2");
+        narrator.say(
+            "step 2", "release 2: migrations to 4 (" + V2 + "), then the app shop/orders-api:2");
         apply(client, migration(V2, "4", "Forbid"));
         waitFor("orders-api is held", DEMO_STEP, () -> held(client));
         setAppImage(client, "shop/orders-api:2");
-        waitFor("orders is Ready at 4 and the app rolled out", DEMO_STEP, () -> ready(client, "4")
-            && sandbox.cluster.rolledOutImage(NS, "orders-api").equals("shop/orders-api:2"));
+        waitFor(
+            "orders is Ready at 4 and the app rolled out",
+            DEMO_STEP,
+            () ->
+                ready(client, "4")
+                    && sandbox
+                        .cluster
+                        .rolledOutImage(NS, "orders-api")
+                        .equals("shop/orders-api:2"));
 
-        narrator.say("step 3", "roll back: target 2 with " + V1 + " and downgrade.policy Allow; the app back to shop/orders-api:1");
+        narrator.say(
+            "step 3",
+            "roll back: target 2 with "
+                + V1
+                + " and downgrade.policy Allow; the app back to shop/orders-api:1");
         apply(client, migration(V1, "2", "Allow"));
         waitFor("orders-api is held", DEMO_STEP, () -> held(client));
         setAppImage(client, "shop/orders-api:1");
-        waitFor("orders is Ready at 2 and the app rolled back", DEMO_STEP, () -> ready(client, "2")
-            && sandbox.cluster.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
+        waitFor(
+            "orders is Ready at 2 and the app rolled back",
+            DEMO_STEP,
+            () ->
+                ready(client, "2")
+                    && sandbox
+                        .cluster
+                        .rolledOutImage(NS, "orders-api")
+                        .equals("shop/orders-api:1"));
         out.println();
         out.println("The database's own history (flyway_schema_history):");
         try (var c = sandbox.database.connect("orders");
-            var rs = c.createStatement().executeQuery("SELECT version, description FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank")) {
+            var rs =
+                c.createStatement()
+                    .executeQuery(
+                        "SELECT version, description FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank")) {
           while (rs.next()) {
             out.println("  " + rs.getString(1) + "  " + rs.getString(2));
           }
@@ -108,7 +180,10 @@ public final class Demo {
         return 0;
       } catch (IllegalStateException e) {
         out.println("FAILED: " + e.getMessage());
-        out.println(sandbox.operator() == null ? "" : "operator log:\n" + tail(sandbox.operator().log(), 3000));
+        out.println(
+            sandbox.operator() == null
+                ? ""
+                : "operator log:\n" + tail(sandbox.operator().log(), 3000));
         return 1;
       }
     }
@@ -122,33 +197,59 @@ public final class Demo {
     GenericKubernetesResource dbm = new GenericKubernetesResource();
     dbm.setApiVersion("schemagate.dev/v1alpha1");
     dbm.setKind("DatabaseMigration");
-    dbm.setMetadata(new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().withName("orders").withNamespace(NS).build());
-    dbm.setAdditionalProperty("spec", Map.of(
-        "image", image,
-        "targetRevision", target,
-        "tool", "flyway",
-        "database", Map.of("secretRef", Map.of("name", "orders-db")),
-        "gate", Map.of("deployments", List.of("orders-api")),
-        "downgrade", Map.of("policy", downgrade),
-        "historyLimit", 20));
+    dbm.setMetadata(
+        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
+            .withName("orders")
+            .withNamespace(NS)
+            .build());
+    dbm.setAdditionalProperty(
+        "spec",
+        Map.of(
+            "image",
+            image,
+            "targetRevision",
+            target,
+            "tool",
+            "flyway",
+            "database",
+            Map.of("secretRef", Map.of("name", "orders-db")),
+            "gate",
+            Map.of("deployments", List.of("orders-api")),
+            "downgrade",
+            Map.of("policy", downgrade),
+            "historyLimit",
+            20));
     return dbm;
   }
 
   /** Changes the app's image the way kubectl set image does: on a conflict, again. */
   static void setAppImage(KubernetesClient client, String image) {
-    retryOnConflict(() -> client.apps().deployments().inNamespace(NS).withName("orders-api").edit(d -> {
-      d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage(image);
-      return d;
-    }));
+    retryOnConflict(
+        () ->
+            client
+                .apps()
+                .deployments()
+                .inNamespace(NS)
+                .withName("orders-api")
+                .edit(
+                    d -> {
+                      d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage(image);
+                      return d;
+                    }));
   }
 
   /** Replaces the DatabaseMigration's spec, as kubectl apply does. */
   @SuppressWarnings("unchecked")
   static void apply(KubernetesClient client, GenericKubernetesResource desired) {
-    retryOnConflict(() -> dbm(client).edit(current -> {
-      current.setAdditionalProperty("spec", desired.getAdditionalProperties().get("spec"));
-      return current;
-    }));
+    retryOnConflict(
+        () ->
+            dbm(client)
+                .edit(
+                    current -> {
+                      current.setAdditionalProperty(
+                          "spec", desired.getAdditionalProperties().get("spec"));
+                      return current;
+                    }));
   }
 
   public static void retryOnConflict(Runnable change) {
@@ -173,8 +274,12 @@ public final class Demo {
   @SuppressWarnings("unchecked")
   public static boolean isReady(GenericKubernetesResource dbm, String revision) {
     Map<String, Object> status = (Map<String, Object>) dbm.getAdditionalProperties().get("status");
-    return status != null && "Ready".equals(status.get("phase")) && revision.equals(status.get("currentRevision"))
-        && dbm.getMetadata().getGeneration().equals(((Number) status.get("observedGeneration")).longValue());
+    return status != null
+        && "Ready".equals(status.get("phase"))
+        && revision.equals(status.get("currentRevision"))
+        && dbm.getMetadata()
+            .getGeneration()
+            .equals(((Number) status.get("observedGeneration")).longValue());
   }
 
   static boolean held(KubernetesClient client) {
@@ -183,11 +288,15 @@ public final class Demo {
   }
 
   static Resource<GenericKubernetesResource> dbm(KubernetesClient client) {
-    return client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace(NS).withName("orders");
+    return client
+        .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+        .inNamespace(NS)
+        .withName("orders");
   }
 
   /** Waits until the condition holds, checking every 5 ms; throws after the limit. */
-  public static void waitFor(String what, Duration limit, BooleanSupplier condition) throws InterruptedException {
+  public static void waitFor(String what, Duration limit, BooleanSupplier condition)
+      throws InterruptedException {
     Instant deadline = Instant.now().plus(limit);
     while (!condition.getAsBoolean()) {
       if (Instant.now().isAfter(deadline)) {
@@ -212,7 +321,10 @@ public final class Demo {
     return dir;
   }
 
-  /** Empties a sandbox's directory, first stopping any process a sandbox killed with its JVM left running. */
+  /**
+   * Empties a sandbox's directory, first stopping any process a sandbox killed with its JVM left
+   * running.
+   */
   public static void clean(Path dir) throws IOException {
     if (Files.exists(dir)) {
       try (Stream<Path> walk = Files.walk(dir)) {

@@ -12,8 +12,8 @@ import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Plays the Deployment controller enough to show the gate: a paused Deployment does not roll out
- * a new pod template (its updatedReplicas stay 0 for it); a resumed one does. Remembers, per
+ * Plays the Deployment controller enough to show the gate: a paused Deployment does not roll out a
+ * new pod template (its updatedReplicas stay 0 for it); a resumed one does. Remembers, per
  * Deployment, the template it rolled out.
  */
 public final class DeploymentController implements AutoCloseable {
@@ -27,7 +27,12 @@ public final class DeploymentController implements AutoCloseable {
   }
 
   public DeploymentController start() {
-    informer = client.apps().deployments().inAnyNamespace().inform(Handlers.onChange(this::sync, d -> rolledTemplate.remove(key(d))));
+    informer =
+        client
+            .apps()
+            .deployments()
+            .inAnyNamespace()
+            .inform(Handlers.onChange(this::sync, d -> rolledTemplate.remove(key(d))));
     return this;
   }
 
@@ -46,31 +51,45 @@ public final class DeploymentController implements AutoCloseable {
     }
     int replicas = d.getSpec().getReplicas() == null ? 1 : d.getSpec().getReplicas();
     boolean current = template.equals(rolledTemplate.get(key));
-    DeploymentStatus wanted = new DeploymentStatusBuilder()
-        .withObservedGeneration(d.getMetadata().getGeneration())
-        .withReplicas(replicas)
-        .withUpdatedReplicas(current ? replicas : 0)
-        .withReadyReplicas(rolledTemplate.containsKey(key) ? replicas : 0)
-        .withAvailableReplicas(rolledTemplate.containsKey(key) ? replicas : 0)
-        .withConditions(new DeploymentConditionBuilder().withType("Progressing").withStatus(paused ? "Unknown" : "True")
-            .withReason(paused ? "DeploymentPaused" : "NewReplicaSetAvailable")
-            .withMessage(paused ? "Deployment is paused" : "the sandbox rolled out the pod template").build())
-        .build();
+    DeploymentStatus wanted =
+        new DeploymentStatusBuilder()
+            .withObservedGeneration(d.getMetadata().getGeneration())
+            .withReplicas(replicas)
+            .withUpdatedReplicas(current ? replicas : 0)
+            .withReadyReplicas(rolledTemplate.containsKey(key) ? replicas : 0)
+            .withAvailableReplicas(rolledTemplate.containsKey(key) ? replicas : 0)
+            .withConditions(
+                new DeploymentConditionBuilder()
+                    .withType("Progressing")
+                    .withStatus(paused ? "Unknown" : "True")
+                    .withReason(paused ? "DeploymentPaused" : "NewReplicaSetAvailable")
+                    .withMessage(
+                        paused ? "Deployment is paused" : "the sandbox rolled out the pod template")
+                    .build())
+            .build();
     DeploymentStatus now = d.getStatus();
-    if (now != null && Objects.equals(now.getObservedGeneration(), wanted.getObservedGeneration())
+    if (now != null
+        && Objects.equals(now.getObservedGeneration(), wanted.getObservedGeneration())
         && Objects.equals(now.getUpdatedReplicas(), wanted.getUpdatedReplicas())
         && Objects.equals(now.getReadyReplicas(), wanted.getReadyReplicas())
-        && now.getConditions() != null && !now.getConditions().isEmpty()
-        && Objects.equals(now.getConditions().get(0).getReason(), wanted.getConditions().get(0).getReason())) {
+        && now.getConditions() != null
+        && !now.getConditions().isEmpty()
+        && Objects.equals(
+            now.getConditions().get(0).getReason(), wanted.getConditions().get(0).getReason())) {
       return;
     }
     wanted.getConditions().get(0).setLastUpdateTime(Instant.now().toString());
     try {
-      client.apps().deployments().inNamespace(d.getMetadata().getNamespace()).withName(d.getMetadata().getName())
-          .editStatus(x -> {
-            x.setStatus(wanted);
-            return x;
-          });
+      client
+          .apps()
+          .deployments()
+          .inNamespace(d.getMetadata().getNamespace())
+          .withName(d.getMetadata().getName())
+          .editStatus(
+              x -> {
+                x.setStatus(wanted);
+                return x;
+              });
     } catch (RuntimeException deletedMeanwhile) {
       // the next event brings the current object
     }

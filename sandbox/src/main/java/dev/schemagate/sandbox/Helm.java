@@ -7,14 +7,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The helm command line (installed under .tools/ by scripts/tools) against the sandbox's cluster. */
+/**
+ * The helm command line (installed under .tools/ by scripts/tools) against the sandbox's cluster.
+ */
 public final class Helm {
   private final Path helm;
   private final Path kubeconfig;
   private final Path home;
 
   public Helm(Path projectHome, Path kubeconfig, Path work) throws IOException {
-    this.helm = Path.of(System.getProperty("schemagate.helm", projectHome.resolve(".tools/bin/helm").toString()));
+    this.helm =
+        Path.of(
+            System.getProperty(
+                "schemagate.helm", projectHome.resolve(".tools/bin/helm").toString()));
     if (!Files.isExecutable(helm)) {
       throw new IllegalStateException(helm + " is missing: run bash scripts/tools");
     }
@@ -28,7 +33,8 @@ public final class Helm {
     command.add(helm.toString());
     command.addAll(List.of(args));
     Path out = Files.createTempFile(home, "helm", ".out");
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
     builder.environment().put("KUBECONFIG", kubeconfig.toString());
     builder.environment().put("HELM_CACHE_HOME", home.resolve("cache").toString());
     builder.environment().put("HELM_CONFIG_HOME", home.resolve("config").toString());
@@ -36,7 +42,8 @@ public final class Helm {
     Process process = builder.start();
     if (!process.waitFor(5, TimeUnit.MINUTES)) {
       process.destroyForcibly();
-      throw new IllegalStateException("helm " + String.join(" ", args) + " did not finish in 5 minutes");
+      throw new IllegalStateException(
+          "helm " + String.join(" ", args) + " did not finish in 5 minutes");
     }
     String output = Files.readString(out);
     Files.delete(out);

@@ -22,10 +22,11 @@ public final class ImageMap {
 
   /**
    * An image as a local program: its entrypoint, working directory, environment, and the user its
-   * config declares (a number, a name, or "" for root), which the kubelet checks against
-   * {@code runAsNonRoot}.
+   * config declares (a number, a name, or "" for root), which the kubelet checks against {@code
+   * runAsNonRoot}.
    */
-  public record LocalImage(List<String> entrypoint, Path workingDir, Map<String, String> env, String user) {
+  public record LocalImage(
+      List<String> entrypoint, Path workingDir, Map<String, String> env, String user) {
     public LocalImage(List<String> entrypoint, Path workingDir, Map<String, String> env) {
       this(entrypoint, workingDir, env, NON_ROOT);
     }
@@ -66,13 +67,18 @@ public final class ImageMap {
 
   /** The image ID a container status reports: the repository with the digest of what ran. */
   public static String imageId(String image, String digest) {
-    String repository = image.contains("@") ? image.substring(0, image.indexOf('@')) : image.replaceFirst(":[^:/]+$", "");
+    String repository =
+        image.contains("@")
+            ? image.substring(0, image.indexOf('@'))
+            : image.replaceFirst(":[^:/]+$", "");
     return repository + "@sha256:" + digest;
   }
 
   static String sha256(String text) {
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(
+              MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -32,12 +32,12 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Plays the Job controller and the kubelet: for each Job, a Pod object; its container's
- * environment resolved from the API (a missing Secret or key: CreateContainerConfigError, as a
- * kubelet says it); its image mapped to a local command (an unmapped one: ErrImagePull, then
- * ImagePullBackOff); the command run as a local process with the termination-message file pointed
- * at a temporary file; activeDeadlineSeconds honoured; and the Pod's container state and the Job's
- * status and conditions written back the way Kubernetes writes them.
+ * Plays the Job controller and the kubelet: for each Job, a Pod object; its container's environment
+ * resolved from the API (a missing Secret or key: CreateContainerConfigError, as a kubelet says
+ * it); its image mapped to a local command (an unmapped one: ErrImagePull, then ImagePullBackOff);
+ * the command run as a local process with the termination-message file pointed at a temporary file;
+ * activeDeadlineSeconds honoured; and the Pod's container state and the Job's status and conditions
+ * written back the way Kubernetes writes them.
  */
 public final class JobExecutor implements AutoCloseable {
   static final int MAX_MESSAGE = 4096;
@@ -67,22 +67,24 @@ public final class JobExecutor implements AutoCloseable {
     volatile boolean deadline;
   }
 
-  public JobExecutor(KubernetesClient client, ImageMap images, Path logs, Map<String, String> baseEnv) {
+  public JobExecutor(
+      KubernetesClient client, ImageMap images, Path logs, Map<String, String> baseEnv) {
     this.client = client;
     this.images = images;
     this.logs = logs;
     this.baseEnv = baseEnv;
-    this.source = new ContainerEnv.Source() {
-      @Override
-      public Secret secret(String namespace, String name) {
-        return client.secrets().inNamespace(namespace).withName(name).get();
-      }
+    this.source =
+        new ContainerEnv.Source() {
+          @Override
+          public Secret secret(String namespace, String name) {
+            return client.secrets().inNamespace(namespace).withName(name).get();
+          }
 
-      @Override
-      public ConfigMap configMap(String namespace, String name) {
-        return client.configMaps().inNamespace(namespace).withName(name).get();
-      }
-    };
+          @Override
+          public ConfigMap configMap(String namespace, String name) {
+            return client.configMaps().inNamespace(namespace).withName(name).get();
+          }
+        };
   }
 
   /** Told of each Job's terminal status, right after the API server took it. */
@@ -92,12 +94,21 @@ public final class JobExecutor implements AutoCloseable {
   }
 
   public JobExecutor start() {
-    informer = client.batch().v1().jobs().inAnyNamespace().inform(Handlers.onChange(this::accept, job -> {
-      Run run = runs.remove(key(job));
-      if (run != null && run.process != null) {
-        run.process.destroyForcibly();
-      }
-    }));
+    informer =
+        client
+            .batch()
+            .v1()
+            .jobs()
+            .inAnyNamespace()
+            .inform(
+                Handlers.onChange(
+                    this::accept,
+                    job -> {
+                      Run run = runs.remove(key(job));
+                      if (run != null && run.process != null) {
+                        run.process.destroyForcibly();
+                      }
+                    }));
     return this;
   }
 
@@ -105,7 +116,9 @@ public final class JobExecutor implements AutoCloseable {
   public String log(String namespace, String job) {
     Run run = runs.get(namespace + "/" + job);
     try {
-      return run == null || run.logFile == null || !Files.exists(run.logFile) ? "" : Files.readString(run.logFile);
+      return run == null || run.logFile == null || !Files.exists(run.logFile)
+          ? ""
+          : Files.readString(run.logFile);
     } catch (IOException e) {
       return "";
     }
@@ -119,14 +132,21 @@ public final class JobExecutor implements AutoCloseable {
     run.job = job;
     runs.put(key(job), run);
     Instant start = Instant.now();
-    client.batch().v1().jobs().inNamespace(ns(job)).withName(name(job)).editStatus(j -> {
-      if (j.getStatus() == null) {
-        j.setStatus(new io.fabric8.kubernetes.api.model.batch.v1.JobStatus());
-      }
-      j.getStatus().setStartTime(start.toString());
-      j.getStatus().setActive(1);
-      return j;
-    });
+    client
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(ns(job))
+        .withName(name(job))
+        .editStatus(
+            j -> {
+              if (j.getStatus() == null) {
+                j.setStatus(new io.fabric8.kubernetes.api.model.batch.v1.JobStatus());
+              }
+              j.getStatus().setStartTime(start.toString());
+              j.getStatus().setActive(1);
+              return j;
+            });
     Long deadline = job.getSpec().getActiveDeadlineSeconds();
     if (deadline != null) {
       scheduler.schedule(() -> deadlineExceeded(run), deadline, TimeUnit.SECONDS);
@@ -145,14 +165,29 @@ public final class JobExecutor implements AutoCloseable {
     labels.put("job-name", name(job));
     labels.put("batch.kubernetes.io/job-name", name(job));
     labels.put("controller-uid", job.getMetadata().getUid());
-    run.pod = client.pods().inNamespace(ns(job)).resource(new PodBuilder()
-        .withNewMetadata().withName(podName).withNamespace(ns(job)).withLabels(labels)
-        .withAnnotations(job.getSpec().getTemplate().getMetadata().getAnnotations())
-        .withOwnerReferences(new OwnerReferenceBuilder().withApiVersion("batch/v1").withKind("Job").withName(name(job))
-            .withUid(job.getMetadata().getUid()).withController(true).build())
-        .endMetadata()
-        .withSpec(job.getSpec().getTemplate().getSpec())
-        .build()).create();
+    run.pod =
+        client
+            .pods()
+            .inNamespace(ns(job))
+            .resource(
+                new PodBuilder()
+                    .withNewMetadata()
+                    .withName(podName)
+                    .withNamespace(ns(job))
+                    .withLabels(labels)
+                    .withAnnotations(job.getSpec().getTemplate().getMetadata().getAnnotations())
+                    .withOwnerReferences(
+                        new OwnerReferenceBuilder()
+                            .withApiVersion("batch/v1")
+                            .withKind("Job")
+                            .withName(name(job))
+                            .withUid(job.getMetadata().getUid())
+                            .withController(true)
+                            .build())
+                    .endMetadata()
+                    .withSpec(job.getSpec().getTemplate().getSpec())
+                    .build())
+            .create();
     try {
       run.logFile = Files.createDirectories(logs.resolve(ns(job))).resolve(podName + ".log");
       run.resultFile = Files.createTempFile(logs, "termination-", ".msg");
@@ -178,27 +213,58 @@ public final class JobExecutor implements AutoCloseable {
     }
     var simulated = images.simulated(container.getImage());
     if (simulated.isPresent()) {
-      podStatus(run, "Running", new ContainerStatusBuilder().withName(container.getName()).withImage(container.getImage())
-          .withReady(true).withStarted(true).withRestartCount(0)
-          .withNewState().withNewRunning().withStartedAt(Instant.now().toString()).endRunning().endState().build());
-      scheduler.schedule(() -> {
-        try {
-          Files.writeString(run.resultFile, simulated.get().result()
-              .replace("$SCHEMAGATE_TARGET_REVISION", env.getOrDefault("SCHEMAGATE_TARGET_REVISION", "")));
-        } catch (IOException e) {
-          throw new IllegalStateException(e);
-        }
-        exited(run, container, 0);
-      }, simulated.get().runFor().toMillis(), TimeUnit.MILLISECONDS);
+      podStatus(
+          run,
+          "Running",
+          new ContainerStatusBuilder()
+              .withName(container.getName())
+              .withImage(container.getImage())
+              .withReady(true)
+              .withStarted(true)
+              .withRestartCount(0)
+              .withNewState()
+              .withNewRunning()
+              .withStartedAt(Instant.now().toString())
+              .endRunning()
+              .endState()
+              .build());
+      scheduler.schedule(
+          () -> {
+            try {
+              Files.writeString(
+                  run.resultFile,
+                  simulated
+                      .get()
+                      .result()
+                      .replace(
+                          "$SCHEMAGATE_TARGET_REVISION",
+                          env.getOrDefault("SCHEMAGATE_TARGET_REVISION", "")));
+            } catch (IOException e) {
+              throw new IllegalStateException(e);
+            }
+            exited(run, container, 0);
+          },
+          simulated.get().runFor().toMillis(),
+          TimeUnit.MILLISECONDS);
       return;
     }
     var image = images.find(container.getImage());
     if (image.isEmpty()) {
-      boolean first = run.pod.getStatus() == null || run.pod.getStatus().getContainerStatuses() == null
-          || run.pod.getStatus().getContainerStatuses().isEmpty();
-      podStatus(run, "Pending", waiting(container, first ? "ErrImagePull" : "ImagePullBackOff",
-          first ? "failed to pull and unpack image \"" + container.getImage() + "\": the sandbox has no local command mapped to it"
-              : "Back-off pulling image \"" + container.getImage() + "\""));
+      boolean first =
+          run.pod.getStatus() == null
+              || run.pod.getStatus().getContainerStatuses() == null
+              || run.pod.getStatus().getContainerStatuses().isEmpty();
+      podStatus(
+          run,
+          "Pending",
+          waiting(
+              container,
+              first ? "ErrImagePull" : "ImagePullBackOff",
+              first
+                  ? "failed to pull and unpack image \""
+                      + container.getImage()
+                      + "\": the sandbox has no local command mapped to it"
+                  : "Back-off pulling image \"" + container.getImage() + "\""));
       scheduler.schedule(() -> startContainer(run), 2, TimeUnit.SECONDS);
       return;
     }
@@ -211,27 +277,46 @@ public final class JobExecutor implements AutoCloseable {
     if (container.getArgs() != null) {
       command.addAll(container.getArgs());
     }
-    String messagePath = container.getTerminationMessagePath() == null ? "/dev/termination-log" : container.getTerminationMessagePath();
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(run.logFile.toFile());
-    Path workingDir = container.getWorkingDir() != null ? Path.of(container.getWorkingDir()) : image.get().workingDir();
+    String messagePath =
+        container.getTerminationMessagePath() == null
+            ? "/dev/termination-log"
+            : container.getTerminationMessagePath();
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(run.logFile.toFile());
+    Path workingDir =
+        container.getWorkingDir() != null
+            ? Path.of(container.getWorkingDir())
+            : image.get().workingDir();
     if (workingDir != null) {
       builder.directory(workingDir.toFile());
     }
     builder.environment().clear();
     builder.environment().putAll(baseEnv);
     builder.environment().putAll(image.get().env());
-    env.forEach((k, v) -> builder.environment().put(k, messagePath.equals(v) ? run.resultFile.toString() : v));
+    env.forEach(
+        (k, v) ->
+            builder.environment().put(k, messagePath.equals(v) ? run.resultFile.toString() : v));
     try {
       run.process = builder.start();
     } catch (IOException e) {
       podStatus(run, "Pending", waiting(container, "RunContainerError", e.getMessage()));
       return;
     }
-    podStatus(run, "Running", new ContainerStatusBuilder().withName(container.getName()).withImage(container.getImage())
-        .withReady(true).withStarted(true).withRestartCount(0)
-        .withNewState().withNewRunning().withStartedAt(Instant.now().toString()).endRunning().endState().build());
+    podStatus(
+        run,
+        "Running",
+        new ContainerStatusBuilder()
+            .withName(container.getName())
+            .withImage(container.getImage())
+            .withReady(true)
+            .withStarted(true)
+            .withRestartCount(0)
+            .withNewState()
+            .withNewRunning()
+            .withStartedAt(Instant.now().toString())
+            .endRunning()
+            .endState()
+            .build());
     run.process.onExit().thenAccept(p -> exited(run, container, p.exitValue()));
   }
 
@@ -241,10 +326,24 @@ public final class JobExecutor implements AutoCloseable {
     }
     String message = terminationMessage(run, container, exitCode);
     boolean success = exitCode == 0 && !run.deadline;
-    podStatus(run, success ? "Succeeded" : "Failed", new ContainerStatusBuilder().withName(container.getName())
-        .withImage(container.getImage()).withReady(false).withStarted(false).withRestartCount(0)
-        .withNewState().withNewTerminated().withExitCode(exitCode).withReason(success ? "Completed" : "Error")
-        .withMessage(message.isEmpty() ? null : message).withFinishedAt(Instant.now().toString()).endTerminated().endState().build());
+    podStatus(
+        run,
+        success ? "Succeeded" : "Failed",
+        new ContainerStatusBuilder()
+            .withName(container.getName())
+            .withImage(container.getImage())
+            .withReady(false)
+            .withStarted(false)
+            .withRestartCount(0)
+            .withNewState()
+            .withNewTerminated()
+            .withExitCode(exitCode)
+            .withReason(success ? "Completed" : "Error")
+            .withMessage(message.isEmpty() ? null : message)
+            .withFinishedAt(Instant.now().toString())
+            .endTerminated()
+            .endState()
+            .build());
     if (run.deadline) {
       return;
     }
@@ -255,7 +354,12 @@ public final class JobExecutor implements AutoCloseable {
     run.failures++;
     Integer backoffLimit = run.job.getSpec().getBackoffLimit();
     if (run.failures > (backoffLimit == null ? 6 : backoffLimit)) {
-      finish(run, false, "Failed", "BackoffLimitExceeded", "Job has reached the specified backoff limit");
+      finish(
+          run,
+          false,
+          "Failed",
+          "BackoffLimitExceeded",
+          "Job has reached the specified backoff limit");
     } else {
       scheduler.schedule(() -> attempt(run), 1, TimeUnit.SECONDS);
     }
@@ -276,7 +380,8 @@ public final class JobExecutor implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    finish(run, false, "Failed", "DeadlineExceeded", "Job was active longer than specified deadline");
+    finish(
+        run, false, "Failed", "DeadlineExceeded", "Job was active longer than specified deadline");
   }
 
   /** The Job's terminal status: the interim condition first, then the final one, as 1.31+ does. */
@@ -284,40 +389,71 @@ public final class JobExecutor implements AutoCloseable {
     run.finished = true;
     String now = Instant.now().toString();
     List<JobCondition> conditions = new ArrayList<>();
-    conditions.add(new JobConditionBuilder().withType(success ? "SuccessCriteriaMet" : "FailureTarget").withStatus("True")
-        .withReason(reason).withMessage(message).withLastProbeTime(now).withLastTransitionTime(now).build());
-    conditions.add(new JobConditionBuilder().withType(type).withStatus("True").withReason(reason).withMessage(message)
-        .withLastProbeTime(now).withLastTransitionTime(now).build());
-    Job done = client.batch().v1().jobs().inNamespace(ns(run.job)).withName(name(run.job)).editStatus(j -> {
-      if (j.getStatus() == null) {
-        j.setStatus(new io.fabric8.kubernetes.api.model.batch.v1.JobStatus());
-      }
-      j.getStatus().setActive(0);
-      j.getStatus().setConditions(conditions);
-      if (success) {
-        j.getStatus().setSucceeded(1);
-        j.getStatus().setCompletionTime(now);
-      } else {
-        j.getStatus().setFailed(Math.max(1, run.failures));
-      }
-      return j;
-    });
+    conditions.add(
+        new JobConditionBuilder()
+            .withType(success ? "SuccessCriteriaMet" : "FailureTarget")
+            .withStatus("True")
+            .withReason(reason)
+            .withMessage(message)
+            .withLastProbeTime(now)
+            .withLastTransitionTime(now)
+            .build());
+    conditions.add(
+        new JobConditionBuilder()
+            .withType(type)
+            .withStatus("True")
+            .withReason(reason)
+            .withMessage(message)
+            .withLastProbeTime(now)
+            .withLastTransitionTime(now)
+            .build());
+    Job done =
+        client
+            .batch()
+            .v1()
+            .jobs()
+            .inNamespace(ns(run.job))
+            .withName(name(run.job))
+            .editStatus(
+                j -> {
+                  if (j.getStatus() == null) {
+                    j.setStatus(new io.fabric8.kubernetes.api.model.batch.v1.JobStatus());
+                  }
+                  j.getStatus().setActive(0);
+                  j.getStatus().setConditions(conditions);
+                  if (success) {
+                    j.getStatus().setSucceeded(1);
+                    j.getStatus().setCompletionTime(now);
+                  } else {
+                    j.getStatus().setFailed(Math.max(1, run.failures));
+                  }
+                  return j;
+                });
     onFinished.accept(done, Instant.now());
   }
 
   /** What Kubernetes puts in the terminated state's message. */
   private String terminationMessage(Run run, Container container, int exitCode) {
     try {
-      byte[] bytes = Files.exists(run.resultFile) ? Files.readAllBytes(run.resultFile) : new byte[0];
+      byte[] bytes =
+          Files.exists(run.resultFile) ? Files.readAllBytes(run.resultFile) : new byte[0];
       if (bytes.length > MAX_MESSAGE) {
         bytes = java.util.Arrays.copyOf(bytes, MAX_MESSAGE);
       }
       String message = new String(bytes, StandardCharsets.UTF_8);
-      if (message.isBlank() && exitCode != 0 && "FallbackToLogsOnError".equals(container.getTerminationMessagePolicy())) {
+      if (message.isBlank()
+          && exitCode != 0
+          && "FallbackToLogsOnError".equals(container.getTerminationMessagePolicy())) {
         List<String> lines = Files.readAllLines(run.logFile);
-        String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - FALLBACK_LOG_LINES), lines.size()));
+        String tail =
+            String.join(
+                "\n", lines.subList(Math.max(0, lines.size() - FALLBACK_LOG_LINES), lines.size()));
         byte[] t = tail.getBytes(StandardCharsets.UTF_8);
-        message = t.length <= FALLBACK_LOG_BYTES ? tail : new String(t, t.length - FALLBACK_LOG_BYTES, FALLBACK_LOG_BYTES, StandardCharsets.UTF_8);
+        message =
+            t.length <= FALLBACK_LOG_BYTES
+                ? tail
+                : new String(
+                    t, t.length - FALLBACK_LOG_BYTES, FALLBACK_LOG_BYTES, StandardCharsets.UTF_8);
       }
       return message;
     } catch (IOException e) {
@@ -326,22 +462,46 @@ public final class JobExecutor implements AutoCloseable {
   }
 
   private static ContainerStatus waiting(Container container, String reason, String message) {
-    return new ContainerStatusBuilder().withName(container.getName()).withImage(container.getImage()).withReady(false)
-        .withStarted(false).withRestartCount(0)
-        .withNewState().withNewWaiting().withReason(reason).withMessage(message).endWaiting().endState().build();
+    return new ContainerStatusBuilder()
+        .withName(container.getName())
+        .withImage(container.getImage())
+        .withReady(false)
+        .withStarted(false)
+        .withRestartCount(0)
+        .withNewState()
+        .withNewWaiting()
+        .withReason(reason)
+        .withMessage(message)
+        .endWaiting()
+        .endState()
+        .build();
   }
 
   private void podStatus(Run run, String phase, ContainerStatus status) {
-    run.pod = client.pods().inNamespace(run.pod.getMetadata().getNamespace()).withName(run.pod.getMetadata().getName())
-        .editStatus(p -> {
-          p.setStatus(new PodStatusBuilder().withPhase(phase).withContainerStatuses(status).build());
-          return p;
-        });
+    run.pod =
+        client
+            .pods()
+            .inNamespace(run.pod.getMetadata().getNamespace())
+            .withName(run.pod.getMetadata().getName())
+            .editStatus(
+                p -> {
+                  p.setStatus(
+                      new PodStatusBuilder()
+                          .withPhase(phase)
+                          .withContainerStatuses(status)
+                          .build());
+                  return p;
+                });
   }
 
   private static boolean finished(Job job) {
-    return job.getStatus() != null && job.getStatus().getConditions() != null
-        && job.getStatus().getConditions().stream().anyMatch(c -> ("Complete".equals(c.getType()) || "Failed".equals(c.getType())) && "True".equals(c.getStatus()));
+    return job.getStatus() != null
+        && job.getStatus().getConditions() != null
+        && job.getStatus().getConditions().stream()
+            .anyMatch(
+                c ->
+                    ("Complete".equals(c.getType()) || "Failed".equals(c.getType()))
+                        && "True".equals(c.getStatus()));
   }
 
   private static String key(Job job) {
@@ -362,10 +522,12 @@ public final class JobExecutor implements AutoCloseable {
       informer.close();
     }
     scheduler.shutdownNow();
-    runs.values().forEach(r -> {
-      if (r.process != null) {
-        r.process.destroyForcibly();
-      }
-    });
+    runs.values()
+        .forEach(
+            r -> {
+              if (r.process != null) {
+                r.process.destroyForcibly();
+              }
+            });
   }
 }

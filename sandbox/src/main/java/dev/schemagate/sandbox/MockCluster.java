@@ -7,9 +7,9 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * The embedded cluster: the fabric8 mock API server in CRUD mode with the CRD, a local Job
- * executor (Job controller and kubelet in one) and a small Deployment controller. It starts in a
- * second; it has no admission, RBAC, scheduler or garbage collector.
+ * The embedded cluster: the fabric8 mock API server in CRUD mode with the CRD, a local Job executor
+ * (Job controller and kubelet in one) and a small Deployment controller. It starts in a second; it
+ * has no admission, RBAC, scheduler or garbage collector.
  */
 public final class MockCluster implements Cluster {
   public final ApiServer api;
@@ -17,10 +17,14 @@ public final class MockCluster implements Cluster {
   public final DeploymentController deployments;
   private final Path kubeconfig;
 
-  MockCluster(Path home, Path work, ImageMap images, Map<String, String> baseEnv) throws IOException {
+  MockCluster(Path home, Path work, ImageMap images, Map<String, String> baseEnv)
+      throws IOException {
     api = new ApiServer(home.resolve("crds/databasemigrations.schemagate.dev-v1.yml"));
     kubeconfig = api.writeKubeconfig(work.resolve("kubeconfig"));
-    jobs = new JobExecutor(api.client(), images, Files.createDirectories(work.resolve("pods")), baseEnv).start();
+    jobs =
+        new JobExecutor(
+                api.client(), images, Files.createDirectories(work.resolve("pods")), baseEnv)
+            .start();
     deployments = new DeploymentController(api.client()).start();
   }
 
@@ -51,7 +55,11 @@ public final class MockCluster implements Cluster {
 
   @Override
   public Operator operator(Sandbox sandbox) {
-    return new OperatorProcess(sandbox.operatorJar(), kubeconfig, sandbox.work.resolve("operator.log"), sandbox.operatorEnv());
+    return new OperatorProcess(
+        sandbox.operatorJar(),
+        kubeconfig,
+        sandbox.work.resolve("operator.log"),
+        sandbox.operatorEnv());
   }
 
   @Override

@@ -28,9 +28,17 @@ public final class Narrator implements AutoCloseable {
   public Narrator(KubernetesClient client, Cluster cluster, String namespace, PrintStream out) {
     this.out = out;
     this.cluster = cluster;
-    migrations = client.genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace(namespace)
-        .inform(Handlers.onChange(this::migration));
-    deployments = client.apps().deployments().inNamespace(namespace).inform(Handlers.onChange(this::deployment));
+    migrations =
+        client
+            .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+            .inNamespace(namespace)
+            .inform(Handlers.onChange(this::migration));
+    deployments =
+        client
+            .apps()
+            .deployments()
+            .inNamespace(namespace)
+            .inform(Handlers.onChange(this::deployment));
   }
 
   @SuppressWarnings("unchecked")
@@ -43,23 +51,53 @@ public final class Narrator implements AutoCloseable {
     String phase = String.valueOf(status.get("phase"));
     Map<String, Object> run = (Map<String, Object>) status.get("activeRun");
     String stalled = stalledReason(status);
-    String state = phase + "|" + (run == null ? "" : run.get("job")) + "|" + stalled + "|" + status.get("currentRevision");
+    String state =
+        phase
+            + "|"
+            + (run == null ? "" : run.get("job"))
+            + "|"
+            + stalled
+            + "|"
+            + status.get("currentRevision");
     if (Objects.equals(lastMigration.put(name, state), state)) {
       return;
     }
     switch (phase) {
-      case "Migrating" -> say(name, "migrating: Job " + run.get("job") + " runs " + run.get("direction") + " to "
-          + run.get("toRevision") + " with " + run.get("image"));
+      case "Migrating" ->
+          say(
+              name,
+              "migrating: Job "
+                  + run.get("job")
+                  + " runs "
+                  + run.get("direction")
+                  + " to "
+                  + run.get("toRevision")
+                  + " with "
+                  + run.get("image"));
       case "Ready" -> {
         List<Map<String, Object>> history = (List<Map<String, Object>>) status.get("history");
         Map<String, Object> last = history == null || history.isEmpty() ? Map.of() : history.get(0);
         StringBuilder applied = new StringBuilder();
-        for (Map<String, Object> m : (List<Map<String, Object>>) last.getOrDefault("applied", List.of())) {
-          applied.append(applied.length() == 0 ? "" : ", ").append(m.get("revision")).append(' ')
-              .append(m.getOrDefault("description", "")).append(" (").append(m.get("durationMs")).append(" ms)");
+        for (Map<String, Object> m :
+            (List<Map<String, Object>>) last.getOrDefault("applied", List.of())) {
+          applied
+              .append(applied.length() == 0 ? "" : ", ")
+              .append(m.get("revision"))
+              .append(' ')
+              .append(m.getOrDefault("description", ""))
+              .append(" (")
+              .append(m.get("durationMs"))
+              .append(" ms)");
         }
-        say(name, "Ready at revision " + status.get("currentRevision")
-            + (applied.length() == 0 ? "" : ": " + ("downgrade".equals(last.get("direction")) ? "undid " : "applied ") + applied));
+        say(
+            name,
+            "Ready at revision "
+                + status.get("currentRevision")
+                + (applied.length() == 0
+                    ? ""
+                    : ": "
+                        + ("downgrade".equals(last.get("direction")) ? "undid " : "applied ")
+                        + applied));
       }
       case "Failed" -> say(name, "Failed (" + stalled + "): " + stalledMessage(status));
       default -> say(name, phase);
@@ -72,11 +110,17 @@ public final class Narrator implements AutoCloseable {
     }
     String name = d.getMetadata().getName();
     boolean paused = Boolean.TRUE.equals(d.getSpec().getPaused());
-    String holder = d.getMetadata().getAnnotations() == null ? null : d.getMetadata().getAnnotations().get("schemagate.dev/held-by");
+    String holder =
+        d.getMetadata().getAnnotations() == null
+            ? null
+            : d.getMetadata().getAnnotations().get("schemagate.dev/held-by");
     String rolled = cluster.rolledOutImage(d.getMetadata().getNamespace(), name);
     String wanted = d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
-    boolean rolledOut = d.getStatus() != null && Objects.equals(d.getStatus().getObservedGeneration(), d.getMetadata().getGeneration())
-        && Objects.equals(d.getStatus().getUpdatedReplicas(), d.getSpec().getReplicas());
+    boolean rolledOut =
+        d.getStatus() != null
+            && Objects.equals(
+                d.getStatus().getObservedGeneration(), d.getMetadata().getGeneration())
+            && Objects.equals(d.getStatus().getUpdatedReplicas(), d.getSpec().getReplicas());
     if ((!paused && !rolledOut) || rolled.isEmpty()) {
       return;
     }
@@ -85,8 +129,13 @@ public final class Narrator implements AutoCloseable {
       return;
     }
     if (paused) {
-      say(name, "held" + (holder == null ? " (paused by a person)" : " by " + holder) + ": serving " + rolled
-          + (rolled.equals(wanted) ? "" : ", " + wanted + " waits"));
+      say(
+          name,
+          "held"
+              + (holder == null ? " (paused by a person)" : " by " + holder)
+              + ": serving "
+              + rolled
+              + (rolled.equals(wanted) ? "" : ", " + wanted + " waits"));
     } else {
       say(name, "rolled out " + rolled);
     }
@@ -94,7 +143,8 @@ public final class Narrator implements AutoCloseable {
 
   @SuppressWarnings("unchecked")
   private static String stalledReason(Map<String, Object> status) {
-    for (Map<String, Object> c : (List<Map<String, Object>>) status.getOrDefault("conditions", List.of())) {
+    for (Map<String, Object> c :
+        (List<Map<String, Object>>) status.getOrDefault("conditions", List.of())) {
       if ("Stalled".equals(c.get("type")) && "True".equals(c.get("status"))) {
         return String.valueOf(c.get("reason"));
       }
@@ -104,7 +154,8 @@ public final class Narrator implements AutoCloseable {
 
   @SuppressWarnings("unchecked")
   private static String stalledMessage(Map<String, Object> status) {
-    for (Map<String, Object> c : (List<Map<String, Object>>) status.getOrDefault("conditions", List.of())) {
+    for (Map<String, Object> c :
+        (List<Map<String, Object>>) status.getOrDefault("conditions", List.of())) {
       if ("Stalled".equals(c.get("type"))) {
         return String.valueOf(c.get("message"));
       }

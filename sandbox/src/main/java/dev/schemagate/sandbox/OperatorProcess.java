@@ -10,8 +10,11 @@ import java.util.concurrent.TimeUnit;
 
 /** The operator, run from its jar as its own process against the sandbox's kubeconfig. */
 public final class OperatorProcess implements Operator {
-  /** The operator's JVM options, as the chart sets them (override: -Dschemagate.operator.jvm=...). */
+  /**
+   * The operator's JVM options, as the chart sets them (override: -Dschemagate.operator.jvm=...).
+   */
   public static final String DEFAULT_JVM = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx128m";
+
   private final Path jar;
   private final Path kubeconfig;
   private final Path log;
@@ -42,7 +45,8 @@ public final class OperatorProcess implements Operator {
   /** Starts the process and returns at once. */
   public OperatorProcess launch() throws IOException {
     if (!Files.exists(jar)) {
-      throw new IllegalStateException(jar + " is missing: build it with mvn -pl operator -am package -DskipTests");
+      throw new IllegalStateException(
+          jar + " is missing: build it with mvn -pl operator -am package -DskipTests");
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -54,9 +58,10 @@ public final class OperatorProcess implements Operator {
     command.add("-Dkubernetes.user.agent=schemagate-operator");
     command.add("-jar");
     command.add(jar.toString());
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     builder.environment().put("KUBECONFIG", kubeconfig.toString());
     builder.environment().put("QUARKUS_HTTP_PORT", "0");
     builder.environment().putAll(env);

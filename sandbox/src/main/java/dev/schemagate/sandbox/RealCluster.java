@@ -39,15 +39,29 @@ public final class RealCluster implements Cluster {
     this.bin = bin;
   }
 
-  static RealCluster start(Path home, Path work, ImageMap images, Map<String, String> baseEnv) throws IOException, InterruptedException {
+  static RealCluster start(Path home, Path work, ImageMap images, Map<String, String> baseEnv)
+      throws IOException, InterruptedException {
     Path bin = ControlPlane.binaries(home);
     ControlPlane cp = ControlPlane.start(bin, work.resolve("cluster"));
     try {
-      Path[] serving = cp.pki.issue("kubelet", "/CN=system:node:" + ControlPlane.NODE_NAME,
-          List.of("IP:127.0.0.1", "DNS:localhost", "DNS:" + ControlPlane.NODE_NAME), true);
+      Path[] serving =
+          cp.pki.issue(
+              "kubelet",
+              "/CN=system:node:" + ControlPlane.NODE_NAME,
+              List.of("IP:127.0.0.1", "DNS:localhost", "DNS:" + ControlPlane.NODE_NAME),
+              true);
       String version = cp.admin().getKubernetesVersion().getGitVersion();
-      Kubelet kubelet = new Kubelet(cp.client(cp.nodeKubeconfig()), ControlPlane.NODE_NAME, version, images,
-          work.resolve("pods"), baseEnv, serving, cp.pki.caPem()).start();
+      Kubelet kubelet =
+          new Kubelet(
+                  cp.client(cp.nodeKubeconfig()),
+                  ControlPlane.NODE_NAME,
+                  version,
+                  images,
+                  work.resolve("pods"),
+                  baseEnv,
+                  serving,
+                  cp.pki.caPem())
+              .start();
       return new RealCluster(cp, kubelet, bin);
     } catch (IOException | RuntimeException e) {
       cp.close();
@@ -76,15 +90,28 @@ public final class RealCluster implements Cluster {
 
   @Override
   public String jobLog(String namespace, String job) {
-    return client().pods().inNamespace(namespace).withLabel("job-name", job).list().getItems().stream()
-        .max(Comparator.comparing((Pod p) -> p.getMetadata().getCreationTimestamp()).thenComparing(p -> p.getMetadata().getName()))
-        .map(p -> kubelet.log(namespace, p.getMetadata().getName(), p.getSpec().getContainers().get(0).getName()))
+    return client()
+        .pods()
+        .inNamespace(namespace)
+        .withLabel("job-name", job)
+        .list()
+        .getItems()
+        .stream()
+        .max(
+            Comparator.comparing((Pod p) -> p.getMetadata().getCreationTimestamp())
+                .thenComparing(p -> p.getMetadata().getName()))
+        .map(
+            p ->
+                kubelet.log(
+                    namespace,
+                    p.getMetadata().getName(),
+                    p.getSpec().getContainers().get(0).getName()))
         .orElse("");
   }
 
   /**
-   * The image of the ReplicaSet that holds every available replica of the Deployment, when one
-   * does and no other ReplicaSet of it still has pods.
+   * The image of the ReplicaSet that holds every available replica of the Deployment, when one does
+   * and no other ReplicaSet of it still has pods.
    */
   @Override
   public String rolledOutImage(String namespace, String deployment) {
@@ -93,18 +120,30 @@ public final class RealCluster implements Cluster {
       return "";
     }
     int wanted = Objects.requireNonNullElse(d.getSpec().getReplicas(), 1);
-    List<ReplicaSet> owned = client().apps().replicaSets().inNamespace(namespace).list().getItems().stream()
-        .filter(rs -> rs.getMetadata().getOwnerReferences() != null && rs.getMetadata().getOwnerReferences().stream()
-            .anyMatch(o -> d.getMetadata().getUid().equals(o.getUid())))
-        .toList();
-    List<ReplicaSet> withPods = owned.stream().filter(rs -> rs.getStatus() != null && rs.getStatus().getReplicas() != null
-        && rs.getStatus().getReplicas() > 0).toList();
+    List<ReplicaSet> owned =
+        client().apps().replicaSets().inNamespace(namespace).list().getItems().stream()
+            .filter(
+                rs ->
+                    rs.getMetadata().getOwnerReferences() != null
+                        && rs.getMetadata().getOwnerReferences().stream()
+                            .anyMatch(o -> d.getMetadata().getUid().equals(o.getUid())))
+            .toList();
+    List<ReplicaSet> withPods =
+        owned.stream()
+            .filter(
+                rs ->
+                    rs.getStatus() != null
+                        && rs.getStatus().getReplicas() != null
+                        && rs.getStatus().getReplicas() > 0)
+            .toList();
     if (withPods.size() != 1) {
       return "";
     }
     ReplicaSet rs = withPods.get(0);
     Integer available = rs.getStatus().getAvailableReplicas();
-    return available != null && available == wanted ? rs.getSpec().getTemplate().getSpec().getContainers().get(0).getImage() : "";
+    return available != null && available == wanted
+        ? rs.getSpec().getTemplate().getSpec().getContainers().get(0).getImage()
+        : "";
   }
 
   @Override
@@ -133,14 +172,19 @@ public final class RealCluster implements Cluster {
       while ((line = lines.readLine()) != null) {
         JsonNode event = JSON.readTree(line);
         if (!user.equals(event.path("user").path("username").asText())
-            || !"forbid".equals(event.path("annotations").path("authorization.k8s.io/decision").asText())) {
+            || !"forbid"
+                .equals(event.path("annotations").path("authorization.k8s.io/decision").asText())) {
           continue;
         }
         JsonNode ref = event.path("objectRef");
-        refused.add(event.path("verb").asText() + " " + ref.path("resource").asText()
-            + (ref.has("subresource") ? "/" + ref.path("subresource").asText() : "")
-            + (ref.has("namespace") ? " in " + ref.path("namespace").asText() : "")
-            + ": " + event.path("annotations").path("authorization.k8s.io/reason").asText());
+        refused.add(
+            event.path("verb").asText()
+                + " "
+                + ref.path("resource").asText()
+                + (ref.has("subresource") ? "/" + ref.path("subresource").asText() : "")
+                + (ref.has("namespace") ? " in " + ref.path("namespace").asText() : "")
+                + ": "
+                + event.path("annotations").path("authorization.k8s.io/reason").asText());
       }
     }
     return refused;

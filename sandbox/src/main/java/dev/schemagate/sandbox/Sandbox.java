@@ -33,7 +33,8 @@ public final class Sandbox implements AutoCloseable {
   private int operatorReplicas = 1;
   private Operator operator;
 
-  private Sandbox(Path home, Path work, Database database, Kind kind) throws IOException, InterruptedException {
+  private Sandbox(Path home, Path work, Database database, Kind kind)
+      throws IOException, InterruptedException {
     this.home = home;
     this.work = work;
     this.database = database;
@@ -42,21 +43,27 @@ public final class Sandbox implements AutoCloseable {
     base.put("HOME", work.toString());
     base.put("LANG", "C.UTF-8");
     base.put("TMPDIR", Files.createDirectories(work.resolve("tmp")).toString());
-    this.cluster = kind == Kind.REAL ? RealCluster.start(home, work, images, base) : new MockCluster(home, work, images, base);
+    this.cluster =
+        kind == Kind.REAL
+            ? RealCluster.start(home, work, images, base)
+            : new MockCluster(home, work, images, base);
     this.kubeconfig = cluster.kubeconfig();
   }
 
   /** The embedded sandbox. */
-  public static Sandbox start(Path home, Path work, String externalDatabaseUrl) throws IOException, InterruptedException {
+  public static Sandbox start(Path home, Path work, String externalDatabaseUrl)
+      throws IOException, InterruptedException {
     return start(home, work, externalDatabaseUrl, Kind.EMBEDDED);
   }
 
   /** Starts all but the operator; {@link #startOperator()} starts that. */
-  public static Sandbox start(Path home, Path work, String externalDatabaseUrl, Kind kind) throws IOException, InterruptedException {
+  public static Sandbox start(Path home, Path work, String externalDatabaseUrl, Kind kind)
+      throws IOException, InterruptedException {
     Files.createDirectories(work);
-    Database db = externalDatabaseUrl == null || externalDatabaseUrl.isBlank()
-        ? Database.embedded(work.resolve("postgres"))
-        : Database.external(externalDatabaseUrl);
+    Database db =
+        externalDatabaseUrl == null || externalDatabaseUrl.isBlank()
+            ? Database.embedded(work.resolve("postgres"))
+            : Database.external(externalDatabaseUrl);
     try {
       return new Sandbox(home, work, db, kind);
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -93,18 +100,32 @@ public final class Sandbox implements AutoCloseable {
     return home.resolve("operator/target/quarkus-app/quarkus-run.jar");
   }
 
-  /** Creates a namespace, as a person would before using it (the embedded API server needs none). */
+  /**
+   * Creates a namespace, as a person would before using it (the embedded API server needs none).
+   */
   public void namespace(String name) {
     if (cluster instanceof RealCluster && client().namespaces().withName(name).get() == null) {
-      client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
+      client()
+          .namespaces()
+          .resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build())
+          .create();
     }
   }
 
   /** Maps an image to the schemagate runner with its SQL in a directory: a "FROM runner" image. */
   public void mapRunnerImage(String image, Path sql) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    images.map(image, new ImageMap.LocalImage(List.of(java, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-jar", runnerJar().toString()),
-        work, Map.of("SCHEMAGATE_LOCATIONS", sql.toString(), "SCHEMAGATE_CONNECT_RETRIES", "2")));
+    images.map(
+        image,
+        new ImageMap.LocalImage(
+            List.of(
+                java,
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-jar",
+                runnerJar().toString()),
+            work,
+            Map.of("SCHEMAGATE_LOCATIONS", sql.toString(), "SCHEMAGATE_CONNECT_RETRIES", "2")));
   }
 
   /** Maps an app's image to a process that idles until it is stopped, as a server would. */

@@ -41,8 +41,18 @@ class AlembicE2eTest {
     Files.writeString(alembic, "#!/bin/sh\nexec /usr/bin/python3 -m alembic \"$@\"\n");
     Files.setPosixFilePermissions(alembic, PosixFilePermissions.fromString("rwxr-xr-x"));
     String path = bin + ":/usr/bin:/bin";
-    sandbox.images.map(V12, new ImageMap.LocalImage(List.of("/bin/sh"), copy(sandbox.work.resolve("images/orders-1.2"), "0003"), Map.of("PATH", path)));
-    sandbox.images.map(V13, new ImageMap.LocalImage(List.of("/bin/sh"), copy(sandbox.work.resolve("images/orders-1.3"), null), Map.of("PATH", path)));
+    sandbox.images.map(
+        V12,
+        new ImageMap.LocalImage(
+            List.of("/bin/sh"),
+            copy(sandbox.work.resolve("images/orders-1.2"), "0003"),
+            Map.of("PATH", path)));
+    sandbox.images.map(
+        V13,
+        new ImageMap.LocalImage(
+            List.of("/bin/sh"),
+            copy(sandbox.work.resolve("images/orders-1.3"), null),
+            Map.of("PATH", path)));
   }
 
   /** The example's files, as an image of that release holds them (without a later revision). */
@@ -85,41 +95,87 @@ class AlembicE2eTest {
     try (ServerSocket socket = new ServerSocket(0)) {
       port = socket.getLocalPort();
     }
-    ProcessBuilder uvicorn = new ProcessBuilder("/usr/bin/python3", "-m", "uvicorn", "app.main:app", "--port", Integer.toString(port))
-        .directory(EXAMPLE.toFile()).redirectErrorStream(true)
-        .redirectOutput(E2e.sandbox.work.resolve("uvicorn-" + world.ns + ".log").toFile());
-    uvicorn.environment().put("DATABASE_URL", E2e.sandbox.database.url("postgresql+asyncpg", world.database));
+    ProcessBuilder uvicorn =
+        new ProcessBuilder(
+                "/usr/bin/python3",
+                "-m",
+                "uvicorn",
+                "app.main:app",
+                "--port",
+                Integer.toString(port))
+            .directory(EXAMPLE.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(E2e.sandbox.work.resolve("uvicorn-" + world.ns + ".log").toFile());
+    uvicorn
+        .environment()
+        .put("DATABASE_URL", E2e.sandbox.database.url("postgresql+asyncpg", world.database));
     uvicorn.environment().put("PYTHONDONTWRITEBYTECODE", "1");
     Process app = uvicorn.start();
     try {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
       URI users = URI.create("http://127.0.0.1:" + port + "/users");
-      eventually().ignoreExceptions().until(() -> http.send(HttpRequest.newBuilder(users).build(), HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
-      HttpResponse<String> created = http.send(HttpRequest.newBuilder(users).header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"ada\",\"email\":\"ada@example.com\"}")).build(), HttpResponse.BodyHandlers.ofString());
+      eventually()
+          .ignoreExceptions()
+          .until(
+              () ->
+                  http.send(
+                              HttpRequest.newBuilder(users).build(),
+                              HttpResponse.BodyHandlers.ofString())
+                          .statusCode()
+                      == 200);
+      HttpResponse<String> created =
+          http.send(
+              HttpRequest.newBuilder(users)
+                  .header("Content-Type", "application/json")
+                  .POST(
+                      HttpRequest.BodyPublishers.ofString(
+                          "{\"name\":\"ada\",\"email\":\"ada@example.com\"}"))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
       assertThat(created.body()).contains("\"display_name\":\"ada\"");
-      HttpResponse<String> listed = http.send(HttpRequest.newBuilder(users).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> listed =
+          http.send(
+              HttpRequest.newBuilder(users).timeout(Duration.ofSeconds(10)).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(listed.body()).contains("ada@example.com");
-      HttpResponse<String> one = http.send(HttpRequest.newBuilder(URI.create(users + "/1")).build(), HttpResponse.BodyHandlers.ofString());
-      assertThat(one.statusCode()).as("the synchronous path through run_in_threadpool").isEqualTo(200);
+      HttpResponse<String> one =
+          http.send(
+              HttpRequest.newBuilder(URI.create(users + "/1")).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(one.statusCode())
+          .as("the synchronous path through run_in_threadpool")
+          .isEqualTo(200);
     } finally {
       app.destroy();
     }
 
     // Roll back to 1.2: revision 0002, run with the 1.3 image that holds 0003's downgrade.
-    Demo.retryOnConflict(() -> world.dbm("orders").edit(d -> {
-      @SuppressWarnings("unchecked")
-      Map<String, Object> s = (Map<String, Object>) d.getAdditionalProperties().get("spec");
-      s.put("image", V12);
-      s.put("targetRevision", "0002");
-      return d;
-    }));
+    Demo.retryOnConflict(
+        () ->
+            world
+                .dbm("orders")
+                .edit(
+                    d -> {
+                      @SuppressWarnings("unchecked")
+                      Map<String, Object> s =
+                          (Map<String, Object>) d.getAdditionalProperties().get("spec");
+                      s.put("image", V12);
+                      s.put("targetRevision", "0002");
+                      return d;
+                    }));
     eventually().until(() -> world.jobs().size() == 2);
-    eventually().until(() -> "Ready".equals(world.phase("orders")) && "0002".equals(world.status("orders").get("currentRevision")));
+    eventually()
+        .until(
+            () ->
+                "Ready".equals(world.phase("orders"))
+                    && "0002".equals(world.status("orders").get("currentRevision")));
     assertThat(world.rows("SELECT version_num FROM alembic_version")).containsExactly("0002");
     assertThat(world.history("orders").get(0).get("direction")).isEqualTo("downgrade");
     assertThat(world.history("orders").get(0).get("image")).isEqualTo(V13);
-    assertThat(world.rows("SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'app_user' AND column_name = 'display_name'")).containsExactly("0");
+    assertThat(
+            world.rows(
+                "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'app_user' AND column_name = 'display_name'"))
+        .containsExactly("0");
   }
 }

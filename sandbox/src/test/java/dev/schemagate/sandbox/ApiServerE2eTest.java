@@ -21,7 +21,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** What the real API server does with the CRD: validation with the field named, printer columns, kubectl wait. */
+/**
+ * What the real API server does with the CRD: validation with the field named, printer columns,
+ * kubectl wait.
+ */
 @ExtendWith(E2e.Reporter.class)
 class ApiServerE2eTest {
   static final Path SAMPLES = E2e.HOME.resolve("crds/samples");
@@ -30,7 +33,8 @@ class ApiServerE2eTest {
   @BeforeAll
   static void sandbox() throws Exception {
     E2e.sandbox();
-    Assumptions.assumeTrue(E2e.sandbox.cluster instanceof RealCluster, "the embedded API server enforces no schema");
+    Assumptions.assumeTrue(
+        E2e.sandbox.cluster instanceof RealCluster, "the embedded API server enforces no schema");
   }
 
   @BeforeEach
@@ -40,10 +44,26 @@ class ApiServerE2eTest {
 
   @Test
   void theCrdIsEstablishedWithItsCelRules() {
-    CustomResourceDefinition crd = world.client().apiextensions().v1().customResourceDefinitions()
-        .withName("databasemigrations.schemagate.dev").get();
-    assertThat(crd.getStatus().getConditions()).anySatisfy(c -> assertThat(c.getType() + "=" + c.getStatus()).isEqualTo("Established=True"));
-    assertThat(crd.getSpec().getVersions().get(0).getSchema().getOpenAPIV3Schema().getProperties().get("spec").getXKubernetesValidations())
+    CustomResourceDefinition crd =
+        world
+            .client()
+            .apiextensions()
+            .v1()
+            .customResourceDefinitions()
+            .withName("databasemigrations.schemagate.dev")
+            .get();
+    assertThat(crd.getStatus().getConditions())
+        .anySatisfy(
+            c -> assertThat(c.getType() + "=" + c.getStatus()).isEqualTo("Established=True"));
+    assertThat(
+            crd.getSpec()
+                .getVersions()
+                .get(0)
+                .getSchema()
+                .getOpenAPIV3Schema()
+                .getProperties()
+                .get("spec")
+                .getXKubernetesValidations())
         .isNotEmpty();
   }
 
@@ -60,7 +80,8 @@ class ApiServerE2eTest {
       Matcher field = Pattern.compile("(?m)^# rejected at: (\\S+)").matcher(yaml);
       Matcher message = Pattern.compile("(?m)^# message: (.+)$").matcher(yaml);
       assertThat(field.find()).isTrue();
-      KubernetesClientException refused = catchThrowableOfType(KubernetesClientException.class, () -> create(yaml));
+      KubernetesClientException refused =
+          catchThrowableOfType(KubernetesClientException.class, () -> create(yaml));
       if (refused == null) {
         accepted.add(sample.getFileName().toString());
         continue;
@@ -90,22 +111,37 @@ class ApiServerE2eTest {
     assertThat(waited).contains("databasemigration.schemagate.dev/orders condition met");
 
     List<String> table = lines(kubectl("get", "dbm"));
-    assertThat(table.get(0).split("\\s+")).containsExactly("NAME", "AGE", "TARGET", "CURRENT", "PHASE");
+    assertThat(table.get(0).split("\\s+"))
+        .containsExactly("NAME", "AGE", "TARGET", "CURRENT", "PHASE");
     assertThat(table.get(1).split("\\s+")).startsWith("orders").endsWith("latest", "4", "Ready");
     // -o wide adds the Job of the run under way: none once Ready
     List<String> wide = lines(kubectl("get", "dbm", "-o", "wide"));
-    assertThat(wide.get(0).split("\\s+")).containsExactly("NAME", "AGE", "TARGET", "JOB", "CURRENT", "PHASE");
-    assertThat(wide.get(1).split("\\s+")).startsWith("orders").endsWith("latest", "4", "Ready").hasSize(5);
+    assertThat(wide.get(0).split("\\s+"))
+        .containsExactly("NAME", "AGE", "TARGET", "JOB", "CURRENT", "PHASE");
+    assertThat(wide.get(1).split("\\s+"))
+        .startsWith("orders")
+        .endsWith("latest", "4", "Ready")
+        .hasSize(5);
   }
 
   private void create(String yaml) {
-    GenericKubernetesResource dbm = world.client().getKubernetesSerialization().unmarshal(yaml, GenericKubernetesResource.class);
+    GenericKubernetesResource dbm =
+        world
+            .client()
+            .getKubernetesSerialization()
+            .unmarshal(yaml, GenericKubernetesResource.class);
     world.client().resource(dbm).inNamespace(world.ns).create();
   }
 
   private Process kubectl(String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(E2e.sandbox.real().kubectl().toString(), "--kubeconfig",
-        E2e.sandbox.kubeconfig.toString(), "--namespace", world.ns));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                E2e.sandbox.real().kubectl().toString(),
+                "--kubeconfig",
+                E2e.sandbox.kubeconfig.toString(),
+                "--namespace",
+                world.ns));
     command.addAll(List.of(args));
     return new ProcessBuilder(command).redirectErrorStream(true).start();
   }

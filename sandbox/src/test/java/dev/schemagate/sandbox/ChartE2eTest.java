@@ -32,6 +32,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class ChartE2eTest {
   /** The operator's Lease duration (the SDK's default) and its retry period. */
   static final Duration LEASE = Duration.ofSeconds(15);
+
   static final Duration RETRY = Duration.ofSeconds(2);
   static Sandbox sandbox;
   static ChartOperator operator;
@@ -44,10 +45,21 @@ class ChartE2eTest {
     Assumptions.assumeTrue(E2e.KIND == Sandbox.Kind.REAL, "the chart needs the real control plane");
     Path work = E2e.HOME.resolve("sandbox/target/e2e-chart");
     Demo.clean(work);
-    sandbox = Sandbox.start(E2e.HOME, work, System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL"), Sandbox.Kind.REAL).operatorReplicas(2);
+    sandbox =
+        Sandbox.start(
+                E2e.HOME, work, System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL"), Sandbox.Kind.REAL)
+            .operatorReplicas(2);
     operator = (ChartOperator) sandbox.startOperator();
     good = E2e.runnerImage(sandbox, "e2e/app-user:4", E2e.exampleMigrations());
-    slow = E2e.runnerImage(sandbox, "e2e/slow:2", Map.of("V1__create.sql", "CREATE TABLE slow_t (id int);", "V2__wait.sql", "SELECT pg_sleep(8);"));
+    slow =
+        E2e.runnerImage(
+            sandbox,
+            "e2e/slow:2",
+            Map.of(
+                "V1__create.sql",
+                "CREATE TABLE slow_t (id int);",
+                "V2__wait.sql",
+                "SELECT pg_sleep(8);"));
   }
 
   @AfterAll
@@ -61,8 +73,16 @@ class ChartE2eTest {
   @Order(1)
   void twoReplicasRunAndOneLeadsOnTheChartsLease() throws Exception {
     world = new E2e(sandbox);
-    eventually().until(() -> operator.pods().stream().filter(p -> "Running".equals(p.getStatus().getPhase())).count() == 2);
-    assertThat(operator.pods()).extracting(p -> p.getMetadata().getName()).contains(operator.leader());
+    eventually()
+        .until(
+            () ->
+                operator.pods().stream()
+                        .filter(p -> "Running".equals(p.getStatus().getPhase()))
+                        .count()
+                    == 2);
+    assertThat(operator.pods())
+        .extracting(p -> p.getMetadata().getName())
+        .contains(operator.leader());
     world.createDatabase().secret("orders-db", world.url());
     world.migration("orders", spec(good, "latest", "orders-db"));
     eventually().until(() -> "Ready".equals(world.phase("orders")));
@@ -80,17 +100,25 @@ class ChartE2eTest {
     String leader = operator.leader();
     Instant deleted = Instant.now();
     sandbox.client().pods().inNamespace(ChartOperator.NAMESPACE).withName(leader).delete();
-    eventually().until(() -> {
-      String now = operator.leader();
-      return now != null && !now.equals(leader) && !now.isEmpty();
-    });
+    eventually()
+        .until(
+            () -> {
+              String now = operator.leader();
+              return now != null && !now.equals(leader) && !now.isEmpty();
+            });
     Duration failover = Duration.between(deleted, Instant.now());
-    System.out.printf("failover: the Lease moved from %s to %s in %d ms%n", leader, operator.leader(), failover.toMillis());
-    assertThat(failover).as("the other replica leads within the Lease duration").isLessThanOrEqualTo(LEASE.plus(RETRY));
+    System.out.printf(
+        "failover: the Lease moved from %s to %s in %d ms%n",
+        leader, operator.leader(), failover.toMillis());
+    assertThat(failover)
+        .as("the other replica leads within the Lease duration")
+        .isLessThanOrEqualTo(LEASE.plus(RETRY));
 
     eventually().until(() -> "Ready".equals(world.phase("orders")));
     assertThat(world.jobs()).as("the new leader adopted the running Job").hasSize(1);
-    assertThat(world.history("orders")).singleElement().satisfies(h -> assertThat(h.get("outcome")).isEqualTo("Succeeded"));
+    assertThat(world.history("orders"))
+        .singleElement()
+        .satisfies(h -> assertThat(h.get("outcome")).isEqualTo("Succeeded"));
     assertThat(world.paused("orders-api")).isFalse();
   }
 
@@ -102,19 +130,54 @@ class ChartE2eTest {
     KubernetesClient client = sandbox.client();
     String selector = "app.kubernetes.io/instance";
     List<HasMetadata> left = new ArrayList<>();
-    left.addAll(client.apps().deployments().inNamespace(ChartOperator.NAMESPACE).withLabel(selector, ChartOperator.RELEASE).list().getItems());
+    left.addAll(
+        client
+            .apps()
+            .deployments()
+            .inNamespace(ChartOperator.NAMESPACE)
+            .withLabel(selector, ChartOperator.RELEASE)
+            .list()
+            .getItems());
     left.addAll(client.apps().replicaSets().inNamespace(ChartOperator.NAMESPACE).list().getItems());
-    left.addAll(client.serviceAccounts().inNamespace(ChartOperator.NAMESPACE).withLabel(selector, ChartOperator.RELEASE).list().getItems());
+    left.addAll(
+        client
+            .serviceAccounts()
+            .inNamespace(ChartOperator.NAMESPACE)
+            .withLabel(selector, ChartOperator.RELEASE)
+            .list()
+            .getItems());
     left.addAll(client.services().inNamespace(ChartOperator.NAMESPACE).list().getItems());
-    left.addAll(client.policy().v1().podDisruptionBudget().inNamespace(ChartOperator.NAMESPACE).list().getItems());
+    left.addAll(
+        client
+            .policy()
+            .v1()
+            .podDisruptionBudget()
+            .inNamespace(ChartOperator.NAMESPACE)
+            .list()
+            .getItems());
     left.addAll(client.rbac().roles().inNamespace(ChartOperator.NAMESPACE).list().getItems());
-    left.addAll(client.rbac().roleBindings().inNamespace(ChartOperator.NAMESPACE).list().getItems());
-    left.addAll(client.rbac().clusterRoles().withLabel(selector, ChartOperator.RELEASE).list().getItems());
-    left.addAll(client.rbac().clusterRoleBindings().withLabel(selector, ChartOperator.RELEASE).list().getItems());
+    left.addAll(
+        client.rbac().roleBindings().inNamespace(ChartOperator.NAMESPACE).list().getItems());
+    left.addAll(
+        client.rbac().clusterRoles().withLabel(selector, ChartOperator.RELEASE).list().getItems());
+    left.addAll(
+        client
+            .rbac()
+            .clusterRoleBindings()
+            .withLabel(selector, ChartOperator.RELEASE)
+            .list()
+            .getItems());
     left.addAll(client.leases().inNamespace(ChartOperator.NAMESPACE).list().getItems());
     assertThat(left).extracting(o -> o.getKind() + " " + o.getMetadata().getName()).isEmpty();
     eventually().until(() -> operator.pods().isEmpty() && !operator.isAlive());
-    assertThat(client.apiextensions().v1().customResourceDefinitions().withName("databasemigrations.schemagate.dev").get())
-        .as("Helm keeps the CRDs of a chart's crds/ folder, and with them every DatabaseMigration").isNotNull();
+    assertThat(
+            client
+                .apiextensions()
+                .v1()
+                .customResourceDefinitions()
+                .withName("databasemigrations.schemagate.dev")
+                .get())
+        .as("Helm keeps the CRDs of a chart's crds/ folder, and with them every DatabaseMigration")
+        .isNotNull();
   }
 }

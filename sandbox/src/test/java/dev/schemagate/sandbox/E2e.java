@@ -33,9 +33,18 @@ import org.junit.jupiter.api.extension.TestWatcher;
  */
 final class E2e {
   static Sandbox sandbox;
-  /** The suite runs on the real control plane; -Dschemagate.sandbox=embedded runs it on the mock API server. */
-  static final Sandbox.Kind KIND = "embedded".equals(System.getProperty("schemagate.sandbox")) ? Sandbox.Kind.EMBEDDED : Sandbox.Kind.REAL;
-  static final Path HOME = Path.of(System.getProperty("schemagate.home", "..")).toAbsolutePath().normalize();
+
+  /**
+   * The suite runs on the real control plane; -Dschemagate.sandbox=embedded runs it on the mock API
+   * server.
+   */
+  static final Sandbox.Kind KIND =
+      "embedded".equals(System.getProperty("schemagate.sandbox"))
+          ? Sandbox.Kind.EMBEDDED
+          : Sandbox.Kind.REAL;
+
+  static final Path HOME =
+      Path.of(System.getProperty("schemagate.home", "..")).toAbsolutePath().normalize();
 
   final String ns = "e2e-" + UUID.randomUUID().toString().substring(0, 6);
   final String database = "db_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
@@ -58,13 +67,16 @@ final class E2e {
       Demo.clean(work);
       sandbox = Sandbox.start(HOME, work, System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL"), KIND);
       sandbox.startOperator();
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-        try {
-          sandbox.close();
-        } catch (Exception ignored) {
-          // the JVM is going away
-        }
-      }));
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    try {
+                      sandbox.close();
+                    } catch (Exception ignored) {
+                      // the JVM is going away
+                    }
+                  }));
     }
     return sandbox;
   }
@@ -82,7 +94,8 @@ final class E2e {
     return runnerImage(sandbox, name, files);
   }
 
-  static String runnerImage(Sandbox sandbox, String name, Map<String, String> files) throws Exception {
+  static String runnerImage(Sandbox sandbox, String name, Map<String, String> files)
+      throws Exception {
     Path dir = sandbox.work.resolve("images").resolve(name.replaceAll("[^a-z0-9]", "-"));
     Files.createDirectories(dir);
     for (var f : files.entrySet()) {
@@ -108,18 +121,49 @@ final class E2e {
   }
 
   void secret(String name, String databaseUrl) {
-    client().secrets().inNamespace(ns).resource(new SecretBuilder().withNewMetadata().withName(name).endMetadata()
-        .addToStringData("DATABASE_URL", databaseUrl).build()).create();
+    client()
+        .secrets()
+        .inNamespace(ns)
+        .resource(
+            new SecretBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .addToStringData("DATABASE_URL", databaseUrl)
+                .build())
+        .create();
   }
 
   void deployment(String name, String image) {
     on.mapIdleImage(image);
-    client().apps().deployments().inNamespace(ns).resource(new DeploymentBuilder()
-        .withNewMetadata().withName(name).endMetadata()
-        .withNewSpec().withReplicas(2).withNewSelector().addToMatchLabels("app", name).endSelector()
-        .withNewTemplate().withNewMetadata().addToLabels("app", name).endMetadata()
-        .withNewSpec().addNewContainer().withName("app").withImage(image).endContainer().endSpec()
-        .endTemplate().endSpec().build()).create();
+    client()
+        .apps()
+        .deployments()
+        .inNamespace(ns)
+        .resource(
+            new DeploymentBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .withNewSpec()
+                .withReplicas(2)
+                .withNewSelector()
+                .addToMatchLabels("app", name)
+                .endSelector()
+                .withNewTemplate()
+                .withNewMetadata()
+                .addToLabels("app", name)
+                .endMetadata()
+                .withNewSpec()
+                .addNewContainer()
+                .withName("app")
+                .withImage(image)
+                .endContainer()
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build())
+        .create();
   }
 
   static Map<String, Object> spec(String image, String target, String secret, String... gated) {
@@ -141,7 +185,10 @@ final class E2e {
   }
 
   Resource<GenericKubernetesResource> dbm(String name) {
-    return client().genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace(ns).withName(name);
+    return client()
+        .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+        .inNamespace(ns)
+        .withName(name);
   }
 
   @SuppressWarnings("unchecked")
@@ -157,7 +204,8 @@ final class E2e {
 
   @SuppressWarnings("unchecked")
   Map<String, Object> condition(String name, String type) {
-    for (Map<String, Object> c : (List<Map<String, Object>>) status(name).getOrDefault("conditions", List.of())) {
+    for (Map<String, Object> c :
+        (List<Map<String, Object>>) status(name).getOrDefault("conditions", List.of())) {
       if (type.equals(c.get("type"))) {
         return c;
       }
@@ -183,12 +231,21 @@ final class E2e {
   }
 
   boolean paused(String deployment) {
-    return Boolean.TRUE.equals(client().apps().deployments().inNamespace(ns).withName(deployment).get().getSpec().getPaused());
+    return Boolean.TRUE.equals(
+        client()
+            .apps()
+            .deployments()
+            .inNamespace(ns)
+            .withName(deployment)
+            .get()
+            .getSpec()
+            .getPaused());
   }
 
   List<String> rows(String sql) throws Exception {
     List<String> rows = new ArrayList<>();
-    try (Connection c = on.database.connect(database); ResultSet rs = c.createStatement().executeQuery(sql)) {
+    try (Connection c = on.database.connect(database);
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
       while (rs.next()) {
         rows.add(rs.getString(1));
       }
@@ -203,23 +260,56 @@ final class E2e {
   /** What a person would look at. */
   String report() {
     StringBuilder out = new StringBuilder("\n==== namespace " + ns + " ====\n");
-    for (GenericKubernetesResource r : client().genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration").inNamespace(ns).list().getItems()) {
-      out.append("-- DatabaseMigration ").append(r.getMetadata().getName()).append(" status:\n")
-          .append(client().getKubernetesSerialization().asYaml(r.getAdditionalProperties().get("status"))).append('\n');
+    for (GenericKubernetesResource r :
+        client()
+            .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+            .inNamespace(ns)
+            .list()
+            .getItems()) {
+      out.append("-- DatabaseMigration ")
+          .append(r.getMetadata().getName())
+          .append(" status:\n")
+          .append(
+              client()
+                  .getKubernetesSerialization()
+                  .asYaml(r.getAdditionalProperties().get("status")))
+          .append('\n');
     }
     out.append("-- pods:\n");
     for (var pod : client().pods().inNamespace(ns).list().getItems()) {
-      out.append("  ").append(pod.getMetadata().getName()).append(' ').append(pod.getStatus().getPhase());
+      out.append("  ")
+          .append(pod.getMetadata().getName())
+          .append(' ')
+          .append(pod.getStatus().getPhase());
       if (pod.getStatus().getContainerStatuses() != null) {
-        pod.getStatus().getContainerStatuses().forEach(c -> out.append(' ').append(c.getName()).append('=')
-            .append(client().getKubernetesSerialization().asJson(c.getState())));
+        pod.getStatus()
+            .getContainerStatuses()
+            .forEach(
+                c ->
+                    out.append(' ')
+                        .append(c.getName())
+                        .append('=')
+                        .append(client().getKubernetesSerialization().asJson(c.getState())));
       }
       out.append('\n');
     }
     out.append("-- events:\n");
-    events().forEach(e -> out.append("  ").append(e.getType()).append(' ').append(e.getReason()).append(": ").append(e.getMessage()).append('\n'));
+    events()
+        .forEach(
+            e ->
+                out.append("  ")
+                    .append(e.getType())
+                    .append(' ')
+                    .append(e.getReason())
+                    .append(": ")
+                    .append(e.getMessage())
+                    .append('\n'));
     for (Job job : jobs()) {
-      out.append("-- logs of Job ").append(job.getMetadata().getName()).append(":\n").append(on.cluster.jobLog(ns, job.getMetadata().getName())).append('\n');
+      out.append("-- logs of Job ")
+          .append(job.getMetadata().getName())
+          .append(":\n")
+          .append(on.cluster.jobLog(ns, job.getMetadata().getName()))
+          .append('\n');
     }
     String log = on.operator() == null ? "" : on.operator().log();
     out.append("-- operator log (tail):\n").append(log.substring(Math.max(0, log.length() - 4000)));
@@ -230,14 +320,16 @@ final class E2e {
    * Prints the report of the test's world when the test fails; on the real control plane, fails a
    * test during which the API server refused the operator a request (the chart's RBAC too narrow).
    */
-  static final class Reporter implements TestWatcher, org.junit.jupiter.api.extension.AfterEachCallback {
+  static final class Reporter
+      implements TestWatcher, org.junit.jupiter.api.extension.AfterEachCallback {
     @Override
     public void afterEach(ExtensionContext context) throws Exception {
       Sandbox on = world(context).map(w -> w.on).orElse(sandbox);
       if (on != null && on.cluster instanceof RealCluster real) {
         List<String> refused = real.forbidden(ChartOperator.USER);
         if (!refused.isEmpty()) {
-          throw new AssertionError("the API server refused the operator (the chart's RBAC): " + refused);
+          throw new AssertionError(
+              "the API server refused the operator (the chart's RBAC): " + refused);
         }
       }
     }
@@ -248,15 +340,18 @@ final class E2e {
     }
 
     private static java.util.Optional<E2e> world(ExtensionContext context) {
-      return context.getTestInstance().map(instance -> {
-        try {
-          var field = instance.getClass().getDeclaredField("world");
-          field.setAccessible(true);
-          return (E2e) field.get(instance);
-        } catch (ReflectiveOperationException e) {
-          return null;
-        }
-      });
+      return context
+          .getTestInstance()
+          .map(
+              instance -> {
+                try {
+                  var field = instance.getClass().getDeclaredField("world");
+                  field.setAccessible(true);
+                  return (E2e) field.get(instance);
+                } catch (ReflectiveOperationException e) {
+                  return null;
+                }
+              });
     }
   }
 }

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** End to end with the schemagate runner: real PostgreSQL, real Flyway, the operator's own process. */
+/**
+ * End to end with the schemagate runner: real PostgreSQL, real Flyway, the operator's own process.
+ */
 @ExtendWith(E2e.Reporter.class)
 class FlywayE2eTest {
   static String good;
@@ -30,12 +32,27 @@ class FlywayE2eTest {
     E2e.sandbox();
     good = E2e.runnerImage("e2e/app-user:4", E2e.exampleMigrations());
     Map<String, String> badFiles = new LinkedHashMap<>(E2e.exampleMigrations());
-    badFiles.put("V3__add_display_name.sql", "CREATE TABLE half_done (id int);\nALTER TABLE app_user ADD COLUMN display_name TEXT;\nCREAT INDEX oops ON app_user (name);\n");
+    badFiles.put(
+        "V3__add_display_name.sql",
+        "CREATE TABLE half_done (id int);\nALTER TABLE app_user ADD COLUMN display_name TEXT;\nCREAT INDEX oops ON app_user (name);\n");
     bad = E2e.runnerImage("e2e/app-user-bad:3", badFiles);
-    slow = E2e.runnerImage("e2e/slow:2", Map.of("V1__create.sql", "CREATE TABLE slow_t (id int);", "V2__wait.sql", "SELECT pg_sleep(4);"));
+    slow =
+        E2e.runnerImage(
+            "e2e/slow:2",
+            Map.of(
+                "V1__create.sql",
+                "CREATE TABLE slow_t (id int);",
+                "V2__wait.sql",
+                "SELECT pg_sleep(4);"));
     sleepy = E2e.runnerImage("e2e/sleepy:1", Map.of("V1__sleep.sql", "SELECT pg_sleep(60);"));
-    needsSettings = E2e.runnerImage("e2e/needs-settings:2", Map.of("V1__create.sql", "CREATE TABLE orders (id int);",
-        "V2__seed.sql", "INSERT INTO orders SELECT id FROM settings;"));
+    needsSettings =
+        E2e.runnerImage(
+            "e2e/needs-settings:2",
+            Map.of(
+                "V1__create.sql",
+                "CREATE TABLE orders (id int);",
+                "V2__seed.sql",
+                "INSERT INTO orders SELECT id FROM settings;"));
   }
 
   @BeforeEach
@@ -57,10 +74,19 @@ class FlywayE2eTest {
     var entry = world.history("orders").get(0);
     assertThat(entry.get("outcome")).isEqualTo("Succeeded");
     assertThat((List<?>) entry.get("applied")).hasSize(4);
-    assertThat(world.rows("SELECT version FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank")).containsExactly("1", "2", "3", "4");
-    eventually().until(() -> world.eventReasons().containsAll(List.of("RunStarted", "RunSucceeded")));
-    assertThat(world.events()).anySatisfy(e -> assertThat(e.getMessage()).startsWith("started Job").contains("paused orders-api"));
-    assertThat(world.events()).anySatisfy(e -> assertThat(e.getMessage()).contains("4 migrations applied", "resumed orders-api"));
+    assertThat(
+            world.rows(
+                "SELECT version FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank"))
+        .containsExactly("1", "2", "3", "4");
+    eventually()
+        .until(() -> world.eventReasons().containsAll(List.of("RunStarted", "RunSucceeded")));
+    assertThat(world.events())
+        .anySatisfy(
+            e ->
+                assertThat(e.getMessage()).startsWith("started Job").contains("paused orders-api"));
+    assertThat(world.events())
+        .anySatisfy(
+            e -> assertThat(e.getMessage()).contains("4 migrations applied", "resumed orders-api"));
   }
 
   @Test
@@ -74,10 +100,18 @@ class FlywayE2eTest {
     assertThat(stalled.get("status")).isEqualTo("True");
     assertThat(stalled.get("reason")).isEqualTo("MigrationFailed");
     assertThat((String) stalled.get("message")).contains("revision 3 failed", "syntax error");
-    assertThat(world.jobs()).singleElement().satisfies(j -> assertThat(j.getStatus().getConditions())
-        .anySatisfy(c -> assertThat(c.getType() + c.getStatus()).isEqualTo("FailedTrue")));
+    assertThat(world.jobs())
+        .singleElement()
+        .satisfies(
+            j ->
+                assertThat(j.getStatus().getConditions())
+                    .anySatisfy(
+                        c -> assertThat(c.getType() + c.getStatus()).isEqualTo("FailedTrue")));
     assertThat(world.paused("orders-api")).isTrue();
-    assertThat(world.rows("SELECT count(*)::text FROM information_schema.tables WHERE table_name = 'half_done'")).containsExactly("0");
+    assertThat(
+            world.rows(
+                "SELECT count(*)::text FROM information_schema.tables WHERE table_name = 'half_done'"))
+        .containsExactly("0");
     assertThat(world.rows("SELECT max(version) FROM flyway_schema_history")).containsExactly("2");
   }
 
@@ -95,16 +129,23 @@ class FlywayE2eTest {
 
     eventually().until(() -> "Ready".equals(world.phase("orders")));
     assertThat(world.jobs()).as("exactly one Job").hasSize(1);
-    assertThat(world.history("orders")).singleElement().satisfies(h -> assertThat(h.get("toRevision")).isEqualTo("2"));
+    assertThat(world.history("orders"))
+        .singleElement()
+        .satisfies(h -> assertThat(h.get("toRevision")).isEqualTo("2"));
     assertThat(world.paused("orders-api")).isFalse();
   }
 
   @Test
   void aMissingSecretIsReportedBeforeAnyMigrationAndTheRunGoesOnOnceItExists() throws Exception {
     world.migration("orders", spec(good, "2", "orders-db"));
-    eventually().until(() -> "SecretNotFound".equals(world.condition("orders", "Stalled").get("reason")));
-    assertThat((String) world.condition("orders", "Stalled").get("message")).contains("secret \"orders-db\" not found");
-    assertThat(world.rows("SELECT count(*)::text FROM information_schema.tables WHERE table_name = 'flyway_schema_history'")).containsExactly("0");
+    eventually()
+        .until(() -> "SecretNotFound".equals(world.condition("orders", "Stalled").get("reason")));
+    assertThat((String) world.condition("orders", "Stalled").get("message"))
+        .contains("secret \"orders-db\" not found");
+    assertThat(
+            world.rows(
+                "SELECT count(*)::text FROM information_schema.tables WHERE table_name = 'flyway_schema_history'"))
+        .containsExactly("0");
 
     world.secret("orders-db", world.url());
     eventually().until(() -> "Ready".equals(world.phase("orders")));
@@ -116,10 +157,15 @@ class FlywayE2eTest {
   void anUnmappedImageIsImagePullFailedAtOnceNotAfterTheDeadline() throws Exception {
     world.secret("orders-db", world.url());
     Instant start = Instant.now();
-    world.migration("orders", spec("registry.example.com/nowhere/migrations:9", "latest", "orders-db"));
-    eventually().until(() -> "ImagePullFailed".equals(world.condition("orders", "Stalled").get("reason")));
-    assertThat(Duration.between(start, Instant.now())).as("well before the 900 s deadline").isLessThan(Duration.ofSeconds(30));
-    assertThat((String) world.condition("orders", "Stalled").get("message")).contains("nowhere/migrations:9");
+    world.migration(
+        "orders", spec("registry.example.com/nowhere/migrations:9", "latest", "orders-db"));
+    eventually()
+        .until(() -> "ImagePullFailed".equals(world.condition("orders", "Stalled").get("reason")));
+    assertThat(Duration.between(start, Instant.now()))
+        .as("well before the 900 s deadline")
+        .isLessThan(Duration.ofSeconds(30));
+    assertThat((String) world.condition("orders", "Stalled").get("message"))
+        .contains("nowhere/migrations:9");
     assertThat(world.phase("orders")).isEqualTo("Failed");
   }
 
@@ -130,7 +176,8 @@ class FlywayE2eTest {
     Map<String, Object> spec = spec(sleepy, "latest", "orders-db", "orders-api");
     spec.put("job", Map.of("activeDeadlineSeconds", 3));
     world.migration("orders", spec);
-    eventually().until(() -> "DeadlineExceeded".equals(world.condition("orders", "Stalled").get("reason")));
+    eventually()
+        .until(() -> "DeadlineExceeded".equals(world.condition("orders", "Stalled").get("reason")));
     assertThat(world.paused("orders-api")).isTrue();
     assertThat(world.history("orders").get(0).get("reason")).isEqualTo("DeadlineExceeded");
   }
@@ -142,7 +189,9 @@ class FlywayE2eTest {
     other.secret("orders-db", other.url());
     world.migration("orders", spec(good, "latest", "orders-db"));
     other.migration("orders", spec(good, "2", "orders-db"));
-    eventually().until(() -> "Ready".equals(world.phase("orders")) && "Ready".equals(other.phase("orders")));
+    eventually()
+        .until(
+            () -> "Ready".equals(world.phase("orders")) && "Ready".equals(other.phase("orders")));
     assertThat(world.rows("SELECT max(version) FROM flyway_schema_history")).containsExactly("4");
     assertThat(other.rows("SELECT max(version) FROM flyway_schema_history")).containsExactly("2");
   }
@@ -150,7 +199,12 @@ class FlywayE2eTest {
   @Test
   void aSentinelPasswordInTheSecretAppearsNowhere() throws Exception {
     String sentinel = "Sentinel-" + world.ns + "-pw";
-    world.secret("orders-db", E2e.sandbox.database.url("postgresql+asyncpg", world.database).replace(":postgres@", ":" + sentinel + "@"));
+    world.secret(
+        "orders-db",
+        E2e.sandbox
+            .database
+            .url("postgresql+asyncpg", world.database)
+            .replace(":postgres@", ":" + sentinel + "@"));
     world.migration("orders", spec(bad, "latest", "orders-db"));
     eventually().until(() -> "Failed".equals(world.phase("orders")));
     eventually().until(() -> world.eventReasons().contains("RunFailed"));
@@ -161,8 +215,11 @@ class FlywayE2eTest {
     List<Pod> pods = world.client().pods().inNamespace(world.ns).list().getItems();
     assertThat(pods).isNotEmpty();
     for (Pod pod : pods) {
-      assertThat(world.client().getKubernetesSerialization().asJson(pod.getStatus())).doesNotContain(sentinel);
-      assertThat(E2e.sandbox.cluster.jobLog(world.ns, pod.getMetadata().getLabels().get("job-name"))).doesNotContain(sentinel);
+      assertThat(world.client().getKubernetesSerialization().asJson(pod.getStatus()))
+          .doesNotContain(sentinel);
+      assertThat(
+              E2e.sandbox.cluster.jobLog(world.ns, pod.getMetadata().getLabels().get("job-name")))
+          .doesNotContain(sentinel);
     }
   }
 
@@ -177,12 +234,18 @@ class FlywayE2eTest {
     assertThat(world.jobs()).as("no retry by itself").hasSize(1);
 
     try (var c = E2e.sandbox.database.connect(world.database)) {
-      c.createStatement().execute("CREATE TABLE settings (id int); INSERT INTO settings VALUES (1)");
+      c.createStatement()
+          .execute("CREATE TABLE settings (id int); INSERT INTO settings VALUES (1)");
     }
-    Demo.retryOnConflict(() -> world.dbm("orders").edit(d -> {
-      d.getMetadata().getAnnotations().put("schemagate.dev/retry", "after-fix");
-      return d;
-    }));
+    Demo.retryOnConflict(
+        () ->
+            world
+                .dbm("orders")
+                .edit(
+                    d -> {
+                      d.getMetadata().getAnnotations().put("schemagate.dev/retry", "after-fix");
+                      return d;
+                    }));
     eventually().until(() -> "Ready".equals(world.phase("orders")));
     assertThat(world.jobs()).hasSize(2);
     assertThat(world.paused("orders-api")).isFalse();

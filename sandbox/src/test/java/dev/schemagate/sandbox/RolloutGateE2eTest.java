@@ -31,10 +31,20 @@ class RolloutGateE2eTest {
   @BeforeAll
   static void images() throws Exception {
     E2e.sandbox();
-    Assumptions.assumeTrue(E2e.sandbox.cluster instanceof RealCluster, "the embedded sandbox has no ReplicaSets");
-    slow = E2e.runnerImage("e2e/gate-slow:1", Map.of("V1__create.sql", "CREATE TABLE t (id int);", "V2__wait.sql", "SELECT pg_sleep(4);"));
+    Assumptions.assumeTrue(
+        E2e.sandbox.cluster instanceof RealCluster, "the embedded sandbox has no ReplicaSets");
+    slow =
+        E2e.runnerImage(
+            "e2e/gate-slow:1",
+            Map.of(
+                "V1__create.sql",
+                "CREATE TABLE t (id int);",
+                "V2__wait.sql",
+                "SELECT pg_sleep(4);"));
     Map<String, String> badFiles = new LinkedHashMap<>(E2e.exampleMigrations());
-    badFiles.put("V3__add_display_name.sql", "ALTER TABLE app_user ADD COLUMN display_name TEXT;\nCREAT INDEX oops ON app_user (name);\n");
+    badFiles.put(
+        "V3__add_display_name.sql",
+        "ALTER TABLE app_user ADD COLUMN display_name TEXT;\nCREAT INDEX oops ON app_user (name);\n");
     bad = E2e.runnerImage("e2e/gate-bad:3", badFiles);
   }
 
@@ -50,7 +60,8 @@ class RolloutGateE2eTest {
   @Test
   void theNewTemplateRunsOnlyOnceTheMigrationSucceeded() throws Exception {
     world.migration("orders", spec(slow, "latest", "orders-db", "orders-api"));
-    eventually().until(() -> "Migrating".equals(world.phase("orders")) && world.paused("orders-api"));
+    eventually()
+        .until(() -> "Migrating".equals(world.phase("orders")) && world.paused("orders-api"));
     setImage(V2);
     while (!"Ready".equals(world.phase("orders"))) {
       assertThat(podsOf(V2)).as("pods of the new template while the migration runs").isEmpty();
@@ -59,7 +70,13 @@ class RolloutGateE2eTest {
     eventually().until(() -> V2.equals(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api")));
     Instant completed = Instant.parse(world.jobs().get(0).getStatus().getCompletionTime());
     List<Kubelet.Start> started = starts(V2);
-    assertThat(started).hasSize(2).allSatisfy(s -> assertThat(s.at()).as("started after the Job completed").isAfterOrEqualTo(completed));
+    assertThat(started)
+        .hasSize(2)
+        .allSatisfy(
+            s ->
+                assertThat(s.at())
+                    .as("started after the Job completed")
+                    .isAfterOrEqualTo(completed));
     assertThat(podsOf(V1)).isEmpty();
   }
 
@@ -72,24 +89,45 @@ class RolloutGateE2eTest {
     Thread.sleep(3000);
     assertThat(podsOf(V2)).isEmpty();
     assertThat(starts(V2)).isEmpty();
-    assertThat(podsOf(V1)).hasSize(2).allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running"));
+    assertThat(podsOf(V1))
+        .hasSize(2)
+        .allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running"));
     assertThat(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api")).isEqualTo(V1);
   }
 
   private void setImage(String image) {
-    Demo.retryOnConflict(() -> world.client().apps().deployments().inNamespace(world.ns).withName("orders-api").edit(d -> {
-      d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage(image);
-      return d;
-    }));
+    Demo.retryOnConflict(
+        () ->
+            world
+                .client()
+                .apps()
+                .deployments()
+                .inNamespace(world.ns)
+                .withName("orders-api")
+                .edit(
+                    d -> {
+                      d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage(image);
+                      return d;
+                    }));
   }
 
   private List<Pod> podsOf(String image) {
-    return world.client().pods().inNamespace(world.ns).withLabel("app", "orders-api").list().getItems().stream()
+    return world
+        .client()
+        .pods()
+        .inNamespace(world.ns)
+        .withLabel("app", "orders-api")
+        .list()
+        .getItems()
+        .stream()
         .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-        .filter(p -> image.equals(p.getSpec().getContainers().get(0).getImage())).toList();
+        .filter(p -> image.equals(p.getSpec().getContainers().get(0).getImage()))
+        .toList();
   }
 
   private List<Kubelet.Start> starts(String image) {
-    return E2e.sandbox.real().starts().stream().filter(s -> s.namespace().equals(world.ns) && s.image().equals(image)).toList();
+    return E2e.sandbox.real().starts().stream()
+        .filter(s -> s.namespace().equals(world.ns) && s.image().equals(image))
+        .toList();
   }
 }

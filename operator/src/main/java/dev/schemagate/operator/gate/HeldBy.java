@@ -22,7 +22,10 @@ public final class HeldBy {
     String value = annotations == null ? null : annotations.get(KEY);
     Set<String> holders = new LinkedHashSet<>();
     if (value != null && !value.isBlank()) {
-      Arrays.stream(value.split(",")).map(String::strip).filter(s -> !s.isEmpty()).forEach(holders::add);
+      Arrays.stream(value.split(","))
+          .map(String::strip)
+          .filter(s -> !s.isEmpty())
+          .forEach(holders::add);
     }
     return holders;
   }

@@ -18,11 +18,18 @@ public record PausePatch(Deployment deployment, String jsonPatch) {
 
   static PausePatch of(Deployment d, boolean paused, Set<String> holders) {
     ArrayNode ops = JSON.createArrayNode();
-    ops.addObject().put("op", "test").put("path", "/metadata/resourceVersion").put("value", d.getMetadata().getResourceVersion());
+    ops.addObject()
+        .put("op", "test")
+        .put("path", "/metadata/resourceVersion")
+        .put("value", d.getMetadata().getResourceVersion());
     String annotation = "/metadata/annotations/" + HeldBy.KEY.replace("~", "~0").replace("/", "~1");
     if (d.getMetadata().getAnnotations() == null) {
       if (!holders.isEmpty()) {
-        ops.addObject().put("op", "add").put("path", "/metadata/annotations").putObject("value").put(HeldBy.KEY, HeldBy.value(holders));
+        ops.addObject()
+            .put("op", "add")
+            .put("path", "/metadata/annotations")
+            .putObject("value")
+            .put(HeldBy.KEY, HeldBy.value(holders));
       }
     } else if (holders.isEmpty()) {
       if (d.getMetadata().getAnnotations().containsKey(HeldBy.KEY)) {

@@ -18,7 +18,11 @@ import java.util.function.Function;
 public final class RolloutGate {
   /** What holding does and then holds. */
   public record Held(
-      List<String> held, List<String> newlyHeld, List<String> released, List<String> pausedByOthers, List<PausePatch> patches) {}
+      List<String> held,
+      List<String> newlyHeld,
+      List<String> released,
+      List<String> pausedByOthers,
+      List<PausePatch> patches) {}
 
   /** What releasing lets go of. */
   public record Released(List<String> names, List<PausePatch> patches) {}
@@ -33,11 +37,16 @@ public final class RolloutGate {
   }
 
   /**
-   * Holds every named Deployment that exists; lets go of those held before that are no longer named.
+   * Holds every named Deployment that exists; lets go of those held before that are no longer
+   * named.
    *
    * @param me the name of the DatabaseMigration that holds them
    */
-  public static Held hold(String me, List<String> names, List<String> previouslyHeld, Function<String, Deployment> lookup) {
+  public static Held hold(
+      String me,
+      List<String> names,
+      List<String> previouslyHeld,
+      Function<String, Deployment> lookup) {
     List<String> held = new ArrayList<>();
     List<String> newlyHeld = new ArrayList<>();
     List<String> pausedByOthers = new ArrayList<>();
@@ -66,24 +75,29 @@ public final class RolloutGate {
     List<String> released = new ArrayList<>();
     for (String name : previouslyHeld) {
       if (!names.contains(name)) {
-        letGo(me, lookup.apply(name)).ifPresent(patch -> {
-          patches.add(patch);
-          released.add(name);
-        });
+        letGo(me, lookup.apply(name))
+            .ifPresent(
+                patch -> {
+                  patches.add(patch);
+                  released.add(name);
+                });
       }
     }
     return new Held(held, newlyHeld, released, pausedByOthers, patches);
   }
 
   /** Lets go of every Deployment {@code me} holds among the names given. */
-  public static Released release(String me, Collection<String> names, Function<String, Deployment> lookup) {
+  public static Released release(
+      String me, Collection<String> names, Function<String, Deployment> lookup) {
     List<String> released = new ArrayList<>();
     List<PausePatch> patches = new ArrayList<>();
     for (String name : names) {
-      letGo(me, lookup.apply(name)).ifPresent(patch -> {
-        patches.add(patch);
-        released.add(name);
-      });
+      letGo(me, lookup.apply(name))
+          .ifPresent(
+              patch -> {
+                patches.add(patch);
+                released.add(name);
+              });
     }
     return new Released(released, patches);
   }

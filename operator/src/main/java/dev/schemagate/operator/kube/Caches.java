@@ -32,28 +32,37 @@ public final class Caches implements ClusterView {
   private final InformerEventSource<Deployment, DatabaseMigration> deployments;
 
   public Caches(EventSourceContext<DatabaseMigration> context) {
-    context.getPrimaryCache().addIndexer(GATED_INDEX, dbm -> RolloutGate.gatedNames(dbm).stream()
-        .map(name -> dbm.getMetadata().getNamespace() + "/" + name).toList());
-    jobs = new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(Job.class, DatabaseMigration.class)
-            .withName("jobs")
-            .withLabelSelector(RunCodec.MANAGED_SELECTOR)
-            .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
-            .build(),
-        context);
-    pods = new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(Pod.class, DatabaseMigration.class)
-            .withName("pods")
-            .withLabelSelector(RunCodec.MANAGED_SELECTOR)
-            .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
-            .build(),
-        context);
-    deployments = new InformerEventSource<>(
-        InformerEventSourceConfiguration.from(Deployment.class, DatabaseMigration.class)
-            .withName("deployments")
-            .withSecondaryToPrimaryMapper(deployment -> gatingMigrations(context, deployment))
-            .build(),
-        context);
+    context
+        .getPrimaryCache()
+        .addIndexer(
+            GATED_INDEX,
+            dbm ->
+                RolloutGate.gatedNames(dbm).stream()
+                    .map(name -> dbm.getMetadata().getNamespace() + "/" + name)
+                    .toList());
+    jobs =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Job.class, DatabaseMigration.class)
+                .withName("jobs")
+                .withLabelSelector(RunCodec.MANAGED_SELECTOR)
+                .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
+                .build(),
+            context);
+    pods =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Pod.class, DatabaseMigration.class)
+                .withName("pods")
+                .withLabelSelector(RunCodec.MANAGED_SELECTOR)
+                .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
+                .build(),
+            context);
+    deployments =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Deployment.class, DatabaseMigration.class)
+                .withName("deployments")
+                .withSecondaryToPrimaryMapper(deployment -> gatingMigrations(context, deployment))
+                .build(),
+            context);
   }
 
   public List<EventSource<?, DatabaseMigration>> eventSources() {
@@ -68,7 +77,8 @@ public final class Caches implements ClusterView {
   @Override
   public List<Job> jobs(DatabaseMigration dbm) {
     String name = dbm.getMetadata().getName();
-    return jobs.list(dbm.getMetadata().getNamespace(), j -> name.equals(RunCodec.migration(j))).toList();
+    return jobs.list(dbm.getMetadata().getNamespace(), j -> name.equals(RunCodec.migration(j)))
+        .toList();
   }
 
   @Override
@@ -86,18 +96,25 @@ public final class Caches implements ClusterView {
   }
 
   void deploymentPatched(Deployment deployment) {
-    deployments.handleRecentResourceUpdate(ResourceID.fromResource(deployment), deployment, deployment);
+    deployments.handleRecentResourceUpdate(
+        ResourceID.fromResource(deployment), deployment, deployment);
   }
 
   private static Set<ResourceID> byMigrationAnnotation(HasMetadata resource) {
     String name = RunCodec.migration(resource);
-    return name == null ? Set.of() : Set.of(new ResourceID(name, resource.getMetadata().getNamespace()));
+    return name == null
+        ? Set.of()
+        : Set.of(new ResourceID(name, resource.getMetadata().getNamespace()));
   }
 
-  private static Set<ResourceID> gatingMigrations(EventSourceContext<DatabaseMigration> context, Deployment deployment) {
+  private static Set<ResourceID> gatingMigrations(
+      EventSourceContext<DatabaseMigration> context, Deployment deployment) {
     String ns = deployment.getMetadata().getNamespace();
     Set<ResourceID> ids = new HashSet<>();
-    for (DatabaseMigration dbm : context.getPrimaryCache().byIndex(GATED_INDEX, ns + "/" + deployment.getMetadata().getName())) {
+    for (DatabaseMigration dbm :
+        context
+            .getPrimaryCache()
+            .byIndex(GATED_INDEX, ns + "/" + deployment.getMetadata().getName())) {
       ids.add(ResourceID.fromResource(dbm));
     }
     for (String holder : HeldBy.holders(deployment)) {
@@ -105,5 +122,4 @@ public final class Caches implements ClusterView {
     }
     return ids;
   }
-
 }

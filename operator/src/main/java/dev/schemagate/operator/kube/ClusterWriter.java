@@ -67,12 +67,18 @@ public final class ClusterWriter {
 
   /** Leaves a running Job to finish on its own: no owner, and gone a day after it finishes. */
   public void orphan(Job job) {
-    client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace()).withName(job.getMetadata().getName())
-        .edit(j -> {
-          j.getMetadata().setOwnerReferences(null);
-          j.getSpec().setTtlSecondsAfterFinished(86400);
-          return j;
-        });
+    client
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(job.getMetadata().getNamespace())
+        .withName(job.getMetadata().getName())
+        .edit(
+            j -> {
+              j.getMetadata().setOwnerReferences(null);
+              j.getSpec().setTtlSecondsAfterFinished(86400);
+              return j;
+            });
   }
 
   /** Records an Event outside a reconcile's own (on deletion). */
@@ -81,20 +87,33 @@ public final class ClusterWriter {
   }
 
   private void deleteSupersededJob(DatabaseMigration dbm, String name) {
-    client.batch().v1().jobs().inNamespace(dbm.getMetadata().getNamespace()).withName(name).delete();
+    client
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(dbm.getMetadata().getNamespace())
+        .withName(name)
+        .delete();
   }
 
   private void recordEvents(ReconcileState state) {
     DatabaseMigration dbm = state.resource();
     String target = dbm.getSpec().getTargetRevision();
-    for (ReconcileEvents.Notice notice : state.events().notices(target, state.status().getCurrentRevision())) {
+    for (ReconcileEvents.Notice notice :
+        state.events().notices(target, state.status().getCurrentRevision())) {
       events.record(dbm, notice.reason(), notice.message());
     }
   }
 
   private void deleteFinishedJob(Job job) {
-    client.batch().v1().jobs().inNamespace(job.getMetadata().getNamespace()).withName(job.getMetadata().getName())
-        .withPropagationPolicy(DeletionPropagation.BACKGROUND).delete();
+    client
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(job.getMetadata().getNamespace())
+        .withName(job.getMetadata().getName())
+        .withPropagationPolicy(DeletionPropagation.BACKGROUND)
+        .delete();
   }
 
   /**
@@ -104,7 +123,9 @@ public final class ClusterWriter {
   private void writeStatus(ReconcileState state, Context<DatabaseMigration> context) {
     DatabaseMigration dbm = state.resource();
     DatabaseMigration updated = client.resource(state.withStatus()).updateStatus();
-    context.eventSourceRetriever().getControllerEventSource()
+    context
+        .eventSourceRetriever()
+        .getControllerEventSource()
         .handleRecentResourceUpdate(ResourceID.fromResource(dbm), updated, dbm);
   }
 
@@ -114,7 +135,13 @@ public final class ClusterWriter {
     try {
       Job created = client.batch().v1().jobs().inNamespace(ns).resource(newJob.job()).create();
       caches.jobCreated(created);
-      LOG.infof("%s/%s: started %s (%s to %s)", ns, dbm.getMetadata().getName(), name, newJob.run().direction().word(), newJob.run().targetRevision());
+      LOG.infof(
+          "%s/%s: started %s (%s to %s)",
+          ns,
+          dbm.getMetadata().getName(),
+          name,
+          newJob.run().direction().word(),
+          newJob.run().targetRevision());
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         throw e;

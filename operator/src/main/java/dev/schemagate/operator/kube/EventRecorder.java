@@ -81,7 +81,9 @@ public class EventRecorder {
       client.v1().events().inNamespace(dbm.getMetadata().getNamespace()).resource(event).create();
     } catch (RuntimeException e) {
       sent.remove(key);
-      LOG.warnf("could not record event %s for %s/%s: %s", reason, dbm.getMetadata().getNamespace(), dbm.getMetadata().getName(), e.getMessage());
+      LOG.warnf(
+          "could not record event %s for %s/%s: %s",
+          reason, dbm.getMetadata().getNamespace(), dbm.getMetadata().getName(), e.getMessage());
     }
   }
 }

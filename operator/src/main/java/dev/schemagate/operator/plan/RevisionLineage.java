@@ -22,7 +22,10 @@ public final class RevisionLineage {
   private RevisionLineage() {}
 
   public static boolean isBelowCurrent(
-      String target, String current, List<HistoryEntry> historyNewestFirst, boolean flywayVersions) {
+      String target,
+      String current,
+      List<HistoryEntry> historyNewestFirst,
+      boolean flywayVersions) {
     if (target == null || current == null || target.equals(current) || NEWEST.contains(target)) {
       return false;
     }

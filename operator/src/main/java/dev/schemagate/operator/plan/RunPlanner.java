@@ -34,7 +34,9 @@ public final class RunPlanner {
       return new Decision.Refused(Reasons.INVALID_SPEC, String.join("; ", problems), runNeeded);
     }
     if (!runNeeded) {
-      return Boolean.TRUE.equals(spec.getSuspend()) ? new Decision.Suspended(false) : new Decision.UpToDate();
+      return Boolean.TRUE.equals(spec.getSuspend())
+          ? new Decision.Suspended(false)
+          : new Decision.UpToDate();
     }
 
     String target = spec.getTargetRevision();
@@ -62,7 +64,10 @@ public final class RunPlanner {
     Direction direction = down ? Direction.DOWNGRADE : Direction.UPGRADE;
     String image = down ? status.getCurrentImage() : spec.getImage();
     long generation = Objects.requireNonNullElse(dbm.getMetadata().getGeneration(), 0L);
-    String retry = dbm.getMetadata().getAnnotations() == null ? "" : dbm.getMetadata().getAnnotations().getOrDefault(RETRY, "");
+    String retry =
+        dbm.getMetadata().getAnnotations() == null
+            ? ""
+            : dbm.getMetadata().getAnnotations().getOrDefault(RETRY, "");
     String id =
         Names.hash(
             dbm.getMetadata().getUid(),

@@ -28,7 +28,8 @@ public final class SpecValidator {
       problems.add("spec.tool: custom needs spec.command, the command that runs the migration");
     }
     if (tool != Tool.CUSTOM && spec.getCommand() != null) {
-      problems.add("spec.command is only used with spec.tool: custom; remove it or set spec.tool: custom");
+      problems.add(
+          "spec.command is only used with spec.tool: custom; remove it or set spec.tool: custom");
     }
     if (spec.getGate() != null && spec.getGate().getDeployments() != null) {
       List<String> names = spec.getGate().getDeployments();
@@ -47,7 +48,9 @@ public final class SpecValidator {
       for (EnvVar env : spec.getEnv()) {
         if (env.getName() != null && env.getName().startsWith("SCHEMAGATE_")) {
           problems.add(
-              "spec.env " + env.getName() + ": names starting with SCHEMAGATE_ are set by the operator; rename it");
+              "spec.env "
+                  + env.getName()
+                  + ": names starting with SCHEMAGATE_ are set by the operator; rename it");
         }
       }
     }

@@ -9,8 +9,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Step: compose phase and conditions from the run under way or, with none, from the decision;
- * then RolloutHeld from the gate. A new Stalled reason is told as an Event.
+ * Step: compose phase and conditions from the run under way or, with none, from the decision; then
+ * RolloutHeld from the gate. A new Stalled reason is told as an Event.
  */
 public final class ComposeStatus {
   private ComposeStatus() {}
@@ -33,7 +33,8 @@ public final class ComposeStatus {
       return;
     }
     Optional<Condition> previous = stalled(state.before());
-    boolean changed = previous.isEmpty() || !Objects.equals(previous.get().getReason(), now.get().getReason());
+    boolean changed =
+        previous.isEmpty() || !Objects.equals(previous.get().getReason(), now.get().getReason());
     EventReason reason = EventReason.forStalledReason(now.get().getReason());
     if (changed && reason != null) {
       state.events().tell(reason, now.get().getMessage());
@@ -41,6 +42,7 @@ public final class ComposeStatus {
   }
 
   private static Optional<Condition> stalled(DatabaseMigrationStatus status) {
-    return Conditions.find(status.getConditions(), Conditions.STALLED).filter(c -> "True".equals(c.getStatus()));
+    return Conditions.find(status.getConditions(), Conditions.STALLED)
+        .filter(c -> "True".equals(c.getStatus()));
   }
 }

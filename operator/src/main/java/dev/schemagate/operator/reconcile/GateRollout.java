@@ -15,8 +15,8 @@ import java.util.function.Function;
 
 /**
  * Step: hold the gated Deployments while a run is under way or the database is behind the target;
- * release them once it is at the target. A Deployment that does not exist yet is held as soon as
- * it appears; one paused by someone else is left as it is.
+ * release them once it is at the target. A Deployment that does not exist yet is held as soon as it
+ * appears; one paused by someone else is left as it is.
  */
 public final class GateRollout {
   private GateRollout() {}
@@ -31,7 +31,9 @@ public final class GateRollout {
 
   private static void hold(ReconcileState state) {
     DatabaseMigrationStatus status = state.status();
-    RolloutGate.Held held = RolloutGate.hold(state.name(), validGatedNames(state), status.getHeldDeployments(), lookup(state));
+    RolloutGate.Held held =
+        RolloutGate.hold(
+            state.name(), validGatedNames(state), status.getHeldDeployments(), lookup(state));
     status.setHeldDeployments(new ArrayList<>(held.held()));
     state.events().held(held.newlyHeld());
     state.events().released(held.released());
@@ -48,14 +50,21 @@ public final class GateRollout {
       state.events().released(released.names());
       Conditions.find(status.getConditions(), Conditions.ROLLOUT_HELD)
           .filter(c -> "True".equals(c.getStatus()))
-          .ifPresent(c -> state.measurements().rolloutReleased(Duration.between(Time.parse(c.getLastTransitionTime()), state.now())));
+          .ifPresent(
+              c ->
+                  state
+                      .measurements()
+                      .rolloutReleased(
+                          Duration.between(Time.parse(c.getLastTransitionTime()), state.now())));
     }
     state.changes().patch(released.patches());
     status.setHeldDeployments(new ArrayList<>());
   }
 
   private static List<String> validGatedNames(ReconcileState state) {
-    return RolloutGate.gatedNames(state.resource()).stream().filter(Names::isValidObjectName).toList();
+    return RolloutGate.gatedNames(state.resource()).stream()
+        .filter(Names::isValidObjectName)
+        .toList();
   }
 
   private static Function<String, Deployment> lookup(ReconcileState state) {

@@ -37,13 +37,16 @@ public final class ObserveRun {
   }
 
   private static Optional<Run> adoptOrphan(ReconcileState state) {
-    Set<String> recorded = state.status().getHistory().stream().map(h -> h.getId()).collect(Collectors.toSet());
+    Set<String> recorded =
+        state.status().getHistory().stream().map(h -> h.getId()).collect(Collectors.toSet());
     Optional<Job> orphan =
         state.cluster().jobs(state.resource()).stream()
             .filter(j -> !recorded.contains(RunCodec.runId(j)))
             .filter(j -> !RunObserver.finished(j))
             .max(Comparator.comparing(j -> String.valueOf(j.getMetadata().getCreationTimestamp())));
-    orphan.ifPresent(job -> state.events().adopted("adopted running Job " + job.getMetadata().getName()));
-    return orphan.map(job -> RunCodec.run(RunCodec.inputs(job), job.getMetadata().getCreationTimestamp()));
+    orphan.ifPresent(
+        job -> state.events().adopted("adopted running Job " + job.getMetadata().getName()));
+    return orphan.map(
+        job -> RunCodec.run(RunCodec.inputs(job), job.getMetadata().getCreationTimestamp()));
   }
 }

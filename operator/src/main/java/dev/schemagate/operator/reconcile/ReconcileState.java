@@ -36,7 +36,8 @@ public final class ReconcileState {
     this.resource = resource;
     this.cluster = cluster;
     this.now = now;
-    this.before = resource.getStatus() == null ? new DatabaseMigrationStatus() : resource.getStatus();
+    this.before =
+        resource.getStatus() == null ? new DatabaseMigrationStatus() : resource.getStatus();
     this.status = JSON.convertValue(JSON.valueToTree(before), DatabaseMigrationStatus.class);
   }
 
@@ -85,7 +86,10 @@ public final class ReconcileState {
     return !JSON.valueToTree(before).equals(JSON.valueToTree(status));
   }
 
-  /** The resource as read, with the composed status: what the planner decides from and what is written. */
+  /**
+   * The resource as read, with the composed status: what the planner decides from and what is
+   * written.
+   */
   public DatabaseMigration withStatus() {
     DatabaseMigration copy = new DatabaseMigration();
     copy.setMetadata(resource.getMetadata());

@@ -15,9 +15,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Step: record the run under way once it has ended. A finished run (succeeded or failed) goes into
- * history, and on success sets the revision the database is at; a run whose container never
- * started and whose spec has changed since is superseded: into history too, its Job deleted. The
- * place it leaves is taken by a Job of ours that no status records, if there is one.
+ * history, and on success sets the revision the database is at; a run whose container never started
+ * and whose spec has changed since is superseded: into history too, its Job deleted. The place it
+ * leaves is taken by a Job of ours that no status records, if there is one.
  */
 public final class RecordRun {
   private static final Logger LOG = Logger.getLogger(RecordRun.class);
@@ -37,7 +37,8 @@ public final class RecordRun {
       return false;
     }
     RunState observed = state.runState();
-    if (observed instanceof RunState.Blocked && !Objects.equals(state.run().getGeneration(), state.generation())) {
+    if (observed instanceof RunState.Blocked
+        && !Objects.equals(state.run().getGeneration(), state.generation())) {
       supersede(state);
       return true;
     }
@@ -53,13 +54,20 @@ public final class RecordRun {
     Instant now = state.now();
     HistoryEntry entry = record(state);
     Instant started = Optional.ofNullable(Time.parse(run.getStartedAt())).orElse(now);
-    state.measurements().runFinished(run.getDirection(), entry.getOutcome(), entry.getReason(), Duration.between(started, now));
+    state
+        .measurements()
+        .runFinished(
+            run.getDirection(),
+            entry.getOutcome(),
+            entry.getReason(),
+            Duration.between(started, now));
     state.events().finished(entry, run.getJob());
     String ref = state.namespace() + "/" + state.name();
     if (entry.getOutcome() == Outcome.Succeeded) {
       LOG.infof("%s: run %s succeeded: %s", ref, run.getId(), entry.getMessage());
     } else {
-      LOG.infof("%s: run %s failed (%s): %s", ref, run.getId(), entry.getReason(), entry.getMessage());
+      LOG.infof(
+          "%s: run %s failed (%s): %s", ref, run.getId(), entry.getReason(), entry.getMessage());
     }
   }
 
@@ -67,12 +75,17 @@ public final class RecordRun {
     String job = state.run().getJob();
     state.changes().deleteSupersededJob(job);
     HistoryEntry entry = record(state);
-    state.events().tell(EventReason.RunSuperseded, "deleted Job " + job + ", which never started: " + entry.getMessage());
+    state
+        .events()
+        .tell(
+            EventReason.RunSuperseded,
+            "deleted Job " + job + ", which never started: " + entry.getMessage());
   }
 
   private static HistoryEntry record(ReconcileState state) {
     int limit = state.resource().getSpec().getHistoryLimit();
-    HistoryEntry entry = RunRecorder.finish(state.status(), state.run(), state.runState(), limit, state.now());
+    HistoryEntry entry =
+        RunRecorder.finish(state.status(), state.run(), state.runState(), limit, state.now());
     state.runRecorded();
     return entry;
   }

@@ -23,9 +23,21 @@ public final class StartRun {
       return;
     }
     RunInputs inputs = start.run();
-    state.changes().create(JobFactory.desired(state.resource(), inputs, defaultDeadlineSeconds), inputs);
-    state.events().started(
-        "started Job " + inputs.jobName() + ": " + inputs.direction().word() + " to " + inputs.targetRevision() + " with " + inputs.image());
-    state.follow(RunCodec.run(inputs, Time.format(state.now())), RunObserver.starting(inputs.jobName()));
+    state
+        .changes()
+        .create(JobFactory.desired(state.resource(), inputs, defaultDeadlineSeconds), inputs);
+    state
+        .events()
+        .started(
+            "started Job "
+                + inputs.jobName()
+                + ": "
+                + inputs.direction().word()
+                + " to "
+                + inputs.targetRevision()
+                + " with "
+                + inputs.image());
+    state.follow(
+        RunCodec.run(inputs, Time.format(state.now())), RunObserver.starting(inputs.jobName()));
   }
 }

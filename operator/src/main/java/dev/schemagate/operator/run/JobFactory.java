@@ -94,7 +94,8 @@ public final class JobFactory {
         .withType("RuntimeDefault")
         .endSeccompProfile()
         .endSecurityContext()
-        .withContainers(container(spec, run, options, dbm.getMetadata().getNamespace() + "/" + name))
+        .withContainers(
+            container(spec, run, options, dbm.getMetadata().getNamespace() + "/" + name))
         .addNewVolume()
         .withName("tmp")
         .withNewEmptyDir()

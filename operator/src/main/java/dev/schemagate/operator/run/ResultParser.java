@@ -69,7 +69,10 @@ public final class ResultParser {
       String[] words = line.split("\\s+");
       boolean shape =
           words[0].matches("[A-Za-z0-9_]{1,64}")
-              && (words.length == 1 || (words.length == 2 && words[1].matches("\\((head|heads|mergepoint|branchpoint|effective head)\\)")));
+              && (words.length == 1
+                  || (words.length == 2
+                      && words[1].matches(
+                          "\\((head|heads|mergepoint|branchpoint|effective head)\\)")));
       return shape ? words[0] : null;
     }
     return null;

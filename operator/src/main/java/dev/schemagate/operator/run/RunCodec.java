@@ -18,8 +18,10 @@ import java.util.Map;
 public final class RunCodec {
   /** On Jobs and their pods: the DatabaseMigration's name (an annotation: names may exceed 63). */
   public static final String MIGRATION = DatabaseMigration.GROUP + "/migration";
+
   /** On Jobs and their pods, as a label and an annotation: the run's id. */
   public static final String RUN_ID = DatabaseMigration.GROUP + "/run-id";
+
   static final String DIRECTION = DatabaseMigration.GROUP + "/direction";
   static final String TARGET_REVISION = DatabaseMigration.GROUP + "/target-revision";
   static final String FROM_REVISION = DatabaseMigration.GROUP + "/from-revision";
@@ -27,6 +29,7 @@ public final class RunCodec {
   static final String GENERATION = DatabaseMigration.GROUP + "/generation";
   static final String MANAGED_BY = "app.kubernetes.io/managed-by";
   static final String MANAGER = "schemagate";
+
   /** Selects the Jobs and pods of schemagate's runs. */
   public static final String MANAGED_SELECTOR = MANAGED_BY + "=" + MANAGER;
 
@@ -106,7 +109,9 @@ public final class RunCodec {
     return run;
   }
 
-  /** The history entry of a finished run, before its outcome: what the two share, and its target. */
+  /**
+   * The history entry of a finished run, before its outcome: what the two share, and its target.
+   */
   static HistoryEntry historyEntry(Run run) {
     HistoryEntry entry = new HistoryEntry();
     entry.setId(run.getId());

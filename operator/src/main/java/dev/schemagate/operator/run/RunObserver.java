@@ -24,7 +24,9 @@ public final class RunObserver {
   public static RunState observe(Job job, Collection<Pod> pods, Tool tool) {
     if (job == null) {
       return new RunState.Failed(
-          Reasons.JOB_DELETED, "the run's Job was deleted before it reported a result", RunResult.EMPTY);
+          Reasons.JOB_DELETED,
+          "the run's Job was deleted before it reported a result",
+          RunResult.EMPTY);
     }
     Optional<Pod> pod = pods.stream().max(Comparator.comparing(RunObserver::created));
     Optional<ContainerStatus> container = pod.flatMap(RunObserver::migrateContainer);
@@ -35,11 +37,14 @@ public final class RunObserver {
       if (pod.isPresent() && terminated.isEmpty()) {
         return new RunState.AwaitingResult();
       }
-      return new RunState.Succeeded(terminated.map(t -> ResultParser.parse(t.getMessage())).orElse(RunResult.EMPTY));
+      return new RunState.Succeeded(
+          terminated.map(t -> ResultParser.parse(t.getMessage())).orElse(RunResult.EMPTY));
     }
-    Optional<JobCondition> failed = condition(job, "Failed").or(() -> condition(job, "FailureTarget"));
+    Optional<JobCondition> failed =
+        condition(job, "Failed").or(() -> condition(job, "FailureTarget"));
     if (failed.isPresent()) {
-      RunResult result = terminated.map(t -> ResultParser.parse(t.getMessage())).orElse(RunResult.EMPTY);
+      RunResult result =
+          terminated.map(t -> ResultParser.parse(t.getMessage())).orElse(RunResult.EMPTY);
       return failure(job, failed.get(), terminated.orElse(null), result, tool);
     }
     Optional<ContainerStateWaiting> waiting =
@@ -50,14 +55,19 @@ public final class RunObserver {
       if (reason != null && PULL_FAILURES.contains(reason)) {
         return new RunState.Blocked(
             Reasons.IMAGE_PULL_FAILED,
-            "image " + job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage()
-                + " cannot be pulled (" + reason + ")" + suffix(message)
+            "image "
+                + job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage()
+                + " cannot be pulled ("
+                + reason
+                + ")"
+                + suffix(message)
                 + "; fix spec.image or spec.job.imagePullSecrets");
       }
       if ("CreateContainerConfigError".equals(reason)) {
         return new RunState.Blocked(
             Reasons.SECRET_NOT_FOUND,
-            "the migration container cannot start" + suffix(message)
+            "the migration container cannot start"
+                + suffix(message)
                 + "; create the Secret named in spec.database.secretRef, or fix spec.env");
       }
       if ("CreateContainerError".equals(reason) || "RunContainerError".equals(reason)) {
@@ -65,8 +75,13 @@ public final class RunObserver {
       }
     }
     boolean started =
-        terminated.isPresent() || container.map(c -> c.getState() != null && c.getState().getRunning() != null).orElse(false);
-    return started ? new RunState.Running("Job " + job.getMetadata().getName() + " is running") : starting(job.getMetadata().getName());
+        terminated.isPresent()
+            || container
+                .map(c -> c.getState() != null && c.getState().getRunning() != null)
+                .orElse(false);
+    return started
+        ? new RunState.Running("Job " + job.getMetadata().getName() + " is running")
+        : starting(job.getMetadata().getName());
   }
 
   /** A run whose Job has no running container yet (or was just made). */
@@ -75,7 +90,11 @@ public final class RunObserver {
   }
 
   private static RunState.Failed failure(
-      Job job, JobCondition condition, ContainerStateTerminated terminated, RunResult result, Tool tool) {
+      Job job,
+      JobCondition condition,
+      ContainerStateTerminated terminated,
+      RunResult result,
+      Tool tool) {
     if ("DeadlineExceeded".equals(condition.getReason())) {
       return new RunState.Failed(
           Reasons.DEADLINE_EXCEEDED,
@@ -118,10 +137,15 @@ public final class RunObserver {
     return (ts == null ? "" : ts) + pod.getMetadata().getName();
   }
 
-  /** Whether the Job has ended, by the conditions the Job controller sets (1.31+ sets the interim ones first). */
+  /**
+   * Whether the Job has ended, by the conditions the Job controller sets (1.31+ sets the interim
+   * ones first).
+   */
   public static boolean finished(Job job) {
-    return conditionTrue(job, "Complete") || conditionTrue(job, "SuccessCriteriaMet")
-        || conditionTrue(job, "Failed") || conditionTrue(job, "FailureTarget");
+    return conditionTrue(job, "Complete")
+        || conditionTrue(job, "SuccessCriteriaMet")
+        || conditionTrue(job, "Failed")
+        || conditionTrue(job, "FailureTarget");
   }
 
   static boolean conditionTrue(Job job, String type) {

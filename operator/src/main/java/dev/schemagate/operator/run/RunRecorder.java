@@ -15,7 +15,8 @@ public final class RunRecorder {
   private RunRecorder() {}
 
   /** Records the run's end in the status (mutated) and returns the new history entry. */
-  public static HistoryEntry finish(DatabaseMigrationStatus status, Run run, RunState state, int historyLimit, Instant now) {
+  public static HistoryEntry finish(
+      DatabaseMigrationStatus status, Run run, RunState state, int historyLimit, Instant now) {
     HistoryEntry entry = RunCodec.historyEntry(run);
     entry.setFinishedAt(Time.format(now));
     if (state instanceof RunState.Succeeded succeeded) {
@@ -41,7 +42,8 @@ public final class RunRecorder {
     } else if (state instanceof RunState.Blocked blocked) {
       entry.setOutcome(Outcome.Failed);
       entry.setReason(blocked.reason());
-      entry.setMessage(blocked.message() + " (superseded by a spec change before the container started)");
+      entry.setMessage(
+          blocked.message() + " (superseded by a spec change before the container started)");
       entry.setFromRevision(run.getFromRevision());
       entry.setToRevision(run.getFromRevision());
     } else {
@@ -64,11 +66,14 @@ public final class RunRecorder {
 
   private static String successMessage(HistoryEntry entry, RunResult result) {
     int count = result.applied().size() + result.omitted();
-    String verb = entry.getDirection() == dev.schemagate.api.Direction.DOWNGRADE ? "undone" : "applied";
+    String verb =
+        entry.getDirection() == dev.schemagate.api.Direction.DOWNGRADE ? "undone" : "applied";
     return "database at revision "
         + entry.getToRevision()
         + " (from "
-        + (entry.getFromRevision() == null || entry.getFromRevision().isEmpty() ? "empty" : entry.getFromRevision())
+        + (entry.getFromRevision() == null || entry.getFromRevision().isEmpty()
+            ? "empty"
+            : entry.getFromRevision())
         + ", "
         + count
         + (count == 1 ? " migration " : " migrations ")

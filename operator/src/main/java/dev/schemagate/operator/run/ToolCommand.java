@@ -8,8 +8,8 @@ import java.util.List;
 /** The container command and arguments each tool runs. */
 public final class ToolCommand {
   /**
-   * Runs the image's own {@code alembic} from its working directory, then writes the revisions
-   * and the migrations it ran (from Alembic's "Running upgrade a -> b, description" lines) as the
+   * Runs the image's own {@code alembic} from its working directory, then writes the revisions and
+   * the migrations it ran (from Alembic's "Running upgrade a -> b, description" lines) as the
    * result JSON; on failure, the failing revision and Alembic's last line. See alembic-run.sh.
    */
   static final String ALEMBIC_SCRIPT = resource("alembic-run.sh");

@@ -15,6 +15,7 @@ public final class Conditions {
   public static final String RECONCILING = "Reconciling";
   public static final String STALLED = "Stalled";
   public static final String ROLLOUT_HELD = "RolloutHeld";
+
   /** The order conditions are listed in. */
   static final List<String> TYPES = List.of(READY, RECONCILING, STALLED, ROLLOUT_HELD);
 
@@ -32,7 +33,10 @@ public final class Conditions {
     String value = status ? "True" : "False";
     Optional<Condition> previous = find(conditions, type);
     String transition =
-        previous.filter(c -> value.equals(c.getStatus())).map(Condition::getLastTransitionTime).orElse(Time.format(now));
+        previous
+            .filter(c -> value.equals(c.getStatus()))
+            .map(Condition::getLastTransitionTime)
+            .orElse(Time.format(now));
     Condition updated =
         new ConditionBuilder()
             .withType(type)
@@ -59,5 +63,4 @@ public final class Conditions {
         ? Optional.empty()
         : conditions.stream().filter(c -> Objects.equals(type, c.getType())).findFirst();
   }
-
 }

@@ -15,9 +15,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Prometheus metrics: {@code schemagate_runs_total{outcome,direction,reason}},
- * {@code schemagate_run_duration_seconds}, {@code schemagate_rollout_held_seconds} and
- * {@code schemagate_last_success_timestamp_seconds{namespace,name}}.
+ * Prometheus metrics: {@code schemagate_runs_total{outcome,direction,reason}}, {@code
+ * schemagate_run_duration_seconds}, {@code schemagate_rollout_held_seconds} and {@code
+ * schemagate_last_success_timestamp_seconds{namespace,name}}.
  */
 @ApplicationScoped
 public class MigrationMetrics {
@@ -37,7 +37,12 @@ public class MigrationMetrics {
   }
 
   private void runFinished(
-      DatabaseMigration dbm, Direction direction, Outcome outcome, String reason, Duration duration, Instant finishedAt) {
+      DatabaseMigration dbm,
+      Direction direction,
+      Outcome outcome,
+      String reason,
+      Duration duration,
+      Instant finishedAt) {
     Counter.builder("schemagate.runs")
         .description("Migration runs by outcome and direction")
         .tag("outcome", outcome.name())
@@ -60,7 +65,8 @@ public class MigrationMetrics {
               key -> {
                 AtomicLong value = new AtomicLong();
                 Gauge.builder("schemagate.last.success.timestamp.seconds", value, AtomicLong::get)
-                    .description("When the last successful migration run of a DatabaseMigration finished")
+                    .description(
+                        "When the last successful migration run of a DatabaseMigration finished")
                     .tag("namespace", ns)
                     .tag("name", name)
                     .register(registry);
@@ -78,9 +84,11 @@ public class MigrationMetrics {
   }
 
   public void forget(DatabaseMigration dbm) {
-    AtomicLong removed = lastSuccess.remove(dbm.getMetadata().getNamespace() + "/" + dbm.getMetadata().getName());
+    AtomicLong removed =
+        lastSuccess.remove(dbm.getMetadata().getNamespace() + "/" + dbm.getMetadata().getName());
     if (removed != null) {
-      registry.find("schemagate.last.success.timestamp.seconds")
+      registry
+          .find("schemagate.last.success.timestamp.seconds")
           .tag("namespace", dbm.getMetadata().getNamespace())
           .tag("name", dbm.getMetadata().getName())
           .meters()

@@ -61,22 +61,33 @@ public final class ReconcileEvents {
     String releasedText = released.isEmpty() ? "" : "; resumed " + String.join(", ", released);
     if (finished != null) {
       if (finished.getOutcome() == Outcome.Succeeded) {
-        notices.add(new Notice(EventReason.RunSucceeded, finished.getMessage() + " by Job " + finishedJob + releasedText));
+        notices.add(
+            new Notice(
+                EventReason.RunSucceeded,
+                finished.getMessage() + " by Job " + finishedJob + releasedText));
       } else {
-        notices.add(new Notice(EventReason.RunFailed, finished.getReason() + ": " + finished.getMessage()));
+        notices.add(
+            new Notice(EventReason.RunFailed, finished.getReason() + ": " + finished.getMessage()));
       }
     } else if (!released.isEmpty()) {
-      notices.add(new Notice(EventReason.RolloutReleased, "resumed " + String.join(", ", released) + ": the database is at " + revision));
+      notices.add(
+          new Notice(
+              EventReason.RolloutReleased,
+              "resumed " + String.join(", ", released) + ": the database is at " + revision));
     }
     if (adopted != null) {
       notices.add(new Notice(EventReason.JobAdopted, adopted + heldText));
     } else if (started != null) {
       notices.add(new Notice(EventReason.RunStarted, started + heldText));
     } else if (!held.isEmpty()) {
-      notices.add(new Notice(EventReason.RolloutHeld, "paused " + String.join(", ", held) + " until the database reaches " + target));
+      notices.add(
+          new Notice(
+              EventReason.RolloutHeld,
+              "paused " + String.join(", ", held) + " until the database reaches " + target));
     }
     if (finished != null && finished.getOutcome() == Outcome.Failed && !released.isEmpty()) {
-      notices.add(new Notice(EventReason.RolloutReleased, "resumed " + String.join(", ", released)));
+      notices.add(
+          new Notice(EventReason.RolloutReleased, "resumed " + String.join(", ", released)));
     }
     return notices;
   }

@@ -18,42 +18,131 @@ public final class StatusComposer {
   private StatusComposer() {}
 
   /** For a resource with a run under way. */
-  public static void running(DatabaseMigrationStatus status, Run run, RunState state, long generation, Instant now) {
+  public static void running(
+      DatabaseMigrationStatus status, Run run, RunState state, long generation, Instant now) {
     String what =
-        run.getDirection().word() + " to " + run.getTargetRevision() + " with " + run.getImage() + " (Job " + run.getJob() + ")";
+        run.getDirection().word()
+            + " to "
+            + run.getTargetRevision()
+            + " with "
+            + run.getImage()
+            + " (Job "
+            + run.getJob()
+            + ")";
     if (state instanceof RunState.Blocked blocked) {
-      apply(status, Phase.Failed, generation, now, false, blocked.reason(), blocked.message(), false, blocked.reason(), blocked.message(), true);
+      apply(
+          status,
+          Phase.Failed,
+          generation,
+          now,
+          false,
+          blocked.reason(),
+          blocked.message(),
+          false,
+          blocked.reason(),
+          blocked.message(),
+          true);
     } else {
       String message = "running " + what;
-      apply(status, Phase.Migrating, generation, now, false, Reasons.RUNNING, message, true, Reasons.RUNNING, message, false);
+      apply(
+          status,
+          Phase.Migrating,
+          generation,
+          now,
+          false,
+          Reasons.RUNNING,
+          message,
+          true,
+          Reasons.RUNNING,
+          message,
+          false);
     }
   }
 
   /** For a resource with no run under way. */
-  public static void idle(DatabaseMigrationStatus status, Decision decision, long generation, Instant now) {
+  public static void idle(
+      DatabaseMigrationStatus status, Decision decision, long generation, Instant now) {
     if (decision instanceof Decision.UpToDate) {
-      String message = "database at revision " + status.getCurrentRevision() + " (" + status.getAppliedImage() + ")";
-      apply(status, Phase.Ready, generation, now, true, Reasons.UP_TO_DATE, message, false, Reasons.UP_TO_DATE, "", false);
+      String message =
+          "database at revision "
+              + status.getCurrentRevision()
+              + " ("
+              + status.getAppliedImage()
+              + ")";
+      apply(
+          status,
+          Phase.Ready,
+          generation,
+          now,
+          true,
+          Reasons.UP_TO_DATE,
+          message,
+          false,
+          Reasons.UP_TO_DATE,
+          "",
+          false);
     } else if (decision instanceof Decision.Suspended suspended) {
       boolean atTarget = !suspended.runNeeded();
       String message =
           atTarget
               ? "spec.suspend is true; database at revision " + status.getCurrentRevision()
               : "spec.suspend is true: no migration is started, the gated Deployments stay held";
-      apply(status, Phase.Suspended, generation, now, atTarget && status.getHeldDeployments().isEmpty(), Reasons.SUSPENDED, message, false, Reasons.SUSPENDED, message, false);
+      apply(
+          status,
+          Phase.Suspended,
+          generation,
+          now,
+          atTarget && status.getHeldDeployments().isEmpty(),
+          Reasons.SUSPENDED,
+          message,
+          false,
+          Reasons.SUSPENDED,
+          message,
+          false);
     } else if (decision instanceof Decision.Refused refused) {
-      apply(status, Phase.Failed, generation, now, false, refused.reason(), refused.message(), false, refused.reason(), refused.message(), true);
+      apply(
+          status,
+          Phase.Failed,
+          generation,
+          now,
+          false,
+          refused.reason(),
+          refused.message(),
+          false,
+          refused.reason(),
+          refused.message(),
+          true);
     } else if (decision instanceof Decision.AwaitingRetry awaiting) {
       HistoryEntry failed = awaiting.failedRun();
-      String message = "run " + failed.getId() + " (Job " + failed.getJob() + ") failed: " + failed.getMessage() + "." + RETRY_HINT;
-      apply(status, Phase.Failed, generation, now, false, failed.getReason(), message, false, failed.getReason(), message, true);
+      String message =
+          "run "
+              + failed.getId()
+              + " (Job "
+              + failed.getJob()
+              + ") failed: "
+              + failed.getMessage()
+              + "."
+              + RETRY_HINT;
+      apply(
+          status,
+          Phase.Failed,
+          generation,
+          now,
+          false,
+          failed.getReason(),
+          message,
+          false,
+          failed.getReason(),
+          message,
+          true);
     } else {
       throw new IllegalArgumentException("not an idle decision: " + decision);
     }
   }
 
   /** RolloutHeld, from the Deployments held. */
-  public static void rollout(DatabaseMigrationStatus status, List<String> pausedByOthers, long generation, Instant now) {
+  public static void rollout(
+      DatabaseMigrationStatus status, List<String> pausedByOthers, long generation, Instant now) {
     List<String> held = status.getHeldDeployments();
     String message;
     if (!held.isEmpty()) {
@@ -92,9 +181,27 @@ public final class StatusComposer {
     status.setPhase(phase);
     status.setObservedGeneration(generation);
     var conditions = status.getConditions();
-    conditions = Conditions.set(conditions, Conditions.READY, ready, readyReason, readyMessage, generation, now);
-    conditions = Conditions.set(conditions, Conditions.RECONCILING, reconciling, reconcilingReason, reconciling ? reconcilingMessage : "", generation, now);
-    conditions = Conditions.set(conditions, Conditions.STALLED, stalled, stalled ? readyReason : "NotStalled", stalled ? readyMessage : "", generation, now);
+    conditions =
+        Conditions.set(
+            conditions, Conditions.READY, ready, readyReason, readyMessage, generation, now);
+    conditions =
+        Conditions.set(
+            conditions,
+            Conditions.RECONCILING,
+            reconciling,
+            reconcilingReason,
+            reconciling ? reconcilingMessage : "",
+            generation,
+            now);
+    conditions =
+        Conditions.set(
+            conditions,
+            Conditions.STALLED,
+            stalled,
+            stalled ? readyReason : "NotStalled",
+            stalled ? readyMessage : "",
+            generation,
+            now);
     status.setConditions(conditions);
   }
 }

@@ -16,9 +16,15 @@ class RolloutGateTest {
 
   static Deployment deployment(String name, boolean paused, String heldBy) {
     return new DeploymentBuilder()
-        .withNewMetadata().withName(name).withNamespace("shop").withResourceVersion("7")
-        .withAnnotations(heldBy == null ? null : Map.of(HeldBy.KEY, heldBy)).endMetadata()
-        .withNewSpec().withPaused(paused).endSpec()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace("shop")
+        .withResourceVersion("7")
+        .withAnnotations(heldBy == null ? null : Map.of(HeldBy.KEY, heldBy))
+        .endMetadata()
+        .withNewSpec()
+        .withPaused(paused)
+        .endSpec()
         .build();
   }
 
@@ -28,21 +34,28 @@ class RolloutGateTest {
 
   @Test
   void holdingPausesAndAnnotatesAndLeavesWhatAPersonPaused() throws Exception {
-    Map<String, Deployment> cache = Map.of(
-        "api", deployment("api", false, null),
-        "worker", deployment("worker", true, null),
-        "web", deployment("web", true, "orders"));
-    RolloutGate.Held held = RolloutGate.hold("orders", List.of("api", "worker", "web", "missing"), List.of(), cache::get);
+    Map<String, Deployment> cache =
+        Map.of(
+            "api", deployment("api", false, null),
+            "worker", deployment("worker", true, null),
+            "web", deployment("web", true, "orders"));
+    RolloutGate.Held held =
+        RolloutGate.hold(
+            "orders", List.of("api", "worker", "web", "missing"), List.of(), cache::get);
     assertThat(held.held()).containsExactly("api", "web");
     assertThat(held.newlyHeld()).containsExactly("api");
     assertThat(held.pausedByOthers()).containsExactly("worker");
-    assertThat(held.patches()).singleElement().satisfies(p -> {
-      assertThat(p.deployment().getMetadata().getName()).isEqualTo("api");
-      assertThat(ops(p)).isEqualTo(
-          "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"7\"},"
-              + "{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{\"schemagate.dev/held-by\":\"orders\"}},"
-              + "{\"op\":\"add\",\"path\":\"/spec/paused\",\"value\":true}]");
-    });
+    assertThat(held.patches())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.deployment().getMetadata().getName()).isEqualTo("api");
+              assertThat(ops(p))
+                  .isEqualTo(
+                      "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"7\"},"
+                          + "{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{\"schemagate.dev/held-by\":\"orders\"}},"
+                          + "{\"op\":\"add\",\"path\":\"/spec/paused\",\"value\":true}]");
+            });
   }
 
   @Test
@@ -55,18 +68,24 @@ class RolloutGateTest {
 
   @Test
   void releasingResumesOnlyWhenTheLastHolderLetsGo() throws Exception {
-    Map<String, Deployment> cache = Map.of(
-        "api", deployment("api", true, "orders"),
-        "shared", deployment("shared", true, "orders,billing"),
-        "other", deployment("other", true, "billing"));
-    RolloutGate.Released released = RolloutGate.release("orders", Set.of("api", "shared", "other"), cache::get);
+    Map<String, Deployment> cache =
+        Map.of(
+            "api", deployment("api", true, "orders"),
+            "shared", deployment("shared", true, "orders,billing"),
+            "other", deployment("other", true, "billing"));
+    RolloutGate.Released released =
+        RolloutGate.release("orders", Set.of("api", "shared", "other"), cache::get);
     assertThat(released.names()).containsExactlyInAnyOrder("api", "shared");
     Map<String, String> byName = new java.util.HashMap<>();
     for (PausePatch p : released.patches()) {
       byName.put(p.deployment().getMetadata().getName(), ops(p));
     }
-    assertThat(byName.get("api")).contains("{\"op\":\"remove\",\"path\":\"/metadata/annotations/schemagate.dev~1held-by\"}",
-        "{\"op\":\"add\",\"path\":\"/spec/paused\",\"value\":false}");
-    assertThat(byName.get("shared")).contains("\"value\":\"billing\"", "{\"op\":\"add\",\"path\":\"/spec/paused\",\"value\":true}");
+    assertThat(byName.get("api"))
+        .contains(
+            "{\"op\":\"remove\",\"path\":\"/metadata/annotations/schemagate.dev~1held-by\"}",
+            "{\"op\":\"add\",\"path\":\"/spec/paused\",\"value\":false}");
+    assertThat(byName.get("shared"))
+        .contains(
+            "\"value\":\"billing\"", "{\"op\":\"add\",\"path\":\"/spec/paused\",\"value\":true}");
   }
 }

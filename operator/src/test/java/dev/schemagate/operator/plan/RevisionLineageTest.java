@@ -14,15 +14,23 @@ class RevisionLineageTest {
 
   @Test
   void lineageTellsADowngradeFromAReUpgradeWithOpaqueRevisions() {
-    List<HistoryEntry> history = new ArrayList<>(List.of(
-        succeeded(Direction.DOWNGRADE, "c3", "b2"),
-        succeeded(Direction.UPGRADE, "b2", "c3"),
-        succeeded(Direction.UPGRADE, "", "b2")));
-    assertThat(RevisionLineage.isBelowCurrent("c3", "b2", history, false)).as("c3 is above b2 again").isFalse();
+    List<HistoryEntry> history =
+        new ArrayList<>(
+            List.of(
+                succeeded(Direction.DOWNGRADE, "c3", "b2"),
+                succeeded(Direction.UPGRADE, "b2", "c3"),
+                succeeded(Direction.UPGRADE, "", "b2")));
+    assertThat(RevisionLineage.isBelowCurrent("c3", "b2", history, false))
+        .as("c3 is above b2 again")
+        .isFalse();
     assertThat(RevisionLineage.isBelowCurrent("b2", "c3", history.subList(1, 3), false)).isTrue();
-    assertThat(RevisionLineage.isBelowCurrent("zz", "c3", history, false)).as("unknown: upgrade").isFalse();
+    assertThat(RevisionLineage.isBelowCurrent("zz", "c3", history, false))
+        .as("unknown: upgrade")
+        .isFalse();
     assertThat(RevisionLineage.isBelowCurrent("head", "c3", history, false)).isFalse();
-    assertThat(RevisionLineage.isBelowCurrent("2", "10", List.of(), true)).as("flyway versions are ordered").isTrue();
+    assertThat(RevisionLineage.isBelowCurrent("2", "10", List.of(), true))
+        .as("flyway versions are ordered")
+        .isTrue();
     assertThat(RevisionLineage.isBelowCurrent("1.10", "1.9", List.of(), true)).isFalse();
     assertThat(RevisionLineage.isBelowCurrent("latest", "4", List.of(), true)).isFalse();
   }
@@ -30,8 +38,12 @@ class RevisionLineageTest {
   @Test
   void aRevisionPassedThroughInOneRunIsBelowItsEnd() {
     HistoryEntry run = succeeded(Direction.UPGRADE, "", "0003");
-    run.getApplied().addAll(List.of(new dev.schemagate.api.AppliedMigration("0001", "a", 1L),
-        new dev.schemagate.api.AppliedMigration("0002", "b", 1L), new dev.schemagate.api.AppliedMigration("0003", "c", 1L)));
+    run.getApplied()
+        .addAll(
+            List.of(
+                new dev.schemagate.api.AppliedMigration("0001", "a", 1L),
+                new dev.schemagate.api.AppliedMigration("0002", "b", 1L),
+                new dev.schemagate.api.AppliedMigration("0003", "c", 1L)));
     assertThat(RevisionLineage.isBelowCurrent("0002", "0003", List.of(run), false)).isTrue();
     assertThat(RevisionLineage.isBelowCurrent("0001", "0003", List.of(run), false)).isTrue();
     assertThat(RevisionLineage.isBelowCurrent("0004", "0003", List.of(run), false)).isFalse();

@@ -47,7 +47,10 @@ class RunPlannerTest {
     status.setAppliedTargetRevision("5");
     status.setCurrentRevision("5");
     status.setCurrentImage(IMAGE_2);
-    status.setHistory(new ArrayList<>(List.of(succeeded(Direction.UPGRADE, "3", "5"), succeeded(Direction.UPGRADE, "", "3"))));
+    status.setHistory(
+        new ArrayList<>(
+            List.of(
+                succeeded(Direction.UPGRADE, "3", "5"), succeeded(Direction.UPGRADE, "", "3"))));
     dbm.setStatus(status);
     Decision refused = RunPlanner.decide(dbm);
     assertThat(refused).isInstanceOf(Decision.Refused.class);
@@ -72,11 +75,14 @@ class RunPlannerTest {
     status.setHistory(new ArrayList<>(List.of(failed)));
     dbm.setStatus(status);
     assertThat(RunPlanner.decide(dbm)).isInstanceOf(Decision.AwaitingRetry.class);
-    dbm.getMetadata().setAnnotations(new java.util.HashMap<>(java.util.Map.of(RunPlanner.RETRY, "2026-11-25")));
+    dbm.getMetadata()
+        .setAnnotations(new java.util.HashMap<>(java.util.Map.of(RunPlanner.RETRY, "2026-11-25")));
     RunInputs retry = ((Decision.Start) RunPlanner.decide(dbm)).run();
     assertThat(retry.id()).isNotEqualTo(first.id());
     dbm.getMetadata().setAnnotations(null);
     dbm.getMetadata().setGeneration(2L);
-    assertThat(RunPlanner.decide(dbm)).as("a spec change is a new run").isInstanceOf(Decision.Start.class);
+    assertThat(RunPlanner.decide(dbm))
+        .as("a spec change is a new run")
+        .isInstanceOf(Decision.Start.class);
   }
 }

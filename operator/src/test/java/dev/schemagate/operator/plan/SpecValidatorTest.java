@@ -18,8 +18,9 @@ class SpecValidatorTest {
   void specValidatorNamesTheFieldAndTheFix() {
     DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "3", "ok", "Bad_Name"));
     dbm.getSpec().setEnv(new ArrayList<>(List.of(new EnvVar("SCHEMAGATE_DIRECTION", "x", null))));
-    assertThat(SpecValidator.problems(dbm.getSpec())).containsExactly(
-        "spec.gate.deployments[1] \"Bad_Name\" is not a valid Deployment name: use lower-case letters, digits, '-' and '.'",
-        "spec.env SCHEMAGATE_DIRECTION: names starting with SCHEMAGATE_ are set by the operator; rename it");
+    assertThat(SpecValidator.problems(dbm.getSpec()))
+        .containsExactly(
+            "spec.gate.deployments[1] \"Bad_Name\" is not a valid Deployment name: use lower-case letters, digits, '-' and '.'",
+            "spec.env SCHEMAGATE_DIRECTION: names starting with SCHEMAGATE_ are set by the operator; rename it");
   }
 }

@@ -18,12 +18,17 @@ final class FakeView implements ClusterView {
 
   @Override
   public Job job(String namespace, String name) {
-    return jobs.stream().filter(j -> name.equals(j.getMetadata().getName())).findFirst().orElse(null);
+    return jobs.stream()
+        .filter(j -> name.equals(j.getMetadata().getName()))
+        .findFirst()
+        .orElse(null);
   }
 
   @Override
   public List<Job> jobs(DatabaseMigration dbm) {
-    return jobs.stream().filter(j -> dbm.getMetadata().getName().equals(RunCodec.migration(j))).toList();
+    return jobs.stream()
+        .filter(j -> dbm.getMetadata().getName().equals(RunCodec.migration(j)))
+        .toList();
   }
 
   @Override
@@ -33,6 +38,9 @@ final class FakeView implements ClusterView {
 
   @Override
   public Deployment deployment(String namespace, String name) {
-    return deployments.stream().filter(d -> name.equals(d.getMetadata().getName())).findFirst().orElse(null);
+    return deployments.stream()
+        .filter(d -> name.equals(d.getMetadata().getName()))
+        .findFirst()
+        .orElse(null);
   }
 }

@@ -61,37 +61,68 @@ class ReconcileStepsTest {
     Job job = JobFactory.desired(dbm, run, 900);
     job.getMetadata().setCreationTimestamp("2026-11-25T09:00:00Z");
     if (condition != null) {
-      job.setStatus(new JobStatusBuilder()
-          .withConditions(new JobConditionBuilder().withType(condition).withStatus("True").build()).build());
+      job.setStatus(
+          new JobStatusBuilder()
+              .withConditions(
+                  new JobConditionBuilder().withType(condition).withStatus("True").build())
+              .build());
     }
     cluster.jobs.add(job);
     return job;
   }
 
   void pod(Job job, ContainerStatus container) {
-    cluster.pods.add(new PodBuilder().withMetadata(job.getSpec().getTemplate().getMetadata())
-        .withNewStatus().withContainerStatuses(container).endStatus().build());
+    cluster.pods.add(
+        new PodBuilder()
+            .withMetadata(job.getSpec().getTemplate().getMetadata())
+            .withNewStatus()
+            .withContainerStatuses(container)
+            .endStatus()
+            .build());
   }
 
   static ContainerStatus terminated(int exitCode, String message) {
-    return new ContainerStatusBuilder().withName(JobFactory.CONTAINER)
-        .withNewState().withNewTerminated().withExitCode(exitCode).withMessage(message).endTerminated().endState().build();
+    return new ContainerStatusBuilder()
+        .withName(JobFactory.CONTAINER)
+        .withNewState()
+        .withNewTerminated()
+        .withExitCode(exitCode)
+        .withMessage(message)
+        .endTerminated()
+        .endState()
+        .build();
   }
 
   static ContainerStatus waiting(String reason) {
-    return new ContainerStatusBuilder().withName(JobFactory.CONTAINER)
-        .withNewState().withNewWaiting().withReason(reason).endWaiting().endState().build();
+    return new ContainerStatusBuilder()
+        .withName(JobFactory.CONTAINER)
+        .withNewState()
+        .withNewWaiting()
+        .withReason(reason)
+        .endWaiting()
+        .endState()
+        .build();
   }
 
   void deployment(boolean paused, String heldBy) {
-    cluster.deployments.add(new DeploymentBuilder()
-        .withNewMetadata().withName("orders-api").withNamespace("shop").withResourceVersion("1")
-        .withAnnotations(heldBy == null ? null : Map.of(HeldBy.KEY, heldBy)).endMetadata()
-        .withNewSpec().withPaused(paused).endSpec().build());
+    cluster.deployments.add(
+        new DeploymentBuilder()
+            .withNewMetadata()
+            .withName("orders-api")
+            .withNamespace("shop")
+            .withResourceVersion("1")
+            .withAnnotations(heldBy == null ? null : Map.of(HeldBy.KEY, heldBy))
+            .endMetadata()
+            .withNewSpec()
+            .withPaused(paused)
+            .endSpec()
+            .build());
   }
 
   static List<EventReason> reasons(ReconcileState state) {
-    return state.events().notices("3", state.status().getCurrentRevision()).stream().map(Notice::reason).toList();
+    return state.events().notices("3", state.status().getCurrentRevision()).stream()
+        .map(Notice::reason)
+        .toList();
   }
 
   @Test
@@ -102,17 +133,23 @@ class ReconcileStepsTest {
     ReconcileState state = reconcile(dbm);
 
     ClusterChanges changes = state.changes();
-    assertThat(changes.gatePatches()).singleElement().satisfies(p -> assertThat(p.jsonPatch()).contains("\"/spec/paused\",\"value\":true"));
-    assertThat(changes.newJob()).hasValueSatisfying(n -> assertThat(n.run()).isEqualTo(planned(dbm)));
+    assertThat(changes.gatePatches())
+        .singleElement()
+        .satisfies(p -> assertThat(p.jsonPatch()).contains("\"/spec/paused\",\"value\":true"));
+    assertThat(changes.newJob())
+        .hasValueSatisfying(n -> assertThat(n.run()).isEqualTo(planned(dbm)));
     DatabaseMigrationStatus status = state.status();
     assertThat(status.getPhase()).isEqualTo(Phase.Migrating);
     assertThat(status.getActiveRun().getJob()).isEqualTo(planned(dbm).jobName());
     assertThat(status.getActiveRun().getTargetRevision()).isEqualTo("3");
     assertThat(status.getHeldDeployments()).containsExactly("orders-api");
-    assertThat(state.events().notices("3", null)).singleElement().satisfies(n -> {
-      assertThat(n.reason()).isEqualTo(EventReason.RunStarted);
-      assertThat(n.message()).endsWith("; paused orders-api");
-    });
+    assertThat(state.events().notices("3", null))
+        .singleElement()
+        .satisfies(
+            n -> {
+              assertThat(n.reason()).isEqualTo(EventReason.RunStarted);
+              assertThat(n.message()).endsWith("; paused orders-api");
+            });
     assertThat(dbm.getStatus()).as("the resource read is not changed").isNull();
   }
 
@@ -130,19 +167,27 @@ class ReconcileStepsTest {
     ReconcileState state = reconcile(dbm);
 
     assertThat(state.status().getActiveRun()).isNull();
-    assertThat(state.status().getHistory()).singleElement().satisfies(h -> {
-      assertThat(h.getOutcome()).isEqualTo(Outcome.Succeeded);
-      assertThat(h.getToRevision()).isEqualTo("3");
-    });
+    assertThat(state.status().getHistory())
+        .singleElement()
+        .satisfies(
+            h -> {
+              assertThat(h.getOutcome()).isEqualTo(Outcome.Succeeded);
+              assertThat(h.getToRevision()).isEqualTo("3");
+            });
     assertThat(state.status().getCurrentRevision()).isEqualTo("3");
     assertThat(state.status().getPhase()).isEqualTo(Phase.Ready);
     assertThat(state.status().getHeldDeployments()).isEmpty();
-    assertThat(state.changes().gatePatches()).singleElement().satisfies(p -> assertThat(p.jsonPatch()).contains("\"/spec/paused\",\"value\":false"));
+    assertThat(state.changes().gatePatches())
+        .singleElement()
+        .satisfies(p -> assertThat(p.jsonPatch()).contains("\"/spec/paused\",\"value\":false"));
     assertThat(state.changes().newJob()).isEmpty();
-    assertThat(state.events().notices("3", "3")).singleElement().satisfies(n -> {
-      assertThat(n.reason()).isEqualTo(EventReason.RunSucceeded);
-      assertThat(n.message()).endsWith("; resumed orders-api");
-    });
+    assertThat(state.events().notices("3", "3"))
+        .singleElement()
+        .satisfies(
+            n -> {
+              assertThat(n.reason()).isEqualTo(EventReason.RunSucceeded);
+              assertThat(n.message()).endsWith("; resumed orders-api");
+            });
   }
 
   @Test
@@ -172,8 +217,11 @@ class ReconcileStepsTest {
     ReconcileState state = reconcile(dbm);
 
     assertThat(state.changes().supersededJobs()).containsExactly(blocked.jobName());
-    assertThat(state.status().getHistory()).singleElement().satisfies(h -> assertThat(h.getReason()).isEqualTo("ImagePullFailed"));
-    assertThat(state.changes().newJob()).hasValueSatisfying(n -> assertThat(n.run().image()).isEqualTo(IMAGE_1));
+    assertThat(state.status().getHistory())
+        .singleElement()
+        .satisfies(h -> assertThat(h.getReason()).isEqualTo("ImagePullFailed"));
+    assertThat(state.changes().newJob())
+        .hasValueSatisfying(n -> assertThat(n.run().image()).isEqualTo(IMAGE_1));
     assertThat(reasons(state)).containsExactly(EventReason.RunSuperseded, EventReason.RunStarted);
   }
 
@@ -185,7 +233,9 @@ class ReconcileStepsTest {
     ReconcileState state = reconcile(dbm);
 
     assertThat(state.changes().newJob()).isEmpty();
-    assertThat(state.status().getHistory()).singleElement().satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.Succeeded));
+    assertThat(state.status().getHistory())
+        .singleElement()
+        .satisfies(h -> assertThat(h.getOutcome()).isEqualTo(Outcome.Succeeded));
     assertThat(state.status().getPhase()).isEqualTo(Phase.Ready);
     assertThat(reasons(state)).containsExactly(EventReason.RunSucceeded, EventReason.JobAdopted);
   }
@@ -196,7 +246,19 @@ class ReconcileStepsTest {
     RunInputs kept = planned(dbm);
     pod(job(dbm, kept, "Complete"), terminated(0, result("", "3", "3")));
     ReconcileState first = reconcile(dbm);
-    Job cut = job(dbm, new RunInputs("0000000000", "orders-0000000000", kept.direction(), IMAGE_1, IMAGE_1, "2", null, 1), "Failed");
+    Job cut =
+        job(
+            dbm,
+            new RunInputs(
+                "0000000000",
+                "orders-0000000000",
+                kept.direction(),
+                IMAGE_1,
+                IMAGE_1,
+                "2",
+                null,
+                1),
+            "Failed");
 
     ReconcileState state = reconcile(first.withStatus());
 

@@ -21,20 +21,35 @@ class JobFactoryTest {
   void theJobFollowsTheContract() {
     DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "0005", "orders-api"));
     dbm.getSpec().setEnv(new ArrayList<>(List.of(new EnvVar("LOG_LEVEL", "debug", null))));
-    RunInputs run = new RunInputs("abcdef0123", "orders-abcdef0123", Direction.UPGRADE, IMAGE_1, IMAGE_1, "0005", "0003", 1);
+    RunInputs run =
+        new RunInputs(
+            "abcdef0123",
+            "orders-abcdef0123",
+            Direction.UPGRADE,
+            IMAGE_1,
+            IMAGE_1,
+            "0005",
+            "0003",
+            1);
     Job job = JobFactory.desired(dbm, run, 900);
     var pod = job.getSpec().getTemplate().getSpec();
     var container = pod.getContainers().get(0);
-    assertThat(job.getMetadata().getOwnerReferences()).singleElement().satisfies(o -> {
-      assertThat(o.getController()).isTrue();
-      assertThat(o.getUid()).isEqualTo("uid-1");
-    });
+    assertThat(job.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(
+            o -> {
+              assertThat(o.getController()).isTrue();
+              assertThat(o.getUid()).isEqualTo("uid-1");
+            });
     assertThat(job.getSpec().getBackoffLimit()).isZero();
     assertThat(job.getSpec().getActiveDeadlineSeconds()).isEqualTo(900L);
-    assertThat(job.getSpec().getPodFailurePolicy().getRules()).singleElement().satisfies(r -> {
-      assertThat(r.getAction()).isEqualTo("Ignore");
-      assertThat(r.getOnPodConditions().get(0).getType()).isEqualTo("DisruptionTarget");
-    });
+    assertThat(job.getSpec().getPodFailurePolicy().getRules())
+        .singleElement()
+        .satisfies(
+            r -> {
+              assertThat(r.getAction()).isEqualTo("Ignore");
+              assertThat(r.getOnPodConditions().get(0).getType()).isEqualTo("DisruptionTarget");
+            });
     assertThat(pod.getRestartPolicy()).isEqualTo("Never");
     assertThat(pod.getAutomountServiceAccountToken()).isFalse();
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
@@ -42,18 +57,23 @@ class JobFactoryTest {
     assertThat(container.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
     assertThat(container.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
     assertThat(container.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
-    assertThat(container.getVolumeMounts()).anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
+    assertThat(container.getVolumeMounts())
+        .anySatisfy(m -> assertThat(m.getMountPath()).isEqualTo("/tmp"));
     assertThat(container.getTerminationMessagePolicy()).isEqualTo("FallbackToLogsOnError");
     assertThat(container.getCommand()).as("flyway: the runner's own entrypoint").isNullOrEmpty();
     assertThat(container.getArgs()).containsExactly("migrate", "--target", "0005");
-    assertThat(container.getEnvFrom()).singleElement().satisfies(e -> assertThat(e.getSecretRef().getName()).isEqualTo("orders-db"));
-    assertThat(container.getEnv()).extracting(e -> e.getName() + "=" + e.getValue()).contains(
-        "LOG_LEVEL=debug",
-        "SCHEMAGATE_TARGET_REVISION=0005",
-        "SCHEMAGATE_DIRECTION=upgrade",
-        "SCHEMAGATE_MIGRATION=shop/orders",
-        "SCHEMAGATE_RUN_ID=abcdef0123",
-        "SCHEMAGATE_RESULT_FILE=/dev/termination-log");
+    assertThat(container.getEnvFrom())
+        .singleElement()
+        .satisfies(e -> assertThat(e.getSecretRef().getName()).isEqualTo("orders-db"));
+    assertThat(container.getEnv())
+        .extracting(e -> e.getName() + "=" + e.getValue())
+        .contains(
+            "LOG_LEVEL=debug",
+            "SCHEMAGATE_TARGET_REVISION=0005",
+            "SCHEMAGATE_DIRECTION=upgrade",
+            "SCHEMAGATE_MIGRATION=shop/orders",
+            "SCHEMAGATE_RUN_ID=abcdef0123",
+            "SCHEMAGATE_RESULT_FILE=/dev/termination-log");
   }
 
   @Test
@@ -61,13 +81,18 @@ class JobFactoryTest {
     DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "head"));
     dbm.getSpec().setTool(Tool.ALEMBIC);
     assertThat(ToolCommand.command(dbm.getSpec())).startsWith("/bin/sh", "-c");
-    assertThat(ToolCommand.command(dbm.getSpec()).get(2)).contains("alembic \"$verb\" \"$SCHEMAGATE_TARGET_REVISION\"", "alembic current", "$SCHEMAGATE_RESULT_FILE");
+    assertThat(ToolCommand.command(dbm.getSpec()).get(2))
+        .contains(
+            "alembic \"$verb\" \"$SCHEMAGATE_TARGET_REVISION\"",
+            "alembic current",
+            "$SCHEMAGATE_RESULT_FILE");
     assertThat(ToolCommand.args(dbm.getSpec(), Direction.UPGRADE, "head")).isNull();
     dbm.getSpec().setTool(Tool.CUSTOM);
     dbm.getSpec().setCommand(List.of("/app/migrate", "--yes"));
     assertThat(ToolCommand.command(dbm.getSpec())).containsExactly("/app/migrate", "--yes");
     dbm.getSpec().setTool(Tool.FLYWAY);
     dbm.getSpec().setCommand(null);
-    assertThat(ToolCommand.args(dbm.getSpec(), Direction.DOWNGRADE, "3")).containsExactly("undo", "--target", "3");
+    assertThat(ToolCommand.args(dbm.getSpec(), Direction.DOWNGRADE, "3"))
+        .containsExactly("undo", "--target", "3");
   }
 }

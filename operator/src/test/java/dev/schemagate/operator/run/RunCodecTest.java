@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 /** The run a Job carries, written and read back in one place. */
 class RunCodecTest {
   static final RunInputs DOWN =
-      new RunInputs("abcdef0123", "orders-abcdef0123", Direction.DOWNGRADE, IMAGE_2, IMAGE_1, "3", "5", 4);
+      new RunInputs(
+          "abcdef0123", "orders-abcdef0123", Direction.DOWNGRADE, IMAGE_2, IMAGE_1, "3", "5", 4);
 
   @Test
   void aJobGivesBackTheInputsItWasMadeFrom() {
@@ -29,8 +30,12 @@ class RunCodecTest {
     assertThat(job.getMetadata().getLabels()).containsEntry(RunCodec.RUN_ID, "abcdef0123");
     assertThat(RunCodec.MANAGED_SELECTOR).isEqualTo("app.kubernetes.io/managed-by=schemagate");
 
-    RunInputs firstRun = new RunInputs("0123456789", "orders-0123456789", Direction.UPGRADE, IMAGE_1, IMAGE_1, "3", null, 1);
-    assertThat(RunCodec.inputs(JobFactory.desired(dbm, firstRun, 900))).as("no revision before the first run").isEqualTo(firstRun);
+    RunInputs firstRun =
+        new RunInputs(
+            "0123456789", "orders-0123456789", Direction.UPGRADE, IMAGE_1, IMAGE_1, "3", null, 1);
+    assertThat(RunCodec.inputs(JobFactory.desired(dbm, firstRun, 900)))
+        .as("no revision before the first run")
+        .isEqualTo(firstRun);
   }
 
   @Test
@@ -56,8 +61,18 @@ class RunCodecTest {
     assertThat(run.getStartedAt()).isEqualTo("2026-11-25T10:00:00Z");
 
     HistoryEntry entry = RunCodec.historyEntry(run);
-    assertThat(entry).usingRecursiveComparison().comparingOnlyFields(
-        "id", "job", "direction", "image", "requestedImage", "fromRevision", "generation", "startedAt").isEqualTo(run);
+    assertThat(entry)
+        .usingRecursiveComparison()
+        .comparingOnlyFields(
+            "id",
+            "job",
+            "direction",
+            "image",
+            "requestedImage",
+            "fromRevision",
+            "generation",
+            "startedAt")
+        .isEqualTo(run);
     assertThat(entry.getTargetRevision()).isEqualTo("3");
     assertThat(entry.getToRevision()).as("the revision reached is the Job's to report").isNull();
   }

@@ -29,10 +29,19 @@ class RunRecorderTest {
     run.setRequestedImage(IMAGE_2);
     run.setTargetRevision("head");
     run.setFromRevision("r0");
-    HistoryEntry entry = RunRecorder.finish(status, run,
-        new RunState.Succeeded(ResultParser.parse("{\"fromRevision\":\"r0\",\"toRevision\":\"r9\",\"applied\":[{\"revision\":\"r9\"}]}")), 2, Instant.now());
+    HistoryEntry entry =
+        RunRecorder.finish(
+            status,
+            run,
+            new RunState.Succeeded(
+                ResultParser.parse(
+                    "{\"fromRevision\":\"r0\",\"toRevision\":\"r9\",\"applied\":[{\"revision\":\"r9\"}]}")),
+            2,
+            Instant.now());
     assertThat(entry.getToRevision()).isEqualTo("r9");
-    assertThat(status.getCurrentRevision()).as("the revision reached, not the word head").isEqualTo("r9");
+    assertThat(status.getCurrentRevision())
+        .as("the revision reached, not the word head")
+        .isEqualTo("r9");
     assertThat(status.getAppliedTargetRevision()).isEqualTo("head");
     assertThat(status.getHistory()).hasSize(2).first().isSameAs(entry);
     assertThat(status.getActiveRun()).isNull();

@@ -15,7 +15,8 @@ class ConditionsTest {
   void conditionsKeepTransitionTimeUnlessTheStatusFlips() {
     Instant t1 = Instant.parse("2026-11-25T10:00:00Z");
     Instant t2 = Instant.parse("2026-11-25T10:05:00Z");
-    List<Condition> c = Conditions.set(new ArrayList<>(), Conditions.READY, false, "MigrationRunning", "m", 1, t1);
+    List<Condition> c =
+        Conditions.set(new ArrayList<>(), Conditions.READY, false, "MigrationRunning", "m", 1, t1);
     c = Conditions.set(c, Conditions.READY, false, "MigrationFailed", "n", 2, t2);
     assertThat(c.get(0).getLastTransitionTime()).isEqualTo("2026-11-25T10:00:00Z");
     assertThat(c.get(0).getReason()).isEqualTo("MigrationFailed");

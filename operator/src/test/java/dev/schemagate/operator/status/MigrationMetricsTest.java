@@ -21,15 +21,33 @@ class MigrationMetricsTest {
     MigrationMetrics metrics = new MigrationMetrics(registry);
     DatabaseMigration dbm = migration("shop", "orders", IMAGE_1, "3");
     Measurements measured = new Measurements();
-    measured.runFinished(Direction.UPGRADE, Outcome.Succeeded, "MigrationSucceeded", Duration.ofSeconds(3));
+    measured.runFinished(
+        Direction.UPGRADE, Outcome.Succeeded, "MigrationSucceeded", Duration.ofSeconds(3));
     measured.rolloutReleased(Duration.ofSeconds(5));
 
     metrics.record(dbm, measured, Instant.parse("2026-11-25T10:00:00Z"));
 
-    assertThat(registry.get("schemagate.runs").tag("outcome", "Succeeded").tag("direction", "upgrade").counter().count()).isEqualTo(1);
-    assertThat(registry.get("schemagate.run.duration").timer().totalTime(java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(3);
+    assertThat(
+            registry
+                .get("schemagate.runs")
+                .tag("outcome", "Succeeded")
+                .tag("direction", "upgrade")
+                .counter()
+                .count())
+        .isEqualTo(1);
+    assertThat(
+            registry
+                .get("schemagate.run.duration")
+                .timer()
+                .totalTime(java.util.concurrent.TimeUnit.SECONDS))
+        .isEqualTo(3);
     assertThat(registry.get("schemagate.rollout.held").timer().count()).isEqualTo(1);
-    assertThat(registry.get("schemagate.last.success.timestamp.seconds").tag("name", "orders").gauge().value())
+    assertThat(
+            registry
+                .get("schemagate.last.success.timestamp.seconds")
+                .tag("name", "orders")
+                .gauge()
+                .value())
         .isEqualTo(Instant.parse("2026-11-25T10:00:00Z").getEpochSecond());
 
     metrics.forget(dbm);

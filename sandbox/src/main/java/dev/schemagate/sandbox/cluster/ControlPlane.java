@@ -27,12 +27,29 @@ import java.util.function.BooleanSupplier;
  */
 public final class ControlPlane implements AutoCloseable {
   /** The admission plugins switched on besides the defaults (which already hold most of them). */
-  static final String ADMISSION = String.join(",", "NamespaceLifecycle", "LimitRanger", "ServiceAccount",
-      "NodeRestriction", "TaintNodesByCondition", "PodSecurity", "Priority", "DefaultTolerationSeconds",
-      "DefaultStorageClass", "StorageObjectInUseProtection", "RuntimeClass", "DefaultIngressClass",
-      "MutatingAdmissionPolicy", "MutatingAdmissionWebhook", "ValidatingAdmissionPolicy", "ValidatingAdmissionWebhook",
-      "ResourceQuota");
+  static final String ADMISSION =
+      String.join(
+          ",",
+          "NamespaceLifecycle",
+          "LimitRanger",
+          "ServiceAccount",
+          "NodeRestriction",
+          "TaintNodesByCondition",
+          "PodSecurity",
+          "Priority",
+          "DefaultTolerationSeconds",
+          "DefaultStorageClass",
+          "StorageObjectInUseProtection",
+          "RuntimeClass",
+          "DefaultIngressClass",
+          "MutatingAdmissionPolicy",
+          "MutatingAdmissionWebhook",
+          "ValidatingAdmissionPolicy",
+          "ValidatingAdmissionWebhook",
+          "ResourceQuota");
+
   public static final String NODE_NAME = "sandbox-node";
+
   /** The Service network; the API server's own Service takes its first address. */
   static final String SERVICE_RANGE = "10.96.0.0/24";
 
@@ -54,26 +71,52 @@ public final class ControlPlane implements AutoCloseable {
     this.auditLog = dir.resolve("audit.log");
   }
 
-  /** Where scripts/tools links the binaries it built, unless -Dschemagate.controlplane says otherwise. */
+  /**
+   * Where scripts/tools links the binaries it built, unless -Dschemagate.controlplane says
+   * otherwise.
+   */
   public static Path binaries(Path home) {
-    Path bin = Path.of(System.getProperty("schemagate.controlplane", home.resolve(".tools/controlplane/bin").toString()));
-    for (String b : List.of("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")) {
+    Path bin =
+        Path.of(
+            System.getProperty(
+                "schemagate.controlplane", home.resolve(".tools/controlplane/bin").toString()));
+    for (String b :
+        List.of("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")) {
       if (!Files.isExecutable(bin.resolve(b))) {
-        throw new IllegalStateException(bin.resolve(b) + " is missing: build the control plane with bash scripts/tools");
+        throw new IllegalStateException(
+            bin.resolve(b) + " is missing: build the control plane with bash scripts/tools");
       }
     }
     return bin;
   }
 
-  /** Starts etcd, the API server, the controller manager and the scheduler; returns once they serve. */
+  /**
+   * Starts etcd, the API server, the controller manager and the scheduler; returns once they serve.
+   */
   public static ControlPlane start(Path bin, Path dir) throws IOException, InterruptedException {
     Files.createDirectories(dir);
     Path pids = dir.resolve("pids");
     Daemon.stopLeftovers(pids);
     Pki pki = Pki.create(dir.resolve("pki"));
-    Path[] serving = pki.issue("apiserver", "/CN=kube-apiserver", List.of("IP:127.0.0.1", "IP:10.96.0.1", "DNS:localhost",
-        "DNS:kubernetes", "DNS:kubernetes.default", "DNS:kubernetes.default.svc", "DNS:kubernetes.default.svc.cluster.local"), true);
-    Path[] kubeletClient = pki.issue("apiserver-kubelet-client", "/O=system:masters/CN=kube-apiserver-kubelet-client", List.of(), false);
+    Path[] serving =
+        pki.issue(
+            "apiserver",
+            "/CN=kube-apiserver",
+            List.of(
+                "IP:127.0.0.1",
+                "IP:10.96.0.1",
+                "DNS:localhost",
+                "DNS:kubernetes",
+                "DNS:kubernetes.default",
+                "DNS:kubernetes.default.svc",
+                "DNS:kubernetes.default.svc.cluster.local"),
+            true);
+    Path[] kubeletClient =
+        pki.issue(
+            "apiserver-kubelet-client",
+            "/O=system:masters/CN=kube-apiserver-kubelet-client",
+            List.of(),
+            false);
     Path[] sa = pki.serviceAccountKeys();
 
     String adminToken = token();
@@ -81,84 +124,216 @@ public final class ControlPlane implements AutoCloseable {
     String schedulerToken = token();
     String nodeToken = token();
     Path tokens = dir.resolve("tokens.csv");
-    Files.writeString(tokens, String.join("\n",
-        adminToken + ",sandbox-admin,sandbox-admin,\"system:masters\"",
-        kcmToken + ",system:kube-controller-manager,kube-controller-manager",
-        schedulerToken + ",system:kube-scheduler,kube-scheduler",
-        nodeToken + ",system:node:" + NODE_NAME + ",node-" + NODE_NAME + ",\"system:nodes\"", ""));
+    Files.writeString(
+        tokens,
+        String.join(
+            "\n",
+            adminToken + ",sandbox-admin,sandbox-admin,\"system:masters\"",
+            kcmToken + ",system:kube-controller-manager,kube-controller-manager",
+            schedulerToken + ",system:kube-scheduler,kube-scheduler",
+            nodeToken + ",system:node:" + NODE_NAME + ",node-" + NODE_NAME + ",\"system:nodes\"",
+            ""));
     Path audit = dir.resolve("audit-policy.yaml");
-    Files.writeString(audit, String.join("\n",
-        "apiVersion: audit.k8s.io/v1",
-        "kind: Policy",
-        "omitStages: [RequestReceived, ResponseStarted]",
-        "rules:",
-        "# the controllers' own service accounts: not ours to count",
-        "- level: None",
-        "  userGroups: [\"system:serviceaccounts:kube-system\"]",
-        "# every request of a workload's service account (the operator's among them): who, what, the answer",
-        "- level: Metadata",
-        "  userGroups: [\"system:serviceaccounts\"]",
-        "- level: None",
-        ""));
+    Files.writeString(
+        audit,
+        String.join(
+            "\n",
+            "apiVersion: audit.k8s.io/v1",
+            "kind: Policy",
+            "omitStages: [RequestReceived, ResponseStarted]",
+            "rules:",
+            "# the controllers' own service accounts: not ours to count",
+            "- level: None",
+            "  userGroups: [\"system:serviceaccounts:kube-system\"]",
+            "# every request of a workload's service account (the operator's among them): who, what, the answer",
+            "- level: Metadata",
+            "  userGroups: [\"system:serviceaccounts\"]",
+            "- level: None",
+            ""));
 
     int etcdPort = freePort();
     int etcdPeer = freePort();
     int port = freePort();
     ControlPlane cp = new ControlPlane(dir, pki, port, nodeToken);
     try {
-      cp.daemons.add(Daemon.start("etcd", List.of(bin.resolve("etcd").toString(),
-          "--name", "sandbox", "--data-dir", dir.resolve("etcd").toString(),
-          "--listen-client-urls", "http://127.0.0.1:" + etcdPort, "--advertise-client-urls", "http://127.0.0.1:" + etcdPort,
-          "--listen-peer-urls", "http://127.0.0.1:" + etcdPeer, "--initial-advertise-peer-urls", "http://127.0.0.1:" + etcdPeer,
-          "--initial-cluster", "sandbox=http://127.0.0.1:" + etcdPeer, "--unsafe-no-fsync", "--log-level", "warn",
-          "--listen-metrics-urls", "", "--quota-backend-bytes", Long.toString(8L << 30)), dir, pids));
-      cp.waitUntil("etcd serves", Duration.ofSeconds(30), () -> httpOk("http://127.0.0.1:" + etcdPort + "/health"), cp.daemons.get(0));
+      cp.daemons.add(
+          Daemon.start(
+              "etcd",
+              List.of(
+                  bin.resolve("etcd").toString(),
+                  "--name",
+                  "sandbox",
+                  "--data-dir",
+                  dir.resolve("etcd").toString(),
+                  "--listen-client-urls",
+                  "http://127.0.0.1:" + etcdPort,
+                  "--advertise-client-urls",
+                  "http://127.0.0.1:" + etcdPort,
+                  "--listen-peer-urls",
+                  "http://127.0.0.1:" + etcdPeer,
+                  "--initial-advertise-peer-urls",
+                  "http://127.0.0.1:" + etcdPeer,
+                  "--initial-cluster",
+                  "sandbox=http://127.0.0.1:" + etcdPeer,
+                  "--unsafe-no-fsync",
+                  "--log-level",
+                  "warn",
+                  "--listen-metrics-urls",
+                  "",
+                  "--quota-backend-bytes",
+                  Long.toString(8L << 30)),
+              dir,
+              pids));
+      cp.waitUntil(
+          "etcd serves",
+          Duration.ofSeconds(30),
+          () -> httpOk("http://127.0.0.1:" + etcdPort + "/health"),
+          cp.daemons.get(0));
 
-      cp.daemons.add(Daemon.start("kube-apiserver", List.of(bin.resolve("kube-apiserver").toString(),
-          "--etcd-servers", "http://127.0.0.1:" + etcdPort,
-          "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", Integer.toString(port),
-          "--cert-dir", dir.resolve("apiserver-certs").toString(),
-          "--tls-cert-file", serving[0].toString(), "--tls-private-key-file", serving[1].toString(),
-          "--client-ca-file", pki.caCert.toString(),
-          "--requestheader-client-ca-file", pki.caCert.toString(), "--requestheader-allowed-names", "front-proxy-client",
-          "--requestheader-username-headers", "X-Remote-User", "--requestheader-group-headers", "X-Remote-Group",
-          "--requestheader-extra-headers-prefix", "X-Remote-Extra-",
-          "--token-auth-file", tokens.toString(),
-          "--authorization-mode", "Node,RBAC",
-          "--enable-admission-plugins", ADMISSION,
-          "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-          "--service-account-key-file", sa[1].toString(), "--service-account-signing-key-file", sa[0].toString(),
-          "--service-cluster-ip-range", SERVICE_RANGE,
-          "--kubelet-client-certificate", kubeletClient[0].toString(), "--kubelet-client-key", kubeletClient[1].toString(),
-          "--kubelet-certificate-authority", pki.caCert.toString(), "--kubelet-preferred-address-types", "InternalIP",
-          "--allow-privileged=false",
-          "--audit-policy-file", audit.toString(), "--audit-log-path", cp.auditLog.toString(), "--audit-log-format", "json",
-          "--audit-log-mode", "batch", "--audit-log-batch-max-wait", "1s", "--audit-log-maxsize", "500",
-          "--profiling=false", "--v=0"), dir, pids));
-      Path kcm = cp.writeKubeconfig(dir.resolve("kube-controller-manager.kubeconfig"), "kube-controller-manager", kcmToken, "kube-system");
-      cp.daemons.add(Daemon.start("kube-controller-manager", List.of(bin.resolve("kube-controller-manager").toString(),
-          "--kubeconfig", kcm.toString(), "--leader-elect=false", "--use-service-account-credentials",
-          "--service-account-private-key-file", sa[0].toString(), "--root-ca-file", pki.caCert.toString(),
-          "--cluster-signing-cert-file", pki.caCert.toString(), "--cluster-signing-key-file", pki.caKey.toString(),
-          "--service-cluster-ip-range", SERVICE_RANGE,
-          "--bind-address", "127.0.0.1", "--secure-port", "0", "--profiling=false",
-          // a node that stops reporting is tainted after this, and its pods evicted 5 minutes later
-          "--node-monitor-grace-period", "40s"), dir, pids));
-      Path scheduler = cp.writeKubeconfig(dir.resolve("kube-scheduler.kubeconfig"), "kube-scheduler", schedulerToken, "kube-system");
+      cp.daemons.add(
+          Daemon.start(
+              "kube-apiserver",
+              List.of(
+                  bin.resolve("kube-apiserver").toString(),
+                  "--etcd-servers",
+                  "http://127.0.0.1:" + etcdPort,
+                  "--bind-address",
+                  "127.0.0.1",
+                  "--advertise-address",
+                  "127.0.0.1",
+                  "--secure-port",
+                  Integer.toString(port),
+                  "--cert-dir",
+                  dir.resolve("apiserver-certs").toString(),
+                  "--tls-cert-file",
+                  serving[0].toString(),
+                  "--tls-private-key-file",
+                  serving[1].toString(),
+                  "--client-ca-file",
+                  pki.caCert.toString(),
+                  "--requestheader-client-ca-file",
+                  pki.caCert.toString(),
+                  "--requestheader-allowed-names",
+                  "front-proxy-client",
+                  "--requestheader-username-headers",
+                  "X-Remote-User",
+                  "--requestheader-group-headers",
+                  "X-Remote-Group",
+                  "--requestheader-extra-headers-prefix",
+                  "X-Remote-Extra-",
+                  "--token-auth-file",
+                  tokens.toString(),
+                  "--authorization-mode",
+                  "Node,RBAC",
+                  "--enable-admission-plugins",
+                  ADMISSION,
+                  "--service-account-issuer",
+                  "https://kubernetes.default.svc.cluster.local",
+                  "--service-account-key-file",
+                  sa[1].toString(),
+                  "--service-account-signing-key-file",
+                  sa[0].toString(),
+                  "--service-cluster-ip-range",
+                  SERVICE_RANGE,
+                  "--kubelet-client-certificate",
+                  kubeletClient[0].toString(),
+                  "--kubelet-client-key",
+                  kubeletClient[1].toString(),
+                  "--kubelet-certificate-authority",
+                  pki.caCert.toString(),
+                  "--kubelet-preferred-address-types",
+                  "InternalIP",
+                  "--allow-privileged=false",
+                  "--audit-policy-file",
+                  audit.toString(),
+                  "--audit-log-path",
+                  cp.auditLog.toString(),
+                  "--audit-log-format",
+                  "json",
+                  "--audit-log-mode",
+                  "batch",
+                  "--audit-log-batch-max-wait",
+                  "1s",
+                  "--audit-log-maxsize",
+                  "500",
+                  "--profiling=false",
+                  "--v=0"),
+              dir,
+              pids));
+      Path kcm =
+          cp.writeKubeconfig(
+              dir.resolve("kube-controller-manager.kubeconfig"),
+              "kube-controller-manager",
+              kcmToken,
+              "kube-system");
+      cp.daemons.add(
+          Daemon.start(
+              "kube-controller-manager",
+              List.of(
+                  bin.resolve("kube-controller-manager").toString(),
+                  "--kubeconfig",
+                  kcm.toString(),
+                  "--leader-elect=false",
+                  "--use-service-account-credentials",
+                  "--service-account-private-key-file",
+                  sa[0].toString(),
+                  "--root-ca-file",
+                  pki.caCert.toString(),
+                  "--cluster-signing-cert-file",
+                  pki.caCert.toString(),
+                  "--cluster-signing-key-file",
+                  pki.caKey.toString(),
+                  "--service-cluster-ip-range",
+                  SERVICE_RANGE,
+                  "--bind-address",
+                  "127.0.0.1",
+                  "--secure-port",
+                  "0",
+                  "--profiling=false",
+                  // a node that stops reporting is tainted after this, and its pods evicted 5
+                  // minutes later
+                  "--node-monitor-grace-period",
+                  "40s"),
+              dir,
+              pids));
+      Path scheduler =
+          cp.writeKubeconfig(
+              dir.resolve("kube-scheduler.kubeconfig"),
+              "kube-scheduler",
+              schedulerToken,
+              "kube-system");
       Path schedulerConfig = dir.resolve("kube-scheduler.yaml");
-      Files.writeString(schedulerConfig, String.join("\n",
-          "apiVersion: kubescheduler.config.k8s.io/v1",
-          "kind: KubeSchedulerConfiguration",
-          "clientConnection: {kubeconfig: \"" + scheduler + "\", qps: 200, burst: 400}",
-          "leaderElection: {leaderElect: false}", ""));
-      cp.daemons.add(Daemon.start("kube-scheduler", List.of(bin.resolve("kube-scheduler").toString(),
-          "--config", schedulerConfig.toString(), "--bind-address", "127.0.0.1", "--secure-port", "0"), dir, pids));
+      Files.writeString(
+          schedulerConfig,
+          String.join(
+              "\n",
+              "apiVersion: kubescheduler.config.k8s.io/v1",
+              "kind: KubeSchedulerConfiguration",
+              "clientConnection: {kubeconfig: \"" + scheduler + "\", qps: 200, burst: 400}",
+              "leaderElection: {leaderElect: false}",
+              ""));
+      cp.daemons.add(
+          Daemon.start(
+              "kube-scheduler",
+              List.of(
+                  bin.resolve("kube-scheduler").toString(),
+                  "--config",
+                  schedulerConfig.toString(),
+                  "--bind-address",
+                  "127.0.0.1",
+                  "--secure-port",
+                  "0"),
+              dir,
+              pids));
       cp.writeKubeconfig(cp.adminKubeconfig, "sandbox-admin", adminToken, "default");
       cp.admin = cp.client(cp.adminKubeconfig);
       cp.waitUntil("the API server is ready", Duration.ofSeconds(60), cp::ready, cp.daemons.get(1));
 
-      cp.waitUntil("the controllers run (the default namespace has its service account)", Duration.ofSeconds(60),
-          () -> cp.admin.serviceAccounts().inNamespace("default").withName("default").get() != null, cp.daemons.get(2));
+      cp.waitUntil(
+          "the controllers run (the default namespace has its service account)",
+          Duration.ofSeconds(60),
+          () -> cp.admin.serviceAccounts().inNamespace("default").withName("default").get() != null,
+          cp.daemons.get(2));
       return cp;
     } catch (IOException | InterruptedException | RuntimeException e) {
       cp.close();
@@ -177,35 +352,41 @@ public final class ControlPlane implements AutoCloseable {
 
   /** The kubelet's kubeconfig: user system:node:NAME in group system:nodes. */
   public Path nodeKubeconfig() throws IOException {
-    return writeKubeconfig(dir.resolve("kubelet.kubeconfig"), "system:node:" + NODE_NAME, nodeToken, "default");
+    return writeKubeconfig(
+        dir.resolve("kubelet.kubeconfig"), "system:node:" + NODE_NAME, nodeToken, "default");
   }
 
   /** A kubeconfig for this API server with a bearer token, trusting the sandbox's CA. */
-  public Path writeKubeconfig(Path file, String user, String token, String namespace) throws IOException {
+  public Path writeKubeconfig(Path file, String user, String token, String namespace)
+      throws IOException {
     String ca = java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(pki.caCert));
     Files.createDirectories(file.getParent());
-    Files.writeString(file, String.join("\n",
-        "apiVersion: v1",
-        "kind: Config",
-        "clusters:",
-        "- name: sandbox",
-        "  cluster:",
-        "    server: " + url(),
-        "    certificate-authority-data: " + ca,
-        "contexts:",
-        "- name: sandbox",
-        "  context: {cluster: sandbox, user: \"" + user + "\", namespace: " + namespace + "}",
-        "current-context: sandbox",
-        "users:",
-        "- name: \"" + user + "\"",
-        "  user: {token: " + token + "}",
-        ""));
+    Files.writeString(
+        file,
+        String.join(
+            "\n",
+            "apiVersion: v1",
+            "kind: Config",
+            "clusters:",
+            "- name: sandbox",
+            "  cluster:",
+            "    server: " + url(),
+            "    certificate-authority-data: " + ca,
+            "contexts:",
+            "- name: sandbox",
+            "  context: {cluster: sandbox, user: \"" + user + "\", namespace: " + namespace + "}",
+            "current-context: sandbox",
+            "users:",
+            "- name: \"" + user + "\"",
+            "  user: {token: " + token + "}",
+            ""));
     return file;
   }
 
   /** A client from a kubeconfig file. */
   public KubernetesClient client(Path kubeconfig) throws IOException {
-    Config config = Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
+    Config config =
+        Config.fromKubeconfig(null, Files.readString(kubeconfig), kubeconfig.toString());
     config.setRequestTimeout(30_000);
     return new KubernetesClientBuilder().withConfig(config).build();
   }
@@ -222,12 +403,19 @@ public final class ControlPlane implements AutoCloseable {
     }
   }
 
-  private void waitUntil(String what, Duration limit, BooleanSupplier condition, Daemon daemon) throws InterruptedException {
+  private void waitUntil(String what, Duration limit, BooleanSupplier condition, Daemon daemon)
+      throws InterruptedException {
     Instant deadline = Instant.now().plus(limit);
     while (!condition.getAsBoolean()) {
       if (!daemon.isAlive() || Instant.now().isAfter(deadline)) {
-        throw new IllegalStateException("timed out waiting until " + what + (daemon.isAlive() ? "" : " (" + daemon.name + " exited)")
-            + "; " + daemon.log + " ends with:\n" + daemon.tail(3000));
+        throw new IllegalStateException(
+            "timed out waiting until "
+                + what
+                + (daemon.isAlive() ? "" : " (" + daemon.name + " exited)")
+                + "; "
+                + daemon.log
+                + " ends with:\n"
+                + daemon.tail(3000));
       }
       Thread.sleep(50);
     }
@@ -235,8 +423,11 @@ public final class ControlPlane implements AutoCloseable {
 
   private static boolean httpOk(String url) {
     try {
-      HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(1)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(1)).build(),
+                  HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200;
     } catch (IOException e) {
       return false;
@@ -253,7 +444,8 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   private static String token() {
-    return UUID.randomUUID().toString().replace("-", "") + UUID.randomUUID().toString().replace("-", "");
+    return UUID.randomUUID().toString().replace("-", "")
+        + UUID.randomUUID().toString().replace("-", "");
   }
 
   /** Stops the scheduler, the controller manager, the API server and etcd, in that order. */

@@ -26,19 +26,27 @@ public final class Daemon implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
-  public static Daemon start(String name, List<String> command, Path dir, Path pids) throws IOException {
+  public static Daemon start(String name, List<String> command, Path dir, Path pids)
+      throws IOException {
     Path log = dir.resolve(name + ".log");
-    Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    Process process =
+        new ProcessBuilder(command)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     record(pids, process.pid());
     return new Daemon(name, log, process);
   }
 
-  /** Notes a process (with its program, so that a reused pid is never taken for it) in a pids file. */
+  /**
+   * Notes a process (with its program, so that a reused pid is never taken for it) in a pids file.
+   */
   public static synchronized void record(Path pids, long pid) {
     String command = ProcessHandle.of(pid).flatMap(p -> p.info().command()).orElse("");
     try {
-      Files.writeString(pids, pid + " " + command + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+      Files.writeString(
+          pids, pid + " " + command + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -52,7 +60,11 @@ public final class Daemon implements AutoCloseable {
     for (String line : Files.readAllLines(pids)) {
       String[] parts = line.split(" ", 2);
       ProcessHandle.of(Long.parseLong(parts[0]))
-          .filter(p -> parts.length > 1 && !parts[1].isEmpty() && p.info().command().map(parts[1]::equals).orElse(false))
+          .filter(
+              p ->
+                  parts.length > 1
+                      && !parts[1].isEmpty()
+                      && p.info().command().map(parts[1]::equals).orElse(false))
           .ifPresent(ProcessHandle::destroyForcibly);
     }
     Files.delete(pids);

@@ -28,23 +28,63 @@ public final class Pki {
   public static Pki create(Path dir) throws IOException {
     Files.createDirectories(dir);
     Pki pki = new Pki(dir);
-    openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", pki.caKey.toString(), "-out", pki.caCert.toString(), "-days", "3650",
-        "-subj", "/CN=schemagate-sandbox-ca",
-        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+    openssl(
+        dir,
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        pki.caKey.toString(),
+        "-out",
+        pki.caCert.toString(),
+        "-days",
+        "3650",
+        "-subj",
+        "/CN=schemagate-sandbox-ca",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign");
     return pki;
   }
 
   /** A key pair and a certificate signed by the CA: {@code name.crt}, {@code name.key}. */
-  public Path[] issue(String name, String subject, List<String> altNames, boolean server) throws IOException {
+  public Path[] issue(String name, String subject, List<String> altNames, boolean server)
+      throws IOException {
     Path cert = dir.resolve(name + ".crt");
     Path key = dir.resolve(name + ".key");
-    List<String> args = new ArrayList<>(List.of("req", "-x509", "-CA", caCert.toString(), "-CAkey", caKey.toString(),
-        "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-keyout", key.toString(), "-out", cert.toString(), "-days", "3650", "-subj", subject,
-        "-addext", "basicConstraints=critical,CA:FALSE",
-        "-addext", "keyUsage=critical,digitalSignature,keyEncipherment",
-        "-addext", "extendedKeyUsage=" + (server ? "serverAuth" : "clientAuth")));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "req",
+                "-x509",
+                "-CA",
+                caCert.toString(),
+                "-CAkey",
+                caKey.toString(),
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                key.toString(),
+                "-out",
+                cert.toString(),
+                "-days",
+                "3650",
+                "-subj",
+                subject,
+                "-addext",
+                "basicConstraints=critical,CA:FALSE",
+                "-addext",
+                "keyUsage=critical,digitalSignature,keyEncipherment",
+                "-addext",
+                "extendedKeyUsage=" + (server ? "serverAuth" : "clientAuth")));
     if (!altNames.isEmpty()) {
       args.add("-addext");
       args.add("subjectAltName=" + String.join(",", altNames));
@@ -57,7 +97,15 @@ public final class Pki {
   public Path[] serviceAccountKeys() throws IOException {
     Path key = dir.resolve("sa.key");
     Path pub = dir.resolve("sa.pub");
-    openssl(dir, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out", key.toString());
+    openssl(
+        dir,
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-out",
+        key.toString());
     openssl(dir, "pkey", "-in", key.toString(), "-pubout", "-out", pub.toString());
     return new Path[] {key, pub};
   }
@@ -71,12 +119,17 @@ public final class Pki {
     command.add("openssl");
     command.addAll(List.of(args));
     Path log = dir.resolve("openssl.log");
-    Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    Process process =
+        new ProcessBuilder(command)
+            .directory(dir.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     try {
       if (!process.waitFor(30, TimeUnit.SECONDS) || process.exitValue() != 0) {
         process.destroyForcibly();
-        throw new IOException("openssl " + String.join(" ", args) + " failed:\n" + Files.readString(log));
+        throw new IOException(
+            "openssl " + String.join(" ", args) + " failed:\n" + Files.readString(log));
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

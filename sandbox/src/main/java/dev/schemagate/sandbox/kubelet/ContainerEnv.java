@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  * kubelet reports as {@code CreateContainerConfigError}.
  */
 public final class ContainerEnv {
-  private static final Pattern REFERENCE = Pattern.compile("\\$\\$|\\$\\(([A-Za-z_][A-Za-z0-9_.-]*)\\)");
+  private static final Pattern REFERENCE =
+      Pattern.compile("\\$\\$|\\$\\(([A-Za-z_][A-Za-z0-9_.-]*)\\)");
 
   /** Where Secrets and ConfigMaps come from; null for one that does not exist. */
   public interface Source {
@@ -40,7 +41,8 @@ public final class ContainerEnv {
 
   private ContainerEnv() {}
 
-  public static Map<String, String> resolve(Pod pod, Container container, Source source) throws ConfigError {
+  public static Map<String, String> resolve(Pod pod, Container container, Source source)
+      throws ConfigError {
     String namespace = pod.getMetadata().getNamespace();
     Map<String, String> env = new LinkedHashMap<>();
     for (EnvFromSource from : nonNull(container.getEnvFrom())) {
@@ -59,7 +61,8 @@ public final class ContainerEnv {
         ConfigMap map = source.configMap(namespace, from.getConfigMapRef().getName());
         if (map == null) {
           if (!Boolean.TRUE.equals(from.getConfigMapRef().getOptional())) {
-            throw new ConfigError("configmap \"" + from.getConfigMapRef().getName() + "\" not found");
+            throw new ConfigError(
+                "configmap \"" + from.getConfigMapRef().getName() + "\" not found");
           }
           continue;
         }
@@ -86,7 +89,13 @@ public final class ContainerEnv {
           if (optional) {
             continue;
           }
-          throw new ConfigError("couldn't find key " + ref.getKey() + " in Secret " + namespace + "/" + ref.getName());
+          throw new ConfigError(
+              "couldn't find key "
+                  + ref.getKey()
+                  + " in Secret "
+                  + namespace
+                  + "/"
+                  + ref.getName());
         }
         env.put(var.getName(), value);
       } else if (var.getValueFrom().getConfigMapKeyRef() != null) {
@@ -104,7 +113,13 @@ public final class ContainerEnv {
           if (optional) {
             continue;
           }
-          throw new ConfigError("couldn't find key " + ref.getKey() + " in ConfigMap " + namespace + "/" + ref.getName());
+          throw new ConfigError(
+              "couldn't find key "
+                  + ref.getKey()
+                  + " in ConfigMap "
+                  + namespace
+                  + "/"
+                  + ref.getName());
         }
         env.put(var.getName(), value);
       } else if (var.getValueFrom().getFieldRef() != null) {
@@ -122,7 +137,8 @@ public final class ContainerEnv {
     var meta = pod.getMetadata();
     Matcher keyed = Pattern.compile("metadata\\.(labels|annotations)\\['(.+)'\\]").matcher(path);
     if (keyed.matches()) {
-      Map<String, String> map = "labels".equals(keyed.group(1)) ? meta.getLabels() : meta.getAnnotations();
+      Map<String, String> map =
+          "labels".equals(keyed.group(1)) ? meta.getLabels() : meta.getAnnotations();
       return map == null ? "" : map.getOrDefault(keyed.group(2), "");
     }
     return switch (path) {
@@ -137,7 +153,10 @@ public final class ContainerEnv {
     };
   }
 
-  /** {@code $(VAR)} replaced by the variable's value when it is defined; {@code $$} is a literal {@code $}. */
+  /**
+   * {@code $(VAR)} replaced by the variable's value when it is defined; {@code $$} is a literal
+   * {@code $}.
+   */
   public static String expand(String value, Map<String, String> env) {
     Matcher m = REFERENCE.matcher(value);
     StringBuilder out = new StringBuilder();
@@ -157,7 +176,11 @@ public final class ContainerEnv {
   private static Map<String, String> secretData(Secret secret) {
     Map<String, String> data = new LinkedHashMap<>();
     if (secret.getData() != null) {
-      secret.getData().forEach((k, v) -> data.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
+      secret
+          .getData()
+          .forEach(
+              (k, v) ->
+                  data.put(k, new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8)));
     }
     if (secret.getStringData() != null) {
       data.putAll(secret.getStringData());

@@ -28,8 +28,10 @@ final class ContainerRun {
   final Path previousLog;
   final Path terminationLog;
   Process process;
+
   /** The simulated container's end, when the image is simulated. */
   java.util.concurrent.ScheduledFuture<?> simulated;
+
   String imageId = "";
   String containerId = "";
   String waitingReason = "ContainerCreating";
@@ -40,6 +42,7 @@ final class ContainerRun {
   int restartCount;
   int pullFailures;
   Instant nextAttempt = Instant.EPOCH;
+
   /** Ended and will not be started again (restart policy, or the pod is being deleted). */
   boolean done;
 
@@ -82,11 +85,17 @@ final class ContainerRun {
   /** The process ended: its terminated state, with the message the termination policy gives. */
   void exited(int exitCode, Instant at) {
     String message = terminationMessage(exitCode);
-    terminated = new ContainerStateBuilder().withNewTerminated()
-        .withExitCode(exitCode).withReason(exitCode == 0 ? "Completed" : "Error")
-        .withMessage(message.isEmpty() ? null : message)
-        .withStartedAt(time(startedAt)).withFinishedAt(time(at)).withContainerID(containerId)
-        .endTerminated().build();
+    terminated =
+        new ContainerStateBuilder()
+            .withNewTerminated()
+            .withExitCode(exitCode)
+            .withReason(exitCode == 0 ? "Completed" : "Error")
+            .withMessage(message.isEmpty() ? null : message)
+            .withStartedAt(time(startedAt))
+            .withFinishedAt(time(at))
+            .withContainerID(containerId)
+            .endTerminated()
+            .build();
     process = null;
     simulated = null;
   }
@@ -95,36 +104,64 @@ final class ContainerRun {
     ContainerState state;
     ContainerState last;
     if (running()) {
-      state = new ContainerStateBuilder().withNewRunning().withStartedAt(time(startedAt)).endRunning().build();
+      state =
+          new ContainerStateBuilder()
+              .withNewRunning()
+              .withStartedAt(time(startedAt))
+              .endRunning()
+              .build();
       last = lastTerminated;
     } else if (done && terminated != null) {
       state = terminated;
       last = lastTerminated;
     } else {
-      state = new ContainerStateBuilder().withNewWaiting().withReason(waitingReason).withMessage(waitingMessage).endWaiting().build();
+      state =
+          new ContainerStateBuilder()
+              .withNewWaiting()
+              .withReason(waitingReason)
+              .withMessage(waitingMessage)
+              .endWaiting()
+              .build();
       last = terminated != null ? terminated : lastTerminated;
     }
     return new ContainerStatusBuilder()
-        .withName(spec.getName()).withImage(spec.getImage()).withImageID(imageId)
+        .withName(spec.getName())
+        .withImage(spec.getImage())
+        .withImageID(imageId)
         .withContainerID(containerId.isEmpty() ? null : containerId)
-        .withReady(running()).withStarted(running()).withRestartCount(restartCount)
-        .withState(state).withLastState(last == null ? new ContainerState() : last)
+        .withReady(running())
+        .withStarted(running())
+        .withRestartCount(restartCount)
+        .withState(state)
+        .withLastState(last == null ? new ContainerState() : last)
         .build();
   }
 
-  /** What Kubernetes puts in the terminated state's message: the file, else the log's tail on error. */
+  /**
+   * What Kubernetes puts in the terminated state's message: the file, else the log's tail on error.
+   */
   private String terminationMessage(int exitCode) {
     try {
-      byte[] bytes = Files.exists(terminationLog) ? Files.readAllBytes(terminationLog) : new byte[0];
+      byte[] bytes =
+          Files.exists(terminationLog) ? Files.readAllBytes(terminationLog) : new byte[0];
       if (bytes.length > MAX_MESSAGE) {
         bytes = Arrays.copyOf(bytes, MAX_MESSAGE);
       }
       String message = new String(bytes, StandardCharsets.UTF_8);
-      if (message.isBlank() && exitCode != 0 && "FallbackToLogsOnError".equals(spec.getTerminationMessagePolicy()) && Files.exists(log)) {
+      if (message.isBlank()
+          && exitCode != 0
+          && "FallbackToLogsOnError".equals(spec.getTerminationMessagePolicy())
+          && Files.exists(log)) {
         List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-        String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - FALLBACK_LOG_LINES), lines.size()));
+        String tail =
+            String.join(
+                "\n", lines.subList(Math.max(0, lines.size() - FALLBACK_LOG_LINES), lines.size()));
         byte[] t = tail.getBytes(StandardCharsets.UTF_8);
-        message = t.length <= FALLBACK_LOG_BYTES ? tail : new String(t, t.length - FALLBACK_LOG_BYTES, FALLBACK_LOG_BYTES, StandardCharsets.UTF_8);
+        message =
+            t.length <= FALLBACK_LOG_BYTES
+                ? tail
+                : new String(
+                    t, t.length - FALLBACK_LOG_BYTES, FALLBACK_LOG_BYTES, StandardCharsets.UTF_8);
       }
       return message;
     } catch (IOException e) {

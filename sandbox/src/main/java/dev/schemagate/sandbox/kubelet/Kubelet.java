@@ -32,7 +32,8 @@ public final class Kubelet implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Kubelet.class);
 
   /** A container's process started: which pod, which image, when; pid -1 for a simulated one. */
-  public record Start(String namespace, String pod, String container, String image, Instant at, long pid) {}
+  public record Start(
+      String namespace, String pod, String container, String image, Instant at, long pid) {}
 
   final KubernetesClient client;
   final ImageMap images;
@@ -40,14 +41,22 @@ public final class Kubelet implements AutoCloseable {
   final Map<String, String> baseEnv;
   final ContainerEnv.Source source;
   final ServiceAccountTokens tokens;
-  final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(4, r -> {
-    Thread t = new Thread(r, "kubelet");
-    t.setDaemon(true);
-    return t;
-  });
+  final ScheduledExecutorService scheduler =
+      Executors.newScheduledThreadPool(
+          4,
+          r -> {
+            Thread t = new Thread(r, "kubelet");
+            t.setDaemon(true);
+            return t;
+          });
   private final String nodeName;
-  /** Every process started, so that a later kubelet in this directory can stop what a killed JVM left. */
+
+  /**
+   * Every process started, so that a later kubelet in this directory can stop what a killed JVM
+   * left.
+   */
   private final Path pids;
+
   private final Map<String, PodWorker> workers = new ConcurrentHashMap<>();
   private final List<Start> starts = new CopyOnWriteArrayList<>();
   private final NodeAgent node;
@@ -58,8 +67,16 @@ public final class Kubelet implements AutoCloseable {
    * @param client a client with the node's identity
    * @param serving the kubelet's serving certificate and key, for the log endpoint
    */
-  public Kubelet(KubernetesClient client, String nodeName, String kubernetesVersion, ImageMap images, Path podsDir,
-      Map<String, String> baseEnv, Path[] serving, String caPem) throws IOException {
+  public Kubelet(
+      KubernetesClient client,
+      String nodeName,
+      String kubernetesVersion,
+      ImageMap images,
+      Path podsDir,
+      Map<String, String> baseEnv,
+      Path[] serving,
+      String caPem)
+      throws IOException {
     this.client = client;
     this.nodeName = nodeName;
     this.images = images;
@@ -67,55 +84,68 @@ public final class Kubelet implements AutoCloseable {
     this.pids = podsDir.resolve("pids");
     dev.schemagate.sandbox.cluster.Daemon.stopLeftovers(pids);
     this.baseEnv = baseEnv;
-    this.source = new ContainerEnv.Source() {
-      @Override
-      public Secret secret(String namespace, String name) {
-        return client.secrets().inNamespace(namespace).withName(name).get();
-      }
+    this.source =
+        new ContainerEnv.Source() {
+          @Override
+          public Secret secret(String namespace, String name) {
+            return client.secrets().inNamespace(namespace).withName(name).get();
+          }
 
-      @Override
-      public ConfigMap configMap(String namespace, String name) {
-        return client.configMaps().inNamespace(namespace).withName(name).get();
-      }
-    };
-    this.tokens = new ServiceAccountTokens(client, client.getConfiguration().getMasterUrl().replaceFirst("/$", ""), caPem);
-    this.logs = new LogServer(serving[0], serving[1], new LogServer.Logs() {
-      @Override
-      public Path log(String namespace, String pod, String container, boolean previous) {
-        return logFile(namespace, pod, container, previous);
-      }
+          @Override
+          public ConfigMap configMap(String namespace, String name) {
+            return client.configMaps().inNamespace(namespace).withName(name).get();
+          }
+        };
+    this.tokens =
+        new ServiceAccountTokens(
+            client, client.getConfiguration().getMasterUrl().replaceFirst("/$", ""), caPem);
+    this.logs =
+        new LogServer(
+            serving[0],
+            serving[1],
+            new LogServer.Logs() {
+              @Override
+              public Path log(String namespace, String pod, String container, boolean previous) {
+                return logFile(namespace, pod, container, previous);
+              }
 
-      @Override
-      public boolean running(String namespace, String pod, String container) {
-        PodWorker worker = worker(namespace, pod);
-        return worker != null && worker.running(container);
-      }
-    });
+              @Override
+              public boolean running(String namespace, String pod, String container) {
+                PodWorker worker = worker(namespace, pod);
+                return worker != null && worker.running(container);
+              }
+            });
     this.node = new NodeAgent(client, nodeName, logs.port(), kubernetesVersion);
   }
 
   public Kubelet start() {
     node.register();
     scheduler.scheduleWithFixedDelay(this::heartbeat, 10, 10, TimeUnit.SECONDS);
-    informer = client.pods().inAnyNamespace().withField("spec.nodeName", nodeName).inform(new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(Pod pod) {
-        accept(pod);
-      }
+    informer =
+        client
+            .pods()
+            .inAnyNamespace()
+            .withField("spec.nodeName", nodeName)
+            .inform(
+                new ResourceEventHandler<>() {
+                  @Override
+                  public void onAdd(Pod pod) {
+                    accept(pod);
+                  }
 
-      @Override
-      public void onUpdate(Pod old, Pod pod) {
-        accept(pod);
-      }
+                  @Override
+                  public void onUpdate(Pod old, Pod pod) {
+                    accept(pod);
+                  }
 
-      @Override
-      public void onDelete(Pod pod, boolean finalStateUnknown) {
-        PodWorker worker = workers.remove(pod.getMetadata().getUid());
-        if (worker != null) {
-          worker.removed();
-        }
-      }
-    });
+                  @Override
+                  public void onDelete(Pod pod, boolean finalStateUnknown) {
+                    PodWorker worker = workers.remove(pod.getMetadata().getUid());
+                    if (worker != null) {
+                      worker.removed();
+                    }
+                  }
+                });
     return this;
   }
 
@@ -134,13 +164,19 @@ public final class Kubelet implements AutoCloseable {
     }
   }
 
-  /** Where the logs of every pod this kubelet ran are kept: {@code <dir>/<namespace>/<pod>/<container>.log}. */
+  /**
+   * Where the logs of every pod this kubelet ran are kept: {@code
+   * <dir>/<namespace>/<pod>/<container>.log}.
+   */
   public Path podsDir() {
     return podsDir;
   }
 
   Path logFile(String namespace, String pod, String container, boolean previous) {
-    return podsDir.resolve(namespace).resolve(pod).resolve(container + (previous ? ".previous.log" : ".log"));
+    return podsDir
+        .resolve(namespace)
+        .resolve(pod)
+        .resolve(container + (previous ? ".previous.log" : ".log"));
   }
 
   void started(String namespace, String pod, String container, String image, Instant at, long pid) {
@@ -158,27 +194,39 @@ public final class Kubelet implements AutoCloseable {
         return;
       }
       try {
-        worker = workers.computeIfAbsent(uid, u -> {
-          try {
-            return new PodWorker(this, pod);
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
-        });
+        worker =
+            workers.computeIfAbsent(
+                uid,
+                u -> {
+                  try {
+                    return new PodWorker(this, pod);
+                  } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                });
       } catch (java.io.UncheckedIOException e) {
-        LOG.warn("cannot run pod {}/{}: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.getMessage());
+        LOG.warn(
+            "cannot run pod {}/{}: {}",
+            pod.getMetadata().getNamespace(),
+            pod.getMetadata().getName(),
+            e.getMessage());
         return;
       }
     }
     PodWorker w = worker;
-    scheduler.execute(() -> {
-      try {
-        w.update(pod);
-      } catch (RuntimeException e) {
-        LOG.warn("pod {}/{}: {}", pod.getMetadata().getNamespace(), pod.getMetadata().getName(), e.toString());
-        w.syncLater(java.time.Duration.ofSeconds(1));
-      }
-    });
+    scheduler.execute(
+        () -> {
+          try {
+            w.update(pod);
+          } catch (RuntimeException e) {
+            LOG.warn(
+                "pod {}/{}: {}",
+                pod.getMetadata().getNamespace(),
+                pod.getMetadata().getName(),
+                e.toString());
+            w.syncLater(java.time.Duration.ofSeconds(1));
+          }
+        });
   }
 
   private PodWorker worker(String namespace, String pod) {

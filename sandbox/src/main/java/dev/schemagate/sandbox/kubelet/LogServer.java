@@ -43,26 +43,34 @@ final class LogServer implements AutoCloseable {
 
   LogServer(Path cert, Path key, Logs logs) throws IOException {
     try {
-      server = HttpsServer.create(new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+      server =
+          HttpsServer.create(
+              new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
       server.setHttpsConfigurator(new HttpsConfigurator(sslContext(cert, key)));
     } catch (java.security.GeneralSecurityException e) {
       throw new IOException("cannot load the kubelet's certificate", e);
     }
-    server.setExecutor(Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "kubelet-logs");
-      t.setDaemon(true);
-      return t;
-    }));
-    server.createContext("/containerLogs/", exchange -> {
-      try (exchange) {
-        serve(exchange, logs);
-      }
-    });
-    server.createContext("/healthz", exchange -> {
-      try (exchange) {
-        respond(exchange, 200, "ok");
-      }
-    });
+    server.setExecutor(
+        Executors.newCachedThreadPool(
+            r -> {
+              Thread t = new Thread(r, "kubelet-logs");
+              t.setDaemon(true);
+              return t;
+            }));
+    server.createContext(
+        "/containerLogs/",
+        exchange -> {
+          try (exchange) {
+            serve(exchange, logs);
+          }
+        });
+    server.createContext(
+        "/healthz",
+        exchange -> {
+          try (exchange) {
+            respond(exchange, 200, "ok");
+          }
+        });
     server.start();
   }
 
@@ -80,8 +88,16 @@ final class LogServer implements AutoCloseable {
     boolean previous = "true".equals(query.get("previous"));
     Path log = logs.log(parts[2], parts[3], parts[4], previous);
     if (log == null || !Files.exists(log)) {
-      respond(exchange, 404, previous ? "previous terminated container \"" + parts[4] + "\" in pod \"" + parts[3] + "\" not found"
-          : "container \"" + parts[4] + "\" in pod \"" + parts[3] + "\" has no log");
+      respond(
+          exchange,
+          404,
+          previous
+              ? "previous terminated container \""
+                  + parts[4]
+                  + "\" in pod \""
+                  + parts[3]
+                  + "\" not found"
+              : "container \"" + parts[4] + "\" in pod \"" + parts[3] + "\" has no log");
       return;
     }
     exchange.getResponseHeaders().set("Content-Type", "text/plain");
@@ -91,7 +107,8 @@ final class LogServer implements AutoCloseable {
     if (query.containsKey("tailLines")) {
       List<String> lines = new String(content, StandardCharsets.UTF_8).lines().toList();
       int tail = Integer.parseInt(query.get("tailLines"));
-      String kept = String.join("\n", lines.subList(Math.max(0, lines.size() - tail), lines.size()));
+      String kept =
+          String.join("\n", lines.subList(Math.max(0, lines.size() - tail), lines.size()));
       content = (kept.isEmpty() ? "" : kept + "\n").getBytes(StandardCharsets.UTF_8);
     }
     new ByteArrayInputStream(content).transferTo(out);
@@ -101,7 +118,9 @@ final class LogServer implements AutoCloseable {
     }
   }
 
-  private static void follow(Path log, long from, OutputStream out, java.util.function.BooleanSupplier running) throws IOException {
+  private static void follow(
+      Path log, long from, OutputStream out, java.util.function.BooleanSupplier running)
+      throws IOException {
     long position = from;
     byte[] buffer = new byte[8192];
     while (true) {
@@ -132,7 +151,9 @@ final class LogServer implements AutoCloseable {
     if (raw != null) {
       for (String pair : raw.split("&")) {
         String[] kv = pair.split("=", 2);
-        query.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8), kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
+        query.put(
+            URLDecoder.decode(kv[0], StandardCharsets.UTF_8),
+            kv.length > 1 ? URLDecoder.decode(kv[1], StandardCharsets.UTF_8) : "");
       }
     }
     return query;
@@ -144,13 +165,16 @@ final class LogServer implements AutoCloseable {
     exchange.getResponseBody().write(bytes);
   }
 
-  private static SSLContext sslContext(Path cert, Path key) throws IOException, java.security.GeneralSecurityException {
+  private static SSLContext sslContext(Path cert, Path key)
+      throws IOException, java.security.GeneralSecurityException {
     Certificate certificate;
     try (var in = Files.newInputStream(cert)) {
       certificate = CertificateFactory.getInstance("X.509").generateCertificate(in);
     }
     String pem = Files.readString(key).replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
-    PrivateKey privateKey = KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
+    PrivateKey privateKey =
+        KeyFactory.getInstance("EC")
+            .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(pem)));
     KeyStore store = KeyStore.getInstance("PKCS12");
     store.load(null, null);
     char[] password = "sandbox".toCharArray();

@@ -25,9 +25,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The kubelet's work for one pod bound to the sandbox's node: start each container as a local
- * process once its environment and image resolve, report its state, restart it as the pod's
- * restart policy says, and on deletion stop it (SIGTERM, SIGKILL after the grace period) and
- * remove the pod. Every method runs under the worker's lock.
+ * process once its environment and image resolve, report its state, restart it as the pod's restart
+ * policy says, and on deletion stop it (SIGTERM, SIGKILL after the grace period) and remove the
+ * pod. Every method runs under the worker's lock.
  */
 final class PodWorker {
   private final Kubelet kubelet;
@@ -76,14 +76,18 @@ final class PodWorker {
 
   /** A sync from a timer: a failure is logged and tried again a second later, never lost. */
   void syncLater(Duration after) {
-    kubelet.scheduler.schedule(() -> {
-      try {
-        sync();
-      } catch (RuntimeException e) {
-        org.slf4j.LoggerFactory.getLogger(PodWorker.class).warn("pod {}/{}: {}", namespace, name, e.toString());
-        syncLater(Duration.ofSeconds(1));
-      }
-    }, after.toMillis(), TimeUnit.MILLISECONDS);
+    kubelet.scheduler.schedule(
+        () -> {
+          try {
+            sync();
+          } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(PodWorker.class)
+                .warn("pod {}/{}: {}", namespace, name, e.toString());
+            syncLater(Duration.ofSeconds(1));
+          }
+        },
+        after.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   synchronized void sync() {
@@ -130,13 +134,18 @@ final class PodWorker {
     var image = kubelet.images.find(container.getImage());
     if (simulated.isEmpty() && image.isEmpty()) {
       boolean first = run.pullFailures++ == 0;
-      run.waiting(first ? "ErrImagePull" : "ImagePullBackOff", first
-          ? "failed to pull and unpack image \"" + container.getImage() + "\": the sandbox has no local command mapped to it"
-          : "Back-off pulling image \"" + container.getImage() + "\"");
+      run.waiting(
+          first ? "ErrImagePull" : "ImagePullBackOff",
+          first
+              ? "failed to pull and unpack image \""
+                  + container.getImage()
+                  + "\": the sandbox has no local command mapped to it"
+              : "Back-off pulling image \"" + container.getImage() + "\"");
       retry(run, Duration.ofSeconds(Math.min(10, 1L << Math.min(run.pullFailures, 4))));
       return;
     }
-    String nonRoot = nonRootProblem(container, image.map(ImageMap.LocalImage::user).orElse(ImageMap.NON_ROOT));
+    String nonRoot =
+        nonRootProblem(container, image.map(ImageMap.LocalImage::user).orElse(ImageMap.NON_ROOT));
     if (nonRoot != null) {
       run.waiting("CreateContainerConfigError", nonRoot);
       retry(run, Duration.ofSeconds(2));
@@ -147,42 +156,66 @@ final class PodWorker {
       Instant now = Instant.now();
       if (simulated.isPresent()) {
         run.imageId = ImageMap.imageId(container.getImage(), simulated.get().digest());
-        Files.writeString(run.terminationLog, ContainerEnv.expand(simulated.get().result(), env)
-            .replace("$SCHEMAGATE_TARGET_REVISION", env.getOrDefault("SCHEMAGATE_TARGET_REVISION", "")));
-        run.simulated = kubelet.scheduler.schedule(() -> exited(run, 0), simulated.get().runFor().toMillis(), TimeUnit.MILLISECONDS);
-        run.running(now, "sandbox://simulated/" + pod.getMetadata().getUid() + "/" + container.getName());
+        Files.writeString(
+            run.terminationLog,
+            ContainerEnv.expand(simulated.get().result(), env)
+                .replace(
+                    "$SCHEMAGATE_TARGET_REVISION",
+                    env.getOrDefault("SCHEMAGATE_TARGET_REVISION", "")));
+        run.simulated =
+            kubelet.scheduler.schedule(
+                () -> exited(run, 0), simulated.get().runFor().toMillis(), TimeUnit.MILLISECONDS);
+        run.running(
+            now, "sandbox://simulated/" + pod.getMetadata().getUid() + "/" + container.getName());
       } else {
         run.imageId = ImageMap.imageId(container.getImage(), image.get().digest());
         Process process = launch(run, image.get(), env);
         run.process = process;
         run.running(now, "sandbox://" + process.pid());
-        process.onExit().thenAccept(p -> kubelet.scheduler.execute(() -> exited(run, p.exitValue())));
+        process
+            .onExit()
+            .thenAccept(p -> kubelet.scheduler.execute(() -> exited(run, p.exitValue())));
       }
-      kubelet.started(namespace, name, container.getName(), container.getImage(), now, run.process == null ? -1 : run.process.pid());
+      kubelet.started(
+          namespace,
+          name,
+          container.getName(),
+          container.getImage(),
+          now,
+          run.process == null ? -1 : run.process.pid());
     } catch (IOException e) {
       run.waiting("RunContainerError", e.getMessage());
       retry(run, Duration.ofSeconds(2));
     } catch (KubernetesClientException e) {
-      run.waiting("ContainerCreating", "MountVolume.SetUp failed for the service account token: " + apiMessage(e));
+      run.waiting(
+          "ContainerCreating",
+          "MountVolume.SetUp failed for the service account token: " + apiMessage(e));
       retry(run, Duration.ofSeconds(1));
     }
   }
 
   private static String apiMessage(KubernetesClientException e) {
-    return e.getStatus() != null && e.getStatus().getMessage() != null ? e.getStatus().getMessage() : e.getMessage();
+    return e.getStatus() != null && e.getStatus().getMessage() != null
+        ? e.getStatus().getMessage()
+        : e.getMessage();
   }
 
-  private Process launch(ContainerRun run, ImageMap.LocalImage image, Map<String, String> env) throws IOException {
+  private Process launch(ContainerRun run, ImageMap.LocalImage image, Map<String, String> env)
+      throws IOException {
     Container container = run.spec;
     List<String> command = new ArrayList<>();
     boolean ownCommand = container.getCommand() != null && !container.getCommand().isEmpty();
-    (ownCommand ? container.getCommand() : image.entrypoint()).forEach(a -> command.add(ContainerEnv.expand(a, env)));
+    (ownCommand ? container.getCommand() : image.entrypoint())
+        .forEach(a -> command.add(ContainerEnv.expand(a, env)));
     if (container.getArgs() != null) {
       container.getArgs().forEach(a -> command.add(ContainerEnv.expand(a, env)));
     }
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(run.log.toFile());
-    Path workingDir = container.getWorkingDir() != null && Files.isDirectory(Path.of(container.getWorkingDir()))
-        ? Path.of(container.getWorkingDir()) : image.workingDir();
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(run.log.toFile());
+    Path workingDir =
+        container.getWorkingDir() != null && Files.isDirectory(Path.of(container.getWorkingDir()))
+            ? Path.of(container.getWorkingDir())
+            : image.workingDir();
     if (workingDir != null) {
       builder.directory(workingDir.toFile());
     }
@@ -194,15 +227,27 @@ final class PodWorker {
     environment.put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
     environment.putAll(image.env());
     environment.putAll(serviceAccount());
-    String messagePath = container.getTerminationMessagePath() == null ? "/dev/termination-log" : container.getTerminationMessagePath();
-    env.forEach((k, v) -> environment.put(k, messagePath.equals(v) ? run.terminationLog.toString() : v));
+    String messagePath =
+        container.getTerminationMessagePath() == null
+            ? "/dev/termination-log"
+            : container.getTerminationMessagePath();
+    env.forEach(
+        (k, v) -> environment.put(k, messagePath.equals(v) ? run.terminationLog.toString() : v));
     return builder.start();
   }
 
-  /** A token of the pod's service account, where admission mounted one: as a kubeconfig for the process. */
+  /**
+   * A token of the pod's service account, where admission mounted one: as a kubeconfig for the
+   * process.
+   */
   private Map<String, String> serviceAccount() throws IOException {
     if (serviceAccountEnv == null) {
-      serviceAccountEnv = kubelet.tokens.provision(pod, dir).map(kubeconfig -> Map.of("KUBECONFIG", kubeconfig.toString())).orElse(Map.of());
+      serviceAccountEnv =
+          kubelet
+              .tokens
+              .provision(pod, dir)
+              .map(kubeconfig -> Map.of("KUBECONFIG", kubeconfig.toString()))
+              .orElse(Map.of());
     }
     return serviceAccountEnv;
   }
@@ -214,12 +259,26 @@ final class PodWorker {
       }
       run.exited(exitCode, Instant.now());
       String policy = Objects.requireNonNullElse(pod.getSpec().getRestartPolicy(), "Always");
-      boolean restart = !terminating && ("Always".equals(policy) || ("OnFailure".equals(policy) && exitCode != 0));
+      boolean restart =
+          !terminating
+              && ("Always".equals(policy) || ("OnFailure".equals(policy) && exitCode != 0));
       if (restart) {
         run.restartCount++;
-        Duration backoff = Duration.ofSeconds(Math.min(300, 10L << Math.min(run.restartCount - 1, 5)));
-        run.waiting("CrashLoopBackOff", "back-off " + backoff.toSeconds() + "s restarting failed container=" + run.spec.getName()
-            + " pod=" + name + "_" + namespace + "(" + pod.getMetadata().getUid() + ")");
+        Duration backoff =
+            Duration.ofSeconds(Math.min(300, 10L << Math.min(run.restartCount - 1, 5)));
+        run.waiting(
+            "CrashLoopBackOff",
+            "back-off "
+                + backoff.toSeconds()
+                + "s restarting failed container="
+                + run.spec.getName()
+                + " pod="
+                + name
+                + "_"
+                + namespace
+                + "("
+                + pod.getMetadata().getUid()
+                + ")");
         retry(run, backoff);
       } else {
         run.done = true;
@@ -232,22 +291,29 @@ final class PodWorker {
     }
   }
 
-  /** Deletion: SIGTERM to every container, SIGKILL after the grace period, then the pod is removed. */
+  /**
+   * Deletion: SIGTERM to every container, SIGKILL after the grace period, then the pod is removed.
+   */
   private void terminate() {
     if (!terminating) {
       terminating = true;
-      long grace = Objects.requireNonNullElse(pod.getMetadata().getDeletionGracePeriodSeconds(),
-          Objects.requireNonNullElse(pod.getSpec().getTerminationGracePeriodSeconds(), 30L));
+      long grace =
+          Objects.requireNonNullElse(
+              pod.getMetadata().getDeletionGracePeriodSeconds(),
+              Objects.requireNonNullElse(pod.getSpec().getTerminationGracePeriodSeconds(), 30L));
       for (ContainerRun run : containers.values()) {
         run.done = true;
         cancel(run);
         Processes.terminate(run.process);
       }
-      kubelet.scheduler.schedule(() -> {
-        synchronized (this) {
-          containers.values().forEach(c -> Processes.kill(c.process));
-        }
-      }, grace, TimeUnit.SECONDS);
+      kubelet.scheduler.schedule(
+          () -> {
+            synchronized (this) {
+              containers.values().forEach(c -> Processes.kill(c.process));
+            }
+          },
+          grace,
+          TimeUnit.SECONDS);
     }
     if (containers.values().stream().anyMatch(ContainerRun::running)) {
       return;
@@ -281,37 +347,65 @@ final class PodWorker {
   String nonRootProblem(Container container, String imageUser) {
     PodSecurityContext podContext = pod.getSpec().getSecurityContext();
     SecurityContext own = container.getSecurityContext();
-    Boolean runAsNonRoot = own != null && own.getRunAsNonRoot() != null ? own.getRunAsNonRoot()
-        : podContext == null ? null : podContext.getRunAsNonRoot();
+    Boolean runAsNonRoot =
+        own != null && own.getRunAsNonRoot() != null
+            ? own.getRunAsNonRoot()
+            : podContext == null ? null : podContext.getRunAsNonRoot();
     if (!Boolean.TRUE.equals(runAsNonRoot)) {
       return null;
     }
-    Long runAsUser = own != null && own.getRunAsUser() != null ? own.getRunAsUser()
-        : podContext == null ? null : podContext.getRunAsUser();
-    String where = " (pod: \"" + name + "_" + namespace + "(" + pod.getMetadata().getUid() + ")\", container: " + container.getName() + ")";
+    Long runAsUser =
+        own != null && own.getRunAsUser() != null
+            ? own.getRunAsUser()
+            : podContext == null ? null : podContext.getRunAsUser();
+    String where =
+        " (pod: \""
+            + name
+            + "_"
+            + namespace
+            + "("
+            + pod.getMetadata().getUid()
+            + ")\", container: "
+            + container.getName()
+            + ")";
     if (runAsUser != null) {
       return runAsUser == 0 ? "container's runAsUser breaks non-root policy" + where : null;
     }
-    String user = imageUser.contains(":") ? imageUser.substring(0, imageUser.indexOf(':')) : imageUser;
+    String user =
+        imageUser.contains(":") ? imageUser.substring(0, imageUser.indexOf(':')) : imageUser;
     if (user.isEmpty() || "root".equals(user) || "0".equals(user)) {
       return "container has runAsNonRoot and image will run as root" + where;
     }
     if (!user.chars().allMatch(Character::isDigit)) {
-      return "container has runAsNonRoot and image has non-numeric user (" + user + "), cannot verify user is non-root" + where;
+      return "container has runAsNonRoot and image has non-numeric user ("
+          + user
+          + "), cannot verify user is non-root"
+          + where;
     }
     return null;
   }
 
   private void writeStatus() {
-    List<ContainerStatus> statuses = containers.values().stream().map(ContainerRun::status).toList();
+    List<ContainerStatus> statuses =
+        containers.values().stream().map(ContainerRun::status).toList();
     String phase = phase();
     boolean ready = !terminating && containers.values().stream().allMatch(ContainerRun::running);
     String now = ContainerRun.time(Instant.now());
     List<PodCondition> conditions = new ArrayList<>();
     conditions.add(condition("PodReadyToStartContainers", !isTerminalPhase(phase), null, now));
     conditions.add(condition("Initialized", true, null, now));
-    conditions.add(condition("Ready", ready, ready ? null : isTerminalPhase(phase) ? "PodCompleted" : "ContainersNotReady", now));
-    conditions.add(condition("ContainersReady", ready, ready ? null : isTerminalPhase(phase) ? "PodCompleted" : "ContainersNotReady", now));
+    conditions.add(
+        condition(
+            "Ready",
+            ready,
+            ready ? null : isTerminalPhase(phase) ? "PodCompleted" : "ContainersNotReady",
+            now));
+    conditions.add(
+        condition(
+            "ContainersReady",
+            ready,
+            ready ? null : isTerminalPhase(phase) ? "PodCompleted" : "ContainersNotReady",
+            now));
     conditions.add(condition("PodScheduled", true, null, now));
     Map<String, Object> status = new LinkedHashMap<>();
     status.put("phase", phase);
@@ -322,15 +416,26 @@ final class PodWorker {
     status.put("podIPs", List.of(Map.of("ip", "127.0.0.1")));
     status.put("startTime", ContainerRun.time(startTime));
     status.put("containerStatuses", statuses);
-    String identity = kubelet.client.getKubernetesSerialization().asJson(
-        Map.of("phase", phase, "ready", ready, "containers", statuses));
+    String identity =
+        kubelet
+            .client
+            .getKubernetesSerialization()
+            .asJson(Map.of("phase", phase, "ready", ready, "containers", statuses));
     if (identity.equals(lastStatus)) {
       return;
     }
     keepTransitionTimes(conditions);
     try {
-      pod = kubelet.client.pods().inNamespace(namespace).withName(name).subresource("status")
-          .patch(PatchContext.of(PatchType.JSON_MERGE), kubelet.client.getKubernetesSerialization().asJson(Map.of("status", status)));
+      pod =
+          kubelet
+              .client
+              .pods()
+              .inNamespace(namespace)
+              .withName(name)
+              .subresource("status")
+              .patch(
+                  PatchContext.of(PatchType.JSON_MERGE),
+                  kubelet.client.getKubernetesSerialization().asJson(Map.of("status", status)));
       lastStatus = identity;
     } catch (KubernetesClientException e) {
       if (e.getCode() != 404) {
@@ -346,8 +451,13 @@ final class PodWorker {
     }
     for (PodCondition c : conditions) {
       pod.getStatus().getConditions().stream()
-          .filter(old -> old.getType().equals(c.getType()) && old.getStatus().equals(c.getStatus()) && old.getLastTransitionTime() != null)
-          .findFirst().ifPresent(old -> c.setLastTransitionTime(old.getLastTransitionTime()));
+          .filter(
+              old ->
+                  old.getType().equals(c.getType())
+                      && old.getStatus().equals(c.getStatus())
+                      && old.getLastTransitionTime() != null)
+          .findFirst()
+          .ifPresent(old -> c.setLastTransitionTime(old.getLastTransitionTime()));
     }
   }
 
@@ -355,18 +465,26 @@ final class PodWorker {
     boolean anyRunning = containers.values().stream().anyMatch(ContainerRun::running);
     boolean allDone = containers.values().stream().allMatch(c -> c.done && c.terminated != null);
     if (allDone) {
-      boolean allSucceeded = containers.values().stream().allMatch(c -> c.terminated.getTerminated().getExitCode() == 0);
+      boolean allSucceeded =
+          containers.values().stream()
+              .allMatch(c -> c.terminated.getTerminated().getExitCode() == 0);
       return allSucceeded ? "Succeeded" : "Failed";
     }
-    if (anyRunning || containers.values().stream().anyMatch(c -> c.restartCount > 0 || c.terminated != null)) {
+    if (anyRunning
+        || containers.values().stream().anyMatch(c -> c.restartCount > 0 || c.terminated != null)) {
       return "Running";
     }
     return "Pending";
   }
 
   private static PodCondition condition(String type, boolean status, String reason, String now) {
-    return new PodConditionBuilder().withType(type).withStatus(status ? "True" : "False").withReason(reason)
-        .withLastTransitionTime(now).withLastProbeTime(null).build();
+    return new PodConditionBuilder()
+        .withType(type)
+        .withStatus(status ? "True" : "False")
+        .withReason(reason)
+        .withLastTransitionTime(now)
+        .withLastProbeTime(null)
+        .build();
   }
 
   static boolean isTerminal(Pod pod) {

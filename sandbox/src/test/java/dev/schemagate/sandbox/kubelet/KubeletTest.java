@@ -27,7 +27,8 @@ import org.junit.jupiter.api.Test;
 
 /** The sandbox's kubelet against the real control plane: what a pod's author would see. */
 class KubeletTest {
-  static final Path HOME = Path.of(System.getProperty("schemagate.home", "..")).toAbsolutePath().normalize();
+  static final Path HOME =
+      Path.of(System.getProperty("schemagate.home", "..")).toAbsolutePath().normalize();
   static ControlPlane cp;
   static Kubelet kubelet;
   static final ImageMap IMAGES = new ImageMap();
@@ -38,14 +39,31 @@ class KubeletTest {
     Path work = HOME.resolve("sandbox/target/kubelet-test");
     dev.schemagate.sandbox.Demo.clean(work);
     cp = ControlPlane.start(ControlPlane.binaries(HOME), work.resolve("cluster"));
-    Path[] serving = cp.pki.issue("kubelet", "/CN=system:node:" + ControlPlane.NODE_NAME, List.of("IP:127.0.0.1", "DNS:localhost"), true);
-    kubelet = new Kubelet(cp.client(cp.nodeKubeconfig()), ControlPlane.NODE_NAME, "v1.36.3", IMAGES, work.resolve("pods"),
-        Map.of("PATH", "/usr/bin:/bin"), serving, cp.pki.caPem()).start();
+    Path[] serving =
+        cp.pki.issue(
+            "kubelet",
+            "/CN=system:node:" + ControlPlane.NODE_NAME,
+            List.of("IP:127.0.0.1", "DNS:localhost"),
+            true);
+    kubelet =
+        new Kubelet(
+                cp.client(cp.nodeKubeconfig()),
+                ControlPlane.NODE_NAME,
+                "v1.36.3",
+                IMAGES,
+                work.resolve("pods"),
+                Map.of("PATH", "/usr/bin:/bin"),
+                serving,
+                cp.pki.caPem())
+            .start();
     Path kubectl = ControlPlane.binaries(HOME).resolve("kubectl");
     IMAGES.map("test/shell:1", new ImageMap.LocalImage(List.of("/bin/sh", "-c"), null, Map.of()));
     IMAGES.map("test/root:1", new ImageMap.LocalImage(List.of("/bin/true"), null, Map.of(), ""));
-    IMAGES.map("test/named-user:1", new ImageMap.LocalImage(List.of("/bin/true"), null, Map.of(), "appuser"));
-    IMAGES.map("test/kubectl:1", new ImageMap.LocalImage(List.of(kubectl.toString()), null, Map.of()));
+    IMAGES.map(
+        "test/named-user:1",
+        new ImageMap.LocalImage(List.of("/bin/true"), null, Map.of(), "appuser"));
+    IMAGES.map(
+        "test/kubectl:1", new ImageMap.LocalImage(List.of(kubectl.toString()), null, Map.of()));
   }
 
   /** Closing the control plane and the kubelet leaves no process of theirs behind. */
@@ -56,16 +74,27 @@ class KubeletTest {
     kubelet.starts().forEach(s -> pids.add(s.pid()));
     kubelet.close();
     cp.close();
-    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(pids)
-        .filteredOn(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("processes left").isEmpty());
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .untilAsserted(
+            () ->
+                assertThat(pids)
+                    .filteredOn(
+                        pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+                    .as("processes left")
+                    .isEmpty());
     assertThat(cp.daemons()).noneMatch(Daemon::isAlive);
   }
 
   @BeforeEach
   void namespace() {
     ns = "k-" + UUID.randomUUID().toString().substring(0, 6);
-    client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build()).create();
-    await().until(() -> client().serviceAccounts().inNamespace(ns).withName("default").get() != null);
+    client()
+        .namespaces()
+        .resource(new NamespaceBuilder().withNewMetadata().withName(ns).endMetadata().build())
+        .create();
+    await()
+        .until(() -> client().serviceAccounts().inNamespace(ns).withName("default").get() != null);
   }
 
   static KubernetesClient client() {
@@ -79,34 +108,72 @@ class KubeletTest {
   @Test
   void theNodeIsReadyAndItsLeaseIsRenewed() {
     var node = client().nodes().withName(ControlPlane.NODE_NAME).get();
-    assertThat(node.getStatus().getConditions()).anySatisfy(c -> assertThat(c.getType() + "=" + c.getStatus()).isEqualTo("Ready=True"));
+    assertThat(node.getStatus().getConditions())
+        .anySatisfy(c -> assertThat(c.getType() + "=" + c.getStatus()).isEqualTo("Ready=True"));
     assertThat(node.getStatus().getAllocatable().get("pods").getAmount()).isEqualTo("1100");
-    var lease = client().leases().inNamespace("kube-node-lease").withName(ControlPlane.NODE_NAME).get();
+    var lease =
+        client().leases().inNamespace("kube-node-lease").withName(ControlPlane.NODE_NAME).get();
     assertThat(lease.getSpec().getHolderIdentity()).isEqualTo(ControlPlane.NODE_NAME);
   }
 
   @Test
   void aJobRunsToCompletionWithItsResultAndLogsWhereKubectlLooks() {
-    client().batch().v1().jobs().inNamespace(ns).resource(new JobBuilder().withNewMetadata().withName("echo").endMetadata()
-        .withNewSpec().withBackoffLimit(0).withNewTemplate().withNewSpec().withRestartPolicy("Never")
-        .withNewSecurityContext().withRunAsNonRoot(true).endSecurityContext()
-        .addNewContainer().withName("c").withImage("test/shell:1")
-        .withArgs("echo hello from $(NAME); echo '{\"ok\":1}' > $RESULT")
-        .addNewEnv().withName("NAME").withValue("the job").endEnv()
-        .addNewEnv().withName("RESULT").withValue("/dev/termination-log").endEnv()
-        .withTerminationMessagePolicy("FallbackToLogsOnError").endContainer().endSpec().endTemplate().endSpec().build()).create();
-    eventually().until(() -> {
-      Job j = client().batch().v1().jobs().inNamespace(ns).withName("echo").get();
-      return j.getStatus() != null && j.getStatus().getSucceeded() != null && j.getStatus().getSucceeded() == 1;
-    });
-    Pod pod = client().pods().inNamespace(ns).withLabel("job-name", "echo").list().getItems().get(0);
+    client()
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace(ns)
+        .resource(
+            new JobBuilder()
+                .withNewMetadata()
+                .withName("echo")
+                .endMetadata()
+                .withNewSpec()
+                .withBackoffLimit(0)
+                .withNewTemplate()
+                .withNewSpec()
+                .withRestartPolicy("Never")
+                .withNewSecurityContext()
+                .withRunAsNonRoot(true)
+                .endSecurityContext()
+                .addNewContainer()
+                .withName("c")
+                .withImage("test/shell:1")
+                .withArgs("echo hello from $(NAME); echo '{\"ok\":1}' > $RESULT")
+                .addNewEnv()
+                .withName("NAME")
+                .withValue("the job")
+                .endEnv()
+                .addNewEnv()
+                .withName("RESULT")
+                .withValue("/dev/termination-log")
+                .endEnv()
+                .withTerminationMessagePolicy("FallbackToLogsOnError")
+                .endContainer()
+                .endSpec()
+                .endTemplate()
+                .endSpec()
+                .build())
+        .create();
+    eventually()
+        .until(
+            () -> {
+              Job j = client().batch().v1().jobs().inNamespace(ns).withName("echo").get();
+              return j.getStatus() != null
+                  && j.getStatus().getSucceeded() != null
+                  && j.getStatus().getSucceeded() == 1;
+            });
+    Pod pod =
+        client().pods().inNamespace(ns).withLabel("job-name", "echo").list().getItems().get(0);
     var terminated = pod.getStatus().getContainerStatuses().get(0).getState().getTerminated();
     assertThat(terminated.getExitCode()).isZero();
     assertThat(terminated.getMessage()).isEqualTo("{\"ok\":1}\n");
     assertThat(pod.getStatus().getPhase()).isEqualTo("Succeeded");
-    assertThat(pod.getStatus().getContainerStatuses().get(0).getImageID()).startsWith("test/shell@sha256:");
+    assertThat(pod.getStatus().getContainerStatuses().get(0).getImageID())
+        .startsWith("test/shell@sha256:");
     // through the API server to the kubelet's log endpoint, as kubectl logs goes
-    assertThat(client().pods().inNamespace(ns).withName(pod.getMetadata().getName()).getLog()).isEqualTo("hello from the job\n");
+    assertThat(client().pods().inNamespace(ns).withName(pod.getMetadata().getName()).getLog())
+        .isEqualTo("hello from the job\n");
   }
 
   @Test
@@ -121,14 +188,36 @@ class KubeletTest {
 
   @Test
   void aMissingSecretIsCreateContainerConfigErrorUntilItExists() {
-    Pod pod = new PodBuilder(pod("needs-secret", "test/shell:1", "echo $PASSWORD"))
-        .editSpec().editFirstContainer().addNewEnvFrom().withNewSecretRef().withName("db").endSecretRef().endEnvFrom().endContainer().endSpec()
-        .build();
+    Pod pod =
+        new PodBuilder(pod("needs-secret", "test/shell:1", "echo $PASSWORD"))
+            .editSpec()
+            .editFirstContainer()
+            .addNewEnvFrom()
+            .withNewSecretRef()
+            .withName("db")
+            .endSecretRef()
+            .endEnvFrom()
+            .endContainer()
+            .endSpec()
+            .build();
     run(pod);
-    eventually().until(() -> "CreateContainerConfigError".equals(waiting(pod).map(ContainerStateWaiting::getReason).orElse("")));
+    eventually()
+        .until(
+            () ->
+                "CreateContainerConfigError"
+                    .equals(waiting(pod).map(ContainerStateWaiting::getReason).orElse("")));
     assertThat(waiting(pod).get().getMessage()).isEqualTo("secret \"db\" not found");
-    client().secrets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.SecretBuilder().withNewMetadata().withName("db").endMetadata()
-        .addToStringData("PASSWORD", "s3cret").build()).create();
+    client()
+        .secrets()
+        .inNamespace(ns)
+        .resource(
+            new io.fabric8.kubernetes.api.model.SecretBuilder()
+                .withNewMetadata()
+                .withName("db")
+                .endMetadata()
+                .addToStringData("PASSWORD", "s3cret")
+                .build())
+        .create();
     eventually().until(() -> "Succeeded".equals(get(pod).getStatus().getPhase()));
     assertThat(kubelet.log(ns, "needs-secret", "c")).isEqualTo("s3cret\n");
   }
@@ -139,11 +228,19 @@ class KubeletTest {
     Pod named = run(pod("named", "test/named-user:1", null));
     eventually().until(() -> waiting(root).isPresent() && waiting(named).isPresent());
     assertThat(waiting(root).get().getReason()).isEqualTo("CreateContainerConfigError");
-    assertThat(waiting(root).get().getMessage()).startsWith("container has runAsNonRoot and image will run as root (pod: \"root_" + ns);
+    assertThat(waiting(root).get().getMessage())
+        .startsWith("container has runAsNonRoot and image will run as root (pod: \"root_" + ns);
     assertThat(waiting(named).get().getMessage())
-        .startsWith("container has runAsNonRoot and image has non-numeric user (appuser), cannot verify user is non-root");
-    Pod numeric = new PodBuilder(pod("numeric", "test/named-user:1", null))
-        .editSpec().editSecurityContext().withRunAsUser(1000L).endSecurityContext().endSpec().build();
+        .startsWith(
+            "container has runAsNonRoot and image has non-numeric user (appuser), cannot verify user is non-root");
+    Pod numeric =
+        new PodBuilder(pod("numeric", "test/named-user:1", null))
+            .editSpec()
+            .editSecurityContext()
+            .withRunAsUser(1000L)
+            .endSecurityContext()
+            .endSpec()
+            .build();
     run(numeric);
     eventually().until(() -> "Succeeded".equals(get(numeric).getStatus().getPhase()));
   }
@@ -151,52 +248,112 @@ class KubeletTest {
   @Test
   void anUnmappedImageCannotBePulled() {
     Pod pod = run(pod("nowhere", "registry.example.com/nowhere:1", null));
-    eventually().until(() -> "ErrImagePull".equals(waiting(pod).map(ContainerStateWaiting::getReason).orElse("")));
-    eventually().until(() -> "ImagePullBackOff".equals(waiting(pod).map(ContainerStateWaiting::getReason).orElse("")));
+    eventually()
+        .until(
+            () ->
+                "ErrImagePull"
+                    .equals(waiting(pod).map(ContainerStateWaiting::getReason).orElse("")));
+    eventually()
+        .until(
+            () ->
+                "ImagePullBackOff"
+                    .equals(waiting(pod).map(ContainerStateWaiting::getReason).orElse("")));
     assertThat(get(pod).getStatus().getPhase()).isEqualTo("Pending");
   }
 
   @Test
   void deletionSendsSigtermThenSigkillAfterTheGracePeriod() {
-    Pod polite = run(new PodBuilder(pod("polite", "test/shell:1", "trap 'echo stopping; exit 0' TERM; while true; do sleep 0.1; done"))
-        .editSpec().withTerminationGracePeriodSeconds(30L).endSpec().build());
-    Pod stubborn = run(new PodBuilder(pod("stubborn", "test/shell:1", "trap '' TERM; while true; do sleep 0.1; done"))
-        .editSpec().withTerminationGracePeriodSeconds(2L).endSpec().build());
-    eventually().until(() -> "Running".equals(get(polite).getStatus().getPhase()) && "Running".equals(get(stubborn).getStatus().getPhase()));
+    Pod polite =
+        run(
+            new PodBuilder(
+                    pod(
+                        "polite",
+                        "test/shell:1",
+                        "trap 'echo stopping; exit 0' TERM; while true; do sleep 0.1; done"))
+                .editSpec()
+                .withTerminationGracePeriodSeconds(30L)
+                .endSpec()
+                .build());
+    Pod stubborn =
+        run(
+            new PodBuilder(
+                    pod("stubborn", "test/shell:1", "trap '' TERM; while true; do sleep 0.1; done"))
+                .editSpec()
+                .withTerminationGracePeriodSeconds(2L)
+                .endSpec()
+                .build());
+    eventually()
+        .until(
+            () ->
+                "Running".equals(get(polite).getStatus().getPhase())
+                    && "Running".equals(get(stubborn).getStatus().getPhase()));
     long started = System.nanoTime();
     client().pods().inNamespace(ns).withName("polite").delete();
     client().pods().inNamespace(ns).withName("stubborn").delete();
     eventually().until(() -> get(polite) == null);
     assertThat(kubelet.log(ns, "polite", "c")).contains("stopping");
-    assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the polite one is gone at once").isLessThan(Duration.ofSeconds(2));
+    assertThat(Duration.ofNanos(System.nanoTime() - started))
+        .as("the polite one is gone at once")
+        .isLessThan(Duration.ofSeconds(2));
     eventually().until(() -> get(stubborn) == null);
-    assertThat(Duration.ofNanos(System.nanoTime() - started)).as("the stubborn one after its grace period").isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    assertThat(Duration.ofNanos(System.nanoTime() - started))
+        .as("the stubborn one after its grace period")
+        .isGreaterThanOrEqualTo(Duration.ofSeconds(2));
   }
 
   @Test
   void aPodGetsItsServiceAccountsTokenAndIsHeldToItsRbac() {
-    Pod pod = new PodBuilder(pod("whoami", "test/kubectl:1", null)).editSpec().withAutomountServiceAccountToken(true)
-        .editFirstContainer().withArgs("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}").endContainer().endSpec().build();
+    Pod pod =
+        new PodBuilder(pod("whoami", "test/kubectl:1", null))
+            .editSpec()
+            .withAutomountServiceAccountToken(true)
+            .editFirstContainer()
+            .withArgs("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
+            .endContainer()
+            .endSpec()
+            .build();
     run(pod);
     eventually().until(() -> "Succeeded".equals(get(pod).getStatus().getPhase()));
-    assertThat(kubelet.log(ns, "whoami", "c")).isEqualTo("system:serviceaccount:" + ns + ":default");
-    Pod denied = new PodBuilder(pod("denied", "test/kubectl:1", null)).editSpec().withAutomountServiceAccountToken(true)
-        .editFirstContainer().withArgs("get", "secrets").endContainer().endSpec().build();
+    assertThat(kubelet.log(ns, "whoami", "c"))
+        .isEqualTo("system:serviceaccount:" + ns + ":default");
+    Pod denied =
+        new PodBuilder(pod("denied", "test/kubectl:1", null))
+            .editSpec()
+            .withAutomountServiceAccountToken(true)
+            .editFirstContainer()
+            .withArgs("get", "secrets")
+            .endContainer()
+            .endSpec()
+            .build();
     run(denied);
     eventually().until(() -> "Failed".equals(get(denied).getStatus().getPhase()));
-    assertThat(kubelet.log(ns, "denied", "c")).contains("forbidden", "cannot list resource \"secrets\"");
+    assertThat(kubelet.log(ns, "denied", "c"))
+        .contains("forbidden", "cannot list resource \"secrets\"");
   }
 
   private Pod pod(String name, String image, String script) {
-    var container = new io.fabric8.kubernetes.api.model.ContainerBuilder().withName("c").withImage(image)
-        .withTerminationMessagePolicy("FallbackToLogsOnError");
+    var container =
+        new io.fabric8.kubernetes.api.model.ContainerBuilder()
+            .withName("c")
+            .withImage(image)
+            .withTerminationMessagePolicy("FallbackToLogsOnError");
     if (script != null) {
       container.withArgs(script);
     }
-    return new PodBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata()
-        .withNewSpec().withRestartPolicy("Never").withAutomountServiceAccountToken(false)
-        .withNewSecurityContext().withRunAsNonRoot(true).endSecurityContext()
-        .withContainers(container.build()).endSpec().build();
+    return new PodBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .withNamespace(ns)
+        .endMetadata()
+        .withNewSpec()
+        .withRestartPolicy("Never")
+        .withAutomountServiceAccountToken(false)
+        .withNewSecurityContext()
+        .withRunAsNonRoot(true)
+        .endSecurityContext()
+        .withContainers(container.build())
+        .endSpec()
+        .build();
   }
 
   private Pod run(Pod pod) {
@@ -209,9 +366,13 @@ class KubeletTest {
 
   private java.util.Optional<ContainerStateWaiting> waiting(Pod pod) {
     Pod now = get(pod);
-    if (now == null || now.getStatus() == null || now.getStatus().getContainerStatuses() == null || now.getStatus().getContainerStatuses().isEmpty()) {
+    if (now == null
+        || now.getStatus() == null
+        || now.getStatus().getContainerStatuses() == null
+        || now.getStatus().getContainerStatuses().isEmpty()) {
       return java.util.Optional.empty();
     }
-    return java.util.Optional.ofNullable(now.getStatus().getContainerStatuses().get(0).getState().getWaiting());
+    return java.util.Optional.ofNullable(
+        now.getStatus().getContainerStatuses().get(0).getState().getWaiting());
   }
 }
