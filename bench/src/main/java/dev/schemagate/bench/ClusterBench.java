@@ -4,10 +4,10 @@ import static dev.schemagate.sandbox.Demo.isReady;
 import static dev.schemagate.sandbox.Demo.waitFor;
 import static dev.schemagate.sandbox.Handlers.onChange;
 
+import dev.schemagate.sandbox.ChartOperator;
 import dev.schemagate.sandbox.Demo;
 import dev.schemagate.sandbox.Sandbox;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
@@ -22,7 +22,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** The operator's benchmarks on the sandbox, with Jobs that complete after a set delay. */
+/**
+ * The operator's benchmarks on the sandbox, with Jobs that complete after a set delay: on the
+ * embedded API server (the operator as a process of its own) or, with -Dbench.cluster=real, on the
+ * real control plane (the operator installed with its chart, one replica).
+ */
 final class ClusterBench {
   static final String IMAGE = "bench/simulated:1";
   static final String RESULT =
@@ -30,28 +34,135 @@ final class ClusterBench {
 
   private final Path home;
   private final Path results;
+  private final Sandbox.Kind kind;
 
   ClusterBench(Path home, Path results) {
     this.home = home;
     this.results = results;
+    this.kind =
+        "real".equals(System.getProperty("bench.cluster"))
+            ? Sandbox.Kind.REAL
+            : Sandbox.Kind.EMBEDDED;
   }
 
   Sandbox sandbox(String name, Duration jobRuns) throws Exception {
     Path work = home.resolve("bench/target/" + name);
     Demo.clean(work);
-    Sandbox sandbox = Sandbox.start(home, work, null);
+    Sandbox sandbox = Sandbox.start(home, work, null, kind);
     sandbox.images.simulate(IMAGE, jobRuns, RESULT);
+    sandbox.namespace("bench");
     return sandbox;
   }
 
-  static Deployment deployment(String ns, String name) {
+  private boolean real() {
+    return kind == Sandbox.Kind.REAL;
+  }
+
+  /** A table's title, saying where it was measured. */
+  private String title(String title) {
+    return title + (real() ? " (real control plane)" : " (embedded API server)");
+  }
+
+  /** A result file's name, one per place measured. */
+  private String file(String name) {
+    return real() ? name.replace(".md", "-real.md") : name;
+  }
+
+  /**
+   * When each Job's Complete reached the API server: the embedded executor says when its write
+   * returned; on the real control plane, the bench's own watch sees the Job controller's write.
+   */
+  private Map<String, Instant> jobCompletions(Sandbox sandbox) {
+    Map<String, Instant> completed = new ConcurrentHashMap<>();
+    if (!real()) {
+      sandbox.mock().jobs.onFinished((job, at) -> completed.put(job.getMetadata().getName(), at));
+      return completed;
+    }
+    sandbox
+        .client()
+        .batch()
+        .v1()
+        .jobs()
+        .inNamespace("bench")
+        .inform(
+            onChange(
+                job -> {
+                  if (job.getStatus() != null
+                      && job.getStatus().getConditions() != null
+                      && job.getStatus().getConditions().stream()
+                          .anyMatch(
+                              c ->
+                                  "Complete".equals(c.getType()) && "True".equals(c.getStatus()))) {
+                    completed.putIfAbsent(job.getMetadata().getName(), Instant.now());
+                  }
+                }));
+    return completed;
+  }
+
+  /**
+   * Counts the operator's requests from a mark on: the embedded server counts them; the real one
+   * audits them.
+   */
+  private final class Requests {
+    private final Sandbox sandbox;
+    private long mark;
+
+    Requests(Sandbox sandbox) throws Exception {
+      this.sandbox = sandbox;
+      reset();
+    }
+
+    void reset() throws Exception {
+      if (real()) {
+        mark = sandbox.real().auditMark();
+      } else {
+        sandbox.mock().api.requests.clear();
+      }
+    }
+
+    /**
+     * "VERB resource" -> count, the Lease's own renewals apart ({@code leases} true: only those).
+     */
+    Map<String, Long> operator(boolean leases) throws Exception {
+      Map<String, Long> out = new java.util.TreeMap<>();
+      if (real()) {
+        sandbox
+            .real()
+            .requests(ChartOperator.USER, mark)
+            .forEach(
+                (k, v) -> {
+                  if (k.endsWith(" leases") == leases) {
+                    out.put(k, v);
+                  }
+                });
+        return out;
+      }
+      sandbox
+          .mock()
+          .api
+          .counts()
+          .forEach(
+              (k, v) -> {
+                if (k.startsWith("operator ") && k.endsWith(" leases") == leases) {
+                  out.put(k.substring("operator ".length()), v);
+                }
+              });
+      return out;
+    }
+  }
+
+  /**
+   * A Deployment to gate; on the real control plane with no replicas: gating is about the
+   * Deployment object, and the embedded sandbox runs no pods for it either.
+   */
+  Deployment deployment(String ns, String name) {
     return new DeploymentBuilder()
         .withNewMetadata()
         .withName(name)
         .withNamespace(ns)
         .endMetadata()
         .withNewSpec()
-        .withReplicas(1)
+        .withReplicas(real() ? 0 : 1)
         .withNewSelector()
         .addToMatchLabels("app", name)
         .endSelector()
@@ -88,8 +199,7 @@ final class ClusterBench {
   void latency(int runs) throws Exception {
     try (Sandbox sandbox = sandbox("latency", Duration.ofMillis(20))) {
       KubernetesClient client = sandbox.client();
-      Map<String, Instant> completed = new ConcurrentHashMap<>();
-      sandbox.mock().jobs.onFinished((job, at) -> completed.put(job.getMetadata().getName(), at));
+      Map<String, Instant> completed = jobCompletions(sandbox);
       Map<String, Instant> readyAt = new ConcurrentHashMap<>();
       List<Instant> resumedAt = java.util.Collections.synchronizedList(new ArrayList<>());
       client
@@ -175,9 +285,10 @@ final class ClusterBench {
       Stats ready = Stats.of(toReady);
       Stats poll = Stats.of(polled);
       new Table(
-              "1. Reaction latency: Job Complete in the API server -> the operator's reaction ("
-                  + runs
-                  + " runs)")
+              title(
+                  "1. Reaction latency: Job Complete in the API server -> the operator's reaction ("
+                      + runs
+                      + " runs)"))
           .row(
               "Deployment resumed, p50 / p99 / max",
               fmt(resumed.median())
@@ -198,7 +309,7 @@ final class ClusterBench {
               fmt(poll.median()) + " / " + fmt(poll.p(99)) + " / " + fmt(poll.max()) + " ms",
               "",
               "")
-          .print(results, "1-latency.md");
+          .print(results, file("1-latency.md"));
     }
   }
 
@@ -214,15 +325,15 @@ final class ClusterBench {
           .create();
       sandbox.startOperator();
       Thread.sleep(2000);
-      sandbox.mock().api.requests.clear();
+      Requests requests = new Requests(sandbox);
       client.resource(migration("bench", "w", "r1", "app")).inNamespace("bench").create();
       waitFor(
           "first lifecycle",
           Duration.ofSeconds(60),
           () -> isReady(dbm(client, "w"), "r1") && !paused(client));
       Thread.sleep(2000);
-      Map<String, Long> first = operatorRequests(sandbox);
-      sandbox.mock().api.requests.clear();
+      Map<String, Long> first = requests.operator(false);
+      requests.reset();
       Demo.retryOnConflict(
           () ->
               client
@@ -242,26 +353,17 @@ final class ClusterBench {
           Duration.ofSeconds(60),
           () -> isReady(dbm(client, "w"), "r2") && !paused(client));
       Thread.sleep(2000);
-      Map<String, Long> second = operatorRequests(sandbox);
-      sandbox.mock().api.requests.clear();
+      Map<String, Long> second = requests.operator(false);
+      requests.reset();
       Thread.sleep(10_000);
-      Map<String, Long> idle = operatorRequests(sandbox);
-      Map<String, Long> leases = new java.util.TreeMap<>();
-      sandbox
-          .mock()
-          .api
-          .counts()
-          .forEach(
-              (k, v) -> {
-                if (k.startsWith("operator ") && k.endsWith(" leases")) {
-                  leases.put(k.substring("operator ".length()), v);
-                }
-              });
+      Map<String, Long> idle = requests.operator(false);
+      Map<String, Long> leases = requests.operator(true);
       long firstWrites = writes(first);
       long secondWrites = writes(second);
       long reads = reads(first) + reads(second);
       new Table(
-              "2. API requests the operator sends for one lifecycle (held -> run -> recorded -> released)")
+              title(
+                  "2. API requests the operator sends for one lifecycle (held -> run -> recorded -> released)"))
           .row(
               "mutating requests, first lifecycle of a new resource",
               firstWrites + ": " + list(first, true),
@@ -283,7 +385,7 @@ final class ClusterBench {
               "0 (no polling)",
               Table.met(idle.isEmpty()))
           .row("leader election's Lease renewals in those 10 s", leases.toString(), "", "")
-          .print(results, "2-writes.md");
+          .print(results, file("2-writes.md"));
     }
   }
 
@@ -292,11 +394,7 @@ final class ClusterBench {
     try (Sandbox sandbox = sandbox("scale", Duration.ZERO)) {
       KubernetesClient client = sandbox.client();
       for (int n = 0; n < namespaces; n++) {
-        client
-            .namespaces()
-            .resource(
-                new NamespaceBuilder().withNewMetadata().withName("ns-" + n).endMetadata().build())
-            .create();
+        sandbox.namespace("ns-" + n);
       }
       for (int i = 0; i < count; i++) {
         client
@@ -348,11 +446,12 @@ final class ClusterBench {
       double cpuIdle = Machine.cpuSeconds(pid) - cpuIdleStart;
       double rssAfter = Machine.statusMiB(pid, "VmRSS");
       new Table(
-              "3. Scale: "
-                  + count
-                  + " DatabaseMigrations across "
-                  + namespaces
-                  + " namespaces, each gating a Deployment, created at once")
+              title(
+                  "3. Scale: "
+                      + count
+                      + " DatabaseMigrations across "
+                      + namespaces
+                      + " namespaces, each gating a Deployment, created at once"))
           .row(
               "time until all Ready",
               String.format("%.1f s", seconds),
@@ -361,8 +460,11 @@ final class ClusterBench {
           .row("operator CPU used meanwhile", String.format("%.1f s", cpuBusy), "", "")
           .row(
               "operator peak RSS (VmHWM; JVM: "
-                  + System.getProperty(
-                      "schemagate.operator.jvm", dev.schemagate.sandbox.OperatorProcess.DEFAULT_JVM)
+                  + (real()
+                      ? "the chart's javaOptions under its 384 MiB limit"
+                      : System.getProperty(
+                          "schemagate.operator.jvm",
+                          dev.schemagate.sandbox.OperatorProcess.DEFAULT_JVM))
                   + ")",
               String.format("%.0f MiB", peak),
               "<= 256 MiB",
@@ -374,12 +476,17 @@ final class ClusterBench {
               "about 0 (no polling)",
               Table.met(cpuIdle / idleFor.toSeconds() < 0.01))
           .row("operator RSS after idling", String.format("%.0f MiB", rssAfter), "", "")
-          .print(results, "3-scale.md");
+          .print(results, file("3-scale.md"));
     }
   }
 
   /** 4. Process start to controller reconciling, and to leader. */
   void startup(int rounds) throws Exception {
+    if (real()) {
+      System.out.println(
+          "4. Start-up is measured on the embedded API server only (bench.cluster=embedded)");
+      return;
+    }
     List<Double> started = new ArrayList<>();
     List<Double> reconciled = new ArrayList<>();
     List<Double> leader = new ArrayList<>();
@@ -468,22 +575,6 @@ final class ClusterBench {
             .get()
             .getSpec()
             .getPaused());
-  }
-
-  /** The operator's requests, but for leader election's Lease renewals (counted on their own). */
-  static Map<String, Long> operatorRequests(Sandbox sandbox) {
-    Map<String, Long> out = new java.util.TreeMap<>();
-    sandbox
-        .mock()
-        .api
-        .counts()
-        .forEach(
-            (k, v) -> {
-              if (k.startsWith("operator ") && !k.endsWith(" leases")) {
-                out.put(k.substring("operator ".length()), v);
-              }
-            });
-    return out;
   }
 
   static long writes(Map<String, Long> requests) {

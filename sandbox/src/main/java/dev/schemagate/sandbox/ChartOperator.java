@@ -66,6 +66,18 @@ public final class ChartOperator implements Operator {
     return "schemagate/operator:" + m.group(1);
   }
 
+  /** The operator container's memory limit in the chart's values (as a JVM size, e.g. 384m). */
+  static String memoryLimit(Path home) throws IOException {
+    Matcher m =
+        Pattern.compile("(?m)^  limits:\\s*\\n\\s+memory:\\s*(\\d+)([MG])i")
+            .matcher(Files.readString(home.resolve("charts/schemagate/values.yaml")));
+    if (!m.find()) {
+      throw new IllegalStateException(
+          "charts/schemagate/values.yaml sets no resources.limits.memory");
+    }
+    return m.group(1) + m.group(2).toLowerCase();
+  }
+
   @Override
   public ChartOperator start() throws Exception {
     if (!installed) {
@@ -88,7 +100,13 @@ public final class ChartOperator implements Operator {
                 "-jar",
                 sandbox.operatorJar().toString()),
             sandbox.work,
-            Map.of("QUARKUS_HTTP_PORT", "0"),
+            Map.of(
+                // every pod has its own loopback address; the operator serves on its own
+                "QUARKUS_HTTP_HOST",
+                "${SANDBOX_POD_IP}",
+                // no memory cgroup here: the JVM sizes its heap from the chart's memory limit
+                "JDK_JAVA_OPTIONS",
+                "-XX:MaxRAM=" + memoryLimit(sandbox.home)),
             "185"));
     Path values = sandbox.work.resolve("operator-values.yaml");
     StringBuilder yaml = new StringBuilder("replicaCount: " + replicas + "\n");

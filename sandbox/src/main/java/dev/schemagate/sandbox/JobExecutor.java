@@ -205,7 +205,7 @@ public final class JobExecutor implements AutoCloseable {
     Container container = run.job.getSpec().getTemplate().getSpec().getContainers().get(0);
     Map<String, String> env;
     try {
-      env = ContainerEnv.resolve(run.pod, container, source);
+      env = ContainerEnv.resolve(run.pod, container, source, "127.0.0.1");
     } catch (ContainerEnv.ConfigError e) {
       podStatus(run, "Pending", waiting(container, "CreateContainerConfigError", e.getMessage()));
       scheduler.schedule(() -> startContainer(run), 1, TimeUnit.SECONDS);

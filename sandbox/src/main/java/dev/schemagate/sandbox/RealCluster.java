@@ -161,33 +161,86 @@ public final class RealCluster implements Cluster {
    * "VERB resource: reason". Admission refusals (a quota, PodSecurity) are not among them.
    */
   public List<String> forbidden(String user) throws IOException, InterruptedException {
-    // the audit log is written in batches of at most a second
-    TimeUnit.MILLISECONDS.sleep(1200);
     List<String> refused = new ArrayList<>();
-    if (!Files.exists(controlPlane.auditLog)) {
-      return refused;
-    }
-    try (BufferedReader lines = Files.newBufferedReader(controlPlane.auditLog)) {
-      String line;
-      while ((line = lines.readLine()) != null) {
-        JsonNode event = JSON.readTree(line);
-        if (!user.equals(event.path("user").path("username").asText())
-            || !"forbid"
-                .equals(event.path("annotations").path("authorization.k8s.io/decision").asText())) {
-          continue;
-        }
-        JsonNode ref = event.path("objectRef");
+    for (JsonNode event : audit(user, 0)) {
+      if ("forbid"
+          .equals(event.path("annotations").path("authorization.k8s.io/decision").asText())) {
         refused.add(
-            event.path("verb").asText()
-                + " "
-                + ref.path("resource").asText()
-                + (ref.has("subresource") ? "/" + ref.path("subresource").asText() : "")
-                + (ref.has("namespace") ? " in " + ref.path("namespace").asText() : "")
+            request(event)
                 + ": "
                 + event.path("annotations").path("authorization.k8s.io/reason").asText());
       }
     }
     return refused;
+  }
+
+  /** Where the audit log ends now; {@link #requests} counts from such a mark. */
+  public long auditMark() throws IOException, InterruptedException {
+    flushAudit();
+    return Files.exists(controlPlane.auditLog) ? Files.size(controlPlane.auditLog) : 0;
+  }
+
+  /**
+   * A user's requests since the mark, keyed as the embedded API server counts them: "VERB
+   * resource", VERB one of GET (one object), LIST, WATCH, POST, PUT, PATCH, DELETE.
+   */
+  public Map<String, Long> requests(String user, long since)
+      throws IOException, InterruptedException {
+    Map<String, Long> counts = new java.util.TreeMap<>();
+    for (JsonNode event : audit(user, since)) {
+      String verb =
+          switch (event.path("verb").asText()) {
+            case "create" -> "POST";
+            case "update" -> "PUT";
+            case "deletecollection" -> "DELETE";
+            default -> event.path("verb").asText().toUpperCase(java.util.Locale.ROOT);
+          };
+      JsonNode ref = event.path("objectRef");
+      String resource =
+          ref.path("resource").asText()
+              + (ref.has("subresource") ? "/" + ref.path("subresource").asText() : "");
+      counts.merge(verb + " " + resource, 1L, Long::sum);
+    }
+    return counts;
+  }
+
+  private static String request(JsonNode event) {
+    JsonNode ref = event.path("objectRef");
+    return event.path("verb").asText()
+        + " "
+        + ref.path("resource").asText()
+        + (ref.has("subresource") ? "/" + ref.path("subresource").asText() : "")
+        + (ref.has("namespace") ? " in " + ref.path("namespace").asText() : "");
+  }
+
+  /** The audit events of a user from a byte offset of the log on. */
+  private List<JsonNode> audit(String user, long since) throws IOException, InterruptedException {
+    flushAudit();
+    List<JsonNode> events = new ArrayList<>();
+    if (!Files.exists(controlPlane.auditLog)) {
+      return events;
+    }
+    try (var file = new java.io.RandomAccessFile(controlPlane.auditLog.toFile(), "r")) {
+      file.seek(Math.min(since, file.length()));
+      BufferedReader lines =
+          new BufferedReader(
+              new java.io.InputStreamReader(
+                  java.nio.channels.Channels.newInputStream(file.getChannel()),
+                  java.nio.charset.StandardCharsets.UTF_8));
+      String line;
+      while ((line = lines.readLine()) != null) {
+        JsonNode event = JSON.readTree(line);
+        if (user.equals(event.path("user").path("username").asText())) {
+          events.add(event);
+        }
+      }
+    }
+    return events;
+  }
+
+  /** The API server writes its audit log in batches of at most a second. */
+  private static void flushAudit() throws InterruptedException {
+    TimeUnit.MILLISECONDS.sleep(1200);
   }
 
   @Override

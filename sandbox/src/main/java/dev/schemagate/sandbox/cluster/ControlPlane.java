@@ -244,6 +244,9 @@ public final class ControlPlane implements AutoCloseable {
                   "--kubelet-preferred-address-types",
                   "InternalIP",
                   "--allow-privileged=false",
+                  // webhooks and aggregated APIs are reached at their endpoints (there is no
+                  // kube-proxy)
+                  "--enable-aggregator-routing=true",
                   "--audit-policy-file",
                   audit.toString(),
                   "--audit-log-path",

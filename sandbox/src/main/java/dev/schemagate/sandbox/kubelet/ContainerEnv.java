@@ -41,8 +41,8 @@ public final class ContainerEnv {
 
   private ContainerEnv() {}
 
-  public static Map<String, String> resolve(Pod pod, Container container, Source source)
-      throws ConfigError {
+  public static Map<String, String> resolve(
+      Pod pod, Container container, Source source, String podIp) throws ConfigError {
     String namespace = pod.getMetadata().getNamespace();
     Map<String, String> env = new LinkedHashMap<>();
     for (EnvFromSource from : nonNull(container.getEnvFrom())) {
@@ -123,7 +123,7 @@ public final class ContainerEnv {
         }
         env.put(var.getName(), value);
       } else if (var.getValueFrom().getFieldRef() != null) {
-        env.put(var.getName(), field(pod, var.getValueFrom().getFieldRef()));
+        env.put(var.getName(), field(pod, var.getValueFrom().getFieldRef(), podIp));
       } else {
         env.put(var.getName(), "");
       }
@@ -132,7 +132,7 @@ public final class ContainerEnv {
   }
 
   /** The downward API's fields. */
-  static String field(Pod pod, ObjectFieldSelector selector) throws ConfigError {
+  static String field(Pod pod, ObjectFieldSelector selector, String podIp) throws ConfigError {
     String path = selector.getFieldPath();
     var meta = pod.getMetadata();
     Matcher keyed = Pattern.compile("metadata\\.(labels|annotations)\\['(.+)'\\]").matcher(path);
@@ -147,8 +147,8 @@ public final class ContainerEnv {
       case "metadata.uid" -> meta.getUid();
       case "spec.nodeName" -> pod.getSpec().getNodeName();
       case "spec.serviceAccountName" -> pod.getSpec().getServiceAccountName();
-      case "status.podIP", "status.hostIP" -> "127.0.0.1";
-      case "status.podIPs", "status.hostIPs" -> "127.0.0.1";
+      case "status.podIP", "status.podIPs" -> podIp;
+      case "status.hostIP", "status.hostIPs" -> "127.0.0.1";
       default -> throw new ConfigError("unsupported fieldPath: " + path);
     };
   }

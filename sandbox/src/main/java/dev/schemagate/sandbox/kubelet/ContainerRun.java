@@ -46,6 +46,15 @@ final class ContainerRun {
   /** Ended and will not be started again (restart policy, or the pod is being deleted). */
   boolean done;
 
+  /** How many times it was started: a probe loop belongs to one start. */
+  int starts;
+
+  /** The startup probe passed (or there is none). */
+  boolean startupPassed = true;
+
+  /** The readiness probe passes (or there is none). */
+  boolean probedReady = true;
+
   ContainerRun(Container spec, Path dir) {
     this.spec = spec;
     this.log = dir.resolve(spec.getName() + ".log");
@@ -62,6 +71,11 @@ final class ContainerRun {
     waitingMessage = message;
   }
 
+  /** Running, started and passing its readiness probe. */
+  boolean ready() {
+    return running() && startupPassed && probedReady;
+  }
+
   /** Before a (re)start: the last log becomes the previous one, the result file is emptied. */
   void prepareStart() throws IOException {
     if (Files.exists(log)) {
@@ -72,6 +86,9 @@ final class ContainerRun {
   }
 
   void running(Instant at, String containerId) {
+    this.starts++;
+    this.startupPassed = spec.getStartupProbe() == null;
+    this.probedReady = spec.getReadinessProbe() == null;
     this.startedAt = at;
     this.containerId = containerId;
     if (terminated != null) {
@@ -129,8 +146,8 @@ final class ContainerRun {
         .withImage(spec.getImage())
         .withImageID(imageId)
         .withContainerID(containerId.isEmpty() ? null : containerId)
-        .withReady(running())
-        .withStarted(running())
+        .withReady(ready())
+        .withStarted(running() && startupPassed)
         .withRestartCount(restartCount)
         .withState(state)
         .withLastState(last == null ? new ContainerState() : last)

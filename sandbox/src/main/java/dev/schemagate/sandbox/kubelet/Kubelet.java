@@ -58,6 +58,7 @@ public final class Kubelet implements AutoCloseable {
   private final Path pids;
 
   private final Map<String, PodWorker> workers = new ConcurrentHashMap<>();
+  final PodIps ips = new PodIps();
   private final List<Start> starts = new CopyOnWriteArrayList<>();
   private final NodeAgent node;
   private final LogServer logs;

@@ -41,6 +41,7 @@ final class PodWorker {
   private boolean removed;
   private String lastStatus = "";
   private Map<String, String> serviceAccountEnv;
+  private final String ip;
 
   PodWorker(Kubelet kubelet, Pod pod) throws IOException {
     this.kubelet = kubelet;
@@ -48,6 +49,7 @@ final class PodWorker {
     this.name = pod.getMetadata().getName();
     this.dir = Files.createDirectories(kubelet.podsDir.resolve(namespace).resolve(name));
     this.pod = pod;
+    this.ip = kubelet.ips.take(pod.getMetadata().getUid());
     for (Container c : pod.getSpec().getContainers()) {
       containers.put(c.getName(), new ContainerRun(c, dir));
     }
@@ -119,7 +121,7 @@ final class PodWorker {
     }
     Map<String, String> env;
     try {
-      env = ContainerEnv.resolve(pod, container, kubelet.source);
+      env = ContainerEnv.resolve(pod, container, kubelet.source, ip);
     } catch (ContainerEnv.ConfigError e) {
       run.waiting("CreateContainerConfigError", e.getMessage());
       retry(run, Duration.ofSeconds(1));
@@ -175,6 +177,7 @@ final class PodWorker {
         process
             .onExit()
             .thenAccept(p -> kubelet.scheduler.execute(() -> exited(run, p.exitValue())));
+        probeLater(run, run.starts, initialDelay(container));
       }
       kubelet.started(
           namespace,
@@ -223,6 +226,7 @@ final class PodWorker {
     environment.clear();
     environment.putAll(kubelet.baseEnv);
     environment.put("HOSTNAME", name);
+    environment.put("SANDBOX_POD_IP", ip);
     environment.put("HOME", dir.toString());
     environment.put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
     environment.putAll(image.env());
@@ -250,6 +254,61 @@ final class PodWorker {
               .orElse(Map.of());
     }
     return serviceAccountEnv;
+  }
+
+  private static Duration initialDelay(Container container) {
+    var probe =
+        container.getStartupProbe() != null
+            ? container.getStartupProbe()
+            : container.getReadinessProbe();
+    return Duration.ofSeconds(
+        probe == null || probe.getInitialDelaySeconds() == null
+            ? 0
+            : probe.getInitialDelaySeconds());
+  }
+
+  /**
+   * The startup probe until it passes, then the readiness probe, every period, while this start
+   * runs.
+   */
+  private void probeLater(ContainerRun run, int start, Duration after) {
+    Container container = run.spec;
+    if (container.getStartupProbe() == null && container.getReadinessProbe() == null) {
+      return;
+    }
+    kubelet.scheduler.schedule(
+        () -> {
+          boolean startup;
+          synchronized (this) {
+            if (removed || run.starts != start || !run.running()) {
+              return;
+            }
+            startup = !run.startupPassed;
+          }
+          var probe = startup ? container.getStartupProbe() : container.getReadinessProbe();
+          boolean passed = probe == null || Probes.check(probe, container, ip);
+          synchronized (this) {
+            if (removed || run.starts != start || !run.running()) {
+              return;
+            }
+            if (startup) {
+              run.startupPassed = passed;
+              run.probedReady = passed && container.getReadinessProbe() == null;
+            } else {
+              run.probedReady = passed;
+            }
+            writeStatus();
+          }
+          var next =
+              startup && !passed ? container.getStartupProbe() : container.getReadinessProbe();
+          if (next != null) {
+            int period = next.getPeriodSeconds() == null ? 10 : next.getPeriodSeconds();
+            // a probe that just passed (startup) runs the readiness probe at once
+            probeLater(run, start, startup && passed ? Duration.ZERO : Duration.ofSeconds(period));
+          }
+        },
+        after.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   private void exited(ContainerRun run, int exitCode) {
@@ -389,7 +448,7 @@ final class PodWorker {
     List<ContainerStatus> statuses =
         containers.values().stream().map(ContainerRun::status).toList();
     String phase = phase();
-    boolean ready = !terminating && containers.values().stream().allMatch(ContainerRun::running);
+    boolean ready = !terminating && containers.values().stream().allMatch(ContainerRun::ready);
     String now = ContainerRun.time(Instant.now());
     List<PodCondition> conditions = new ArrayList<>();
     conditions.add(condition("PodReadyToStartContainers", !isTerminalPhase(phase), null, now));
@@ -412,8 +471,8 @@ final class PodWorker {
     status.put("conditions", conditions);
     status.put("hostIP", "127.0.0.1");
     status.put("hostIPs", List.of(Map.of("ip", "127.0.0.1")));
-    status.put("podIP", "127.0.0.1");
-    status.put("podIPs", List.of(Map.of("ip", "127.0.0.1")));
+    status.put("podIP", ip);
+    status.put("podIPs", List.of(Map.of("ip", ip)));
     status.put("startTime", ContainerRun.time(startTime));
     status.put("containerStatuses", statuses);
     String identity =

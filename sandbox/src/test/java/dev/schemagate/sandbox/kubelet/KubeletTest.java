@@ -187,6 +187,58 @@ class KubeletTest {
   }
 
   @Test
+  void eachPodHasItsOwnAddressAndIsReadyWhenItsProbeSays() {
+    List<Pod> servers = new ArrayList<>();
+    for (String name : List.of("web-a", "web-b")) {
+      servers.add(
+          run(
+              new PodBuilder(
+                      pod(
+                          name,
+                          "test/shell:1",
+                          "sleep 2; exec python3 -m http.server 8000 --bind \"$POD_IP\""))
+                  .editSpec()
+                  .withRestartPolicy("Always")
+                  .editFirstContainer()
+                  .addNewEnv()
+                  .withName("POD_IP")
+                  .withNewValueFrom()
+                  .withNewFieldRef()
+                  .withFieldPath("status.podIP")
+                  .endFieldRef()
+                  .endValueFrom()
+                  .endEnv()
+                  .addNewPort()
+                  .withName("http")
+                  .withContainerPort(8000)
+                  .endPort()
+                  .withNewReadinessProbe()
+                  .withNewHttpGet()
+                  .withPath("/")
+                  .withNewPort("http")
+                  .endHttpGet()
+                  .withPeriodSeconds(1)
+                  .endReadinessProbe()
+                  .endContainer()
+                  .endSpec()
+                  .build()));
+    }
+    eventually()
+        .until(
+            () -> servers.stream().allMatch(p -> "Running".equals(get(p).getStatus().getPhase())));
+    assertThat(servers)
+        .allSatisfy(p -> assertThat(ready(p)).as("not ready before the server listens").isFalse());
+    eventually().until(() -> servers.stream().allMatch(this::ready));
+    List<String> ips = servers.stream().map(p -> get(p).getStatus().getPodIP()).toList();
+    assertThat(ips).doesNotHaveDuplicates().allSatisfy(ip -> assertThat(ip).startsWith("127.0."));
+  }
+
+  private boolean ready(Pod pod) {
+    return get(pod).getStatus().getConditions().stream()
+        .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  @Test
   void aMissingSecretIsCreateContainerConfigErrorUntilItExists() {
     Pod pod =
         new PodBuilder(pod("needs-secret", "test/shell:1", "echo $PASSWORD"))
