@@ -80,7 +80,7 @@ public final class RunObserver {
           result);
     }
     Integer exit = terminated == null ? null : terminated.getExitCode();
-    String reason = tool == Tool.FLYWAY ? reasonForRunnerExit(exit) : Reasons.MIGRATION_FAILED;
+    String reason = tool != Tool.CUSTOM ? reasonForRunnerExit(exit) : Reasons.MIGRATION_FAILED;
     StringBuilder message = new StringBuilder();
     if (result.failedRevision() != null && !result.failedRevision().isEmpty()) {
       message.append("revision ").append(result.failedRevision()).append(" failed");
@@ -98,7 +98,10 @@ public final class RunObserver {
     return new RunState.Failed(reason, ResultParser.shorten(message.toString()), result);
   }
 
-  /** The exit codes of the schemagate runner (see migrations-image/README.md). */
+  /**
+   * The exit codes of the schemagate runner (see migrations-image/README.md); the Alembic wrapper
+   * (alembic-run.sh) exits with the same codes, 9 for MultipleHeads, otherwise with alembic's own.
+   */
   static String reasonForRunnerExit(Integer exit) {
     if (exit == null) {
       return Reasons.MIGRATION_FAILED;
@@ -107,6 +110,10 @@ public final class RunObserver {
       case 2 -> Reasons.INVALID_CONFIGURATION;
       case 3 -> Reasons.VALIDATION_FAILED;
       case 5 -> Reasons.DATABASE_UNREACHABLE;
+      case 6 -> Reasons.MIGRATION_LOCK_HELD;
+      case 7 -> Reasons.LOCK_TIMEOUT;
+      case 8 -> Reasons.REPAIR_NEEDED;
+      case 9 -> Reasons.MULTIPLE_HEADS;
       default -> Reasons.MIGRATION_FAILED;
     };
   }
