@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] (all by
+ * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] [live] (all by
  * default). Each prints a table and keeps it under bench/results/.
  */
 public final class Bench {
@@ -14,7 +14,7 @@ public final class Bench {
     System.setProperty("org.slf4j.simpleLogger.log.io.fabric8.kubernetes.client.dsl.internal.VersionUsageUtils", "error");
     Path home = Path.of(System.getProperty("schemagate.home", ".")).toAbsolutePath().normalize();
     Path results = home.resolve("bench/results");
-    List<String> which = args.length == 0 ? List.of("latency", "writes", "startup", "runner", "scale") : List.of(args);
+    List<String> which = args.length == 0 ? List.of("latency", "writes", "startup", "runner", "live", "scale") : List.of(args);
     ClusterBench cluster = new ClusterBench(home, results);
     int idleSeconds = Integer.parseInt(System.getProperty("bench.idle.seconds", "300"));
     for (String name : which) {
@@ -24,7 +24,8 @@ public final class Bench {
         case "scale" -> cluster.scale(Integer.parseInt(System.getProperty("bench.migrations", "1000")), 100, Duration.ofSeconds(idleSeconds));
         case "startup" -> cluster.startup(5);
         case "runner" -> new RunnerBench(home, results).run(500, Integer.parseInt(System.getProperty("bench.rounds", "3")));
-        default -> throw new IllegalArgumentException("unknown benchmark " + name + ": latency, writes, scale, startup, runner");
+        case "live" -> new LiveBench(home, results).run();
+        default -> throw new IllegalArgumentException("unknown benchmark " + name + ": latency, writes, scale, startup, runner, live");
       }
     }
     System.exit(0);

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * 5. 500 SQL migrations on an empty database: the schemagate runner and Flyway itself (the same
  * flyway-core, configured and run in a process of its own, as its command line does; the command
  * line 13.12.1 needs modules that cannot be resolved here), alternated in one run on one
- * PostgreSQL; Alembic (Debian's) as a peer.
+ * PostgreSQL; Alembic (the example's pinned release, from .tools/python) as a peer.
  */
 final class RunnerBench {
   private final Path home;
@@ -53,7 +53,7 @@ final class RunnerBench {
             Map.of()));
         check(db, "f" + r, "SELECT count(*) FROM flyway_schema_history WHERE success", migrations);
         db.create("a" + r);
-        alembic.add(time(alembicDir, List.of("/usr/bin/python3", "-m", "alembic", "upgrade", "head"),
+        alembic.add(time(alembicDir, List.of(home.resolve(".tools/python/bin/python").toString(), "-m", "alembic", "upgrade", "head"),
             Map.of("DATABASE_URL", "postgresql+psycopg2://postgres:postgres@127.0.0.1:" + db.port() + "/a" + r)));
         check(db, "a" + r, "SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 't%' AND table_schema = 'public'", migrations);
       }
@@ -66,7 +66,7 @@ final class RunnerBench {
         .row("schemagate runner (migrate --target latest)", String.format("%.2f / %.2f s", s.median() / 1000, s.max() / 1000), "", "")
         .row("Flyway 13.12.1 itself: Flyway.configure()...migrate() in a process (the CLI cannot be resolved here)", String.format("%.2f / %.2f s", f.median() / 1000, f.max() / 1000), "", "")
         .row("runner / Flyway", String.format("%.3f", ratio), "<= 1.05", Table.met(ratio <= 1.05))
-        .row("Alembic 1.8 (Debian), " + migrations + " equivalent revisions (upgrade head)", String.format("%.2f / %.2f s", a.median() / 1000, a.max() / 1000), "", "")
+        .row("Alembic 1.20 (.tools/python), " + migrations + " equivalent revisions (upgrade head)", String.format("%.2f / %.2f s", a.median() / 1000, a.max() / 1000), "", "")
         .print(results, "5-runner.md");
   }
 
