@@ -8,6 +8,9 @@ from sqlalchemy.ext.asyncio import async_engine_from_config
 
 from app.config import get_settings
 from app.core.database import Base
+# Lock-safe migrations on a live database (advisory run lock, lock_timeout with retries): the
+# file next to alembic.ini; copy it into your own project the same way.
+from schemagate_alembic import run_migrations
 
 # Import every model, so that Base.metadata is complete: a model missing here is a table that
 # autogenerate would not see.
@@ -30,9 +33,10 @@ def run_migrations_offline() -> None:
 
 
 def do_run_migrations(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata)
-    with context.begin_transaction():
-        context.run_migrations()
+    # In place of context.configure(...) + context.run_migrations(): the same, under an advisory
+    # lock (two runs never migrate at once), each revision in its own transaction with a short
+    # lock_timeout, retried once the transactions holding its locks have ended.
+    run_migrations(context, connection, target_metadata=target_metadata)
 
 
 async def run_async_migrations() -> None:

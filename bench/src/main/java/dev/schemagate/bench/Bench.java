@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] (all by
+ * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] [live] (all by
  * default). Each prints a table and keeps it under bench/results/.
  */
 public final class Bench {
@@ -18,7 +18,7 @@ public final class Bench {
     Path results = home.resolve("bench/results");
     List<String> which =
         args.length == 0
-            ? List.of("latency", "writes", "startup", "runner", "scale")
+            ? List.of("latency", "writes", "startup", "runner", "live", "scale")
             : List.of(args);
     ClusterBench cluster = new ClusterBench(home, results);
     int idleSeconds = Integer.parseInt(System.getProperty("bench.idle.seconds", "300"));
@@ -36,9 +36,10 @@ public final class Bench {
         case "runner" ->
             new RunnerBench(home, results)
                 .run(500, Integer.parseInt(System.getProperty("bench.rounds", "3")));
+        case "live" -> new LiveBench(home, results).run();
         default ->
             throw new IllegalArgumentException(
-                "unknown benchmark " + name + ": latency, writes, scale, startup, runner");
+                "unknown benchmark " + name + ": latency, writes, scale, startup, runner, live");
       }
     }
     System.exit(0);

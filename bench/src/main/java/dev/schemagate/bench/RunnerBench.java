@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * 5. 500 SQL migrations on an empty database: the schemagate runner and Flyway itself (the same
  * flyway-core, configured and run in a process of its own, as its command line does; the command
  * line 13.12.1 needs modules that cannot be resolved here), alternated in one run on one
- * PostgreSQL; Alembic (Debian's) as a peer.
+ * PostgreSQL; Alembic (the example's pinned release, from .tools/python) as a peer.
  */
 final class RunnerBench {
   private final Path home;
@@ -87,7 +87,12 @@ final class RunnerBench {
         alembic.add(
             time(
                 alembicDir,
-                List.of("/usr/bin/python3", "-m", "alembic", "upgrade", "head"),
+                List.of(
+                    home.resolve(".tools/python/bin/python").toString(),
+                    "-m",
+                    "alembic",
+                    "upgrade",
+                    "head"),
                 Map.of(
                     "DATABASE_URL",
                     "postgresql+psycopg2://postgres:postgres@127.0.0.1:" + db.port() + "/a" + r)));
@@ -120,7 +125,7 @@ final class RunnerBench {
             "")
         .row("runner / Flyway", String.format("%.3f", ratio), "<= 1.05", Table.met(ratio <= 1.05))
         .row(
-            "Alembic 1.8 (Debian), " + migrations + " equivalent revisions (upgrade head)",
+            "Alembic 1.20 (.tools/python), " + migrations + " equivalent revisions (upgrade head)",
             String.format("%.2f / %.2f s", a.median() / 1000, a.max() / 1000),
             "",
             "")

@@ -16,5 +16,37 @@ public final class ExitCode {
   /** The database could not be reached within the bounded retry. */
   public static final int UNREACHABLE = 5;
 
+  /**
+   * Another run held the migration lock (the advisory lock) for longer than
+   * SCHEMAGATE_RUN_LOCK_WAIT.
+   */
+  public static final int RUN_LOCK_HELD = 6;
+
+  /**
+   * A migration could not get its table locks within its retries or the Job's deadline; rolled
+   * back.
+   */
+  public static final int LOCK_TIMEOUT = 7;
+
+  /**
+   * A migration that ran outside a transaction failed part-way (or such a failure is recorded): a
+   * person repairs it.
+   */
+  public static final int REPAIR_NEEDED = 8;
+
   private ExitCode() {}
+
+  /** The operator's reason for an exit code (the same names as its Reasons). */
+  static String reason(int code) {
+    return switch (code) {
+      case OK -> "MigrationSucceeded";
+      case CONFIGURATION -> "InvalidConfiguration";
+      case VALIDATION -> "ValidationFailed";
+      case UNREACHABLE -> "DatabaseUnreachable";
+      case RUN_LOCK_HELD -> "MigrationLockHeld";
+      case LOCK_TIMEOUT -> "LockTimeout";
+      case REPAIR_NEEDED -> "RepairNeeded";
+      default -> "MigrationFailed";
+    };
+  }
 }

@@ -12,22 +12,27 @@ import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.MigrationVersion;
 import org.flywaydb.core.api.exception.FlywayValidateException;
 import org.flywaydb.core.api.logging.LogFactory;
-import org.flywaydb.core.api.output.MigrateOutput;
-import org.flywaydb.core.api.output.MigrateResult;
 import org.flywaydb.core.internal.exception.FlywayMigrateException;
 
-/** The four operations, on Flyway and the schema history table. */
+/** The operations, on Flyway and the schema history table. */
 final class Migrations {
   static final Set<String> LATEST = Set.of("latest", "head");
+  static final String LOCK_NOT_AVAILABLE = "55P03";
+  static final String QUERY_CANCELED = "57014";
 
   private final DatabaseSettings db;
   private final RunnerSettings settings;
-  private final Progress progress = new Progress();
+  private final LockRetry retry;
+  private final Progress progress;
   private final Flyway flyway;
 
   Migrations(DatabaseSettings db, RunnerSettings settings, String target, boolean ignorePending) {
     this.db = db;
     this.settings = settings;
+    this.retry =
+        new LockRetry(
+            settings, new LockRetry.Deadline(settings.deadlineSeconds(), Runner.STARTED_MILLIS));
+    this.progress = new Progress(settings, retry);
     LogFactory.setLogCreator(new FlywayLog());
     var config =
         Flyway.configure()
@@ -41,6 +46,12 @@ final class Migrations {
             .cleanDisabled(true)
             .loggers(FlywayLog.class.getName())
             .callbacks(progress);
+    // Flyway's session lock, not its transaction-level one: a transaction Flyway keeps open would
+    // make CREATE INDEX CONCURRENTLY wait for it forever.
+    config
+        .getConfigurationExtension(
+            org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension.class)
+        .setTransactionalLock(false);
     if (target != null) {
       config.target(LATEST.contains(target) ? "latest" : target);
     }
@@ -50,11 +61,20 @@ final class Migrations {
     this.flyway = config.load();
   }
 
-  /** Runs the operation under the runner lock, with the connection retry. */
-  <T> T locked(java.util.function.Supplier<T> operation) {
+  /**
+   * Runs the operation under the runner lock (bounded wait), with the connection retry and the lock
+   * watch.
+   */
+  <T> T locked(java.util.function.Function<LockWatch, T> operation) {
     Connection connection = Connections.open(db, settings);
-    try (RunLock lock = RunLock.acquire(connection, settings.schema(), settings.table())) {
-      return operation.get();
+    try (RunLock lock =
+            RunLock.acquire(
+                connection, settings.schema(), settings.table(), settings.runLockWaitMs());
+        LockWatch watch = new LockWatch(Connections.open(db, settings))) {
+      progress.watch(watch);
+      return operation.apply(watch);
+    } finally {
+      progress.watch(null);
     }
   }
 
@@ -63,14 +83,57 @@ final class Migrations {
     return current == null || current.getVersion() == null ? "" : current.getVersion().getVersion();
   }
 
-  /** migrate --target: up to exactly that version (or the newest). */
-  void migrate(String target, Report report) {
+  /**
+   * migrate --target: up to exactly that version (or the newest). A migration that gives up on a
+   * lock is rolled back by Flyway and run again (LockRetry); one that fails outside a transaction
+   * is never run again by itself: the run ends with REPAIR_NEEDED and the repair steps.
+   */
+  void migrate(String target, Report report, LockWatch watch) {
     checkTarget(target);
+    checkNoFailedMigration();
     report.fromRevision = currentVersion();
     try {
-      MigrateResult result = flyway.migrate();
-      for (MigrateOutput m : result.migrations) {
-        report.applied.add(new Report.Applied(m.version, m.description, m.executionTime));
+      while (true) {
+        try {
+          flyway.migrate();
+          break;
+        } catch (FlywayMigrateException e) {
+          String version =
+              e.getMigration() != null && e.getMigration().getVersion() != null
+                  ? e.getMigration().getVersion().getVersion()
+                  : progress.current();
+          String name =
+              progress.currentName() != null ? progress.currentName() : "migration " + version;
+          if (!e.isExecutableInTransaction() || !progress.currentInTransaction()) {
+            throw repairNeeded(name, version, sqlMessage(e), watch);
+          }
+          if (LOCK_NOT_AVAILABLE.equals(sqlState(e)) && settings.lockTimeoutMs() > 0) {
+            int attempt = progress.retried(version);
+            try {
+              retry.afterTimeout(name, version, attempt, watch);
+            } catch (RunnerException exhausted) {
+              report.failedLockRetries = attempt;
+              throw exhausted;
+            }
+            continue;
+          }
+          if (QUERY_CANCELED.equals(sqlState(e)) && settings.statementTimeoutMs() > 0) {
+            throw new RunnerException(
+                ExitCode.MIGRATION,
+                name
+                    + " ran longer than the statement timeout ("
+                    + settings.statementTimeoutMs()
+                    + " ms, SCHEMAGATE_STATEMENT_TIMEOUT) and was rolled back: "
+                    + sqlMessage(e),
+                version,
+                e);
+          }
+          throw new RunnerException(
+              ExitCode.MIGRATION,
+              name + " failed and was rolled back: " + sqlMessage(e),
+              version,
+              e);
+        }
       }
     } catch (FlywayValidateException e) {
       throw new RunnerException(
@@ -78,19 +141,9 @@ final class Migrations {
           "validation failed, nothing was applied: " + e.getMessage(),
           null,
           e);
-    } catch (FlywayMigrateException e) {
-      String version =
-          e.getMigration() != null && e.getMigration().getVersion() != null
-              ? e.getMigration().getVersion().getVersion()
-              : progress.current();
-      report.toRevision = currentVersion();
-      throw new RunnerException(
-          ExitCode.MIGRATION,
-          "migration " + version + " failed and was rolled back: " + sqlMessage(e),
-          version,
-          e);
+    } catch (RunnerException e) {
+      throw e;
     } catch (FlywayException e) {
-      report.toRevision = currentVersion();
       if (progress.current() != null) {
         throw new RunnerException(
             ExitCode.MIGRATION,
@@ -99,8 +152,153 @@ final class Migrations {
             e);
       }
       throw new RunnerException(ExitCode.CONFIGURATION, e.getMessage(), null, e);
+    } finally {
+      report.applied.addAll(progress.applied());
+      report.toRevision = currentVersion();
     }
-    report.toRevision = currentVersion();
+  }
+
+  /** A migration that failed outside a transaction: what it may have left, and how to repair it. */
+  private RunnerException repairNeeded(String name, String version, String error, LockWatch watch) {
+    Set<String> left = new java.util.TreeSet<>(watch.invalidIndexes(settings.schema()));
+    left.removeAll(progress.invalidBefore());
+    boolean recorded =
+        List.of(flyway.info().all()).stream()
+            .anyMatch(
+                m ->
+                    m.getVersion() != null
+                        && m.getVersion().getVersion().equals(version)
+                        && m.getState().isFailed());
+    StringBuilder steps = new StringBuilder();
+    int n = 1;
+    for (String index : left) {
+      steps
+          .append(" (")
+          .append(n++)
+          .append(") DROP INDEX CONCURRENTLY IF EXISTS ")
+          .append(index)
+          .append("; -- left INVALID by it");
+    }
+    if (recorded) {
+      steps
+          .append(" (")
+          .append(n++)
+          .append(") remove Flyway's failed row of ")
+          .append(version)
+          .append(": run this image with the argument repair (or ")
+          .append(deleteFailedRow(version))
+          .append(")");
+    }
+    steps
+        .append(" (")
+        .append(n)
+        .append(") fix the script if the failure was in it, then run again.");
+    return new RunnerException(
+        ExitCode.REPAIR_NEEDED,
+        name
+            + " ran outside a transaction and failed part-way, so it is not retried: "
+            + error
+            + ". What it did before the failure stays. Repair by hand:"
+            + steps,
+        version,
+        null);
+  }
+
+  private String deleteFailedRow(String version) {
+    return "DELETE FROM "
+        + quote(settings.schema())
+        + "."
+        + quote(settings.table())
+        + " WHERE version = '"
+        + version
+        + "' AND NOT success";
+  }
+
+  /**
+   * A failed migration in the history (only a migration outside a transaction leaves one on
+   * PostgreSQL): repair first.
+   */
+  private void checkNoFailedMigration() {
+    for (MigrationInfo m : flyway.info().applied()) {
+      if (m.getState().isFailed() && m.getVersion() != null) {
+        String version = m.getVersion().getVersion();
+        Set<String> invalid = progressWatchInvalid();
+        throw new RunnerException(
+            ExitCode.REPAIR_NEEDED,
+            "migration "
+                + version
+                + " "
+                + m.getDescription()
+                + " failed earlier outside a transaction (recorded as failed in "
+                + settings.schema()
+                + "."
+                + settings.table()
+                + "); nothing was run. Repair by hand: (1) undo what it left"
+                + (invalid.isEmpty()
+                    ? ""
+                    : "; INVALID indexes in "
+                        + settings.schema()
+                        + " now: "
+                        + String.join(", ", invalid)
+                        + " (DROP INDEX CONCURRENTLY IF EXISTS <name>; for the ones it created)")
+                + " (2) remove its failed row: run this image with the argument repair (or "
+                + deleteFailedRow(version)
+                + ") (3) run again.",
+            version,
+            null);
+      }
+    }
+  }
+
+  private Set<String> progressWatchInvalid() {
+    try (Connection c = Connections.open(db, settings);
+        LockWatch w = new LockWatch(c)) {
+      return w.invalidIndexes(settings.schema());
+    } catch (SQLException e) {
+      return Set.of();
+    }
+  }
+
+  /**
+   * repair: removes the failed rows of the schema history (what a migration outside a transaction
+   * leaves when it fails).
+   */
+  List<String> removeFailedRows() {
+    List<String> removed = new ArrayList<>();
+    try (Connection c = Connections.open(db, settings);
+        var s =
+            c.prepareStatement(
+                "DELETE FROM "
+                    + quote(settings.schema())
+                    + "."
+                    + quote(settings.table())
+                    + " WHERE NOT success RETURNING coalesce(version, '') || ' ' || description")) {
+      try (var rs = s.executeQuery()) {
+        while (rs.next()) {
+          removed.add(rs.getString(1));
+        }
+      }
+    } catch (SQLException e) {
+      if ("42P01".equals(e.getSQLState())) {
+        return removed;
+      }
+      throw new RunnerException(
+          ExitCode.MIGRATION, "could not remove the failed rows: " + e.getMessage(), null, e);
+    }
+    return removed;
+  }
+
+  private static String quote(String identifier) {
+    return "\"" + identifier.replace("\"", "\"\"") + "\"";
+  }
+
+  static String sqlState(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof SQLException sql && sql.getSQLState() != null) {
+        return sql.getSQLState();
+      }
+    }
+    return e instanceof FlywayMigrateException m ? m.getSqlState() : null;
   }
 
   private void checkTarget(String target) {
@@ -142,7 +340,7 @@ final class Migrations {
   }
 
   /** undo --target: the U scripts of every applied version above the target, newest first. */
-  void undo(String target, Report report) {
+  void undo(String target, Report report, LockWatch watch) {
     if (target == null || LATEST.contains(target)) {
       throw new RunnerException(
           ExitCode.CONFIGURATION, "undo needs --target <version>, the version to go down to");
@@ -161,13 +359,45 @@ final class Migrations {
     toUndo.sort(Comparator.comparing(MigrationInfo::getVersion).reversed());
     List<UndoScripts.Script> scripts = UndoScripts.find(settings.locations(), toUndo);
     try (Connection connection = Connections.open(db, settings)) {
+      int pid;
+      try (var s = connection.createStatement();
+          var rs = s.executeQuery("SELECT pg_backend_pid()")) {
+        rs.next();
+        pid = rs.getInt(1);
+      }
       for (UndoScripts.Script script : scripts) {
+        String name = "undo of " + script.version() + " " + script.description();
         long start = System.nanoTime();
-        UndoScripts.apply(connection, script, settings.schema(), settings.table());
+        int attempt = 0;
+        for (; ; attempt++) {
+          watch.watch(pid, name);
+          try {
+            UndoScripts.apply(
+                connection,
+                script,
+                settings.schema(),
+                settings.table(),
+                retry.timeoutFor(attempt),
+                settings.statementTimeoutMs());
+            break;
+          } catch (RunnerException e) {
+            if (!LOCK_NOT_AVAILABLE.equals(sqlState(e)) || settings.lockTimeoutMs() <= 0) {
+              throw e;
+            }
+            try {
+              retry.afterTimeout(name, script.version(), attempt, watch);
+            } catch (RunnerException exhausted) {
+              report.failedLockRetries = attempt;
+              throw exhausted;
+            }
+          } finally {
+            watch.pause();
+          }
+        }
         long ms = (System.nanoTime() - start) / 1_000_000;
         Console.info(
             "undone    " + script.version() + " " + script.description() + " (" + ms + " ms)");
-        report.applied.add(new Report.Applied(script.version(), script.description(), ms));
+        report.applied.add(new Report.Applied(script.version(), script.description(), ms, attempt));
       }
     } catch (SQLException e) {
       throw new RunnerException(ExitCode.UNREACHABLE, e.getMessage(), null, e);

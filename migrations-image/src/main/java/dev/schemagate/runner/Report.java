@@ -19,7 +19,11 @@ final class Report {
   static final int MAX_DESCRIPTION = 120;
   static final int MAX_MESSAGE = 1500;
 
-  record Applied(String revision, String description, long durationMs) {}
+  record Applied(String revision, String description, long durationMs, int lockRetries) {
+    Applied(String revision, String description, long durationMs) {
+      this(revision, description, durationMs, 0);
+    }
+  }
 
   final String direction;
   String fromRevision;
@@ -28,6 +32,7 @@ final class Report {
   long durationMs;
   String error;
   String failedRevision;
+  int failedLockRetries;
   String message;
 
   Report(String direction) {
@@ -57,6 +62,9 @@ final class Report {
       m.put("revision", a.revision());
       m.put("description", cut(Secrets.mask(a.description()), MAX_DESCRIPTION));
       m.put("durationMs", a.durationMs());
+      if (a.lockRetries() > 0) {
+        m.put("lockRetries", a.lockRetries());
+      }
       list.add(m);
     }
     out.put("applied", list);
@@ -66,6 +74,7 @@ final class Report {
     out.put("durationMs", durationMs);
     out.put("error", error);
     out.put("failedRevision", failedRevision);
+    out.put("lockRetries", failedLockRetries > 0 ? failedLockRetries : null);
     out.put("message", message == null ? null : cut(Secrets.mask(message), MAX_MESSAGE));
     return Json.write(out);
   }

@@ -27,7 +27,8 @@ import picocli.CommandLine.Option;
       Runner.Migrate.class,
       Runner.Undo.class,
       Runner.Info.class,
-      Runner.Validate.class
+      Runner.Validate.class,
+      Runner.Repair.class
     },
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
@@ -35,10 +36,17 @@ import picocli.CommandLine.Option;
       "2:bad configuration or arguments",
       "3:validation failed (checksum mismatch, applied migration missing locally, missing U script)",
       "4:a migration's SQL failed (its transaction was rolled back)",
-      "5:database unreachable after the bounded retry"
+      "5:database unreachable after the bounded retry",
+      "6:another run held the migration lock longer than SCHEMAGATE_RUN_LOCK_WAIT",
+      "7:a migration could not get its locks within its retries or the deadline (rolled back)",
+      "8:a migration outside a transaction failed part-way: repair by hand (the message says how)"
     })
 public final class Runner implements Callable<Integer> {
   static Map<String, String> env = System.getenv();
+
+  /** When the runner started: the Job's deadline counts from about here. */
+  static final long STARTED_MILLIS = System.currentTimeMillis();
+
   static PrintStream out = System.out;
 
   public static void main(String[] args) {
@@ -90,11 +98,11 @@ public final class Runner implements Callable<Integer> {
       Migrations migrations =
           new Migrations(db, settings, direction.equals("upgrade") ? target : null, false);
       migrations.locked(
-          () -> {
+          watch -> {
             if (direction.equals("upgrade")) {
-              migrations.migrate(target, report);
+              migrations.migrate(target, report, watch);
             } else {
-              migrations.undo(target, report);
+              migrations.undo(target, report, watch);
             }
             return null;
           });
@@ -113,13 +121,7 @@ public final class Runner implements Callable<Integer> {
       return ExitCode.OK;
     } catch (RunnerException e) {
       report.durationMs = (System.nanoTime() - start) / 1_000_000;
-      report.error =
-          switch (e.exitCode()) {
-            case ExitCode.CONFIGURATION -> "InvalidConfiguration";
-            case ExitCode.VALIDATION -> "ValidationFailed";
-            case ExitCode.UNREACHABLE -> "DatabaseUnreachable";
-            default -> "MigrationFailed";
-          };
+      report.error = ExitCode.reason(e.exitCode());
       report.failedRevision = e.failedRevision();
       report.message = e.getMessage();
       Console.error(e.getMessage());
@@ -223,6 +225,44 @@ public final class Runner implements Callable<Integer> {
                       + invalid.errorDetails.errorMessage);
             }
             return ExitCode.VALIDATION;
+          });
+    }
+  }
+
+  @Command(
+      name = "repair",
+      description =
+          "Remove the failed rows a migration outside a transaction left in the schema history.")
+  static final class Repair implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      return guarded(
+          () -> {
+            RunnerSettings settings = RunnerSettings.fromEnvironment(env);
+            DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
+            Migrations migrations = reachable(db, settings);
+            List<String> removed =
+                migrations.locked(
+                    watch -> {
+                      List<String> rows = migrations.removeFailedRows();
+                      java.util.Set<String> invalid = watch.invalidIndexes(settings.schema());
+                      if (!invalid.isEmpty()) {
+                        Console.warn(
+                            "INVALID indexes in "
+                                + settings.schema()
+                                + ": "
+                                + String.join(", ", invalid)
+                                + " (drop the ones a failed migration left: DROP INDEX CONCURRENTLY IF EXISTS <name>)");
+                      }
+                      return rows;
+                    });
+            Console.info(
+                removed.isEmpty()
+                    ? "no failed migration in the history"
+                    : "removed the failed row(s) of "
+                        + String.join(", ", removed)
+                        + "; the next migrate runs them again");
+            return ExitCode.OK;
           });
     }
   }

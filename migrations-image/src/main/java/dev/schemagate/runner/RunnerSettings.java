@@ -3,6 +3,8 @@ package dev.schemagate.runner;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** The runner's own settings, from the environment. */
 public record RunnerSettings(
@@ -11,7 +13,20 @@ public record RunnerSettings(
     String table,
     int connectRetries,
     int connectRetryMaxIntervalSeconds,
-    Path resultFile) {
+    Path resultFile,
+    long lockTimeoutMs,
+    long statementTimeoutMs,
+    int lockRetries,
+    long runLockWaitMs,
+    long deadlineSeconds) {
+
+  /** Defaults of the lock settings (the DatabaseMigration's spec.locks has the same). */
+  static final long DEFAULT_LOCK_TIMEOUT_MS = 2_000;
+
+  static final int DEFAULT_LOCK_RETRIES = 10;
+  static final long DEFAULT_RUN_LOCK_WAIT_MS = 60_000;
+
+  private static final Pattern DURATION = Pattern.compile("^([0-9]+)(ms|s|m|min|h)?$");
 
   public static RunnerSettings fromEnvironment(Map<String, String> env) {
     String[] locations =
@@ -26,7 +41,12 @@ public record RunnerSettings(
         env.getOrDefault("SCHEMAGATE_HISTORY_TABLE", "flyway_schema_history"),
         number(env, "SCHEMAGATE_CONNECT_RETRIES", 5),
         number(env, "SCHEMAGATE_CONNECT_RETRY_MAX_INTERVAL_SECONDS", 10),
-        Path.of(env.getOrDefault("SCHEMAGATE_RESULT_FILE", "/dev/termination-log")));
+        resultFile(env),
+        millis(env, "SCHEMAGATE_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_MS),
+        millis(env, "SCHEMAGATE_STATEMENT_TIMEOUT", 0),
+        number(env, "SCHEMAGATE_LOCK_RETRIES", DEFAULT_LOCK_RETRIES),
+        millis(env, "SCHEMAGATE_RUN_LOCK_WAIT", DEFAULT_RUN_LOCK_WAIT_MS),
+        number(env, "SCHEMAGATE_DEADLINE_SECONDS", 0));
   }
 
   /** The settings, or the defaults when the environment has a bad value (to report it). */
@@ -40,8 +60,17 @@ public record RunnerSettings(
           "flyway_schema_history",
           5,
           10,
-          Path.of(env.getOrDefault("SCHEMAGATE_RESULT_FILE", "/dev/termination-log")));
+          resultFile(env),
+          DEFAULT_LOCK_TIMEOUT_MS,
+          0,
+          DEFAULT_LOCK_RETRIES,
+          DEFAULT_RUN_LOCK_WAIT_MS,
+          0);
     }
+  }
+
+  private static Path resultFile(Map<String, String> env) {
+    return Path.of(env.getOrDefault("SCHEMAGATE_RESULT_FILE", "/dev/termination-log"));
   }
 
   private static int number(Map<String, String> env, String name, int fallback) {
@@ -60,5 +89,32 @@ public record RunnerSettings(
           ExitCode.CONFIGURATION,
           name + " must be a whole number of 0 or more, not \"" + value + "\"");
     }
+  }
+
+  /**
+   * A duration such as 500ms, 2s, 1m (a bare number is milliseconds, as in PostgreSQL); 0 is off.
+   */
+  static long millis(Map<String, String> env, String name, long fallback) {
+    String value = env.get(name);
+    if (value == null || value.isBlank()) {
+      return fallback;
+    }
+    Matcher m = DURATION.matcher(value.strip());
+    if (!m.matches()) {
+      throw new RunnerException(
+          ExitCode.CONFIGURATION,
+          name
+              + " must be a duration such as 500ms, 2s or 1m (0 turns it off), not \""
+              + value
+              + "\"");
+    }
+    long n = Long.parseLong(m.group(1));
+    String unit = m.group(2) == null ? "ms" : m.group(2);
+    return switch (unit) {
+      case "s" -> n * 1_000;
+      case "m", "min" -> n * 60_000;
+      case "h" -> n * 3_600_000;
+      default -> n;
+    };
   }
 }

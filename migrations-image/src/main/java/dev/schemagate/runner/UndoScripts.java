@@ -78,7 +78,13 @@ final class UndoScripts {
     return plan;
   }
 
-  static void apply(Connection connection, Script script, String schema, String table)
+  static void apply(
+      Connection connection,
+      Script script,
+      String schema,
+      String table,
+      long lockTimeoutMs,
+      long statementTimeoutMs)
       throws SQLException {
     String sql;
     try {
@@ -94,6 +100,8 @@ final class UndoScripts {
             connection.prepareStatement(
                 "DELETE FROM " + quote(schema) + "." + quote(table) + " WHERE version = ?")) {
       statement.execute("SET LOCAL search_path TO " + quote(schema));
+      statement.execute("SET LOCAL lock_timeout = " + lockTimeoutMs);
+      statement.execute("SET LOCAL statement_timeout = " + statementTimeoutMs);
       statement.execute(sql);
       forget.setString(1, script.version());
       forget.executeUpdate();

@@ -66,6 +66,11 @@ public class DatabaseMigrationSpec {
   @JsonPropertyDescription("Options of the migration Job and its pod.")
   private JobOptions job;
 
+  @JsonPropertyDescription(
+      "Lock safety on a live database: the lock timeout of each migration and its retries, an"
+          + " optional statement timeout, and the bounded wait for another run's migration lock.")
+  private LocksSpec locks;
+
   @Default("20")
   @Min(1)
   @Max(100)
@@ -148,6 +153,14 @@ public class DatabaseMigrationSpec {
 
   public void setJob(JobOptions job) {
     this.job = job;
+  }
+
+  public LocksSpec getLocks() {
+    return locks;
+  }
+
+  public void setLocks(LocksSpec locks) {
+    this.locks = locks;
   }
 
   public Integer getHistoryLimit() {

@@ -23,14 +23,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The FastAPI + async Alembic example through the operator, with Debian's Alembic, SQLAlchemy,
- * asyncpg, FastAPI and uvicorn run by /usr/bin/python3.
+ * The FastAPI + async Alembic example through the operator, with the Alembic, SQLAlchemy, asyncpg,
+ * FastAPI and uvicorn pinned in its requirements.txt, from the virtual environment scripts/tools
+ * makes (.tools/python).
  */
 @ExtendWith(E2e.Reporter.class)
 class AlembicE2eTest {
   static final Path EXAMPLE = E2e.HOME.resolve("examples/fastapi-alembic");
   static final String V12 = "registry.example.com/shop/orders-migrations:1.2.0";
   static final String V13 = "registry.example.com/shop/orders-migrations:1.3.0";
+  static final Path PYTHON = E2e.HOME.resolve(".tools/python/bin/python");
   E2e world;
 
   @BeforeAll
@@ -38,7 +40,7 @@ class AlembicE2eTest {
     Sandbox sandbox = E2e.sandbox();
     Path bin = Files.createDirectories(sandbox.work.resolve("bin"));
     Path alembic = bin.resolve("alembic");
-    Files.writeString(alembic, "#!/bin/sh\nexec /usr/bin/python3 -m alembic \"$@\"\n");
+    Files.writeString(alembic, "#!/bin/sh\nexec " + PYTHON + " -m alembic \"$@\"\n");
     Files.setPosixFilePermissions(alembic, PosixFilePermissions.fromString("rwxr-xr-x"));
     String path = bin + ":/usr/bin:/bin";
     sandbox.images.map(
@@ -97,7 +99,7 @@ class AlembicE2eTest {
     }
     ProcessBuilder uvicorn =
         new ProcessBuilder(
-                "/usr/bin/python3",
+                PYTHON.toString(),
                 "-m",
                 "uvicorn",
                 "app.main:app",

@@ -10,6 +10,10 @@ public final class Reasons {
   public static final String VALIDATION_FAILED = "ValidationFailed";
   public static final String INVALID_CONFIGURATION = "InvalidConfiguration";
   public static final String DATABASE_UNREACHABLE = "DatabaseUnreachable";
+  public static final String MIGRATION_LOCK_HELD = "MigrationLockHeld";
+  public static final String LOCK_TIMEOUT = "LockTimeout";
+  public static final String REPAIR_NEEDED = "RepairNeeded";
+  public static final String MULTIPLE_HEADS = "MultipleHeads";
   public static final String DEADLINE_EXCEEDED = "DeadlineExceeded";
   public static final String IMAGE_PULL_FAILED = "ImagePullFailed";
   public static final String SECRET_NOT_FOUND = "SecretNotFound";

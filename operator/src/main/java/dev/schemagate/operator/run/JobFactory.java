@@ -3,6 +3,7 @@ package dev.schemagate.operator.run;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.DatabaseMigrationSpec;
 import dev.schemagate.api.JobOptions;
+import dev.schemagate.api.LocksSpec;
 import dev.schemagate.api.Tool;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
@@ -95,7 +96,7 @@ public final class JobFactory {
         .endSeccompProfile()
         .endSecurityContext()
         .withContainers(
-            container(spec, run, options, dbm.getMetadata().getNamespace() + "/" + name))
+            container(spec, run, options, dbm.getMetadata().getNamespace() + "/" + name, deadline))
         .addNewVolume()
         .withName("tmp")
         .withNewEmptyDir()
@@ -108,13 +109,17 @@ public final class JobFactory {
   }
 
   static Container container(
-      DatabaseMigrationSpec spec, RunInputs run, JobOptions options, String migration) {
+      DatabaseMigrationSpec spec,
+      RunInputs run,
+      JobOptions options,
+      String migration,
+      long deadlineSeconds) {
     return new ContainerBuilder()
         .withName(CONTAINER)
         .withImage(run.image())
         .withCommand(ToolCommand.command(spec))
         .withArgs(ToolCommand.args(spec, run.direction(), run.targetRevision()))
-        .withEnv(env(spec, run, migration))
+        .withEnv(env(spec, run, migration, deadlineSeconds))
         .withEnvFrom(envFrom(spec))
         .withResources(options.getResources())
         .withTerminationMessagePath(RESULT_FILE)
@@ -135,7 +140,8 @@ public final class JobFactory {
         .build();
   }
 
-  static List<EnvVar> env(DatabaseMigrationSpec spec, RunInputs run, String migration) {
+  static List<EnvVar> env(
+      DatabaseMigrationSpec spec, RunInputs run, String migration, long deadlineSeconds) {
     List<EnvVar> env = new ArrayList<>();
     if (spec.getEnv() != null) {
       env.addAll(spec.getEnv());
@@ -146,10 +152,28 @@ public final class JobFactory {
     env.add(new EnvVar("SCHEMAGATE_RUN_ID", run.id(), null));
     env.add(new EnvVar("SCHEMAGATE_RESULT_FILE", RESULT_FILE, null));
     env.add(new EnvVar("SCHEMAGATE_TOOL", spec.getTool().name().toLowerCase(), null));
+    // the Job's activeDeadlineSeconds, so that lock retries stop in time to report; spec.locks
+    env.add(new EnvVar("SCHEMAGATE_DEADLINE_SECONDS", Long.toString(deadlineSeconds), null));
+    LocksSpec locks = spec.getLocks();
+    if (locks != null) {
+      addIfSet(env, "SCHEMAGATE_LOCK_TIMEOUT", locks.getLockTimeout());
+      addIfSet(
+          env,
+          "SCHEMAGATE_LOCK_RETRIES",
+          locks.getRetries() == null ? null : locks.getRetries().toString());
+      addIfSet(env, "SCHEMAGATE_STATEMENT_TIMEOUT", locks.getStatementTimeout());
+      addIfSet(env, "SCHEMAGATE_RUN_LOCK_WAIT", locks.getRunLockWait());
+    }
     if (spec.getTool() == Tool.ALEMBIC) {
       env.add(new EnvVar("PYTHONDONTWRITEBYTECODE", "1", null));
     }
     return env;
+  }
+
+  private static void addIfSet(List<EnvVar> env, String name, String value) {
+    if (value != null && !value.isBlank()) {
+      env.add(new EnvVar(name, value, null));
+    }
   }
 
   static List<EnvFromSource> envFrom(DatabaseMigrationSpec spec) {

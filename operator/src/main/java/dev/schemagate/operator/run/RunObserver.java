@@ -105,7 +105,7 @@ public final class RunObserver {
           result);
     }
     Integer exit = terminated == null ? null : terminated.getExitCode();
-    String reason = tool == Tool.FLYWAY ? RunnerExitCode.reasonFor(exit) : Reasons.MIGRATION_FAILED;
+    String reason = tool != Tool.CUSTOM ? RunnerExitCode.reasonFor(exit) : Reasons.MIGRATION_FAILED;
     StringBuilder message = new StringBuilder();
     if (result.failedRevision() != null && !result.failedRevision().isEmpty()) {
       message.append("revision ").append(result.failedRevision()).append(" failed");

@@ -5,13 +5,18 @@ import java.util.Arrays;
 
 /**
  * The exit codes of the schemagate runner (the table in migrations-image/README.md, the runner's
- * {@code ExitCode}) and the reason each gives a failed run. Any other code is a failed migration.
+ * {@code ExitCode}) and the reason each gives a failed run; the Alembic wrapper (alembic-run.sh)
+ * exits with the same codes, and 9 for several heads. Any other code is a failed migration.
  */
 enum RunnerExitCode {
   INVALID_CONFIGURATION(2, Reasons.INVALID_CONFIGURATION),
   VALIDATION_FAILED(3, Reasons.VALIDATION_FAILED),
   MIGRATION_FAILED(4, Reasons.MIGRATION_FAILED),
-  DATABASE_UNREACHABLE(5, Reasons.DATABASE_UNREACHABLE);
+  DATABASE_UNREACHABLE(5, Reasons.DATABASE_UNREACHABLE),
+  MIGRATION_LOCK_HELD(6, Reasons.MIGRATION_LOCK_HELD),
+  LOCK_TIMEOUT(7, Reasons.LOCK_TIMEOUT),
+  REPAIR_NEEDED(8, Reasons.REPAIR_NEEDED),
+  MULTIPLE_HEADS(9, Reasons.MULTIPLE_HEADS);
 
   private final int code;
   private final String reason;

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.Direction;
+import dev.schemagate.api.LocksSpec;
 import dev.schemagate.api.Tool;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -74,6 +75,59 @@ class JobFactoryTest {
             "SCHEMAGATE_MIGRATION=shop/orders",
             "SCHEMAGATE_RUN_ID=abcdef0123",
             "SCHEMAGATE_RESULT_FILE=/dev/termination-log");
+  }
+
+  @Test
+  void theLockSettingsReachTheJobAndTheirExitCodesHaveReasons() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "0005", "orders-api"));
+    RunInputs run =
+        new RunInputs(
+            "abcdef0123",
+            "orders-abcdef0123",
+            Direction.UPGRADE,
+            IMAGE_1,
+            IMAGE_1,
+            "0005",
+            "0003",
+            1);
+    var plain =
+        JobFactory.desired(dbm, run, 600)
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0)
+            .getEnv();
+    assertThat(plain)
+        .extracting(EnvVar::getName)
+        .contains("SCHEMAGATE_DEADLINE_SECONDS")
+        .doesNotContain("SCHEMAGATE_LOCK_TIMEOUT");
+    LocksSpec locks = new LocksSpec();
+    locks.setLockTimeout("500ms");
+    locks.setRetries(3);
+    locks.setStatementTimeout("5m");
+    locks.setRunLockWait("30s");
+    dbm.getSpec().setLocks(locks);
+    var env =
+        JobFactory.desired(dbm, run, 600)
+            .getSpec()
+            .getTemplate()
+            .getSpec()
+            .getContainers()
+            .get(0)
+            .getEnv();
+    assertThat(env)
+        .extracting(e -> e.getName() + "=" + e.getValue())
+        .contains(
+            "SCHEMAGATE_DEADLINE_SECONDS=600",
+            "SCHEMAGATE_LOCK_TIMEOUT=500ms",
+            "SCHEMAGATE_LOCK_RETRIES=3",
+            "SCHEMAGATE_STATEMENT_TIMEOUT=5m",
+            "SCHEMAGATE_RUN_LOCK_WAIT=30s");
+    assertThat(RunnerExitCode.reasonFor(6)).isEqualTo("MigrationLockHeld");
+    assertThat(RunnerExitCode.reasonFor(7)).isEqualTo("LockTimeout");
+    assertThat(RunnerExitCode.reasonFor(8)).isEqualTo("RepairNeeded");
+    assertThat(RunnerExitCode.reasonFor(9)).isEqualTo("MultipleHeads");
   }
 
   @Test

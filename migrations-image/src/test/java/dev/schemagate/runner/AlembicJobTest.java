@@ -1,0 +1,284 @@
+package dev.schemagate.runner;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Alembic Job on a live database, as the operator runs it: its shell wrapper (alembic-run.sh)
+ * around the example's Alembic project (env.py through schemagate_alembic.py), with the Python of
+ * .tools/python (scripts/tools makes it from the example's requirements.txt), on a real PostgreSQL.
+ */
+class AlembicJobTest {
+  static final Path HOME = Path.of("..").toAbsolutePath().normalize();
+  static final Path EXAMPLE = HOME.resolve("examples/fastapi-alembic");
+  static final Path WRAPPER =
+      HOME.resolve("operator/src/main/resources/dev/schemagate/operator/alembic-run.sh");
+  static final Path PYTHON_BIN = HOME.resolve(".tools/python/bin");
+  @TempDir Path work;
+  Path image;
+  String database;
+
+  record Outcome(int exitCode, String log, String result, long millis) {}
+
+  @BeforeAll
+  static void python() {
+    assertThat(PYTHON_BIN.resolve("alembic"))
+        .as("the example's virtual environment: run bash scripts/tools")
+        .exists();
+  }
+
+  @BeforeEach
+  void setUp() throws IOException {
+    database = Postgres.newDatabase();
+    image = work.resolve("image");
+    try (Stream<Path> walk = Files.walk(EXAMPLE)) {
+      for (Path f : walk.toList()) {
+        if (f.toString().contains("__pycache__")) {
+          continue;
+        }
+        Path target = image.resolve(EXAMPLE.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(f, target);
+        }
+      }
+    }
+  }
+
+  Outcome job(String target, Map<String, String> extra) throws Exception {
+    Path result = Files.createTempFile(work, "result", ".json");
+    Path log = Files.createTempFile(work, "log", ".txt");
+    ProcessBuilder builder =
+        new ProcessBuilder("/bin/sh", "-c", Files.readString(WRAPPER))
+            .directory(image.toFile())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    Map<String, String> env = builder.environment();
+    env.clear();
+    env.put("PATH", PYTHON_BIN + ":/usr/bin:/bin");
+    env.put("TMPDIR", Files.createTempDirectory(work, "tmp").toString());
+    env.put("PYTHONDONTWRITEBYTECODE", "1");
+    env.put(
+        "DATABASE_URL",
+        "postgresql+asyncpg://postgres:pw@127.0.0.1:" + Postgres.port() + "/" + database);
+    env.put("SCHEMAGATE_TARGET_REVISION", target);
+    env.put("SCHEMAGATE_DIRECTION", "upgrade");
+    env.put("SCHEMAGATE_RESULT_FILE", result.toString());
+    env.putAll(extra);
+    long start = System.nanoTime();
+    Process p = builder.start();
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException(
+          "the Alembic Job did not finish in 120 s: " + Files.readString(log));
+    }
+    return new Outcome(
+        p.exitValue(),
+        Files.readString(log),
+        Files.readString(result, StandardCharsets.UTF_8),
+        (System.nanoTime() - start) / 1_000_000);
+  }
+
+  List<String> rows(String sql) throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = Postgres.connect(database);
+        ResultSet rs = c.createStatement().executeQuery(sql)) {
+      while (rs.next()) {
+        rows.add(rs.getString(1));
+      }
+    }
+    return rows;
+  }
+
+  void revision(String file, String body) throws IOException {
+    Files.writeString(image.resolve("alembic/versions").resolve(file), body);
+  }
+
+  @Test
+  void
+      aLongTransactionIsWaitedOutTheAppNeverWaitsLongerThanTheLockTimeoutAndTheRevisionReachedIsReported()
+          throws Exception {
+    Outcome first = job("0002", Map.of());
+    assertThat(first.exitCode()).as(first.log()).isZero();
+    try (Connection c = Postgres.connect(database);
+        Statement s = c.createStatement()) {
+      s.execute("INSERT INTO app_user (name) SELECT 'user ' || g FROM generate_series(1, 1000) g");
+    }
+    try (AppLoad app =
+        new AppLoad(
+            database, "SELECT name FROM app_user WHERE id = 1 + (random() * 999)::int", 100, 4)) {
+      Thread.sleep(500);
+      LongTransaction report =
+          new LongTransaction(database, "app_user", "nightly-report").endAfter(4_000);
+      Outcome run = job("head", Map.of("SCHEMAGATE_LOCK_TIMEOUT", "1s"));
+      Thread.sleep(300);
+      List<Double> latencies = app.latencies();
+
+      assertThat(run.exitCode()).as(run.log()).isZero();
+      assertThat(run.log())
+          .contains(
+              "revision 0003 waits for AccessExclusiveLock on app_user, held by pid " + report.pid,
+              "application \"nightly-report\"",
+              "gave up on a lock after 50 ms (attempt 1 of 11), rolled back",
+              "retrying revision 0003 when pid " + report.pid + " ends its transaction");
+      assertThat(run.result())
+          .contains(
+              "\"fromRevision\":\"0002\"",
+              "\"toRevision\":\"0003\"",
+              "{\"revision\":\"0003\",\"description\":\"add display_name\",\"lockRetries\":1}")
+          .doesNotContain("\"head\"");
+      assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0003");
+      assertThat(latencies).hasSizeGreaterThan(300).doesNotContain(-1.0);
+      assertThat(AppLoad.max(latencies))
+          .as("no query of the app waited as long as the lock timeout")
+          .isLessThan(1_000);
+    }
+  }
+
+  @Test
+  void whenTheRetriesRunOutItIsLockTimeout() throws Exception {
+    assertThat(job("0002", Map.of()).exitCode()).isZero();
+    try (LongTransaction report = new LongTransaction(database, "app_user", "stuck-report")) {
+      Outcome run = job("head", Map.of("SCHEMAGATE_LOCK_RETRIES", "0"));
+      assertThat(run.exitCode()).as(run.log()).isEqualTo(7);
+      assertThat(run.result())
+          .contains(
+              "\"error\":\"LockTimeout\"",
+              "\"failedRevision\":\"0003\"",
+              "\"toRevision\":\"0002\"",
+              "its 0 retries (SCHEMAGATE_LOCK_RETRIES) are used up",
+              "stuck-report",
+              "SELECT pg_terminate_backend(" + report.pid + ")");
+    }
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0002");
+  }
+
+  @Test
+  void twoJobsAtOnceMigrateOneAfterTheOtherAndEachRevisionAppliesOnce() throws Exception {
+    revision(
+        "0004_slow_backfill.py",
+        String.join(
+            "\n",
+            "from alembic import op",
+            "revision = '0004'",
+            "down_revision = '0003'",
+            "branch_labels = None",
+            "depends_on = None",
+            "def upgrade():",
+            "    op.execute('SELECT pg_sleep(3)')",
+            "def downgrade():",
+            "    pass",
+            ""));
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<Outcome> a = pool.submit(() -> job("head", Map.of()));
+      Thread.sleep(200);
+      Future<Outcome> b = pool.submit(() -> job("head", Map.of()));
+      Outcome one = a.get();
+      Outcome two = b.get();
+      assertThat(one.exitCode()).as(one.log()).isZero();
+      assertThat(two.exitCode()).as(two.log()).isZero();
+      assertThat(one.log() + two.log())
+          .contains("another run holds the migration lock of public.alembic_version: pid");
+      assertThat(RunnerTest.count(one.result()) + RunnerTest.count(two.result()))
+          .as("each revision applied once")
+          .isEqualTo(4);
+      assertThat(one.result()).contains("\"toRevision\":\"0004\"");
+      assertThat(two.result()).contains("\"toRevision\":\"0004\"");
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0004");
+  }
+
+  @Test
+  void aSessionLeftHoldingTheLockFailsClearlyWithinTheBound() throws Exception {
+    long key =
+        Long.parseLong(
+            new String(
+                    new ProcessBuilder(
+                            PYTHON_BIN.resolve("python").toString(),
+                            "-c",
+                            "import schemagate_alembic; print(schemagate_alembic.lock_key('public', 'alembic_version'))")
+                        .directory(image.toFile())
+                        .start()
+                        .getInputStream()
+                        .readAllBytes())
+                .strip());
+    assertThat(key)
+        .as("the same key rule as the runner's")
+        .isEqualTo(RunLock.key("public", "alembic_version"));
+    try (Connection leftBehind = Postgres.connect(database);
+        Statement s = leftBehind.createStatement()) {
+      s.execute("SET application_name = 'killed-migration'");
+      s.execute("SELECT pg_advisory_lock(" + key + ")");
+      Outcome run = job("head", Map.of("SCHEMAGATE_RUN_LOCK_WAIT", "2s"));
+      assertThat(run.exitCode()).as(run.log()).isEqualTo(6);
+      assertThat(run.millis()).isLessThan(30_000);
+      assertThat(run.result())
+          .contains(
+              "\"error\":\"MigrationLockHeld\"",
+              "killed-migration",
+              "nothing was run",
+              "SELECT pg_terminate_backend(");
+    }
+    assertThat(
+            rows(
+                "SELECT count(*)::text FROM information_schema.tables WHERE table_name IN ('app_user', 'alembic_version')"))
+        .containsExactly("0");
+  }
+
+  @Test
+  void twoHeadsAreRefusedBeforeAnyChange() throws Exception {
+    revision(
+        "0003b_other_branch.py",
+        String.join(
+            "\n",
+            "from alembic import op",
+            "revision = '0003b'",
+            "down_revision = '0002'",
+            "branch_labels = None",
+            "depends_on = None",
+            "def upgrade():",
+            "    op.execute('CREATE TABLE other_branch (id int)')",
+            "def downgrade():",
+            "    op.execute('DROP TABLE other_branch')",
+            ""));
+    for (String target : List.of("head", "0003")) {
+      Outcome run = job(target, Map.of());
+      assertThat(run.exitCode()).as(run.log()).isEqualTo(9);
+      assertThat(run.result())
+          .contains(
+              "\"error\":\"MultipleHeads\"",
+              "has 2 heads (",
+              "0003b",
+              "nothing was run",
+              "alembic merge");
+    }
+    assertThat(
+            rows(
+                "SELECT count(*)::text FROM information_schema.tables WHERE table_schema = 'public'"))
+        .containsExactly("0");
+  }
+}

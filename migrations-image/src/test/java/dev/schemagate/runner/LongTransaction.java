@@ -1,0 +1,52 @@
+package dev.schemagate.runner;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+
+/**
+ * A session that reads a table in a transaction it keeps open (ACCESS SHARE on the table), as a
+ * long report does.
+ */
+final class LongTransaction implements AutoCloseable {
+  final Connection connection;
+  final int pid;
+
+  LongTransaction(String database, String table, String applicationName) throws Exception {
+    connection = Postgres.connect(database);
+    try (Statement s = connection.createStatement()) {
+      s.execute("SET application_name = '" + applicationName + "'");
+      connection.setAutoCommit(false);
+      s.executeQuery("SELECT count(*) FROM " + table).close();
+      try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+        rs.next();
+        pid = rs.getInt(1);
+      }
+    }
+  }
+
+  /** Ends the transaction after a while, from a thread of its own. */
+  LongTransaction endAfter(long millis) {
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(millis);
+                close();
+              } catch (Exception ignored) {
+                // the test sees the outcome
+              }
+            });
+    t.setDaemon(true);
+    t.start();
+    return this;
+  }
+
+  @Override
+  public synchronized void close() throws Exception {
+    if (!connection.isClosed()) {
+      connection.commit();
+      connection.close();
+    }
+  }
+}
