@@ -32,7 +32,7 @@ class AlembicJobTest {
   static final Path HOME = Path.of("..").toAbsolutePath().normalize();
   static final Path EXAMPLE = HOME.resolve("examples/fastapi-alembic");
   static final Path WRAPPER =
-      HOME.resolve("operator/src/main/resources/dev/schemagate/operator/alembic-run.sh");
+      HOME.resolve("operator/src/main/resources/dev/schemagate/operator/run/alembic-run.sh");
   static final Path PYTHON_BIN = HOME.resolve(".tools/python/bin");
   @TempDir Path work;
   Path image;
