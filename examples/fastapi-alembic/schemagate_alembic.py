@@ -99,6 +99,9 @@ class Settings:
     def timeout_for(self, attempt: int) -> int:
         if self.lock_timeout_ms <= 0:
             return 0
+        if attempt >= self.lock_retries:
+            # the last attempt: no retry follows to make up for a short wait
+            return self.lock_timeout_ms
         return min(self.lock_timeout_ms, FIRST_TIMEOUT_MS << min(attempt, 20))
 
     def remaining(self) -> float:
@@ -160,6 +163,8 @@ class _Watch(threading.Thread):
         self.holders: Dict[int, Dict[str, Any]] = {}
         self.lock = threading.Lock()
         self.stopped = threading.Event()
+        # set once the watch's own connection is open: a lock wait it cannot see yet goes unnamed
+        self.connected = threading.Event()
 
     def watch(self, pid: int, what: str) -> None:
         with self.lock:
@@ -189,12 +194,15 @@ class _Watch(threading.Thread):
                 self._run_sync()
         except Exception as e:  # the watch only informs: a failure here never stops the migration
             log.debug("lock watch stopped: %s", e)
+        finally:
+            self.connected.set()
 
     def _run_sync(self) -> None:
         from sqlalchemy import create_engine, pool
 
         engine = create_engine(self.url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
         with engine.connect() as c:
+            self.connected.set()
             while not self.stopped.wait(0.02):
                 pid = self.pid
                 if pid and c.execute(_WAITING, {"pid": pid}).scalar() == "Lock":
@@ -207,6 +215,7 @@ class _Watch(threading.Thread):
 
         engine = create_async_engine(self.url, poolclass=pool.NullPool, isolation_level="AUTOCOMMIT")
         async with engine.connect() as c:
+            self.connected.set()
             while not self.stopped.is_set():
                 await asyncio.sleep(0.02)
                 pid = self.pid
@@ -380,6 +389,8 @@ def _run_safely(context: Any, connection: Any, configure: Dict[str, Any]) -> Non
 
     watch = _Watch(connection.engine.url)
     watch.start()
+    # on a busy machine opening the watch's connection can take a while: wait for it (bounded)
+    watch.connected.wait(10)
     steps = _Steps(watch)
     logging.getLogger("alembic.runtime.migration").addHandler(steps)
     retries: Dict[str, int] = {}

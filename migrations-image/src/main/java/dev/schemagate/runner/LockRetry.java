@@ -8,11 +8,12 @@ import java.util.concurrent.ThreadLocalRandom;
  * rolled back and it runs again, until its retries or the Job's deadline run out.
  *
  * <p>Each attempt waits for a lock at most its own timeout: 50 ms first, twice as long each retry,
- * up to SCHEMAGATE_LOCK_TIMEOUT. So an app query never queues behind a migration longer than
- * SCHEMAGATE_LOCK_TIMEOUT, and usually much less. Between two attempts the runner waits, without
- * queueing for any lock, until the transactions that held the lock have ended (at most 60 s); when
- * it did not see who held the lock, it backs off (100 ms, doubling, at most 5 s). Retrying while
- * the same transaction still holds the lock could only fail again and stall the app again.
+ * up to SCHEMAGATE_LOCK_TIMEOUT; the last attempt the retries allow waits SCHEMAGATE_LOCK_TIMEOUT.
+ * So an app query never queues behind a migration longer than SCHEMAGATE_LOCK_TIMEOUT, and usually
+ * much less. Between two attempts the runner waits, without queueing for any lock, until the
+ * transactions that held the lock have ended (at most 60 s); when it did not see who held the lock,
+ * it backs off (100 ms, doubling, at most 5 s). Retrying while the same transaction still holds the
+ * lock could only fail again and stall the app again.
  */
 final class LockRetry {
   static final long FIRST_TIMEOUT_MS = 50;
@@ -31,6 +32,10 @@ final class LockRetry {
   long timeoutFor(int attempt) {
     if (settings.lockTimeoutMs() <= 0) {
       return 0;
+    }
+    if (attempt >= settings.lockRetries()) {
+      // the last attempt: no retry follows to make up for a short wait
+      return settings.lockTimeoutMs();
     }
     long t = FIRST_TIMEOUT_MS << Math.min(attempt, 20);
     return Math.min(settings.lockTimeoutMs(), t);
