@@ -123,23 +123,28 @@ public final class ChartOperator implements Operator {
                       .append("\"\n"));
     }
     Files.writeString(values, yaml);
-    helm.run(
-        "install",
-        RELEASE,
-        sandbox.home.resolve("charts/schemagate").toString(),
-        "--namespace",
-        NAMESPACE,
-        "--create-namespace",
-        "--values",
-        values.toString(),
-        "--wait",
-        "--timeout",
-        "3m");
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "install",
+                RELEASE,
+                sandbox.home.resolve("charts/schemagate").toString(),
+                "--namespace",
+                NAMESPACE,
+                "--create-namespace",
+                "--values",
+                values.toString(),
+                "--wait",
+                "--timeout",
+                "3m"));
+    sandbox.operatorValues().forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
+    helm.run(args.toArray(String[]::new));
     installed = true;
   }
 
   /** helm uninstall, waiting until the release's objects are gone. */
   public String uninstall() throws Exception {
+    cluster.rbacRemoved();
     String out =
         helm.run("uninstall", RELEASE, "--namespace", NAMESPACE, "--wait", "--timeout", "3m");
     installed = false;

@@ -66,6 +66,8 @@ final class E2e {
       Path work = HOME.resolve("sandbox/target/e2e");
       Demo.clean(work);
       sandbox = Sandbox.start(HOME, work, System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL"), KIND);
+      // the SDK's own lifecycle (leadership, informers) in the operator's log, for the reports
+      sandbox.operatorEnv("QUARKUS_LOG_CATEGORY__IO_JAVAOPERATORSDK__LEVEL", "INFO");
       sandbox.startOperator();
       Runtime.getRuntime()
           .addShutdownHook(
