@@ -51,7 +51,50 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "patch"]
+# only to lift its own scheduling gate: the pod-gate-guard admission policy refuses any other change
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["patch"]
 - apiGroups: [""]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- end -}}
+
+{{/*
+How pods are held at admission: "policy", "webhook" or "none". "auto" is the policy where the
+cluster serves MutatingAdmissionPolicy (v1, or v1beta1), else the webhook.
+*/}}
+{{- define "schemagate.admission" -}}
+{{- $via := .Values.gate.admission.via -}}
+{{- if eq $via "auto" -}}
+{{- if or (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy") (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicy") -}}
+policy
+{{- else -}}
+webhook
+{{- end -}}
+{{- else -}}
+{{ $via }}
+{{- end -}}
+{{- end -}}
+
+{{/* The API version of MutatingAdmissionPolicy this cluster serves. */}}
+{{- define "schemagate.mapVersion" -}}
+{{- if .Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy" -}}
+admissionregistration.k8s.io/v1
+{{- else if .Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicy" -}}
+admissionregistration.k8s.io/v1beta1
+{{- else -}}
+{{- fail "gate.admission.via is policy, but this cluster serves no MutatingAdmissionPolicy (Kubernetes 1.36+, or 1.34/1.35 with the MutatingAdmissionPolicy feature gate and admissionregistration.k8s.io/v1beta1): set gate.admission.via=webhook" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The namespaces the admission hooks apply in: all, or those watched. */}}
+{{- define "schemagate.namespaceSelector" -}}
+{{- if eq .Values.watch.mode "namespaces" }}
+namespaceSelector:
+  matchExpressions:
+  - key: kubernetes.io/metadata.name
+    operator: In
+    values: {{ toJson .Values.watch.namespaces }}
+{{- end }}
 {{- end -}}

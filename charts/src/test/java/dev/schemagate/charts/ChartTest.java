@@ -39,6 +39,11 @@ class ChartTest {
     return docs;
   }
 
+  /** A cluster that serves MutatingAdmissionPolicy v1 (Kubernetes 1.36+). */
+  static final String[] POLICY = {
+    "--api-versions", "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy"
+  };
+
   static List<JsonNode> ofKind(List<JsonNode> docs, String kind) {
     return docs.stream().filter(d -> kind.equals(d.path("kind").asText())).toList();
   }
@@ -69,7 +74,12 @@ class ChartTest {
               "metrics.serviceMonitor.enabled=true",
               "--set",
               "image.digest=sha256:" + "a".repeat(64)
-            })) {
+            },
+            POLICY,
+            new String[] {
+              "--api-versions", "admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicy"
+            },
+            new String[] {"--set", "gate.admission.webhook.certManager.enabled=true"})) {
       List<String> args =
           new ArrayList<>(List.of("template", "sg", Tools.CHART.toString(), "--namespace", "ops"));
       args.addAll(List.of(values));
@@ -102,6 +112,9 @@ class ChartTest {
       - apiGroups: ["apps"]
         resources: ["deployments"]
         verbs: ["get", "list", "watch", "patch"]
+      - apiGroups: [""]
+        resources: ["pods"]
+        verbs: ["patch"]
       - apiGroups: [""]
         resources: ["events"]
         verbs: ["create", "patch"]
@@ -213,6 +226,119 @@ class ChartTest {
                 .at("/spec/template/spec/containers/0/image")
                 .asText())
         .isEqualTo("schemagate/operator@sha256:" + "b".repeat(64));
+  }
+
+  @Test
+  void onAClusterWithMutatingAdmissionPolicyPodsAreHeldByThePolicy() throws Exception {
+    List<JsonNode> docs = render(POLICY);
+    assertThat(ofKind(docs, "MutatingWebhookConfiguration")).isEmpty();
+    JsonNode policy = ofKind(docs, "MutatingAdmissionPolicy").get(0);
+    assertThat(policy.path("apiVersion").asText()).isEqualTo("admissionregistration.k8s.io/v1");
+    assertThat(policy.at("/spec/paramKind/kind").asText()).isEqualTo("DatabaseMigration");
+    assertThat(policy.at("/spec/matchConstraints/objectSelector/matchExpressions/0/key").asText())
+        .isEqualTo("schemagate.dev/migration");
+    assertThat(policy.at("/spec/variables").toString())
+        .as("the chart's default mode is in the policy")
+        .contains("'Admission'");
+    JsonNode binding = ofKind(docs, "MutatingAdmissionPolicyBinding").get(0);
+    assertThat(binding.at("/spec/paramRef/parameterNotFoundAction").asText()).isEqualTo("Deny");
+    JsonNode env = ofKind(docs, "Deployment").get(0).at("/spec/template/spec/containers/0/env");
+    assertThat(env.toString())
+        .contains("SCHEMAGATE_GATE_MODE")
+        .doesNotContain("SCHEMAGATE_WEBHOOK_ENABLED");
+    assertThat(
+            ofKind(
+                render(
+                    "--api-versions",
+                    "admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicy"),
+                "MutatingAdmissionPolicy"))
+        .singleElement()
+        .satisfies(
+            p ->
+                assertThat(p.path("apiVersion").asText())
+                    .isEqualTo("admissionregistration.k8s.io/v1beta1"));
+    // the namespaced scope binds the policy to the watched namespaces only
+    List<String> args = new ArrayList<>(List.of(POLICY));
+    args.addAll(List.of(NAMESPACED));
+    assertThat(
+            ofKind(render(args.toArray(String[]::new)), "MutatingAdmissionPolicyBinding")
+                .get(0)
+                .at("/spec/matchResources/namespaceSelector/matchExpressions/0/values")
+                .toString())
+        .isEqualTo("[\"shop\",\"billing\"]");
+  }
+
+  @Test
+  void elsewhereTheOperatorServesTheWebhookOnlyForPodsThatNameAMigration() throws Exception {
+    List<JsonNode> docs = render();
+    assertThat(ofKind(docs, "MutatingAdmissionPolicy")).isEmpty();
+    JsonNode webhook = ofKind(docs, "MutatingWebhookConfiguration").get(0).at("/webhooks/0");
+    assertThat(webhook.at("/objectSelector/matchExpressions/0/key").asText())
+        .isEqualTo("schemagate.dev/migration");
+    assertThat(webhook.at("/failurePolicy").asText()).isEqualTo("Fail");
+    assertThat(webhook.at("/clientConfig/service/path").asText()).isEqualTo("/mutate-pods");
+    assertThat(webhook.at("/rules/0/operations").toString()).isEqualTo("[\"CREATE\"]");
+    JsonNode secret = ofKind(docs, "Secret").get(0);
+    assertThat(webhook.at("/clientConfig/caBundle").asText())
+        .isEqualTo(secret.at("/data/ca.crt").asText())
+        .isNotEmpty();
+    JsonNode pod = ofKind(docs, "Deployment").get(0).at("/spec/template/spec");
+    assertThat(pod.at("/containers/0/env").toString())
+        .contains("SCHEMAGATE_WEBHOOK_ENABLED", "QUARKUS_HTTP_SSL_CERTIFICATE_FILES");
+    assertThat(pod.at("/containers/0/ports").toString()).contains("\"webhook\"", "8443");
+    assertThat(pod.at("/volumes").toString()).contains("sg-schemagate-webhook-tls");
+    JsonNode service =
+        ofKind(docs, "Service").stream()
+            .filter(d -> d.at("/metadata/name").asText().endsWith("-webhook"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(service.at("/spec/ports/0/targetPort").asText()).isEqualTo("webhook");
+    // with cert-manager the chart makes no certificate of its own
+    List<JsonNode> managed = render("--set", "gate.admission.webhook.certManager.enabled=true");
+    assertThat(ofKind(managed, "Secret")).isEmpty();
+    assertThat(ofKind(managed, "Certificate")).hasSize(1);
+    assertThat(
+            ofKind(managed, "MutatingWebhookConfiguration")
+                .get(0)
+                .at("/metadata/annotations/cert-manager.io~1inject-ca-from")
+                .asText())
+        .isEqualTo("ops/sg-schemagate-webhook");
+  }
+
+  @Test
+  void theOperatorMayChangeNothingOfAPodButItsOwnGate() throws Exception {
+    for (String[] values : List.of(new String[0], POLICY)) {
+      List<JsonNode> docs = render(values);
+      JsonNode guard = ofKind(docs, "ValidatingAdmissionPolicy").get(0);
+      assertThat(guard.at("/spec/matchConditions/0/expression").asText())
+          .isEqualTo("request.userInfo.username == 'system:serviceaccount:ops:sg-schemagate'");
+      assertThat(guard.at("/spec/matchConstraints/resourceRules/0/operations").toString())
+          .isEqualTo("[\"UPDATE\"]");
+      assertThat(
+              ofKind(docs, "ValidatingAdmissionPolicyBinding")
+                  .get(0)
+                  .at("/spec/validationActions")
+                  .toString())
+          .isEqualTo("[\"Deny\"]");
+    }
+  }
+
+  @Test
+  void pauseOnlyNeedsNoAdmissionHookAndAdmissionWithoutOneIsRefused() throws Exception {
+    List<JsonNode> docs =
+        render("--set", "gate.admission.via=none", "--set", "gate.defaultMode=Pause");
+    assertThat(ofKind(docs, "MutatingWebhookConfiguration")).isEmpty();
+    assertThat(ofKind(docs, "MutatingAdmissionPolicy")).isEmpty();
+    assertThat(ofKind(docs, "ValidatingAdmissionPolicy")).isEmpty();
+    Tools.Result refused =
+        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "gate.admission.via=none");
+    assertThat(refused.exit()).isNotZero();
+    assertThat(refused.err()).contains("gate.admission.via is none: set gate.defaultMode=Pause");
+    Tools.Result noPolicy =
+        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "gate.admission.via=policy");
+    assertThat(noPolicy.exit()).isNotZero();
+    assertThat(noPolicy.err())
+        .contains("serves no MutatingAdmissionPolicy", "gate.admission.via=webhook");
   }
 
   @Test

@@ -34,8 +34,19 @@ public class DatabaseMigrationStatus {
   @JsonPropertyDescription("The run in progress, if any.")
   private Run activeRun;
 
+  @JsonPropertyDescription(
+      "The revisions in place in the database, oldest first, as the successful runs applied and"
+          + " undid them. A pod that requires one of them (schemagate.dev/requires-revision) is"
+          + " admitted without waiting.")
+  private List<String> appliedRevisions = new ArrayList<>();
+
   @JsonPropertyDescription("The Deployments this resource holds paused.")
   private List<String> heldDeployments = new ArrayList<>();
+
+  @JsonPropertyDescription(
+      "Pods that wait at the scheduling gate for a revision not in place yet (at most 20 named;"
+          + " the RolloutHeld condition counts them all).")
+  private List<String> heldPods = new ArrayList<>();
 
   @JsonPropertyDescription(
       "Ready, Reconciling, Stalled and RolloutHeld, in the Kubernetes convention.")
@@ -98,6 +109,22 @@ public class DatabaseMigrationStatus {
 
   public void setActiveRun(Run activeRun) {
     this.activeRun = activeRun;
+  }
+
+  public List<String> getAppliedRevisions() {
+    return appliedRevisions;
+  }
+
+  public void setAppliedRevisions(List<String> appliedRevisions) {
+    this.appliedRevisions = appliedRevisions;
+  }
+
+  public List<String> getHeldPods() {
+    return heldPods;
+  }
+
+  public void setHeldPods(List<String> heldPods) {
+    this.heldPods = heldPods;
   }
 
   public List<String> getHeldDeployments() {

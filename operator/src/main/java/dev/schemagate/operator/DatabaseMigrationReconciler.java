@@ -6,6 +6,7 @@ import dev.schemagate.operator.kube.Caches;
 import dev.schemagate.operator.kube.ClusterWriter;
 import dev.schemagate.operator.kube.EventRecorder;
 import dev.schemagate.operator.reconcile.ComposeStatus;
+import dev.schemagate.operator.reconcile.GatePods;
 import dev.schemagate.operator.reconcile.GateRollout;
 import dev.schemagate.operator.reconcile.ObserveRun;
 import dev.schemagate.operator.reconcile.PlanRun;
@@ -81,7 +82,10 @@ public class DatabaseMigrationReconciler
     ObserveRun.apply(state); // the run in status, or a running Job of ours no status records
     RecordRun.apply(state); // a run that ended goes into history
     PlanRun.apply(state); // no run under way: is one needed, which direction, which image
-    GateRollout.apply(state); // hold the gated Deployments until the database is at the target
+    GateRollout.apply(
+        state, settings.gateMode()); // hold what the gate holds until the database is at the target
+    GatePods.apply( // pods whose revision is in place leave the scheduling gate
+        state, settings.gateMode(), settings.defaultJobDeadlineSeconds());
     StartRun.apply(state, settings.defaultJobDeadlineSeconds()); // the decided run: its Job
     ComposeStatus.apply(state); // phase and conditions
     PruneJobs.apply(state); // finished Jobs that no history keeps

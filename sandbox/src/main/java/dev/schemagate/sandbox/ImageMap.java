@@ -38,14 +38,26 @@ public final class ImageMap {
   }
 
   /** An image whose container "runs" for a set time and reports a canned result (benchmarks). */
-  public record Simulated(Duration runFor, String result) {
+  public record Simulated(Duration runFor, String result, int exitCode) {
+    public Simulated(Duration runFor, String result) {
+      this(runFor, result, 0);
+    }
+
     public String digest() {
-      return sha256(runFor + "|" + result);
+      return sha256(runFor + "|" + result + "|" + exitCode);
     }
   }
 
   private final Map<String, LocalImage> images = new ConcurrentHashMap<>();
   private final Map<String, Simulated> simulated = new ConcurrentHashMap<>();
+
+  /**
+   * An image whose container runs for a set time, reports a canned result and exits with the code.
+   */
+  public ImageMap simulate(String image, Duration runFor, String result, int exitCode) {
+    simulated.put(image, new Simulated(runFor, result, exitCode));
+    return this;
+  }
 
   public ImageMap simulate(String image, Duration runFor, String result) {
     simulated.put(image, new Simulated(runFor, result));

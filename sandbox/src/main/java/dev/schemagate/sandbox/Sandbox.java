@@ -31,6 +31,7 @@ public final class Sandbox implements AutoCloseable {
   public final Path kubeconfig;
   private final Map<String, String> operatorEnv = new LinkedHashMap<>();
   private int operatorReplicas = 1;
+  private final Map<String, String> operatorValues = new LinkedHashMap<>();
   private Operator operator;
 
   private Sandbox(Path home, Path work, Database database, Kind kind)
@@ -142,6 +143,16 @@ public final class Sandbox implements AutoCloseable {
   public Sandbox operatorReplicas(int replicas) {
     operatorReplicas = replicas;
     return this;
+  }
+
+  /** A value of the operator's chart (helm install --set), on the real control plane. */
+  public Sandbox operatorValue(String key, String value) {
+    operatorValues.put(key, value);
+    return this;
+  }
+
+  Map<String, String> operatorValues() {
+    return Map.copyOf(operatorValues);
   }
 
   int operatorReplicas() {

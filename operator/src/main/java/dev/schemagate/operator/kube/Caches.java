@@ -2,6 +2,7 @@ package dev.schemagate.operator.kube;
 
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.operator.gate.HeldBy;
+import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.reconcile.ClusterView;
 import dev.schemagate.operator.run.RunCodec;
@@ -22,7 +23,8 @@ import java.util.Set;
 /**
  * The informers the reconciler reads from, each mapped back to its DatabaseMigration: Jobs and
  * their pods by the annotation the operator puts on them, Deployments by the gate lists of the
- * DatabaseMigrations (an index on the primary cache) and by their held-by annotation.
+ * DatabaseMigrations (an index on the primary cache) and by their held-by annotation, and the pods
+ * of apps that name a DatabaseMigration by their label (only those: a label selector).
  */
 public final class Caches implements ClusterView {
   static final String GATED_INDEX = "gated-deployments";
@@ -30,6 +32,7 @@ public final class Caches implements ClusterView {
   private final InformerEventSource<Job, DatabaseMigration> jobs;
   private final InformerEventSource<Pod, DatabaseMigration> pods;
   private final InformerEventSource<Deployment, DatabaseMigration> deployments;
+  private final InformerEventSource<Pod, DatabaseMigration> appPods;
 
   public Caches(EventSourceContext<DatabaseMigration> context) {
     context
@@ -56,6 +59,14 @@ public final class Caches implements ClusterView {
                 .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
                 .build(),
             context);
+    appPods =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Pod.class, DatabaseMigration.class)
+                .withName("app-pods")
+                .withLabelSelector(PodRequirement.LABEL)
+                .withSecondaryToPrimaryMapper(Caches::byMigrationLabel)
+                .build(),
+            context);
     deployments =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Deployment.class, DatabaseMigration.class)
@@ -66,7 +77,7 @@ public final class Caches implements ClusterView {
   }
 
   public List<EventSource<?, DatabaseMigration>> eventSources() {
-    return List.of(jobs, pods, deployments);
+    return List.of(jobs, pods, deployments, appPods);
   }
 
   @Override
@@ -91,6 +102,11 @@ public final class Caches implements ClusterView {
     return deployments.get(new ResourceID(name, namespace)).orElse(null);
   }
 
+  @Override
+  public List<Pod> appPods(String namespace, String migration) {
+    return appPods.list(namespace, p -> migration.equals(PodRequirement.migration(p))).toList();
+  }
+
   void jobCreated(Job job) {
     jobs.handleRecentResourceCreate(ResourceID.fromResource(job), job);
   }
@@ -98,6 +114,17 @@ public final class Caches implements ClusterView {
   void deploymentPatched(Deployment deployment) {
     deployments.handleRecentResourceUpdate(
         ResourceID.fromResource(deployment), deployment, deployment);
+  }
+
+  private static Set<ResourceID> byMigrationLabel(Pod pod) {
+    String name = PodRequirement.migration(pod);
+    return name == null || name.isBlank()
+        ? Set.of()
+        : Set.of(new ResourceID(name, pod.getMetadata().getNamespace()));
+  }
+
+  void appPodPatched(Pod pod) {
+    appPods.handleRecentResourceUpdate(ResourceID.fromResource(pod), pod, pod);
   }
 
   private static Set<ResourceID> byMigrationAnnotation(HasMetadata resource) {

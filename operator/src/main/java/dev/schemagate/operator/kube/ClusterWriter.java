@@ -2,11 +2,13 @@ package dev.schemagate.operator.kube;
 
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.operator.gate.PausePatch;
+import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.reconcile.ClusterChanges;
 import dev.schemagate.operator.reconcile.ReconcileState;
 import dev.schemagate.operator.status.EventReason;
 import dev.schemagate.operator.status.ReconcileEvents;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -20,9 +22,10 @@ import org.jboss.logging.Logger;
 /**
  * The one place the operator writes to the cluster. A reconcile's writes go in this order: the Job
  * of a superseded run is deleted, the gated Deployments are paused or resumed (before any Job is
- * made), the run's Job is created, the Events are recorded, finished Jobs that no history keeps are
- * deleted, and the status is written, once, only when it changed. Each write is handed to the
- * informer cache it concerns, so the next reconcile reads its own writes.
+ * made), the run's Job is created, the pods whose revision is in place leave the scheduling gate,
+ * the Events are recorded, finished Jobs that no history keeps are deleted, and the status is
+ * written, once, only when it changed. Each write is handed to the informer cache it concerns, so
+ * the next reconcile reads its own writes.
  */
 public final class ClusterWriter {
   private static final Logger LOG = Logger.getLogger(ClusterWriter.class);
@@ -44,6 +47,7 @@ public final class ClusterWriter {
     changes.supersededJobs().forEach(name -> deleteSupersededJob(dbm, name));
     changes.gatePatches().forEach(this::patch);
     changes.newJob().ifPresent(newJob -> create(dbm, newJob, state.events()));
+    changes.gateLifts().forEach(this::lift);
     recordEvents(state);
     changes.finishedJobsToDelete().forEach(this::deleteFinishedJob);
     if (state.statusChanged()) {
@@ -63,6 +67,36 @@ public final class ClusterWriter {
             .resource(d)
             .patch(PatchContext.of(PatchType.JSON), patch.jsonPatch());
     caches.deploymentPatched(updated);
+  }
+
+  /**
+   * Lifts the scheduling gate from a pod: a JSON Patch that removes that gate and nothing else,
+   * guarded by a test that it is still where the cached pod has it.
+   */
+  private void lift(ClusterChanges.GateLift lift) {
+    Pod pod = lift.pod();
+    String at = "/spec/schedulingGates/" + lift.index();
+    String patch =
+        "[{\"op\":\"test\",\"path\":\""
+            + at
+            + "/name\",\"value\":\""
+            + PodRequirement.GATE
+            + "\"},{\"op\":\"remove\",\"path\":\""
+            + at
+            + "\"}]";
+    try {
+      Pod updated =
+          client
+              .pods()
+              .inNamespace(pod.getMetadata().getNamespace())
+              .resource(pod)
+              .patch(PatchContext.of(PatchType.JSON), patch);
+      caches.appPodPatched(updated);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
   }
 
   /** Leaves a running Job to finish on its own: no owner, and gone a day after it finishes. */

@@ -7,8 +7,10 @@ import dev.schemagate.api.Direction;
 import dev.schemagate.api.DowngradePolicy;
 import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Tool;
+import dev.schemagate.operator.base.DatabaseState;
 import dev.schemagate.operator.base.Names;
 import dev.schemagate.operator.base.Reasons;
+import dev.schemagate.operator.run.AppliedRevisions;
 import dev.schemagate.operator.run.RunInputs;
 import java.util.List;
 import java.util.Objects;
@@ -43,7 +45,7 @@ public final class RunPlanner {
     String current = status.getCurrentRevision();
     boolean down =
         RevisionLineage.isBelowCurrent(
-            target, current, status.getHistory(), spec.getTool() == Tool.FLYWAY);
+            target, current, AppliedRevisions.of(status), spec.getTool() == Tool.FLYWAY);
     if (down && downgradePolicy(spec) != DowngradePolicy.Allow) {
       return new Decision.Refused(
           Reasons.DOWNGRADE_FORBIDDEN,
@@ -95,8 +97,7 @@ public final class RunPlanner {
   }
 
   static boolean isRunNeeded(DatabaseMigrationSpec spec, DatabaseMigrationStatus status) {
-    return !Objects.equals(spec.getImage(), status.getAppliedImage())
-        || !Objects.equals(spec.getTargetRevision(), status.getAppliedTargetRevision());
+    return !DatabaseState.atTarget(spec, status);
   }
 
   private static DowngradePolicy downgradePolicy(DatabaseMigrationSpec spec) {

@@ -2,6 +2,7 @@ package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.operator.gate.PausePatch;
 import dev.schemagate.operator.run.RunInputs;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,10 +16,23 @@ public final class ClusterChanges {
   /** A run's Job to create. */
   public record NewJob(Job job, RunInputs run) {}
 
+  /** A pod's scheduling gate to lift: the pod as cached, and where the gate is among its gates. */
+  public record GateLift(Pod pod, int index) {}
+
   private final List<String> supersededJobs = new ArrayList<>();
   private final List<PausePatch> gatePatches = new ArrayList<>();
   private NewJob newJob;
   private final List<Job> finishedJobsToDelete = new ArrayList<>();
+  private final List<GateLift> gateLifts = new ArrayList<>();
+
+  void lift(Pod pod, int index) {
+    gateLifts.add(new GateLift(pod, index));
+  }
+
+  /** The pods whose revision is in place: their scheduling gate goes. */
+  public List<GateLift> gateLifts() {
+    return gateLifts;
+  }
 
   void deleteSupersededJob(String name) {
     supersededJobs.add(name);

@@ -20,4 +20,7 @@ public interface ClusterView {
 
   /** A Deployment by name, or null. */
   Deployment deployment(String namespace, String name);
+
+  /** The pods that name a DatabaseMigration (label schemagate.dev/migration). */
+  List<Pod> appPods(String namespace, String migration);
 }

@@ -24,7 +24,14 @@ public final class ComposeStatus {
       StatusComposer.idle(status, state.decision(), generation, state.now());
     }
     tellNewStalledReason(state);
-    StatusComposer.rollout(status, state.pausedByOthers(), generation, state.now());
+    StatusComposer.rollout(
+        status,
+        state.pausedByOthers(),
+        state.heldPodCount(),
+        state.podsWaitFor(),
+        state.deadlineWarnings(),
+        generation,
+        state.now());
   }
 
   private static void tellNewStalledReason(ReconcileState state) {

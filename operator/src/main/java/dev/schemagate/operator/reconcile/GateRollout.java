@@ -1,8 +1,10 @@
 package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.api.GateMode;
 import dev.schemagate.operator.base.Names;
 import dev.schemagate.operator.base.Time;
+import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -16,24 +18,29 @@ import java.util.function.Function;
 /**
  * Step: hold the gated Deployments while a run is under way or the database is behind the target;
  * release them once it is at the target. A Deployment that does not exist yet is held as soon as it
- * appears; one paused by someone else is left as it is.
+ * appears; one paused by someone else is left as it is. In Admission mode the pods are held at
+ * admission instead, and only a gated Deployment whose pod template does not name this
+ * DatabaseMigration (label schemagate.dev/migration) is paused: its pods would not be held.
  */
 public final class GateRollout {
   private GateRollout() {}
 
-  public static void apply(ReconcileState state) {
+  public static void apply(ReconcileState state, GateMode defaultMode) {
     if (!state.runUnderWay() && state.decision().databaseAtTarget()) {
       release(state);
     } else {
-      hold(state);
+      hold(state, PodRequirement.mode(state.resource(), defaultMode));
     }
   }
 
-  private static void hold(ReconcileState state) {
+  private static void hold(ReconcileState state, GateMode mode) {
     DatabaseMigrationStatus status = state.status();
+    List<String> names =
+        mode == GateMode.Admission
+            ? validGatedNames(state).stream().filter(name -> !heldAtAdmission(state, name)).toList()
+            : validGatedNames(state);
     RolloutGate.Held held =
-        RolloutGate.hold(
-            state.name(), validGatedNames(state), status.getHeldDeployments(), lookup(state));
+        RolloutGate.hold(state.name(), names, status.getHeldDeployments(), lookup(state));
     status.setHeldDeployments(new ArrayList<>(held.held()));
     state.events().held(held.newlyHeld());
     state.events().released(held.released());
@@ -59,6 +66,19 @@ public final class GateRollout {
     }
     state.changes().patch(released.patches());
     status.setHeldDeployments(new ArrayList<>());
+  }
+
+  /** Whether the Deployment's pods name this DatabaseMigration, so that admission holds them. */
+  private static boolean heldAtAdmission(ReconcileState state, String name) {
+    Deployment d = state.cluster().deployment(state.namespace(), name);
+    if (d == null || d.getSpec() == null || d.getSpec().getTemplate() == null) {
+      return false;
+    }
+    var labels =
+        d.getSpec().getTemplate().getMetadata() == null
+            ? null
+            : d.getSpec().getTemplate().getMetadata().getLabels();
+    return labels != null && state.name().equals(labels.get(PodRequirement.LABEL));
   }
 
   private static List<String> validGatedNames(ReconcileState state) {

@@ -31,6 +31,9 @@ public final class ReconcileState {
   private RunState runState;
   private Decision decision;
   private List<String> pausedByOthers = List.of();
+  private int heldPodCount;
+  private String podsWaitFor;
+  private List<String> deadlineWarnings = List.of();
 
   private ReconcileState(DatabaseMigration resource, ClusterView cluster, Instant now) {
     this.resource = resource;
@@ -141,6 +144,29 @@ public final class ReconcileState {
 
   void pausedByOthers(List<String> names) {
     pausedByOthers = names;
+  }
+
+  /** How many pods wait at the gate, and for what (the first one's requirement). */
+  void podsHeld(int count, String waitFor) {
+    heldPodCount = count;
+    podsWaitFor = waitFor;
+  }
+
+  int heldPodCount() {
+    return heldPodCount;
+  }
+
+  String podsWaitFor() {
+    return podsWaitFor;
+  }
+
+  /** Gated Deployments whose progress deadline ends before the migration's may. */
+  void deadlineWarnings(List<String> warnings) {
+    deadlineWarnings = warnings;
+  }
+
+  List<String> deadlineWarnings() {
+    return deadlineWarnings;
   }
 
   public ReconcileEvents events() {

@@ -43,10 +43,7 @@ public final class JobFactory {
     }
     podAnnotations.putAll(RunCodec.podAnnotations(name, run));
 
-    long deadline =
-        options.getActiveDeadlineSeconds() != null
-            ? options.getActiveDeadlineSeconds()
-            : defaultDeadlineSeconds;
+    long deadline = deadlineSeconds(spec, defaultDeadlineSeconds);
 
     return new JobBuilder()
         .withNewMetadata()
@@ -106,6 +103,13 @@ public final class JobFactory {
         .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /** The Job's activeDeadlineSeconds: spec.job's, or the operator's default. */
+  public static long deadlineSeconds(DatabaseMigrationSpec spec, long defaultDeadlineSeconds) {
+    return spec.getJob() != null && spec.getJob().getActiveDeadlineSeconds() != null
+        ? spec.getJob().getActiveDeadlineSeconds()
+        : defaultDeadlineSeconds;
   }
 
   static Container container(

@@ -31,6 +31,7 @@ public final class RunRecorder {
       status.setCurrentImage(run.getImage());
       status.setAppliedImage(run.getRequestedImage());
       status.setAppliedTargetRevision(run.getTargetRevision());
+      status.setAppliedRevisions(AppliedRevisions.after(AppliedRevisions.of(status), entry));
     } else if (state instanceof RunState.Failed failed) {
       RunResult result = failed.result();
       entry.setOutcome(Outcome.Failed);

@@ -12,6 +12,16 @@ public final class Measurements {
 
   private final List<FinishedRun> finishedRuns = new ArrayList<>();
   private final List<Duration> rolloutsHeld = new ArrayList<>();
+  private final List<Duration> podsWaited = new ArrayList<>();
+
+  /** A pod's scheduling gate was lifted, this long after the pod was created. */
+  public void podReleased(Duration waited) {
+    podsWaited.add(waited);
+  }
+
+  List<Duration> podsWaited() {
+    return podsWaited;
+  }
 
   /** A run finished (a superseded run is not counted: it never ran). */
   public void runFinished(Direction direction, Outcome outcome, String reason, Duration took) {

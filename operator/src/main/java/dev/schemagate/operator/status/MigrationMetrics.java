@@ -34,6 +34,7 @@ public class MigrationMetrics {
       runFinished(dbm, run.direction(), run.outcome(), run.reason(), run.took(), now);
     }
     measured.rolloutsHeld().forEach(this::rolloutReleased);
+    measured.podsWaited().forEach(this::podReleased);
   }
 
   private void runFinished(
@@ -81,6 +82,13 @@ public class MigrationMetrics {
         .description("How long gated Deployments were held paused")
         .register(registry)
         .record(held.isNegative() ? Duration.ZERO : held);
+  }
+
+  private void podReleased(Duration waited) {
+    Timer.builder("schemagate.pod.gate.wait")
+        .description("How long pods waited at the scheduling gate, from creation to release")
+        .register(registry)
+        .record(waited.isNegative() ? Duration.ZERO : waited);
   }
 
   public void forget(DatabaseMigration dbm) {

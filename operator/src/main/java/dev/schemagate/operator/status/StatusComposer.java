@@ -8,6 +8,7 @@ import dev.schemagate.operator.base.Reasons;
 import dev.schemagate.operator.plan.Decision;
 import dev.schemagate.operator.run.RunState;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Sets phase and conditions from what the reconcile found. Pure. */
@@ -142,25 +143,49 @@ public final class StatusComposer {
 
   /** RolloutHeld, from the Deployments held. */
   public static void rollout(
-      DatabaseMigrationStatus status, List<String> pausedByOthers, long generation, Instant now) {
+      DatabaseMigrationStatus status,
+      List<String> pausedByOthers,
+      int heldPods,
+      String podsWaitFor,
+      List<String> warnings,
+      long generation,
+      Instant now) {
     List<String> held = status.getHeldDeployments();
-    String message;
+    List<String> parts = new ArrayList<>();
     if (!held.isEmpty()) {
-      message = "holding " + String.join(", ", held) + " until the database reaches the target";
-    } else if (status.getPhase() == Phase.Ready) {
-      message = "gated Deployments released";
-    } else {
-      message = "no gated Deployment exists yet";
+      parts.add("holding " + String.join(", ", held) + " until the database reaches the target");
     }
+    if (heldPods > 0) {
+      List<String> named = status.getHeldPods();
+      parts.add(
+          heldPods
+              + (heldPods == 1 ? " pod waits" : " pods wait")
+              + " at the scheduling gate ("
+              + String.join(", ", named)
+              + (heldPods > named.size() ? ", ..." : "")
+              + "): "
+              + podsWaitFor);
+    }
+    if (parts.isEmpty()) {
+      parts.add(
+          status.getPhase() == Phase.Ready
+              ? "gated Deployments released"
+              : "no gated Deployment exists yet");
+    }
+    String message = String.join("; ", parts);
     if (!pausedByOthers.isEmpty()) {
       message += "; paused by someone else, left as they are: " + String.join(", ", pausedByOthers);
     }
+    for (String warning : warnings) {
+      message += "; warning: " + warning;
+    }
+    boolean holding = !held.isEmpty() || heldPods > 0;
     status.setConditions(
         Conditions.set(
             status.getConditions(),
             Conditions.ROLLOUT_HELD,
-            !held.isEmpty(),
-            held.isEmpty() ? Reasons.RELEASED : Reasons.HELD,
+            holding,
+            holding ? Reasons.HELD : Reasons.RELEASED,
             message,
             generation,
             now));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.operator.run.AppliedRevisions;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,14 +21,19 @@ class RevisionLineageTest {
                 succeeded(Direction.DOWNGRADE, "c3", "b2"),
                 succeeded(Direction.UPGRADE, "b2", "c3"),
                 succeeded(Direction.UPGRADE, "", "b2")));
-    assertThat(RevisionLineage.isBelowCurrent("c3", "b2", history, false))
+    assertThat(RevisionLineage.isBelowCurrent("c3", "b2", AppliedRevisions.replay(history), false))
         .as("c3 is above b2 again")
         .isFalse();
-    assertThat(RevisionLineage.isBelowCurrent("b2", "c3", history.subList(1, 3), false)).isTrue();
-    assertThat(RevisionLineage.isBelowCurrent("zz", "c3", history, false))
+    assertThat(
+            RevisionLineage.isBelowCurrent(
+                "b2", "c3", AppliedRevisions.replay(history.subList(1, 3)), false))
+        .isTrue();
+    assertThat(RevisionLineage.isBelowCurrent("zz", "c3", AppliedRevisions.replay(history), false))
         .as("unknown: upgrade")
         .isFalse();
-    assertThat(RevisionLineage.isBelowCurrent("head", "c3", history, false)).isFalse();
+    assertThat(
+            RevisionLineage.isBelowCurrent("head", "c3", AppliedRevisions.replay(history), false))
+        .isFalse();
     assertThat(RevisionLineage.isBelowCurrent("2", "10", List.of(), true))
         .as("flyway versions are ordered")
         .isTrue();
@@ -44,8 +50,17 @@ class RevisionLineageTest {
                 new dev.schemagate.api.AppliedMigration("0001", "a", 1L),
                 new dev.schemagate.api.AppliedMigration("0002", "b", 1L),
                 new dev.schemagate.api.AppliedMigration("0003", "c", 1L)));
-    assertThat(RevisionLineage.isBelowCurrent("0002", "0003", List.of(run), false)).isTrue();
-    assertThat(RevisionLineage.isBelowCurrent("0001", "0003", List.of(run), false)).isTrue();
-    assertThat(RevisionLineage.isBelowCurrent("0004", "0003", List.of(run), false)).isFalse();
+    assertThat(
+            RevisionLineage.isBelowCurrent(
+                "0002", "0003", AppliedRevisions.replay(List.of(run)), false))
+        .isTrue();
+    assertThat(
+            RevisionLineage.isBelowCurrent(
+                "0001", "0003", AppliedRevisions.replay(List.of(run)), false))
+        .isTrue();
+    assertThat(
+            RevisionLineage.isBelowCurrent(
+                "0004", "0003", AppliedRevisions.replay(List.of(run)), false))
+        .isFalse();
   }
 }

@@ -1,6 +1,7 @@
 package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.run.RunCodec;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -15,6 +16,7 @@ final class FakeView implements ClusterView {
   final List<Job> jobs = new ArrayList<>();
   final List<Pod> pods = new ArrayList<>();
   final List<Deployment> deployments = new ArrayList<>();
+  final List<Pod> appPods = new ArrayList<>();
 
   @Override
   public Job job(String namespace, String name) {
@@ -42,5 +44,10 @@ final class FakeView implements ClusterView {
         .filter(d -> name.equals(d.getMetadata().getName()))
         .findFirst()
         .orElse(null);
+  }
+
+  @Override
+  public List<Pod> appPods(String namespace, String migration) {
+    return appPods.stream().filter(p -> migration.equals(PodRequirement.migration(p))).toList();
   }
 }

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.api.GateMode;
 import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Phase;
 import dev.schemagate.operator.gate.HeldBy;
@@ -42,7 +43,7 @@ class ReconcileStepsTest {
     ObserveRun.apply(state);
     RecordRun.apply(state);
     PlanRun.apply(state);
-    GateRollout.apply(state);
+    GateRollout.apply(state, GateMode.Pause);
     StartRun.apply(state, 900);
     ComposeStatus.apply(state);
     PruneJobs.apply(state);

@@ -173,7 +173,7 @@ public final class ContainerEnv {
     return out.toString();
   }
 
-  private static Map<String, String> secretData(Secret secret) {
+  static Map<String, String> secretData(Secret secret) {
     Map<String, String> data = new LinkedHashMap<>();
     if (secret.getData() != null) {
       secret

@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
 public final class Kubelet implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Kubelet.class);
 
+  /** A container's process ended: which pod, which image, when, with which code. */
+  public record Exit(
+      String namespace, String pod, String container, String image, Instant at, int exitCode) {}
+
   /** A container's process started: which pod, which image, when; pid -1 for a simulated one. */
   public record Start(
       String namespace, String pod, String container, String image, Instant at, long pid) {}
@@ -60,6 +64,7 @@ public final class Kubelet implements AutoCloseable {
   private final Map<String, PodWorker> workers = new ConcurrentHashMap<>();
   final PodIps ips = new PodIps();
   private final List<Start> starts = new CopyOnWriteArrayList<>();
+  private final List<Exit> exits = new CopyOnWriteArrayList<>();
   private final NodeAgent node;
   private final LogServer logs;
   private SharedIndexInformer<Pod> informer;
@@ -151,6 +156,15 @@ public final class Kubelet implements AutoCloseable {
   }
 
   /** Every container process started so far, in order. */
+  /** Whether pods get addresses Services route to (see PodIps): webhooks and endpoints work. */
+  public boolean podNetworkRoutable() {
+    return ips.routable();
+  }
+
+  public List<Exit> exits() {
+    return List.copyOf(exits);
+  }
+
   public List<Start> starts() {
     return List.copyOf(starts);
   }
@@ -178,6 +192,10 @@ public final class Kubelet implements AutoCloseable {
         .resolve(namespace)
         .resolve(pod)
         .resolve(container + (previous ? ".previous.log" : ".log"));
+  }
+
+  void exited(String namespace, String pod, String container, String image, Instant at, int code) {
+    exits.add(new Exit(namespace, pod, container, image, at, code));
   }
 
   void started(String namespace, String pod, String container, String image, Instant at, long pid) {

@@ -127,9 +127,10 @@ final class PodWorker {
       retry(run, Duration.ofSeconds(1));
       return;
     } catch (KubernetesClientException e) {
-      // the Node authorizer learns of a newly bound pod a moment after the kubelet does
-      run.waiting("CreateContainerConfigError", apiMessage(e));
-      retry(run, Duration.ofSeconds(1));
+      // The Node authorizer learns of a newly bound pod a moment after the kubelet does: the
+      // kubelet's own Secret cache waits for it in ContainerCreating, and so does this one.
+      run.waiting("ContainerCreating", null);
+      retry(run, Duration.ofMillis(200));
       return;
     }
     var simulated = kubelet.images.simulated(container.getImage());
@@ -166,12 +167,16 @@ final class PodWorker {
                     env.getOrDefault("SCHEMAGATE_TARGET_REVISION", "")));
         run.simulated =
             kubelet.scheduler.schedule(
-                () -> exited(run, 0), simulated.get().runFor().toMillis(), TimeUnit.MILLISECONDS);
+                () -> exited(run, simulated.get().exitCode()),
+                simulated.get().runFor().toMillis(),
+                TimeUnit.MILLISECONDS);
         run.running(
             now, "sandbox://simulated/" + pod.getMetadata().getUid() + "/" + container.getName());
       } else {
         run.imageId = ImageMap.imageId(container.getImage(), image.get().digest());
-        Process process = launch(run, image.get(), env);
+        Map<String, Path> mounts =
+            Volumes.mounts(container, Volumes.materialize(pod, dir, kubelet.source));
+        Process process = launch(run, image.get(), env, mounts);
         run.process = process;
         run.running(now, "sandbox://" + process.pid());
         process
@@ -189,6 +194,9 @@ final class PodWorker {
     } catch (IOException e) {
       run.waiting("RunContainerError", e.getMessage());
       retry(run, Duration.ofSeconds(2));
+    } catch (Volumes.MountError e) {
+      run.waiting("ContainerCreating", e.getMessage());
+      retry(run, Duration.ofSeconds(1));
     } catch (KubernetesClientException e) {
       run.waiting(
           "ContainerCreating",
@@ -203,15 +211,25 @@ final class PodWorker {
         : e.getMessage();
   }
 
-  private Process launch(ContainerRun run, ImageMap.LocalImage image, Map<String, String> env)
+  /**
+   * Starts the container's process. Paths under its volumes' mount paths, in its environment and
+   * arguments, point at where the volumes really are.
+   */
+  private Process launch(
+      ContainerRun run,
+      ImageMap.LocalImage image,
+      Map<String, String> env,
+      Map<String, Path> mounts)
       throws IOException {
     Container container = run.spec;
     List<String> command = new ArrayList<>();
     boolean ownCommand = container.getCommand() != null && !container.getCommand().isEmpty();
     (ownCommand ? container.getCommand() : image.entrypoint())
-        .forEach(a -> command.add(ContainerEnv.expand(a, env)));
+        .forEach(a -> command.add(Volumes.rewrite(ContainerEnv.expand(a, env), mounts)));
     if (container.getArgs() != null) {
-      container.getArgs().forEach(a -> command.add(ContainerEnv.expand(a, env)));
+      container
+          .getArgs()
+          .forEach(a -> command.add(Volumes.rewrite(ContainerEnv.expand(a, env), mounts)));
     }
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(run.log.toFile());
@@ -228,7 +246,11 @@ final class PodWorker {
     environment.put("HOSTNAME", name);
     environment.put("SANDBOX_POD_IP", ip);
     environment.put("HOME", dir.toString());
-    environment.put("TMPDIR", Files.createDirectories(dir.resolve("tmp")).toString());
+    environment.put(
+        "TMPDIR",
+        mounts.containsKey("/tmp")
+            ? mounts.get("/tmp").toString()
+            : Files.createDirectories(dir.resolve("tmp")).toString());
     environment.putAll(image.env());
     environment.putAll(serviceAccount());
     String messagePath =
@@ -236,7 +258,12 @@ final class PodWorker {
             ? "/dev/termination-log"
             : container.getTerminationMessagePath();
     env.forEach(
-        (k, v) -> environment.put(k, messagePath.equals(v) ? run.terminationLog.toString() : v));
+        (k, v) ->
+            environment.put(
+                k,
+                messagePath.equals(v)
+                    ? run.terminationLog.toString()
+                    : Volumes.rewrite(v, mounts)));
     return builder.start();
   }
 
@@ -316,6 +343,8 @@ final class PodWorker {
       if (removed) {
         return;
       }
+      kubelet.exited(
+          namespace, name, run.spec.getName(), run.spec.getImage(), Instant.now(), exitCode);
       run.exited(exitCode, Instant.now());
       String policy = Objects.requireNonNullElse(pod.getSpec().getRestartPolicy(), "Always");
       boolean restart =

@@ -230,7 +230,10 @@ class KubeletTest {
         .allSatisfy(p -> assertThat(ready(p)).as("not ready before the server listens").isFalse());
     eventually().until(() -> servers.stream().allMatch(this::ready));
     List<String> ips = servers.stream().map(p -> get(p).getStatus().getPodIP()).toList();
-    assertThat(ips).doesNotHaveDuplicates().allSatisfy(ip -> assertThat(ip).startsWith("127.0."));
+    assertThat(ips)
+        .doesNotHaveDuplicates()
+        .allSatisfy(
+            ip -> assertThat(ip).startsWith(kubelet.podNetworkRoutable() ? "10.244." : "127.0."));
   }
 
   private boolean ready(Pod pod) {

@@ -1,0 +1,356 @@
+package dev.schemagate.sandbox;
+
+import static dev.schemagate.sandbox.E2e.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.schemagate.sandbox.kubelet.Kubelet;
+import io.fabric8.kubernetes.api.model.Pod;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The admission gate on the real control plane, the same scenarios for each way of holding pods at
+ * admission (the chart's MutatingAdmissionPolicy, the operator's webhook): an app whose pods name
+ * the DatabaseMigration (label schemagate.dev/migration) and the revision they need (annotation
+ * schemagate.dev/requires-revision) never runs a process of a new template before its revision is
+ * in place, whatever the order the two reach the API server in. The migrations are simulated (they
+ * run 300 ms and report the target): what is checked is the order, from the kubelet's record of
+ * every process it started and stopped.
+ */
+abstract class AdmissionGateScenarios {
+  static final String MIGRATIONS = "e2e/gate-migrations:1";
+  static final String FAILING = "e2e/gate-migrations:broken";
+  static final String RESULT =
+      "{\"tool\":\"flyway\",\"direction\":\"upgrade\",\"fromRevision\":\"\","
+          + "\"toRevision\":\"$SCHEMAGATE_TARGET_REVISION\",\"applied\":[],\"durationMs\":300}";
+  static final int REPETITIONS = Integer.getInteger("schemagate.e2e.raceRepetitions", 20);
+  E2e world;
+
+  abstract Sandbox sandbox();
+
+  /** Stops what reconciles (and, for the policy, everything of the operator). */
+  abstract void stopOperator() throws Exception;
+
+  abstract void startOperator() throws Exception;
+
+  @BeforeEach
+  void world() throws Exception {
+    world = new E2e(sandbox());
+    sandbox().images.simulate(MIGRATIONS, Duration.ofMillis(300), RESULT);
+    sandbox().images.simulate(FAILING, Duration.ofMillis(300), "", 4);
+    apply(migration("r1", MIGRATIONS), app(1, 2));
+    awaitReadyAt("r1");
+    awaitRolledOut(1);
+  }
+
+  @Test
+  void noProcessOfANewTemplateStartsBeforeItsMigrationFinishedInEitherOrder() throws Exception {
+    for (int i = 2; i < 2 + REPETITIONS; i++) {
+      String target = "r" + i;
+      if (i % 2 == 0) {
+        apply(migration(target, MIGRATIONS), app(i, 2));
+      } else {
+        apply(app(i, 2), migration(target, MIGRATIONS));
+      }
+      awaitReadyAt(target);
+      awaitRolledOut(i);
+      assertStartedOnlyAfterItsMigration(i);
+    }
+  }
+
+  @Test
+  void aFailedMigrationKeepsNewPodsWaitingOldOnesServingAndScaleUpsRunAtOnce() throws Exception {
+    apply(migration("r2", FAILING), app(2, 2));
+    eventually().until(() -> "Failed".equals(world.phase("orders")));
+    eventually().until(() -> !waiting(2).isEmpty());
+    Thread.sleep(2000);
+    assertThat(starts(image(2))).as("no pod of the new template ran").isEmpty();
+    assertThat(running(1)).as("the old pods keep serving").hasSize(2);
+    assertThat((String) world.condition("orders", "RolloutHeld").get("message"))
+        .contains(
+            "at the scheduling gate", "revision r2 of DatabaseMigration orders is not in place");
+    Set<String> waitingBefore =
+        waiting(2).stream().map(p -> p.getMetadata().getUid()).collect(Collectors.toSet());
+
+    scale(4);
+    eventually().until(() -> running(1).size() > 2);
+    assertThat(starts(image(2))).isEmpty();
+
+    // the fix, and a retry: the same pods start, none made again
+    sandbox().images.simulate(FAILING, Duration.ofMillis(300), RESULT, 0);
+    Demo.retryOnConflict(
+        () ->
+            world
+                .dbm("orders")
+                .edit(
+                    d -> {
+                      d.getMetadata().getAnnotations().put("schemagate.dev/retry", "fixed");
+                      return d;
+                    }));
+    awaitReadyAt("r2");
+    eventually().until(() -> waitingBefore.stream().allMatch(this::runs));
+    assertStartedOnlyAfterItsMigration(2);
+  }
+
+  @Test
+  void aRollbackOfTheTemplateStartsAtOnce() throws Exception {
+    apply(migration("r2", MIGRATIONS), app(2, 2));
+    awaitReadyAt("r2");
+    awaitRolledOut(2);
+    Instant undo = Instant.now();
+    kubectl("rollout", "undo", "deployment/orders-api");
+    awaitRolledOut(1);
+    assertThat(
+            world
+                .client()
+                .pods()
+                .inNamespace(world.ns)
+                .withLabel("app", "orders-api")
+                .list()
+                .getItems())
+        .allSatisfy(
+            p ->
+                assertThat(p.getSpec().getSchedulingGates())
+                    .as("admitted without waiting")
+                    .isNullOrEmpty());
+    assertThat(starts(image(1)).stream().filter(s -> s.at().isAfter(undo))).hasSize(2);
+  }
+
+  @Test
+  void withTheOperatorStoppedPodsThatNeedNothingStartAndOthersWaitForIt() throws Exception {
+    stopOperator();
+    try {
+      scale(3);
+      eventually().until(() -> running(1).size() == 3);
+      apply(migration("r2", MIGRATIONS), app(2, 3));
+      eventually().until(() -> !waiting(2).isEmpty());
+      Thread.sleep(3000);
+      assertThat(starts(image(2))).isEmpty();
+    } finally {
+      startOperator();
+    }
+    awaitReadyAt("r2");
+    awaitRolledOut(2);
+    assertStartedOnlyAfterItsMigration(2);
+  }
+
+  @Test
+  void resumingOrPausingTheDeploymentByHandChangesNothing() throws Exception {
+    sandbox().images.simulate(MIGRATIONS, Duration.ofSeconds(4), RESULT);
+    apply(migration("r2", MIGRATIONS), app(2, 2));
+    eventually().until(() -> "Migrating".equals(world.phase("orders")));
+    setPaused(true);
+    setPaused(false);
+    awaitReadyAt("r2");
+    awaitRolledOut(2);
+    assertStartedOnlyAfterItsMigration(2);
+    sandbox().images.simulate(MIGRATIONS, Duration.ofMillis(300), RESULT);
+  }
+
+  // --- what the scenarios apply: the DatabaseMigration and the app, as a GitOps commit would
+
+  String migration(String target, String image) {
+    return String.join(
+        "\n",
+        "apiVersion: schemagate.dev/v1alpha1",
+        "kind: DatabaseMigration",
+        "metadata: {name: orders}",
+        "spec:",
+        "  image: " + image,
+        "  targetRevision: " + target,
+        "  gate: {deployments: [orders-api]}",
+        "");
+  }
+
+  /** The app's version {@code v}: image shop/orders-api:v, needing revision rv. */
+  String app(int v, int replicas) {
+    sandbox().mapIdleImage(image(v));
+    return String.join(
+        "\n",
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata: {name: orders-api}",
+        "spec:",
+        "  replicas: " + replicas,
+        "  selector: {matchLabels: {app: orders-api}}",
+        "  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}",
+        "  template:",
+        "    metadata:",
+        "      labels: {app: orders-api, schemagate.dev/migration: orders}",
+        "      annotations: {schemagate.dev/requires-revision: r" + v + "}",
+        "    spec:",
+        "      containers:",
+        "      - {name: api, image: \"" + image(v) + "\"}",
+        "");
+  }
+
+  static String image(int v) {
+    return "shop/orders-api:" + v;
+  }
+
+  /** One kubectl apply of both documents, in the order given. */
+  void apply(String... documents) throws Exception {
+    Path file = Files.createTempFile(sandbox().work, "apply", ".yaml");
+    Files.writeString(file, String.join("---\n", documents));
+    kubectl("apply", "-f", file.toString());
+  }
+
+  String kubectl(String... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                sandbox().real().kubectl().toString(),
+                "--kubeconfig",
+                sandbox().kubeconfig.toString(),
+                "--namespace",
+                world.ns));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(String.join(" ", args) + ": " + out).isZero();
+    return out;
+  }
+
+  void awaitReadyAt(String revision) {
+    eventually()
+        .until(
+            () ->
+                "Ready".equals(world.phase("orders"))
+                    && revision.equals(world.status("orders").get("currentRevision")));
+  }
+
+  void awaitRolledOut(int v) {
+    eventually()
+        .until(() -> image(v).equals(sandbox().cluster.rolledOutImage(world.ns, "orders-api")));
+  }
+
+  void scale(int replicas) {
+    world
+        .client()
+        .apps()
+        .deployments()
+        .inNamespace(world.ns)
+        .withName("orders-api")
+        .scale(replicas);
+  }
+
+  void setPaused(boolean paused) {
+    Demo.retryOnConflict(
+        () ->
+            world
+                .client()
+                .apps()
+                .deployments()
+                .inNamespace(world.ns)
+                .withName("orders-api")
+                .edit(
+                    d -> {
+                      d.getSpec().setPaused(paused);
+                      return d;
+                    }));
+  }
+
+  List<Pod> pods(int v) {
+    return world
+        .client()
+        .pods()
+        .inNamespace(world.ns)
+        .withLabel("app", "orders-api")
+        .list()
+        .getItems()
+        .stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .filter(p -> image(v).equals(p.getSpec().getContainers().get(0).getImage()))
+        .toList();
+  }
+
+  List<Pod> waiting(int v) {
+    return pods(v).stream()
+        .filter(p -> p.getSpec().getSchedulingGates() != null)
+        .filter(
+            p ->
+                p.getSpec().getSchedulingGates().stream()
+                    .anyMatch(g -> "schemagate.dev/migration".equals(g.getName())))
+        .toList();
+  }
+
+  List<Pod> running(int v) {
+    return pods(v).stream().filter(p -> "Running".equals(p.getStatus().getPhase())).toList();
+  }
+
+  boolean runs(String uid) {
+    return world.client().pods().inNamespace(world.ns).list().getItems().stream()
+        .anyMatch(
+            p ->
+                uid.equals(p.getMetadata().getUid()) && "Running".equals(p.getStatus().getPhase()));
+  }
+
+  List<Kubelet.Start> starts(String image) {
+    return sandbox().real().starts().stream()
+        .filter(s -> s.namespace().equals(world.ns) && s.image().equals(image))
+        .toList();
+  }
+
+  /**
+   * Every process of the app's version {@code v} started after the migration to rv ended: after its
+   * container exited (to the millisecond, from the kubelet) and not before the Job's completion.
+   */
+  void assertStartedOnlyAfterItsMigration(int v) {
+    String revision = "r" + v;
+    @SuppressWarnings("unchecked")
+    Map<String, Object> run =
+        world.history("orders").stream()
+            .filter(
+                h ->
+                    revision.equals(h.get("targetRevision"))
+                        && "Succeeded".equals(h.get("outcome")))
+            .findFirst()
+            .orElseThrow();
+    String job = String.valueOf(run.get("job"));
+    Instant migrated =
+        sandbox().real().kubelet.exits().stream()
+            .filter(
+                e ->
+                    e.namespace().equals(world.ns)
+                        && e.pod().startsWith(job + "-")
+                        && e.exitCode() == 0)
+            .map(Kubelet.Exit::at)
+            .max(Instant::compareTo)
+            .orElseThrow(() -> new AssertionError("no successful exit of Job " + job));
+    Instant completed =
+        Instant.parse(
+            world
+                .client()
+                .batch()
+                .v1()
+                .jobs()
+                .inNamespace(world.ns)
+                .withName(job)
+                .get()
+                .getStatus()
+                .getCompletionTime());
+    List<Kubelet.Start> started = starts(image(v));
+    assertThat(started).as("processes of " + image(v)).isNotEmpty();
+    assertThat(started)
+        .allSatisfy(
+            s -> {
+              assertThat(s.at())
+                  .as(s.pod() + " started after the migration's container ended")
+                  .isAfter(migrated);
+              assertThat(s.at())
+                  .as(s.pod() + " started after the Job completed")
+                  .isAfterOrEqualTo(completed);
+            });
+  }
+}
