@@ -1,7 +1,8 @@
 -- Argo CD health of schemagate.dev/DatabaseMigration.
 -- Healthy only when the operator has observed the current generation and Ready is True;
 -- Degraded when Stalled is True (a failure that needs a person); Suspended with spec.suspend;
--- Progressing otherwise (a run under way, or a generation not observed yet).
+-- Progressing otherwise (a run under way, or a generation not observed yet). What is held back
+-- (paused Deployments, pods at the scheduling gate) and why is added to the message.
 local hs = {}
 local generation = obj.metadata and obj.metadata.generation or 0
 local status = obj.status
@@ -21,16 +22,23 @@ local function condition(type)
   end
   return nil
 end
+local held = condition("RolloutHeld")
+local function withHeld(message)
+  if held ~= nil and held.status == "True" and held.message ~= nil and held.message ~= "" then
+    return message .. " (" .. held.message .. ")"
+  end
+  return message
+end
 local stalled = condition("Stalled")
 if stalled ~= nil and stalled.status == "True" then
   hs.status = "Degraded"
-  hs.message = (stalled.reason or "Stalled") .. ": " .. (stalled.message or "")
+  hs.message = withHeld((stalled.reason or "Stalled") .. ": " .. (stalled.message or ""))
   return hs
 end
 local ready = condition("Ready")
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
-  hs.message = ready.message or "Ready"
+  hs.message = withHeld(ready.message or "Ready")
   return hs
 end
 if status.phase == "Suspended" then
@@ -41,8 +49,8 @@ end
 local reconciling = condition("Reconciling")
 hs.status = "Progressing"
 if reconciling ~= nil and reconciling.status == "True" then
-  hs.message = reconciling.message or "Migrating"
+  hs.message = withHeld(reconciling.message or "Migrating")
 else
-  hs.message = ready ~= nil and ready.message or "Waiting for the migration"
+  hs.message = withHeld(ready ~= nil and ready.message or "Waiting for the migration")
 end
 return hs

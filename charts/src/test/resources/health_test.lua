@@ -30,6 +30,19 @@ local cases = {
       metadata = { generation = 5 },
       status = { observedGeneration = 4, phase = "Ready", conditions = { c("Ready", "True", "UpToDate", "at 5") } } } },
   { name = "no status yet", want = "Progressing", obj = { metadata = { generation = 1 } } },
+  { name = "pods held at admission while a run is under way", want = "Progressing",
+    message = "running upgrade to 6 (2 pods wait at the scheduling gate (a, b): revision 6 is not in place yet)", obj = {
+      metadata = { generation = 4 },
+      status = { observedGeneration = 4, phase = "Migrating", conditions = {
+        c("Ready", "False", "MigrationRunning", "running"), c("Reconciling", "True", "MigrationRunning", "running upgrade to 6"),
+        c("Stalled", "False", "NotStalled", ""),
+        c("RolloutHeld", "True", "DatabaseNotAtTarget", "2 pods wait at the scheduling gate (a, b): revision 6 is not in place yet") } } } },
+  { name = "a Deployment held after a failure", want = "Degraded",
+    message = "MigrationFailed: revision 6 failed (holding orders-api until the database reaches the target)", obj = {
+      metadata = { generation = 4 },
+      status = { observedGeneration = 4, phase = "Failed", conditions = {
+        c("Ready", "False", "MigrationFailed", "x"), c("Stalled", "True", "MigrationFailed", "revision 6 failed"),
+        c("RolloutHeld", "True", "DatabaseNotAtTarget", "holding orders-api until the database reaches the target") } } } },
   { name = "suspended", want = "Suspended", obj = {
       metadata = { generation = 2 },
       status = { observedGeneration = 2, phase = "Suspended", conditions = {

@@ -391,6 +391,6 @@ class ChartTest {
                 Tools.CHART.resolve("docs/argocd-health.lua").toString()),
             null);
     assertThat(lua.exit()).as(lua.out() + lua.err()).isZero();
-    assertThat(lua.out()).contains("6 passed, 0 failed");
+    assertThat(lua.out()).contains("8 passed, 0 failed");
   }
 }
