@@ -5,8 +5,9 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] [live] (all by
- * default). Each prints a table and keeps it under bench/results/.
+ * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] [live]
+ * [admission] (all but admission by default). Each prints a table and keeps it under
+ * bench/results/.
  */
 public final class Bench {
   public static void main(String[] args) throws Exception {
@@ -37,9 +38,16 @@ public final class Bench {
             new RunnerBench(home, results)
                 .run(500, Integer.parseInt(System.getProperty("bench.rounds", "3")));
         case "live" -> new LiveBench(home, results).run();
+        case "admission" ->
+            new AdmissionBench(home, results)
+                .run(
+                    Integer.parseInt(System.getProperty("bench.runs", "200")),
+                    Integer.parseInt(System.getProperty("bench.creations", "200")));
         default ->
             throw new IllegalArgumentException(
-                "unknown benchmark " + name + ": latency, writes, scale, startup, runner, live");
+                "unknown benchmark "
+                    + name
+                    + ": latency, writes, scale, startup, runner, live, admission");
       }
     }
     System.exit(0);

@@ -124,6 +124,80 @@ class ApiServerE2eTest {
         .hasSize(5);
   }
 
+  @Test
+  void theOperatorMayLiftItsOwnSchedulingGateAndChangeNothingElseOfAPod() throws Exception {
+    E2e.sandbox.mapIdleImage("shop/orders-api:1");
+    world
+        .client()
+        .pods()
+        .inNamespace(world.ns)
+        .resource(
+            new io.fabric8.kubernetes.api.model.PodBuilder()
+                .withNewMetadata()
+                .withName("waiting")
+                .addToLabels("app", "orders-api")
+                .endMetadata()
+                .withNewSpec()
+                .addNewSchedulingGate("schemagate.dev/migration")
+                .addNewSchedulingGate("example.com/quota")
+                .addNewContainer()
+                .withName("api")
+                .withImage("shop/orders-api:1")
+                .endContainer()
+                .endSpec()
+                .build())
+        .create();
+    io.fabric8.kubernetes.client.Config config =
+        io.fabric8.kubernetes.client.Config.fromKubeconfig(
+            null, Files.readString(E2e.sandbox.kubeconfig), null);
+    config.setImpersonateUsername(ChartOperator.USER);
+    config.setImpersonateGroups(
+        "system:serviceaccounts",
+        "system:serviceaccounts:" + ChartOperator.NAMESPACE,
+        "system:authenticated");
+    try (var operator =
+        new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(config).build()) {
+      var pod = operator.pods().inNamespace(world.ns).withName("waiting");
+      KubernetesClientException label =
+          catchThrowableOfType(
+              KubernetesClientException.class,
+              () ->
+                  pod.patch(
+                      io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON_MERGE),
+                      "{\"metadata\":{\"labels\":{\"app\":\"other\"}}}"));
+      assertThat(label).isNotNull();
+      assertThat(label.getStatus().getMessage())
+          .contains("may change nothing of a pod but its own scheduling gate");
+      KubernetesClientException otherGate =
+          catchThrowableOfType(
+              KubernetesClientException.class,
+              () ->
+                  pod.patch(
+                      io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+                      "[{\"op\":\"remove\",\"path\":\"/spec/schedulingGates/1\"}]"));
+      assertThat(otherGate).isNotNull();
+      assertThat(otherGate.getStatus().getMessage())
+          .contains("may only remove its own scheduling gate");
+      pod.patch(
+          io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+              io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+          "[{\"op\":\"remove\",\"path\":\"/spec/schedulingGates/0\"}]");
+    }
+    assertThat(
+            world
+                .client()
+                .pods()
+                .inNamespace(world.ns)
+                .withName("waiting")
+                .get()
+                .getSpec()
+                .getSchedulingGates())
+        .extracting(g -> g.getName())
+        .containsExactly("example.com/quota");
+  }
+
   private void create(String yaml) {
     GenericKubernetesResource dbm =
         world
