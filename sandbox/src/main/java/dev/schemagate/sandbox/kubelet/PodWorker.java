@@ -212,8 +212,9 @@ final class PodWorker {
   }
 
   /**
-   * Starts the container's process. Paths under its volumes' mount paths, in its environment and
-   * arguments, point at where the volumes really are.
+   * Starts the container's process. Paths under its volumes' mount paths, in the environment and
+   * arguments its pod spec gives it, point at where the volumes really are (the image map's own
+   * entrypoint and environment name places on this machine and are left as they are).
    */
   private Process launch(
       ContainerRun run,
@@ -224,8 +225,14 @@ final class PodWorker {
     Container container = run.spec;
     List<String> command = new ArrayList<>();
     boolean ownCommand = container.getCommand() != null && !container.getCommand().isEmpty();
-    (ownCommand ? container.getCommand() : image.entrypoint())
-        .forEach(a -> command.add(Volumes.rewrite(ContainerEnv.expand(a, env), mounts)));
+    if (ownCommand) {
+      container
+          .getCommand()
+          .forEach(a -> command.add(Volumes.rewrite(ContainerEnv.expand(a, env), mounts)));
+    } else {
+      // the image's own entrypoint names places on this machine, not in the container
+      command.addAll(image.entrypoint());
+    }
     if (container.getArgs() != null) {
       container
           .getArgs()
