@@ -17,6 +17,11 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
 
 /**
@@ -29,6 +34,16 @@ import org.jboss.logging.Logger;
  */
 public final class ClusterWriter {
   private static final Logger LOG = Logger.getLogger(ClusterWriter.class);
+
+  /** At most this many gates are lifted at the same time. */
+  private static final ExecutorService LIFTS =
+      Executors.newFixedThreadPool(
+          8,
+          r -> {
+            Thread t = new Thread(r, "gate-lift");
+            t.setDaemon(true);
+            return t;
+          });
 
   private final KubernetesClient client;
   private final Caches caches;
@@ -47,7 +62,7 @@ public final class ClusterWriter {
     changes.supersededJobs().forEach(name -> deleteSupersededJob(dbm, name));
     changes.gatePatches().forEach(this::patch);
     changes.newJob().ifPresent(newJob -> create(dbm, newJob, state.events()));
-    changes.gateLifts().forEach(this::lift);
+    liftAll(changes.gateLifts());
     recordEvents(state);
     changes.finishedJobsToDelete().forEach(this::deleteFinishedJob);
     if (state.statusChanged()) {
@@ -67,6 +82,24 @@ public final class ClusterWriter {
             .resource(d)
             .patch(PatchContext.of(PatchType.JSON), patch.jsonPatch());
     caches.deploymentPatched(updated);
+  }
+
+  /**
+   * Lifts the gates of all the pods whose revision is in place at once: they wait for the same
+   * event, and one after the other would add a round trip per pod to the last one's wait.
+   */
+  private void liftAll(List<ClusterChanges.GateLift> lifts) {
+    if (lifts.size() <= 1) {
+      lifts.forEach(this::lift);
+      return;
+    }
+    List<CompletableFuture<Void>> running =
+        lifts.stream().map(lift -> CompletableFuture.runAsync(() -> lift(lift), LIFTS)).toList();
+    try {
+      CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
   }
 
   /**
