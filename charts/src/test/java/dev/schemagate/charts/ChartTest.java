@@ -104,7 +104,7 @@ class ChartTest {
         verbs: ["get", "list", "watch", "patch"]
       - apiGroups: [""]
         resources: ["events"]
-        verbs: ["create", "patch"]
+        verbs: ["create", "patch", "get", "list", "watch"]
       """;
 
   @Test

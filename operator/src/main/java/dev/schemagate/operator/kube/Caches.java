@@ -5,10 +5,13 @@ import dev.schemagate.operator.gate.HeldBy;
 import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.reconcile.ClusterView;
 import dev.schemagate.operator.run.RunCodec;
+import dev.schemagate.operator.run.RunObserver;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -21,8 +24,10 @@ import java.util.Set;
 
 /**
  * The informers the reconciler reads from, each mapped back to its DatabaseMigration: Jobs and
- * their pods by the annotation the operator puts on them, Deployments by the gate lists of the
- * DatabaseMigrations (an index on the primary cache) and by their held-by annotation.
+ * their pods by the annotation the operator puts on them, the Job controller's FailedCreate Events
+ * (a pod the API server refused: quota, LimitRange, PodSecurity) by the Job they are about,
+ * Deployments by the gate lists of the DatabaseMigrations (an index on the primary cache) and by
+ * their held-by annotation.
  */
 public final class Caches implements ClusterView {
   static final String GATED_INDEX = "gated-deployments";
@@ -30,6 +35,7 @@ public final class Caches implements ClusterView {
   private final InformerEventSource<Job, DatabaseMigration> jobs;
   private final InformerEventSource<Pod, DatabaseMigration> pods;
   private final InformerEventSource<Deployment, DatabaseMigration> deployments;
+  private final InformerEventSource<Event, DatabaseMigration> failedCreates;
 
   public Caches(EventSourceContext<DatabaseMigration> context) {
     context
@@ -56,6 +62,17 @@ public final class Caches implements ClusterView {
                 .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
                 .build(),
             context);
+    failedCreates =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Event.class, DatabaseMigration.class)
+                .withName("failed-creates")
+                .withFieldSelector(
+                    new FieldSelector(
+                        new FieldSelector.Field("involvedObject.kind", "Job"),
+                        new FieldSelector.Field("reason", RunObserver.FAILED_CREATE)))
+                .withSecondaryToPrimaryMapper(this::byJob)
+                .build(),
+            context);
     deployments =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Deployment.class, DatabaseMigration.class)
@@ -66,7 +83,7 @@ public final class Caches implements ClusterView {
   }
 
   public List<EventSource<?, DatabaseMigration>> eventSources() {
-    return List.of(jobs, pods, deployments);
+    return List.of(jobs, pods, failedCreates, deployments);
   }
 
   @Override
@@ -84,6 +101,20 @@ public final class Caches implements ClusterView {
   @Override
   public Collection<Pod> pods(String namespace, String runId) {
     return pods.list(namespace, p -> runId.equals(RunCodec.runId(p))).toList();
+  }
+
+  @Override
+  public Collection<Event> failedCreates(Job job) {
+    String uid = job.getMetadata().getUid();
+    return failedCreates
+        .list(
+            job.getMetadata().getNamespace(),
+            e ->
+                e.getInvolvedObject() != null
+                    && uid != null
+                    && uid.equals(e.getInvolvedObject().getUid())
+                    && RunObserver.FAILED_CREATE.equals(e.getReason()))
+        .toList();
   }
 
   @Override
@@ -105,6 +136,16 @@ public final class Caches implements ClusterView {
     return name == null
         ? Set.of()
         : Set.of(new ResourceID(name, resource.getMetadata().getNamespace()));
+  }
+
+  private Set<ResourceID> byJob(Event event) {
+    if (event.getInvolvedObject() == null || event.getInvolvedObject().getName() == null) {
+      return Set.of();
+    }
+    String ns = event.getMetadata().getNamespace();
+    return jobs.get(new ResourceID(event.getInvolvedObject().getName(), ns))
+        .map(Caches::byMigrationAnnotation)
+        .orElse(Set.of());
   }
 
   private static Set<ResourceID> gatingMigrations(

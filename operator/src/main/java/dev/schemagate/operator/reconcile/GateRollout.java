@@ -3,8 +3,10 @@ package dev.schemagate.operator.reconcile;
 import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.operator.base.Names;
 import dev.schemagate.operator.base.Time;
+import dev.schemagate.operator.gate.HeldBy;
 import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.status.Conditions;
+import dev.schemagate.operator.status.EventReason;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -16,7 +18,8 @@ import java.util.function.Function;
 /**
  * Step: hold the gated Deployments while a run is under way or the database is behind the target;
  * release them once it is at the target. A Deployment that does not exist yet is held as soon as it
- * appears; one paused by someone else is left as it is.
+ * appears; one paused by someone else is left as it is. A hold someone else undoes while it is due
+ * is restored, with a GateOverridden Event.
  */
 public final class GateRollout {
   private GateRollout() {}
@@ -37,6 +40,9 @@ public final class GateRollout {
     status.setHeldDeployments(new ArrayList<>(held.held()));
     state.events().held(held.newlyHeld());
     state.events().released(held.released());
+    for (RolloutGate.Override override : held.overridden()) {
+      state.events().tell(EventReason.GateOverridden, overridden(state, override));
+    }
     state.pausedByOthers(held.pausedByOthers());
     state.changes().patch(held.patches());
   }
@@ -59,6 +65,24 @@ public final class GateRollout {
     }
     state.changes().patch(released.patches());
     status.setHeldDeployments(new ArrayList<>());
+  }
+
+  private static String overridden(ReconcileState state, RolloutGate.Override override) {
+    String what;
+    if (override.resumed() && override.annotationRemoved()) {
+      what = "was resumed and its " + HeldBy.KEY + " annotation removed";
+    } else if (override.resumed()) {
+      what = "was resumed (spec.paused: false)";
+    } else {
+      what = "lost its " + HeldBy.KEY + " annotation";
+    }
+    return override.name()
+        + " "
+        + what
+        + " while the database is not at "
+        + state.resource().getSpec().getTargetRevision()
+        + ": held it again. To let it go before the migration, remove it from"
+        + " spec.gate.deployments";
   }
 
   private static List<String> validGatedNames(ReconcileState state) {
