@@ -395,7 +395,30 @@ public final class ControlPlane implements AutoCloseable {
     return List.copyOf(daemons);
   }
 
-  private boolean ready() {
+  /** One of the processes: etcd, kube-apiserver, kube-controller-manager or kube-scheduler. */
+  public Daemon daemon(String name) {
+    return daemons.stream()
+        .filter(d -> d.name.equals(name))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no daemon " + name));
+  }
+
+  /** Stops a process (SIGTERM, as an orderly shutdown would), as in an outage. */
+  public void stop(String name) {
+    daemon(name).stop(10);
+  }
+
+  /**
+   * Starts a stopped process again with its command, ports and data, and returns once the API
+   * server answers ready again.
+   */
+  public void startAgain(String name) throws IOException, InterruptedException {
+    daemon(name).startAgain();
+    waitUntil("the API server is ready again", Duration.ofSeconds(60), this::ready, daemon(name));
+  }
+
+  /** Whether the API server answers ready (its etcd reachable). */
+  public boolean ready() {
     try {
       return "ok".equals(admin.raw("/readyz"));
     } catch (RuntimeException e) {
