@@ -313,6 +313,33 @@ class ReconcilerFaultsTest extends ReconcilerTestBase {
   }
 
   @Test
+  void deletionWaitsForThePodOfAJobDeletedMidRun() {
+    cluster.createDeployment("orders-api", false);
+    apply(migration(ns, "orders", IMAGE_1, "3", "orders-api"));
+    Job job = awaitSingleJob();
+    cluster.podRunning(job);
+    awaitPhase("orders", Phase.Migrating);
+    cluster.deleteJob(job);
+    eventually()
+        .untilAsserted(
+            () ->
+                assertThat(condition(cluster.dbm("orders"), Conditions.RECONCILING).getMessage())
+                    .contains("was deleted; waiting for its pod"));
+
+    client.resources(DatabaseMigration.class).inNamespace(ns).withName("orders").delete();
+    eventually()
+        .untilAsserted(
+            () ->
+                assertThat(condition(cluster.dbm("orders"), Conditions.RECONCILING).getReason())
+                    .isEqualTo("DeletionWaitsForRun"));
+    assertThat(paused("orders-api")).as("its pod may still be migrating").isTrue();
+
+    cluster.deletePod(job);
+    eventually().until(() -> cluster.dbm("orders") == null);
+    assertThat(paused("orders-api")).isFalse();
+  }
+
+  @Test
   void deletionDoesNotWaitForAJobThatNeverStarted() {
     cluster.createDeployment("orders-api", false);
     apply(migration(ns, "orders", "registry.example.com/shop/missing:9", "3", "orders-api"));

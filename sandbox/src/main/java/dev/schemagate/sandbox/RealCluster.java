@@ -158,7 +158,9 @@ public final class RealCluster implements Cluster {
 
   /**
    * Requests of a user that RBAC (or the Node authorizer) refused, from the API server's audit log:
-   * "VERB resource: reason". Admission refusals (a quota, PodSecurity) are not among them.
+   * "VERB resource: reason". Admission refusals (a quota, PodSecurity) are not among them, nor are
+   * refusals during an outage the tests caused (the API server refuses what RBAC allows until its
+   * caches have refilled after a restart).
    */
   public List<String> forbidden(String user) throws IOException, InterruptedException {
     // the audit log is written in batches of at most a second
@@ -173,7 +175,9 @@ public final class RealCluster implements Cluster {
         JsonNode event = JSON.readTree(line);
         if (!user.equals(event.path("user").path("username").asText())
             || !"forbid"
-                .equals(event.path("annotations").path("authorization.k8s.io/decision").asText())) {
+                .equals(event.path("annotations").path("authorization.k8s.io/decision").asText())
+            || controlPlane.inOutage(
+                java.time.Instant.parse(event.path("requestReceivedTimestamp").asText()))) {
           continue;
         }
         JsonNode ref = event.path("objectRef");

@@ -149,6 +149,7 @@ class ChurnE2eTest {
       assertThat(deployment.getSpec().getPaused()).as("app-%d", d).isNotEqualTo(Boolean.TRUE);
     }
     int runs = 0;
+    int superseded = 0;
     for (GenericKubernetesResource r : left.values()) {
       String name = r.getMetadata().getName();
       List<Map<String, Object>> history = history(r);
@@ -161,8 +162,15 @@ class ChurnE2eTest {
                 assertThat(h.get("outcome")).isEqualTo("Succeeded");
                 assertThat(h.get("toRevision")).isEqualTo("2");
               });
+      // a run superseded before its container started (its pod refused or not yet placed when
+      // the spec changed) is recorded and its Job deleted, by design
       Set<String> recorded =
           history.stream().map(h -> (String) h.get("job")).collect(Collectors.toSet());
+      Set<String> kept =
+          history.stream()
+              .filter(h -> !String.valueOf(h.get("message")).contains("superseded"))
+              .map(h -> (String) h.get("job"))
+              .collect(Collectors.toSet());
       Set<String> existing =
           jobs.stream()
               .filter(
@@ -170,12 +178,14 @@ class ChurnE2eTest {
                       name.equals(j.getMetadata().getAnnotations().get("schemagate.dev/migration")))
               .map(j -> j.getMetadata().getName())
               .collect(Collectors.toSet());
-      assertThat(existing).as("%s: a Job per recorded run, and no other", name).isEqualTo(recorded);
+      assertThat(recorded).as("%s: every Job is a recorded run", name).containsAll(existing);
+      assertThat(existing).as("%s: every run that ran keeps its Job", name).containsAll(kept);
+      superseded += recorded.size() - kept.size();
       runs += history.size();
     }
     System.out.printf(
         "churn: %d created, %d updated, %d deleted in %d ms; settled after %d ms: %d DatabaseMigrations"
-            + " left, %d runs recorded, %d Jobs%n",
+            + " left, %d runs recorded (%d superseded before they started), %d Jobs%n",
         ROUNDS * CREATED,
         ROUNDS * UPDATED,
         ROUNDS * DELETED,
@@ -183,6 +193,7 @@ class ChurnE2eTest {
         settled.toMillis(),
         left.size(),
         runs,
+        superseded,
         jobs.size());
   }
 

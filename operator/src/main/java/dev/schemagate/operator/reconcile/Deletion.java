@@ -1,5 +1,6 @@
 package dev.schemagate.operator.reconcile;
 
+import dev.schemagate.api.Run;
 import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunObserver;
@@ -53,6 +54,14 @@ public final class Deletion {
       } else {
         inFlight.add(name);
       }
+    }
+    Run active = state.status().getActiveRun();
+    if (active != null
+        && jobs.stream().noneMatch(j -> j.getMetadata().getName().equals(active.getJob()))
+        && state.cluster().pods(state.namespace(), active.getId()).stream()
+            .anyMatch(p -> !RunObserver.terminal(p))) {
+      // its Job was deleted, but its pod still stops: the migration may still be running
+      inFlight.add(active.getJob());
     }
     if (!inFlight.isEmpty()) {
       List<String> held = state.status().getHeldDeployments();

@@ -60,6 +60,11 @@ public final class ControlPlane implements AutoCloseable {
   public final Path auditLog;
   private final String nodeToken;
   private final List<Daemon> daemons = new ArrayList<>();
+
+  /** How long after an outage the API server may still refuse what RBAC allows. */
+  static final Duration WARM_UP = Duration.ofSeconds(15);
+
+  private final List<Instant[]> outages = new java.util.concurrent.CopyOnWriteArrayList<>();
   private KubernetesClient admin;
 
   private ControlPlane(Path dir, Pki pki, int port, String nodeToken) {
@@ -405,6 +410,7 @@ public final class ControlPlane implements AutoCloseable {
 
   /** Stops a process (SIGTERM, as an orderly shutdown would), as in an outage. */
   public void stop(String name) {
+    outages.add(new Instant[] {Instant.now(), Instant.MAX});
     daemon(name).stop(10);
   }
 
@@ -415,6 +421,17 @@ public final class ControlPlane implements AutoCloseable {
   public void startAgain(String name) throws IOException, InterruptedException {
     daemon(name).startAgain();
     waitUntil("the API server is ready again", Duration.ofSeconds(60), this::ready, daemon(name));
+    Instant[] outage = outages.get(outages.size() - 1);
+    outage[1] = Instant.now().plus(WARM_UP);
+  }
+
+  /**
+   * Whether the moment falls in an outage this control plane went through: from the stop of a
+   * process to {@link #WARM_UP} after the API server was ready again (its authorizer's caches
+   * refill after a restart, and it refuses what RBAC allows until they have).
+   */
+  public boolean inOutage(Instant at) {
+    return outages.stream().anyMatch(o -> !at.isBefore(o[0]) && at.isBefore(o[1]));
   }
 
   /** Whether the API server answers ready (its etcd reachable). */
