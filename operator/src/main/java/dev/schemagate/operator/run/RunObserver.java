@@ -158,6 +158,12 @@ public final class RunObserver {
                 + suffix(message)
                 + "; fix spec.image or spec.job.imagePullSecrets");
       }
+      if ("CreateContainerConfigError".equals(reason)
+          && nodeNotYetAuthorized(message)
+          && Duration.between(createdAt(pod.get(), now), now).compareTo(RESULT_GRACE) < 0) {
+        // the Node authorizer learns of a newly bound pod a moment after the kubelet does
+        return starting(jobName);
+      }
       if ("CreateContainerConfigError".equals(reason) && refusesRootUser(message)) {
         return new RunState.Blocked(
             Reasons.NON_ROOT_USER_REQUIRED,
@@ -189,6 +195,19 @@ public final class RunObserver {
   /** A run whose Job has no running container yet (or was just made). */
   public static RunState.Running starting(String job) {
     return new RunState.Running("Job " + job + " is starting");
+  }
+
+  /**
+   * The API server's answer to a kubelet that reads a Secret of a pod just bound to its node,
+   * before the Node authorizer has seen the binding: it passes within a moment.
+   */
+  static boolean nodeNotYetAuthorized(String message) {
+    return message != null && message.contains("no relationship found between node");
+  }
+
+  private static Instant createdAt(Pod pod, Instant now) {
+    String ts = pod.getMetadata().getCreationTimestamp();
+    return ts == null ? now : Time.parse(ts);
   }
 
   /** The kubelet's messages when runAsNonRoot meets an image that runs as root or by name. */

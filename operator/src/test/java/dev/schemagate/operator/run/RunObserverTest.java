@@ -246,4 +246,21 @@ class RunObserverTest {
         .isInstanceOfSatisfying(
             RunState.Blocked.class, b -> assertThat(b.reason()).isEqualTo("SecretNotFound"));
   }
+
+  @Test
+  void aSecretTheNodeMayNotReadYetIsAMomentNotAMissingSecret() {
+    String race =
+        "secrets \"orders-db\" is forbidden: User \"system:node:n1\" cannot get resource"
+            + " \"secrets\" in API group \"\" in the namespace \"shop\": no relationship found"
+            + " between node 'n1' and this object";
+    Pod young = pod("Pending", waiting("CreateContainerConfigError", race));
+    young.getMetadata().setCreationTimestamp("2026-11-25T09:59:58Z");
+    assertThat(observe(job(null, null, null), List.of(young), List.of()))
+        .isInstanceOf(RunState.Running.class);
+    Pod old = pod("Pending", waiting("CreateContainerConfigError", race));
+    assertThat(observe(job(null, null, null), List.of(old), List.of()))
+        .as("when it lasts, it is told")
+        .isInstanceOfSatisfying(
+            RunState.Blocked.class, b -> assertThat(b.reason()).isEqualTo("SecretNotFound"));
+  }
 }
