@@ -117,7 +117,7 @@ class ChartTest {
         verbs: ["patch"]
       - apiGroups: [""]
         resources: ["events"]
-        verbs: ["create", "patch"]
+        verbs: ["create", "patch", "get", "list", "watch"]
       """;
 
   @Test

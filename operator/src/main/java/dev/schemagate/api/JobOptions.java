@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Toleration;
@@ -28,6 +29,18 @@ public class JobOptions {
 
   @JsonPropertyDescription("ServiceAccount the Job's pod runs as. Its token is not mounted.")
   private String serviceAccountName;
+
+  @Min(0)
+  @ValidationRule(
+      value = "self != 0",
+      message =
+          "spec.job.runAsUser must not be 0: the migration pod runs as a non-root user; use the"
+              + " numeric ID of a non-root user the image can run as, for example 1000",
+      reason = "FieldValueForbidden")
+  @JsonPropertyDescription(
+      "The numeric user ID the migration container runs as (not 0). Unset: the image's own USER,"
+          + " which must then be numeric and not root (the pod runs with runAsNonRoot).")
+  private Long runAsUser;
 
   @JsonPropertyDescription("Secrets used to pull the migration image.")
   private List<LocalObjectReference> imagePullSecrets;
@@ -69,6 +82,14 @@ public class JobOptions {
 
   public void setServiceAccountName(String serviceAccountName) {
     this.serviceAccountName = serviceAccountName;
+  }
+
+  public Long getRunAsUser() {
+    return runAsUser;
+  }
+
+  public void setRunAsUser(Long runAsUser) {
+    this.runAsUser = runAsUser;
   }
 
   public List<LocalObjectReference> getImagePullSecrets() {

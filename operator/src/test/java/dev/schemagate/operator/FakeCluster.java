@@ -167,6 +167,42 @@ final class FakeCluster {
     client.batch().v1().jobs().inNamespace(ns).resource(fresh).updateStatus();
   }
 
+  /** Someone deletes the Job; the mock API server has no garbage collector: its pod stays. */
+  void deleteJob(Job job) {
+    client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).delete();
+  }
+
+  /** The garbage collector (or a person) deletes the Job's pod. */
+  void deletePod(Job job) {
+    client.pods().inNamespace(ns).withName(job.getMetadata().getName() + "-pod").delete();
+  }
+
+  void pauseByHand(String deployment, boolean paused) {
+    client
+        .apps()
+        .deployments()
+        .inNamespace(ns)
+        .withName(deployment)
+        .edit(
+            d -> {
+              d.getSpec().setPaused(paused);
+              return d;
+            });
+  }
+
+  void removeAnnotationByHand(String deployment, String key) {
+    client
+        .apps()
+        .deployments()
+        .inNamespace(ns)
+        .withName(deployment)
+        .edit(
+            d -> {
+              d.getMetadata().getAnnotations().remove(key);
+              return d;
+            });
+  }
+
   void succeed(Job job, String result) {
     podTerminated(job, 0, result);
     jobCondition(job, "Complete", null);

@@ -115,6 +115,14 @@ public final class Sandbox implements AutoCloseable {
 
   /** Maps an image to the schemagate runner with its SQL in a directory: a "FROM runner" image. */
   public void mapRunnerImage(String image, Path sql) {
+    mapRunnerImage(image, sql, ImageMap.NON_ROOT);
+  }
+
+  /**
+   * The same, with the user its image config declares: "" for root, or a name (the user of a plain
+   * {@code FROM python} image is root; one with {@code USER app} declares a name).
+   */
+  public void mapRunnerImage(String image, Path sql, String user) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     images.map(
         image,
@@ -126,7 +134,8 @@ public final class Sandbox implements AutoCloseable {
                 "-jar",
                 runnerJar().toString()),
             work,
-            Map.of("SCHEMAGATE_LOCATIONS", sql.toString(), "SCHEMAGATE_CONNECT_RETRIES", "2")));
+            Map.of("SCHEMAGATE_LOCATIONS", sql.toString(), "SCHEMAGATE_CONNECT_RETRIES", "2"),
+            user));
   }
 
   /** Maps an app's image to a process that idles until it is stopped, as a server would. */

@@ -98,12 +98,18 @@ final class E2e {
 
   static String runnerImage(Sandbox sandbox, String name, Map<String, String> files)
       throws Exception {
+    return runnerImage(sandbox, name, files, ImageMap.NON_ROOT);
+  }
+
+  /** The same, as an image whose config declares this user ("" for root, or a name). */
+  static String runnerImage(Sandbox sandbox, String name, Map<String, String> files, String user)
+      throws Exception {
     Path dir = sandbox.work.resolve("images").resolve(name.replaceAll("[^a-z0-9]", "-"));
     Files.createDirectories(dir);
     for (var f : files.entrySet()) {
       Files.writeString(dir.resolve(f.getKey()), f.getValue());
     }
-    sandbox.mapRunnerImage(name, dir);
+    sandbox.mapRunnerImage(name, dir, user);
     return name;
   }
 
@@ -184,6 +190,38 @@ final class E2e {
     dbm.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(ns).build());
     dbm.setAdditionalProperty("spec", spec);
     client().resource(dbm).inNamespace(ns).create();
+  }
+
+  /** Changes the spec, as kubectl edit does (again on a conflict with the operator's writes). */
+  @SuppressWarnings("unchecked")
+  void editSpec(String name, java.util.function.Consumer<Map<String, Object>> change) {
+    Demo.retryOnConflict(
+        () ->
+            dbm(name)
+                .edit(
+                    d -> {
+                      change.accept((Map<String, Object>) d.getAdditionalProperties().get("spec"));
+                      return d;
+                    }));
+  }
+
+  /** The reason of the Stalled condition, or null. */
+  String stalled(String name) {
+    Map<String, Object> c = condition(name, "Stalled");
+    return "True".equals(c.get("status")) ? (String) c.get("reason") : null;
+  }
+
+  /** The messages of the Events with this reason. */
+  List<String> events(String reason) {
+    return events().stream()
+        .filter(e -> reason.equals(e.getReason()))
+        .map(Event::getMessage)
+        .toList();
+  }
+
+  /** The pods of the namespace's Jobs. */
+  List<io.fabric8.kubernetes.api.model.Pod> jobPods() {
+    return client().pods().inNamespace(ns).withLabel("job-name").list().getItems();
   }
 
   Resource<GenericKubernetesResource> dbm(String name) {

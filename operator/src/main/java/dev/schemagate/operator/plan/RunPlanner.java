@@ -23,6 +23,9 @@ public final class RunPlanner {
   /** On a DatabaseMigration: a new value asks for a failed run to be tried again. */
   public static final String RETRY = DatabaseMigration.GROUP + "/retry";
 
+  /** How many times in a row a run whose Job was deleted mid-way is started again by itself. */
+  static final int MAX_RERUNS = 3;
+
   private RunPlanner() {}
 
   public static Decision decide(DatabaseMigration dbm) {
@@ -79,10 +82,17 @@ public final class RunPlanner {
             direction.word(),
             Long.toString(generation),
             retry);
-    for (HistoryEntry run : status.getHistory()) {
-      if (id.equals(run.getId())) {
-        return new Decision.AwaitingRetry(run);
+    // A run whose Job was deleted before it told its outcome runs again, under a new id, up to
+    // MAX_RERUNS times in a row; any other recorded outcome waits for a spec change or a retry.
+    for (int reruns = 0; ; reruns++) {
+      HistoryEntry previous = recorded(status, id);
+      if (previous == null) {
+        break;
       }
+      if (!Reasons.JOB_DELETED.equals(previous.getReason()) || reruns == MAX_RERUNS) {
+        return new Decision.AwaitingRetry(previous);
+      }
+      id = Names.hash(id, "rerun");
     }
     return new Decision.Start(
         new RunInputs(
@@ -94,6 +104,10 @@ public final class RunPlanner {
             target,
             current,
             generation));
+  }
+
+  private static HistoryEntry recorded(DatabaseMigrationStatus status, String id) {
+    return status.getHistory().stream().filter(h -> id.equals(h.getId())).findFirst().orElse(null);
   }
 
   static boolean isRunNeeded(DatabaseMigrationSpec spec, DatabaseMigrationStatus status) {

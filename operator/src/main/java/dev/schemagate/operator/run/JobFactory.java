@@ -10,7 +10,6 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import java.util.ArrayList;
@@ -18,7 +17,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Builds the Job of a run: a pure function of the resource, the run and the defaults. */
+/**
+ * Builds the Job of a run: a pure function of the resource, the run and the defaults. The Job has
+ * no owner reference while it runs, so that no cascading deletion of its DatabaseMigration (Argo CD
+ * prunes with foreground deletion) kills a migration mid-way; it gets one once its run is recorded
+ * ({@link RunCodec#ownerReference}).
+ */
 public final class JobFactory {
   public static final String CONTAINER = "migrate";
   public static final String RESULT_FILE = "/dev/termination-log";
@@ -51,15 +55,6 @@ public final class JobFactory {
         .withNamespace(dbm.getMetadata().getNamespace())
         .withLabels(labels)
         .withAnnotations(RunCodec.jobAnnotations(name, run))
-        .withOwnerReferences(
-            new OwnerReferenceBuilder()
-                .withApiVersion(dbm.getApiVersion())
-                .withKind(dbm.getKind())
-                .withName(name)
-                .withUid(dbm.getMetadata().getUid())
-                .withController(true)
-                .withBlockOwnerDeletion(true)
-                .build())
         .endMetadata()
         .withNewSpec()
         .withBackoffLimit(options.getBackoffLimit())
@@ -87,6 +82,7 @@ public final class JobFactory {
         .withTolerations(options.getTolerations())
         .withNewSecurityContext()
         .withRunAsNonRoot(true)
+        .withRunAsUser(options.getRunAsUser())
         .withFsGroup(NON_ROOT_GROUP)
         .withNewSeccompProfile()
         .withType("RuntimeDefault")

@@ -13,7 +13,14 @@ public enum EventReason {
   InvalidSpec(true),
   SecretNotFound(true),
   ImagePullFailed(true),
-  ContainerCreateFailed(true);
+  ContainerCreateFailed(true),
+  JobRejected(true),
+  PodsRejected(true),
+  PodUnschedulable(true),
+  NonRootUserRequired(true),
+  JobDeleted(true),
+  GateOverridden(true),
+  DeletionWaitsForRun(false);
 
   private final boolean warning;
 

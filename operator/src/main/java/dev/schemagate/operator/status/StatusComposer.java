@@ -44,7 +44,8 @@ public final class StatusComposer {
           blocked.message(),
           true);
     } else {
-      String message = "running " + what;
+      String message =
+          state instanceof RunState.Stopping stopping ? stopping.message() : "running " + what;
       apply(
           status,
           Phase.Migrating,
@@ -139,6 +140,20 @@ public final class StatusComposer {
     } else {
       throw new IllegalArgumentException("not an idle decision: " + decision);
     }
+  }
+
+  /** For a resource deleted while a run of it is in flight: Reconciling, with why it stays. */
+  public static void deleting(
+      DatabaseMigrationStatus status, String message, long generation, Instant now) {
+    status.setConditions(
+        Conditions.set(
+            status.getConditions(),
+            Conditions.RECONCILING,
+            true,
+            Reasons.DELETION_WAITS_FOR_RUN,
+            message,
+            generation,
+            now));
   }
 
   /** RolloutHeld, from the Deployments held. */

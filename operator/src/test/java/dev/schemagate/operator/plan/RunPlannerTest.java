@@ -85,4 +85,48 @@ class RunPlannerTest {
         .as("a spec change is a new run")
         .isInstanceOf(Decision.Start.class);
   }
+
+  @Test
+  void aRunWhoseJobWasDeletedRunsAgainUnderANewIdAtMostThreeTimesInARow() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "3"));
+    DatabaseMigrationStatus status = new DatabaseMigrationStatus();
+    dbm.setStatus(status);
+    List<String> ids = new ArrayList<>();
+    for (int lost = 0; lost < 3; lost++) {
+      Decision decision = RunPlanner.decide(dbm);
+      assertThat(decision).as("after %d lost Jobs", lost).isInstanceOf(Decision.Start.class);
+      RunInputs run = ((Decision.Start) decision).run();
+      assertThat(ids).doesNotContain(run.id());
+      assertThat(run.jobName()).endsWith(run.id());
+      ids.add(run.id());
+      status.getHistory().add(0, lost(run.id()));
+    }
+    Decision fourth = RunPlanner.decide(dbm);
+    assertThat(fourth).isInstanceOf(Decision.Start.class);
+    status.getHistory().add(0, lost(((Decision.Start) fourth).run().id()));
+    assertThat(RunPlanner.decide(dbm))
+        .as("a fourth lost Job in a row waits for a person")
+        .isInstanceOfSatisfying(
+            Decision.AwaitingRetry.class,
+            a -> assertThat(a.failedRun().getReason()).isEqualTo("JobDeleted"));
+  }
+
+  @Test
+  void aFailedRunIsNotRunAgainByItself() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "3"));
+    DatabaseMigrationStatus status = new DatabaseMigrationStatus();
+    dbm.setStatus(status);
+    HistoryEntry failed = lost(((Decision.Start) RunPlanner.decide(dbm)).run().id());
+    failed.setReason("MigrationFailed");
+    status.getHistory().add(failed);
+    assertThat(RunPlanner.decide(dbm)).isInstanceOf(Decision.AwaitingRetry.class);
+  }
+
+  static HistoryEntry lost(String id) {
+    HistoryEntry h = new HistoryEntry();
+    h.setId(id);
+    h.setOutcome(Outcome.Failed);
+    h.setReason("JobDeleted");
+    return h;
+  }
 }

@@ -36,12 +36,15 @@ class JobFactoryTest {
     var pod = job.getSpec().getTemplate().getSpec();
     var container = pod.getContainers().get(0);
     assertThat(job.getMetadata().getOwnerReferences())
-        .singleElement()
+        .as("a running Job has no owner: a cascading deletion must not stop a migration")
+        .isNullOrEmpty();
+    assertThat(RunCodec.ownerReference(dbm))
         .satisfies(
             o -> {
               assertThat(o.getController()).isTrue();
               assertThat(o.getUid()).isEqualTo("uid-1");
             });
+    assertThat(pod.getSecurityContext().getRunAsUser()).as("the image's own USER").isNull();
     assertThat(job.getSpec().getBackoffLimit()).isZero();
     assertThat(job.getSpec().getActiveDeadlineSeconds()).isEqualTo(900L);
     assertThat(job.getSpec().getPodFailurePolicy().getRules())
@@ -75,6 +78,26 @@ class JobFactoryTest {
             "SCHEMAGATE_MIGRATION=shop/orders",
             "SCHEMAGATE_RUN_ID=abcdef0123",
             "SCHEMAGATE_RESULT_FILE=/dev/termination-log");
+  }
+
+  @Test
+  void runAsUserSetsTheUserThePodRunsAs() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "head"));
+    dbm.getSpec().setJob(new dev.schemagate.api.JobOptions());
+    dbm.getSpec().getJob().setRunAsUser(1000L);
+    RunInputs run =
+        new RunInputs(
+            "abcdef0123",
+            "orders-abcdef0123",
+            Direction.UPGRADE,
+            IMAGE_1,
+            IMAGE_1,
+            "head",
+            null,
+            1);
+    var pod = JobFactory.desired(dbm, run, 900).getSpec().getTemplate().getSpec();
+    assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(1000L);
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
   }
 
   @Test

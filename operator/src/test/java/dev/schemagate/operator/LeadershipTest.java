@@ -1,0 +1,76 @@
+package dev.schemagate.operator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Leader election's way out: a lost Lease ends the process; a shutdown does not. */
+class LeadershipTest {
+  static final Settings SETTINGS =
+      new Settings() {
+        @Override
+        public long defaultJobDeadlineSeconds() {
+          return 900;
+        }
+
+        @Override
+        public String leaseName() {
+          return "schemagate-operator";
+        }
+
+        @Override
+        public java.util.Optional<String> leaseNamespace() {
+          return java.util.Optional.of("schemagate-system");
+        }
+
+        @Override
+        public dev.schemagate.api.GateMode gateMode() {
+          return dev.schemagate.api.GateMode.Pause;
+        }
+
+        @Override
+        public boolean webhookEnabled() {
+          return false;
+        }
+
+        @Override
+        public java.util.Optional<java.util.List<String>> watchNamespaces() {
+          return java.util.Optional.empty();
+        }
+      };
+
+  @Test
+  void theIdentityIsThePodNameWithASuffixOfItsOwn() {
+    String a = Leadership.identity("schemagate-7d9f-abcde");
+    String b = Leadership.identity("schemagate-7d9f-abcde");
+    assertThat(a)
+        .startsWith("schemagate-7d9f-abcde_")
+        .hasSize("schemagate-7d9f-abcde_".length() + 8);
+    assertThat(a).as("a restarted container is not taken for its predecessor").isNotEqualTo(b);
+    assertThat(Leadership.identity(null)).startsWith("schemagate_");
+  }
+
+  @Test
+  void aLostLeaseEndsTheProcessOnAThreadOfItsOwn() throws Exception {
+    CompletableFuture<Thread> exited = new CompletableFuture<>();
+    Leadership leadership =
+        new Leadership(null, SETTINGS, "pod_1", code -> exited.complete(Thread.currentThread()));
+    leadership.stoppedLeading();
+    Thread exiting = exited.get(5, TimeUnit.SECONDS);
+    assertThat(exiting).isNotEqualTo(Thread.currentThread());
+    assertThat(exiting.getName()).isEqualTo("lease-lost-exit");
+  }
+
+  @Test
+  void stoppingLeadershipOnShutdownDoesNotExit() throws Exception {
+    CompletableFuture<Integer> exited = new CompletableFuture<>();
+    Leadership leadership = new Leadership(null, SETTINGS, "pod_1", exited::complete);
+    leadership.onShutdown(null);
+    leadership.stoppedLeading();
+    Thread.sleep(Duration.ofMillis(200).toMillis());
+    assertThat(exited).isNotDone();
+  }
+}
