@@ -140,6 +140,9 @@ class ReconcilerFaultsTest extends ReconcilerTestBase {
     eventually().until(() -> cluster.jobs().size() == 1);
     Job second = cluster.jobs().get(0);
     assertThat(second.getMetadata().getName()).isNotEqualTo(first.getMetadata().getName());
+    // the Job is made before the status that records the lost run is written: wait for both
+    eventually()
+        .untilAsserted(() -> assertThat(cluster.dbm("orders").getStatus().getHistory()).hasSize(1));
     List<HistoryEntry> history = cluster.dbm("orders").getStatus().getHistory();
     assertThat(history)
         .singleElement()
