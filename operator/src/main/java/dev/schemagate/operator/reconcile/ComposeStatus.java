@@ -25,6 +25,7 @@ public final class ComposeStatus {
     }
     tellNewStalledReason(state);
     StatusComposer.rollout(status, state.pausedByOthers(), generation, state.now());
+    StatusComposer.redact(status);
   }
 
   private static void tellNewStalledReason(ReconcileState state) {
