@@ -5,6 +5,7 @@ import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.kube.Caches;
 import dev.schemagate.operator.kube.ClusterWriter;
 import dev.schemagate.operator.kube.EventRecorder;
+import dev.schemagate.operator.plan.MigrationPolicy;
 import dev.schemagate.operator.reconcile.ComposeStatus;
 import dev.schemagate.operator.reconcile.GateRollout;
 import dev.schemagate.operator.reconcile.ObserveRun;
@@ -13,6 +14,7 @@ import dev.schemagate.operator.reconcile.PruneJobs;
 import dev.schemagate.operator.reconcile.ReconcileState;
 import dev.schemagate.operator.reconcile.RecordRun;
 import dev.schemagate.operator.reconcile.StartRun;
+import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.run.RunObserver;
 import dev.schemagate.operator.status.EventReason;
 import dev.schemagate.operator.status.MigrationMetrics;
@@ -29,6 +31,7 @@ import java.time.Clock;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.jboss.logging.Logger;
 
 /**
  * Takes a DatabaseMigration from "new target" to "database at target, app released". Level
@@ -44,12 +47,15 @@ public class DatabaseMigrationReconciler
     implements Reconciler<DatabaseMigration>, Cleaner<DatabaseMigration> {
   public static final String NAME = "databasemigration";
   public static final String FINALIZER = DatabaseMigration.GROUP + "/finalizer";
+  private static final Logger LOG = Logger.getLogger(DatabaseMigrationReconciler.class);
 
   private final KubernetesClient client;
   private final Settings settings;
   private final Clock clock;
   private final EventRecorder events;
   private final MigrationMetrics metrics;
+  private final MigrationPolicy policy;
+  private final JobDefaults jobDefaults;
   private Caches caches;
   private ClusterWriter writer;
 
@@ -64,6 +70,34 @@ public class DatabaseMigrationReconciler
     this.clock = clock;
     this.events = events;
     this.metrics = metrics;
+    this.policy = policy(settings);
+    this.jobDefaults = jobDefaults(settings);
+    LOG.infof(
+        "policy: images matching %s%s; service accounts %s; custom commands %s",
+        String.join(", ", policy.allowedImages()),
+        policy.requireDigest() ? ", by digest only" : "",
+        String.join(", ", policy.allowedServiceAccounts()),
+        policy.allowCustomCommands() ? "allowed" : "not allowed");
+  }
+
+  /** The cluster admin's policy, from the settings (the chart's policy values). */
+  static MigrationPolicy policy(Settings settings) {
+    return new MigrationPolicy(
+        settings.policyAllowedImages(),
+        settings.policyRequireImageDigest(),
+        settings.policyAllowedServiceAccounts(),
+        settings.policyAllowCustomCommands());
+  }
+
+  /** The Job's defaults, from the settings (the chart's defaultJob* values). */
+  static JobDefaults jobDefaults(Settings settings) {
+    return JobDefaults.of(
+        settings.defaultJobDeadlineSeconds(),
+        settings.defaultJobCpuRequest().orElse(null),
+        settings.defaultJobMemoryRequest().orElse(null),
+        settings.defaultJobCpuLimit().orElse(null),
+        settings.defaultJobMemoryLimit().orElse(null),
+        settings.defaultJobTmpSizeLimit().orElse(null));
   }
 
   @Override
@@ -80,9 +114,9 @@ public class DatabaseMigrationReconciler
     ReconcileState state = ReconcileState.begin(dbm, caches, clock.instant());
     ObserveRun.apply(state); // the run in status, or a running Job of ours no status records
     RecordRun.apply(state); // a run that ended goes into history
-    PlanRun.apply(state); // no run under way: is one needed, which direction, which image
+    PlanRun.apply(state, policy); // no run under way: is one needed, which direction, which image
     GateRollout.apply(state); // hold the gated Deployments until the database is at the target
-    StartRun.apply(state, settings.defaultJobDeadlineSeconds()); // the decided run: its Job
+    StartRun.apply(state, jobDefaults); // the decided run: its Job
     ComposeStatus.apply(state); // phase and conditions
     PruneJobs.apply(state); // finished Jobs that no history keeps
     writer.write(state, context); // the writes, in order; the status last, if it changed
