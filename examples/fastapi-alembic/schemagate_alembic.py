@@ -65,8 +65,8 @@ _REDACTION_RULES = r"""
 #
 # A URL's password (scheme://user:password@host, or //user:password@host when the scheme lost its
 # colon), with '@', '/', spaces or percent-escapes in it: up to the last '@' a host follows on the
-# line, before the next URL.
-(?i)(?:\b[a-z][a-z0-9+.\-]*:)?//[^\s:/?#@"'<>]*:((?:(?!://)[^\n]){1,256})@(?=[^\s@/?#"'<>]*(?:[/?#\s"'<>,;)\]]|$))
+# line, before the next URL or the next key=value of a credential.
+(?i)(?:\b[a-z][a-z0-9+.\-]*:)?//[^\s:/?#@"'<>]*:((?:(?!://|\s[\w.-]*(?:password|passwd|pwd|secret|token)[=:])[^\n]){1,256})@(?=[^\s@/?#"'<>]*(?:[/?#\s"'<>,;)\]]|$))
 # SQLAlchemy's bound parameters, whatever they are: data, which may be secret.
 \[parameters: ([^\n]*?)\]?(?=\r?\n|$)
 # SQL: PASSWORD '...' (CREATE/ALTER ROLE/USER), IDENTIFIED BY '...'; '' and \' inside; cut-off literals.
