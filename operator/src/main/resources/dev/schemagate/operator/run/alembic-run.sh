@@ -17,8 +17,8 @@ if first=$(head -n 1 "$(command -v alembic)" 2>/dev/null); then
   case "$first" in
     '#!'*python*)
       set -- ${first#??}
-      py="$1"
-      [ "${1##*/}" = env ] && py=$(command -v "${2:-python3}" 2>/dev/null)
+      py="${1:-}"
+      [ "${py##*/}" = env ] && py=$(command -v "${2:-python3}" 2>/dev/null)
       ;;
   esac
 fi
