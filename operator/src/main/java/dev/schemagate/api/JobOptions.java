@@ -6,6 +6,7 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.Toleration;
 import java.util.List;
@@ -27,7 +28,9 @@ public class JobOptions {
           + " automatically; disruptions (eviction, preemption) never count.")
   private Integer backoffLimit = 0;
 
-  @JsonPropertyDescription("ServiceAccount the Job's pod runs as. Its token is not mounted.")
+  @JsonPropertyDescription(
+      "ServiceAccount the Job's pod runs as (unset: the namespace's default); the operator's policy"
+          + " lists the ones allowed (by default only default). Its token is not mounted.")
   private String serviceAccountName;
 
   @Min(0)
@@ -45,8 +48,16 @@ public class JobOptions {
   @JsonPropertyDescription("Secrets used to pull the migration image.")
   private List<LocalObjectReference> imagePullSecrets;
 
-  @JsonPropertyDescription("Compute resources of the migration container.")
+  @JsonPropertyDescription(
+      "Compute resources of the migration container. Each request and limit it leaves out comes"
+          + " from the operator's defaults (the chart's defaultJobResources: 100m CPU and 256Mi"
+          + " requested, 1 CPU and 512Mi at most); a request above its limit is lowered to it.")
   private ResourceRequirements resources;
+
+  @JsonPropertyDescription(
+      "Size limit of the Job's /tmp (an emptyDir), such as 1Gi. Unset: the operator's default"
+          + " (the chart's defaultJobTmpSizeLimit, 256Mi).")
+  private Quantity tmpSizeLimit;
 
   @JsonPropertyDescription("Node selector of the Job's pod.")
   private Map<String, String> nodeSelector;
@@ -106,6 +117,14 @@ public class JobOptions {
 
   public void setResources(ResourceRequirements resources) {
     this.resources = resources;
+  }
+
+  public Quantity getTmpSizeLimit() {
+    return tmpSizeLimit;
+  }
+
+  public void setTmpSizeLimit(Quantity tmpSizeLimit) {
+    this.tmpSizeLimit = tmpSizeLimit;
   }
 
   public Map<String, String> getNodeSelector() {

@@ -4,6 +4,7 @@ import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.operator.kube.Caches;
 import dev.schemagate.operator.kube.ClusterWriter;
 import dev.schemagate.operator.kube.EventRecorder;
+import dev.schemagate.operator.plan.MigrationPolicy;
 import dev.schemagate.operator.reconcile.ComposeStatus;
 import dev.schemagate.operator.reconcile.Deletion;
 import dev.schemagate.operator.reconcile.GatePods;
@@ -14,6 +15,7 @@ import dev.schemagate.operator.reconcile.PruneJobs;
 import dev.schemagate.operator.reconcile.ReconcileState;
 import dev.schemagate.operator.reconcile.RecordRun;
 import dev.schemagate.operator.reconcile.StartRun;
+import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.status.MigrationMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
@@ -28,6 +30,7 @@ import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
 
 /**
  * Takes a DatabaseMigration from "new target" to "database at target, app released". Level
@@ -50,12 +53,15 @@ public class DatabaseMigrationReconciler
     implements Reconciler<DatabaseMigration>, Cleaner<DatabaseMigration> {
   public static final String NAME = "databasemigration";
   public static final String FINALIZER = DatabaseMigration.GROUP + "/finalizer";
+  private static final Logger LOG = Logger.getLogger(DatabaseMigrationReconciler.class);
 
   private final KubernetesClient client;
   private final Settings settings;
   private final Clock clock;
   private final EventRecorder events;
   private final MigrationMetrics metrics;
+  private final MigrationPolicy policy;
+  private final JobDefaults jobDefaults;
   private Caches caches;
   private ClusterWriter writer;
 
@@ -70,6 +76,34 @@ public class DatabaseMigrationReconciler
     this.clock = clock;
     this.events = events;
     this.metrics = metrics;
+    this.policy = policy(settings);
+    this.jobDefaults = jobDefaults(settings);
+    LOG.infof(
+        "policy: images matching %s%s; service accounts %s; custom commands %s",
+        String.join(", ", policy.allowedImages()),
+        policy.requireDigest() ? ", by digest only" : "",
+        String.join(", ", policy.allowedServiceAccounts()),
+        policy.allowCustomCommands() ? "allowed" : "not allowed");
+  }
+
+  /** The cluster admin's policy, from the settings (the chart's policy values). */
+  static MigrationPolicy policy(Settings settings) {
+    return new MigrationPolicy(
+        settings.policyAllowedImages(),
+        settings.policyRequireImageDigest(),
+        settings.policyAllowedServiceAccounts(),
+        settings.policyAllowCustomCommands());
+  }
+
+  /** The Job's defaults, from the settings (the chart's defaultJob* values). */
+  static JobDefaults jobDefaults(Settings settings) {
+    return JobDefaults.of(
+        settings.defaultJobDeadlineSeconds(),
+        settings.defaultJobCpuRequest().orElse(null),
+        settings.defaultJobMemoryRequest().orElse(null),
+        settings.defaultJobCpuLimit().orElse(null),
+        settings.defaultJobMemoryLimit().orElse(null),
+        settings.defaultJobTmpSizeLimit().orElse(null));
   }
 
   @Override
@@ -86,12 +120,12 @@ public class DatabaseMigrationReconciler
     ReconcileState state = ReconcileState.begin(dbm, caches, clock.instant());
     ObserveRun.apply(state); // the run in status, or a running Job of ours no status records
     RecordRun.apply(state); // a run that ended goes into history
-    PlanRun.apply(state); // no run under way: is one needed, which direction, which image
+    PlanRun.apply(state, policy); // no run under way: is one needed, which direction, which image
     GateRollout.apply(
         state, settings.gateMode()); // hold what the gate holds until the database is at the target
     GatePods.apply( // pods whose revision is in place leave the scheduling gate
         state, settings.gateMode(), settings.defaultJobDeadlineSeconds());
-    StartRun.apply(state, settings.defaultJobDeadlineSeconds()); // the decided run: its Job
+    StartRun.apply(state, jobDefaults); // the decided run: its Job
     ComposeStatus.apply(state); // phase and conditions
     PruneJobs.apply(state); // finished Jobs that no history keeps go; the kept ones get an owner
     writer.write(state, context); // the writes, in order; the status last, if it changed

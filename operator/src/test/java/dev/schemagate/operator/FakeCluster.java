@@ -89,6 +89,12 @@ final class FakeCluster {
     return events().stream().map(Event::getReason).collect(Collectors.toList());
   }
 
+  /**
+   * The digest the kubelet reports as the container's imageID ({@code <repository>@sha256:...}, as
+   * containerd does); null (the default): no imageID.
+   */
+  String digest;
+
   /** The kubelet: the Job's pod, with its container terminated (exit code and message). */
   void podTerminated(Job job, int exitCode, String message) {
     writePod(
@@ -96,6 +102,7 @@ final class FakeCluster {
         new ContainerStatusBuilder()
             .withName(JobFactory.CONTAINER)
             .withImage(image(job))
+            .withImageID(imageId(job))
             .withReady(false)
             .withRestartCount(0)
             .withNewState()
@@ -242,6 +249,18 @@ final class FakeCluster {
             .withContainerStatuses(status)
             .build());
     client.pods().inNamespace(ns).resource(pod).updateStatus();
+  }
+
+  private String imageId(Job job) {
+    String image = image(job);
+    if (image.contains("@sha256:")) {
+      return image; // pulled by digest: that digest
+    }
+    if (digest == null) {
+      return null;
+    }
+    String ref = image.contains("@") ? image.substring(0, image.indexOf('@')) : image;
+    return ref.replaceFirst(":[^:/]+$", "") + "@sha256:" + digest;
   }
 
   private static String image(Job job) {

@@ -40,6 +40,51 @@ class LeadershipTest {
         public java.util.Optional<java.util.List<String>> watchNamespaces() {
           return java.util.Optional.empty();
         }
+
+        @Override
+        public java.util.Optional<String> defaultJobCpuRequest() {
+          return java.util.Optional.of("100m");
+        }
+
+        @Override
+        public java.util.Optional<String> defaultJobMemoryRequest() {
+          return java.util.Optional.of("256Mi");
+        }
+
+        @Override
+        public java.util.Optional<String> defaultJobCpuLimit() {
+          return java.util.Optional.of("1");
+        }
+
+        @Override
+        public java.util.Optional<String> defaultJobMemoryLimit() {
+          return java.util.Optional.of("512Mi");
+        }
+
+        @Override
+        public java.util.Optional<String> defaultJobTmpSizeLimit() {
+          return java.util.Optional.of("256Mi");
+        }
+
+        @Override
+        public java.util.List<String> policyAllowedImages() {
+          return java.util.List.of("*");
+        }
+
+        @Override
+        public boolean policyRequireImageDigest() {
+          return false;
+        }
+
+        @Override
+        public java.util.List<String> policyAllowedServiceAccounts() {
+          return java.util.List.of("default");
+        }
+
+        @Override
+        public boolean policyAllowCustomCommands() {
+          return true;
+        }
       };
 
   @Test

@@ -122,6 +122,7 @@ public final class ChartOperator implements Operator {
                       .append(v)
                       .append("\"\n"));
     }
+    yaml.append(sandbox.chartValues());
     Files.writeString(values, yaml);
     List<String> args =
         new ArrayList<>(

@@ -30,6 +30,7 @@ public final class Sandbox implements AutoCloseable {
   public final Cluster cluster;
   public final Path kubeconfig;
   private final Map<String, String> operatorEnv = new LinkedHashMap<>();
+  private String chartValues = "";
   private int operatorReplicas = 1;
   private final Map<String, String> operatorValues = new LinkedHashMap<>();
   private Operator operator;
@@ -146,6 +147,19 @@ public final class Sandbox implements AutoCloseable {
   public Sandbox operatorEnv(String name, String value) {
     operatorEnv.put(name, value);
     return this;
+  }
+
+  /**
+   * More values for the chart the operator is installed with on the real control plane (YAML, such
+   * as its policy); the embedded API server's operator gets none.
+   */
+  public Sandbox chartValues(String yaml) {
+    chartValues = yaml.endsWith("\n") ? yaml : yaml + "\n";
+    return this;
+  }
+
+  String chartValues() {
+    return chartValues;
   }
 
   /** How many replicas of the operator the chart runs on the real control plane (1 unless set). */

@@ -26,6 +26,7 @@ public final class Reasons {
   public static final String DELETION_WAITS_FOR_RUN = "DeletionWaitsForRun";
   public static final String DOWNGRADE_FORBIDDEN = "DowngradeForbidden";
   public static final String INVALID_SPEC = "InvalidSpec";
+  public static final String POLICY_VIOLATION = "PolicyViolation";
   public static final String HELD = "DatabaseNotAtTarget";
   public static final String RELEASED = "DatabaseAtTarget";
 

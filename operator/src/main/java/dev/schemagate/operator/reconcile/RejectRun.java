@@ -2,11 +2,11 @@ package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.operator.base.Reasons;
-import dev.schemagate.operator.base.Redactor;
 import dev.schemagate.operator.base.Time;
 import dev.schemagate.operator.plan.Decision;
 import dev.schemagate.operator.run.ResultParser;
 import dev.schemagate.operator.status.Conditions;
+import dev.schemagate.redact.Redactor;
 import java.time.Duration;
 import java.time.Instant;
 

@@ -2,8 +2,8 @@ package dev.schemagate.operator.run;
 
 import dev.schemagate.api.Tool;
 import dev.schemagate.operator.base.Reasons;
-import dev.schemagate.operator.base.Redactor;
 import dev.schemagate.operator.base.Time;
+import dev.schemagate.redact.Redactor;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
 import io.fabric8.kubernetes.api.model.ContainerStatus;

@@ -11,6 +11,7 @@ public enum EventReason {
   RolloutReleased(false),
   DowngradeForbidden(true),
   InvalidSpec(true),
+  PolicyViolation(true),
   SecretNotFound(true),
   ImagePullFailed(true),
   ContainerCreateFailed(true),

@@ -7,6 +7,8 @@ import dev.schemagate.api.Run;
 import dev.schemagate.operator.base.Reasons;
 import dev.schemagate.operator.plan.Decision;
 import dev.schemagate.operator.run.RunState;
+import dev.schemagate.redact.Redactor;
+import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -204,6 +206,20 @@ public final class StatusComposer {
             message,
             generation,
             now));
+  }
+
+  /**
+   * Passes every message of the status (conditions, history, the migrations applied) through the
+   * redaction once more, whatever put it there: an entry written by an older operator too.
+   */
+  public static void redact(DatabaseMigrationStatus status) {
+    for (Condition c : status.getConditions()) {
+      c.setMessage(Redactor.redact(c.getMessage()));
+    }
+    for (HistoryEntry entry : status.getHistory()) {
+      entry.setMessage(Redactor.redact(entry.getMessage()));
+      entry.getApplied().forEach(a -> a.setDescription(Redactor.redact(a.getDescription())));
+    }
   }
 
   private static void apply(

@@ -129,4 +129,59 @@ class RunPlannerTest {
     h.setReason("JobDeleted");
     return h;
   }
+
+  @Test
+  void aRunOutsideThePolicyIsRefusedAndTheAppStaysHeld() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", "elsewhere.example.org/x:1", "3"));
+    MigrationPolicy policy =
+        new MigrationPolicy(List.of("registry.example.com/*"), false, List.of("default"), true);
+    Decision decision = RunPlanner.decide(dbm, policy);
+    assertThat(decision).isInstanceOf(Decision.Refused.class);
+    Decision.Refused refused = (Decision.Refused) decision;
+    assertThat(refused.reason()).isEqualTo("PolicyViolation");
+    assertThat(refused.message())
+        .startsWith(
+            "spec.image elsewhere.example.org/x:1 is not allowed: the policy allows images matching"
+                + " registry.example.com/*");
+    assertThat(refused.databaseAtTarget()).as("the gated Deployments stay held").isFalse();
+    dbm.getSpec().setImage(IMAGE_1);
+    assertThat(RunPlanner.decide(dbm, policy)).isInstanceOf(Decision.Start.class);
+  }
+
+  @Test
+  void aRetryRunsTheDigestThatRanAndItsIdDoesNotDependOnIt() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "3"));
+    RunInputs first = ((Decision.Start) RunPlanner.decide(dbm)).run();
+    HistoryEntry failed = new HistoryEntry();
+    failed.setId(first.id());
+    failed.setDirection(Direction.UPGRADE);
+    failed.setOutcome(Outcome.Failed);
+    failed.setImage(IMAGE_1);
+    failed.setRequestedImage(IMAGE_1);
+    failed.setTargetRevision("3");
+    String pinned = "registry.example.com/shop/orders-migrations@sha256:" + "c".repeat(64);
+    failed.setPinnedImage(pinned);
+    DatabaseMigrationStatus status = new DatabaseMigrationStatus();
+    status.setHistory(new ArrayList<>(List.of(failed)));
+    dbm.setStatus(status);
+    assertThat(RunPlanner.decide(dbm))
+        .as("the same inputs: the failed run waits, whatever digest it recorded")
+        .isInstanceOf(Decision.AwaitingRetry.class);
+
+    dbm.getMetadata()
+        .setAnnotations(new java.util.HashMap<>(java.util.Map.of(RunPlanner.RETRY, "1")));
+    RunInputs retry = ((Decision.Start) RunPlanner.decide(dbm)).run();
+    assertThat(retry.image()).isEqualTo(pinned);
+    assertThat(retry.requestedImage()).isEqualTo(IMAGE_1);
+    failed.setPinnedImage(null);
+    assertThat(((Decision.Start) RunPlanner.decide(dbm)).run().id())
+        .as("the id hashes the inputs, not the digest: one Job name for the retry")
+        .isEqualTo(retry.id());
+
+    failed.setPinnedImage(pinned);
+    dbm.getSpec().setTargetRevision("4");
+    assertThat(((Decision.Start) RunPlanner.decide(dbm)).run().image())
+        .as("new inputs run the tag the spec names")
+        .isEqualTo(IMAGE_1);
+  }
 }
