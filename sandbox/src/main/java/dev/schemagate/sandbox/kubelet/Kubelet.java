@@ -150,6 +150,7 @@ public final class Kubelet implements AutoCloseable {
                     if (worker != null) {
                       worker.removed();
                     }
+                    ips.release(pod.getMetadata().getUid());
                   }
                 });
     return this;

@@ -233,7 +233,7 @@ class KubeletTest {
     assertThat(ips)
         .doesNotHaveDuplicates()
         .allSatisfy(
-            ip -> assertThat(ip).startsWith(kubelet.podNetworkRoutable() ? "10.244." : "127.0."));
+            ip -> assertThat(ip).startsWith(kubelet.podNetworkRoutable() ? "10.244." : "127.244."));
   }
 
   private boolean ready(Pod pod) {
