@@ -130,7 +130,8 @@ class AlembicJobTest {
             database, "SELECT name FROM app_user WHERE id = 1 + (random() * 999)::int", 100, 4)) {
       Thread.sleep(500);
       LongTransaction report =
-          new LongTransaction(database, "app_user", "nightly-report").endAfter(4_000);
+          new LongTransaction(database, "app_user", "nightly-report")
+              .endAfterTheNextSessionHeldItFor(database, 3_000);
       Outcome run = job("head", Map.of("SCHEMAGATE_LOCK_TIMEOUT", "1s"));
       Thread.sleep(300);
       List<Double> latencies = app.latencies();
