@@ -44,8 +44,16 @@ import picocli.CommandLine.Option;
 public final class Runner implements Callable<Integer> {
   static Map<String, String> env = System.getenv();
 
-  /** When the runner started: the Job's deadline counts from about here. */
-  static final long STARTED_MILLIS = System.currentTimeMillis();
+  /**
+   * When the runner's process started (the JVM's own start-up included, which may take seconds on a
+   * busy node): the Job's deadline counts from about here.
+   */
+  static final long STARTED_MILLIS =
+      ProcessHandle.current()
+          .info()
+          .startInstant()
+          .map(java.time.Instant::toEpochMilli)
+          .orElseGet(System::currentTimeMillis);
 
   static PrintStream out = System.out;
 
