@@ -100,13 +100,20 @@ class FlywayE2eTest {
     assertThat(stalled.get("status")).isEqualTo("True");
     assertThat(stalled.get("reason")).isEqualTo("MigrationFailed");
     assertThat((String) stalled.get("message")).contains("revision 3 failed", "syntax error");
-    assertThat(world.jobs())
-        .singleElement()
-        .satisfies(
-            j ->
-                assertThat(j.getStatus().getConditions())
-                    .anySatisfy(
-                        c -> assertThat(c.getType() + c.getStatus()).isEqualTo("FailedTrue")));
+    // the operator records the run at the Job's FailureTarget; the Job controller writes Failed
+    // once the pod is gone, a moment later
+    eventually()
+        .untilAsserted(
+            () ->
+                assertThat(world.jobs())
+                    .singleElement()
+                    .satisfies(
+                        j ->
+                            assertThat(j.getStatus().getConditions())
+                                .anySatisfy(
+                                    c ->
+                                        assertThat(c.getType() + c.getStatus())
+                                            .isEqualTo("FailedTrue"))));
     assertThat(world.paused("orders-api")).isTrue();
     assertThat(
             world.rows(
