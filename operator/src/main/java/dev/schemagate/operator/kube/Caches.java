@@ -24,10 +24,16 @@ import java.util.Set;
  * The informers the reconciler reads from, each mapped back to its DatabaseMigration: Jobs and
  * their pods by the annotation the operator puts on them, Deployments by the gate lists of the
  * DatabaseMigrations (an index on the primary cache) and by their held-by annotation, and the pods
- * of apps that name a DatabaseMigration by their label (only those: a label selector).
+ * of apps that name a DatabaseMigration by their label (only those: a label selector). Jobs and
+ * pods are selected by labels, so only the operator's own and the gated apps' are cached; every
+ * Deployment of the watched namespaces is seen (a DatabaseMigration may name one at any time), but
+ * only what the gate reads of it is kept ({@link DeploymentStore}).
  */
 public final class Caches implements ClusterView {
   static final String GATED_INDEX = "gated-deployments";
+
+  /** Deployments listed per request when an informer (re)lists them. */
+  static final long LIST_PAGE = 500;
 
   private final InformerEventSource<Job, DatabaseMigration> jobs;
   private final InformerEventSource<Pod, DatabaseMigration> pods;
@@ -72,6 +78,9 @@ public final class Caches implements ClusterView {
             InformerEventSourceConfiguration.from(Deployment.class, DatabaseMigration.class)
                 .withName("deployments")
                 .withSecondaryToPrimaryMapper(deployment -> gatingMigrations(context, deployment))
+                // of every Deployment only what the gate reads, listed a page at a time
+                .withItemStore(new DeploymentStore())
+                .withInformerListLimit(LIST_PAGE)
                 .build(),
             context);
   }
@@ -112,8 +121,8 @@ public final class Caches implements ClusterView {
   }
 
   void deploymentPatched(Deployment deployment) {
-    deployments.handleRecentResourceUpdate(
-        ResourceID.fromResource(deployment), deployment, deployment);
+    Deployment kept = DeploymentStore.trim(deployment);
+    deployments.handleRecentResourceUpdate(ResourceID.fromResource(kept), kept, kept);
   }
 
   private static Set<ResourceID> byMigrationLabel(Pod pod) {
