@@ -25,6 +25,12 @@ What it does around ``context.run_migrations()`` for the commands that change th
 
 Log lines go to the logger ``alembic.schemagate``; schemagate's Job reads the lines that start
 with a reason (``LockTimeout: ...``) and ``lock retries <revision> <n>``.
+
+Nothing it lets through prints a secret: from ``run_migrations`` on, every log record and
+everything written to stdout and stderr (an error's traceback, SQLAlchemy's ``[SQL: ...]`` and
+``[parameters: ...]``) passes through schemagate's redaction: the database password and the
+secrets of the environment in every encoding (raw, URL-encoded, JSON- or SQL-escaped), and every
+shape a credential takes (the same rules as the operator's and the runner's, below).
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ import logging
 import os
 import random
 import re
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -40,6 +47,94 @@ from datetime import datetime, timezone
 from typing import Any, Dict, Iterator, List, Optional
 
 from sqlalchemy import text
+
+# --- schemagate redaction: begin
+# The same lines in schemagate_alembic.py (examples/fastapi-alembic) and in the operator's Alembic
+# wrapper (alembic-run.sh); the rules are redact/src/main/resources/dev/schemagate/redact/rules.txt,
+# verbatim. Tests compare the copies and run each on the corpus of password shapes.
+import re as _re
+from urllib.parse import unquote as _unquote
+
+REDACTION_MASK = "*****"
+_REDACTION_RULES = r"""
+# The shapes a credential takes in text, one regular expression a line, applied in order. Each has
+# exactly one capturing group: the secret, which is replaced by the mask; the rest of the match is
+# kept. The syntax is the common part of Java's and Python's regular expressions, so that the Python
+# copies (the Alembic Job's wrapper, schemagate_alembic.py) use these lines verbatim; a test fails
+# when a copy differs. Tested on redact/src/test/resources/password-shapes.txt.
+#
+# A URL's password (scheme://user:password@host, or //user:password@host when the scheme lost its
+# colon), with '@', '/', spaces or percent-escapes in it: up to the last '@' a host follows on the
+# line, before the next URL or the next key=value of a credential.
+(?i)(?:\b[a-z][a-z0-9+.\-]*:)?//[^\s:/?#@"'<>]*:((?:(?!://|\s[\w.-]*(?:password|passwd|pwd|secret|token)[=:])[^\n]){1,256})@(?=[^\s@/?#"'<>]*(?:[/?#\s"'<>,;)\]]|$))
+# SQLAlchemy's bound parameters, whatever they are: data, which may be secret.
+\[parameters: ([^\n]*?)\]?(?=\r?\n|$)
+# SQL: PASSWORD '...' (CREATE/ALTER ROLE/USER), IDENTIFIED BY '...'; '' and \' inside; cut-off literals.
+(?i)\b(?:password|identified\s+by)\s+E?'((?:[^'\\\n]|''|\\.)*)'?
+# key="value" (JSON, logfmt) with escapes, spaces and commas inside.
+(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*"((?:[^"\\\n]|\\.)*)"?
+# key=\"value\": JSON inside a JSON string.
+(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)\\["'][ \t]*[=:][ \t]*\\"([^\n]*?)(?=\\"|\n|$)
+# key='value' (libpq, Python reprs) with \' and '' inside.
+(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*'((?:[^'\\\n]|\\.|'')*)'?
+# key=value unquoted (libpq, URL queries, PGPASSWORD=, ODBC Pwd=): up to a space, '&' or a quote.
+(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*(?!["'\\])([^\s&"']+)
+# A line that is key=value or key: value (an environment dump, .env, YAML): the rest of the line.
+(?im)^[ \t]*(?:export[ \t]+|-[ \t]+)?[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*(?!["'])([^\r\n]+)
+# PostgreSQL's DETAIL of a unique violation: Key (api_token)=(value).
+(?i)\((?:[^()\n]*(?:password|passwd|pwd|[_-]pass|secret|token|api[_-]?key)[^()\n]*)\)=\(([^)\n]*)\)
+# An Authorization header.
+(?i)\bauthorization["']?[ \t]*[=:][ \t]*["']?(?:(?:bearer|basic|token|digest)[ \t]+)?([^\s"',;]+)
+# A command-line option: --password VALUE.
+(?i)(?<![\w-])--?(?:password|passwd|pwd)[ \t]+(?!-)("[^"\n]*"|'[^'\n]*'|[^\s"']+)
+"""
+_RULES = [_re.compile(r) for r in _REDACTION_RULES.splitlines() if r.strip() and not r.startswith("#")]
+_SECRET_NAME = _re.compile(r"(?i).*(password|passwd|[_-]pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)")
+_URL_PASSWORD = _re.compile(r"(?i)[a-z][a-z0-9+.\-]*:?//[^\s:/?#@]*:(.+)@[^@]*")
+
+
+def secrets_in(env):
+    """The secrets an environment holds: values of variables named like secrets, URL passwords."""
+    found = []
+    for name, value in env.items():
+        if not value or not value.strip():
+            continue
+        if _SECRET_NAME.fullmatch(name):
+            found.append(value)
+        url = _URL_PASSWORD.fullmatch(value.strip())
+        if url:
+            found += [url.group(1), _unquote(url.group(1))]
+    return found
+
+
+def _secret_pattern(secret):
+    """The secret in every encoding: each character raw or percent-encoded (either case), a space
+    also as '+', quotes and backslashes also as JSON or SQL escape them."""
+    parts = []
+    for ch in secret:
+        forms = [_re.escape(ch), "".join("%%[%X%x][%X%x]" % (b >> 4, b >> 4, b & 15, b & 15) for b in ch.encode("utf-8"))]
+        forms += {" ": [r"\+"], '"': [r'\\"'], "\\": [r"\\\\"], "/": [r"\\/"], "'": ["''", r"\\'"]}.get(ch, [])
+        parts.append("(?:" + "|".join(forms) + ")")
+    return _re.compile("".join(parts))
+
+
+def _mask_group(m):
+    if m.group(1) is None:
+        return m.group(0)
+    return m.group(0)[: m.start(1) - m.start(0)] + REDACTION_MASK + m.group(0)[m.end(1) - m.start(0):]
+
+
+def redact(text, secrets=()):
+    """schemagate's redaction: the secrets given, in every encoding, then every credential shape."""
+    if not text:
+        return text
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = _secret_pattern(secret).sub(REDACTION_MASK, text)
+    for rule in _RULES:
+        text = rule.sub(_mask_group, text)
+    return text
+# --- schemagate redaction: end
+
 
 log = logging.getLogger("alembic.schemagate")
 
@@ -358,9 +453,70 @@ def _after_timeout(settings: Settings, connection: Any, watch: "_Watch", name: s
     log.info("retrying %s (attempt %d, lock timeout %d ms) after %d ms", name, attempt + 2, nxt, (time.time() - start) * 1000)
 
 
+class _Redacting(logging.Filter):
+    """Redacts a log record's message (its arguments and exception included) in place."""
+
+    def __init__(self, secrets: List[str]) -> None:
+        super().__init__("schemagate-redaction")
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.secrets)
+        record.msg, record.args, record.exc_info = redact(message, self.secrets), None, None
+        return True
+
+
+class _RedactingStream:
+    """A text stream that redacts each line before it reaches the one it wraps."""
+
+    def __init__(self, stream: Any, secrets: List[str]) -> None:
+        self._stream, self._secrets, self._pending = stream, secrets, ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        if "\n" in self._pending:
+            lines, self._pending = self._pending.rsplit("\n", 1)
+            self._stream.write(redact(lines + "\n", self._secrets))
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(redact(self._pending, self._secrets))
+            self._pending = ""
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def redact_output(url: Any = None) -> List[str]:
+    """From here on, every log record and everything written to stdout and stderr is redacted: the
+    secrets of the environment, the password of ``url`` (a SQLAlchemy URL), and every shape a
+    credential takes. Returns the secrets it masks."""
+    secrets = secrets_in(os.environ)
+    password = getattr(url, "password", None)
+    if password:
+        secrets.append(str(password))
+    loggers = [logging.getLogger()] + [v for v in logging.root.manager.loggerDict.values() if isinstance(v, logging.Logger)]
+    for handler in {h for logger in loggers for h in logger.handlers}:
+        if not any(isinstance(f, _Redacting) for f in handler.filters):
+            handler.addFilter(_Redacting(secrets))
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(stream, _RedactingStream):
+            setattr(sys, name, _RedactingStream(stream, secrets))
+    return secrets
+
+
 def run_migrations(context: Any, connection: Any, **configure: Any) -> None:
     """``context.configure(connection=..., **configure)`` then ``context.run_migrations()``, with
-    the run lock, the lock timeouts and the retries (see the module's documentation)."""
+    the run lock, the lock timeouts and the retries (see the module's documentation), and what it
+    prints redacted (``redact_output``)."""
+    redact_output(getattr(getattr(connection, "engine", None), "url", None))
     # alembic current, check, ... run with dont_mutate: no lock, nothing to retry
     environment = getattr(context, "_proxy", None) or context
     options = getattr(environment, "context_opts", {}) or {}

@@ -55,9 +55,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["patch"]
+# Events: the operator's own (create, patch), and the Job controller's FailedCreate Events (a pod
+# the API server refused), which it watches to report them (get, list, watch)
 - apiGroups: [""]
   resources: ["events"]
-  verbs: ["create", "patch"]
+  verbs: ["create", "patch", "get", "list", "watch"]
 {{- end -}}
 
 {{/*

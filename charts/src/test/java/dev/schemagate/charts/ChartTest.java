@@ -117,14 +117,20 @@ class ChartTest {
         verbs: ["patch"]
       - apiGroups: [""]
         resources: ["events"]
-        verbs: ["create", "patch"]
+        verbs: ["create", "patch", "get", "list", "watch"]
       """;
+
+  static List<JsonNode> operatorRoles(List<JsonNode> docs) {
+    return ofKind(docs, "ClusterRole").stream()
+        .filter(r -> !r.at("/metadata/name").asText().matches(".*-(view|edit)$"))
+        .toList();
+  }
 
   @Test
   void clusterScopeGrantsExactlyTheRulesTheOperatorNeeds() throws Exception {
     List<JsonNode> docs = render();
     JsonNode expected = YAML.readTree(RULES);
-    assertThat(ofKind(docs, "ClusterRole"))
+    assertThat(operatorRoles(docs))
         .singleElement()
         .satisfies(r -> assertThat(r.path("rules")).isEqualTo(expected));
     assertThat(ofKind(docs, "ClusterRoleBinding"))
@@ -170,7 +176,7 @@ class ChartTest {
   void namespacedScopeGrantsARoleInEachWatchedNamespaceAndTellsTheOperator() throws Exception {
     List<JsonNode> docs = render(NAMESPACED);
     JsonNode expected = YAML.readTree(RULES);
-    assertThat(ofKind(docs, "ClusterRole")).isEmpty();
+    assertThat(operatorRoles(docs)).isEmpty();
     assertThat(ofKind(docs, "ClusterRoleBinding")).isEmpty();
     Map<String, JsonNode> roles = new TreeMap<>();
     ofKind(docs, "Role")
@@ -226,6 +232,108 @@ class ChartTest {
                 .at("/spec/template/spec/containers/0/image")
                 .asText())
         .isEqualTo("schemagate/operator@sha256:" + "b".repeat(64));
+  }
+
+  /**
+   * Roles for people: view and edit, aggregated to the built-in roles; neither writes the status,
+   * the operator's record (whoever writes it could release a held app).
+   */
+  @Test
+  void peopleGetAggregatedViewAndEditRolesThatNeverWriteStatus() throws Exception {
+    for (String[] values : List.of(new String[0], NAMESPACED)) {
+      Map<String, JsonNode> roles = new TreeMap<>();
+      ofKind(render(values), "ClusterRole")
+          .forEach(r -> roles.put(r.at("/metadata/name").asText(), r));
+      JsonNode view = roles.get("sg-schemagate-view");
+      JsonNode edit = roles.get("sg-schemagate-edit");
+      assertThat(view.at("/metadata/labels/rbac.authorization.k8s.io~1aggregate-to-view").asText())
+          .isEqualTo("true");
+      assertThat(edit.at("/metadata/labels/rbac.authorization.k8s.io~1aggregate-to-edit").asText())
+          .isEqualTo("true");
+      assertThat(edit.at("/metadata/labels/rbac.authorization.k8s.io~1aggregate-to-admin").asText())
+          .isEqualTo("true");
+      assertThat(view.path("rules"))
+          .isEqualTo(
+              YAML.readTree(
+                  """
+                  - apiGroups: ["schemagate.dev"]
+                    resources: ["databasemigrations", "databasemigrations/status"]
+                    verbs: ["get", "list", "watch"]
+                  """));
+      assertThat(edit.path("rules"))
+          .isEqualTo(
+              YAML.readTree(
+                  """
+                  - apiGroups: ["schemagate.dev"]
+                    resources: ["databasemigrations"]
+                    verbs: ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]
+                  """));
+      for (JsonNode role : List.of(view, edit)) {
+        for (JsonNode rule : role.path("rules")) {
+          if (rule.path("resources").toString().contains("status")) {
+            assertThat(rule.path("verbs").toString())
+                .as("no status writes for people")
+                .isEqualTo("[\"get\",\"list\",\"watch\"]");
+          }
+        }
+      }
+    }
+    assertThat(ofKind(render("--set", "userRoles.enabled=false"), "ClusterRole"))
+        .extracting(r -> r.at("/metadata/name").asText())
+        .containsExactly("sg-schemagate");
+  }
+
+  /** The cluster admin's policy and the Jobs' bounds reach the operator as its settings. */
+  @Test
+  void thePolicyAndTheJobBoundsAreTheOperatorsSettings() throws Exception {
+    JsonNode env = ofKind(render(), "Deployment").get(0).at("/spec/template/spec/containers/0/env");
+    assertThat(env.toString())
+        .contains(
+            "{\"name\":\"SCHEMAGATE_POLICY_ALLOWED_IMAGES\",\"value\":\"*\"}",
+            "{\"name\":\"SCHEMAGATE_POLICY_REQUIRE_IMAGE_DIGEST\",\"value\":\"false\"}",
+            "{\"name\":\"SCHEMAGATE_POLICY_ALLOWED_SERVICE_ACCOUNTS\",\"value\":\"default\"}",
+            "{\"name\":\"SCHEMAGATE_POLICY_ALLOW_CUSTOM_COMMANDS\",\"value\":\"true\"}",
+            "{\"name\":\"SCHEMAGATE_DEFAULT_JOB_CPU_REQUEST\",\"value\":\"100m\"}",
+            "{\"name\":\"SCHEMAGATE_DEFAULT_JOB_MEMORY_REQUEST\",\"value\":\"256Mi\"}",
+            "{\"name\":\"SCHEMAGATE_DEFAULT_JOB_CPU_LIMIT\",\"value\":\"1\"}",
+            "{\"name\":\"SCHEMAGATE_DEFAULT_JOB_MEMORY_LIMIT\",\"value\":\"512Mi\"}",
+            "{\"name\":\"SCHEMAGATE_DEFAULT_JOB_TMP_SIZE_LIMIT\",\"value\":\"256Mi\"}");
+    JsonNode strict =
+        ofKind(
+                render(
+                    "--set", "policy.allowedImages={ghcr.io/acme/*,registry.example.com/shop/*}",
+                    "--set", "policy.requireImageDigest=true",
+                    "--set", "policy.allowedServiceAccounts={default,migrator}",
+                    "--set", "policy.allowCustomCommands=false",
+                    "--set", "defaultJobResources.limits.cpu=",
+                    "--set", "defaultJobTmpSizeLimit=1Gi"),
+                "Deployment")
+            .get(0)
+            .at("/spec/template/spec/containers/0/env");
+    assertThat(strict.toString())
+        .contains(
+            "{\"name\":\"SCHEMAGATE_POLICY_ALLOWED_IMAGES\",\"value\":\"ghcr.io/acme/*,registry.example.com/shop/*\"}",
+            "{\"name\":\"SCHEMAGATE_POLICY_REQUIRE_IMAGE_DIGEST\",\"value\":\"true\"}",
+            "{\"name\":\"SCHEMAGATE_POLICY_ALLOWED_SERVICE_ACCOUNTS\",\"value\":\"default,migrator\"}",
+            "{\"name\":\"SCHEMAGATE_POLICY_ALLOW_CUSTOM_COMMANDS\",\"value\":\"false\"}",
+            "{\"name\":\"SCHEMAGATE_DEFAULT_JOB_CPU_LIMIT\",\"value\":\"none\"}",
+            "{\"name\":\"SCHEMAGATE_DEFAULT_JOB_TMP_SIZE_LIMIT\",\"value\":\"1Gi\"}");
+    Tools.Result empty =
+        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "policy.allowedImages=null");
+    assertThat(empty.exit()).isNotZero();
+    Tools.Result none =
+        Tools.helm(
+            "template", "sg", Tools.CHART.toString(), "--set-json", "policy.allowedImages=[]");
+    assertThat(none.exit()).as("an empty list would fall back to the default").isNotZero();
+    assertThat(none.err()).contains("allowedImages");
+    Tools.Result badAccount =
+        Tools.helm(
+            "template",
+            "sg",
+            Tools.CHART.toString(),
+            "--set",
+            "policy.allowedServiceAccounts={Not_A_Name}");
+    assertThat(badAccount.exit()).isNotZero();
   }
 
   @Test

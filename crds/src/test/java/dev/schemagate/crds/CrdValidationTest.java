@@ -122,7 +122,10 @@ class CrdValidationTest {
     assertThat(columns).contains("TARGET", "CURRENT", "PHASE", "AGE", "JOB");
   }
 
-  /** Evaluates every x-kubernetes-validations rule of spec against the sample's spec. */
+  /**
+   * Evaluates every x-kubernetes-validations rule of spec, and of the fields below it that the
+   * sample sets, against the sample.
+   */
   static List<String> celFailures(String yaml) throws Exception {
     JsonNode spec =
         version().path("schema").path("openAPIV3Schema").path("properties").path("spec");
@@ -131,16 +134,29 @@ class CrdValidationTest {
             .setStandardMacros(CelStandardMacro.STANDARD_MACROS)
             .addVar("self", SimpleType.DYN)
             .build();
-    Object self = toCel(YAML.readTree(yaml).path("spec"));
     List<String> failures = new ArrayList<>();
-    for (JsonNode rule : spec.path("x-kubernetes-validations")) {
+    evaluate(cel, spec, YAML.readTree(yaml).path("spec"), failures);
+    return failures;
+  }
+
+  private static void evaluate(Cel cel, JsonNode schema, JsonNode value, List<String> failures)
+      throws Exception {
+    if (value.isMissingNode() || value.isNull()) {
+      return;
+    }
+    Object self = toCel(value);
+    for (JsonNode rule : schema.path("x-kubernetes-validations")) {
       var ast = cel.compile(rule.path("rule").asString()).getAst();
       Object ok = cel.createProgram(ast).eval(Map.of("self", self));
       if (!Boolean.TRUE.equals(ok)) {
         failures.add(rule.path("message").asString());
       }
     }
-    return failures;
+    if (value.isObject()) {
+      for (var field : schema.path("properties").properties()) {
+        evaluate(cel, field.getValue(), value.path(field.getKey()), failures);
+      }
+    }
   }
 
   static Object toCel(JsonNode node) {
@@ -196,6 +212,16 @@ class CrdValidationTest {
             .anySatisfy(e -> assertThat(e).contains(last));
       }
     }
+  }
+
+  @Test
+  void runAsUserMayBeAnyUserButRoot() throws Exception {
+    assertThat(celFailures(GOOD.replace("backoffLimit: 0", "backoffLimit: 0, runAsUser: 1000")))
+        .isEmpty();
+    assertThat(celFailures(GOOD.replace("backoffLimit: 0", "backoffLimit: 0, runAsUser: 0")))
+        .singleElement()
+        .asString()
+        .startsWith("spec.job.runAsUser must not be 0");
   }
 
   @Test

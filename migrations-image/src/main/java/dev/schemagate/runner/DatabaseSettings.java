@@ -1,5 +1,6 @@
 package dev.schemagate.runner;
 
+import dev.schemagate.redact.Redactor;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -29,6 +30,9 @@ public record DatabaseSettings(String jdbcUrl, String user, String password) {
           Pattern.CASE_INSENSITIVE);
 
   public static DatabaseSettings fromEnvironment(Map<String, String> env) {
+    // every secret the environment holds (PGPASSWORD, DB_PASSWORD, a URL's password, ...) is masked
+    // from here on, even one this run does not use
+    Redactor.secretsIn(env).forEach(Secrets::register);
     String url = env.get("DATABASE_URL");
     DatabaseSettings settings =
         url != null && !url.isBlank() ? fromUrl(url.strip(), env) : fromParts(env);

@@ -65,4 +65,18 @@ class DatabaseSettingsTest {
     assertThat(Secrets.mask("postgresql://u:other@h/db")).doesNotContain("other");
     assertThat(Secrets.mask("password=abc")).doesNotContain("abc");
   }
+
+  @Test
+  void thePasswordIsMaskedInEveryEncodingAndEverySecretOfTheEnvironmentToo() {
+    DatabaseSettings.fromEnvironment(
+        Map.of(
+            "DATABASE_URL",
+            "postgresql+asyncpg://app:p%40ss%2Fw%20rd@db:5432/orders",
+            "API_TOKEN",
+            "tok-unused-by-the-runner"));
+    assertThat(Secrets.mask("login p@ss/w rd, p%40ss%2Fw%20rd, p%40ss/w+rd, p%40ss%2fw%20rd"))
+        .isEqualTo("login *****, *****, *****, *****");
+    assertThat(Secrets.mask("{\"token\":\"x\", \"note\": \"tok-unused-by-the-runner\"}"))
+        .doesNotContain("tok-unused-by-the-runner");
+  }
 }

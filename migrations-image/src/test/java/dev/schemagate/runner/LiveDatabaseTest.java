@@ -98,8 +98,10 @@ class LiveDatabaseTest {
                   + " ends its transaction",
               "applied   3 add display name");
       assertThat(run.stderr()).doesNotContain("SELECT count(*)");
-      assertThat(run.result())
-          .contains("\"revision\":\"3\"", "\"lockRetries\":1", "\"toRevision\":\"3\"");
+      assertThat(run.result()).contains("\"revision\":\"3\"", "\"toRevision\":\"3\"");
+      // one retry once the report ended; on a busy machine an app query of the moment may cost one
+      // more, which is the point of retrying
+      assertThat(run.result()).containsPattern("\"revision\":\"3\",[^}]*\"lockRetries\":[1-9]");
       assertThat(versions()).containsExactly("1:true", "2:true", "3:true");
       assertThat(latencies)
           .as("the app ran all along")

@@ -41,7 +41,7 @@ public class DatabaseMigrationSpec {
   @Default("flyway")
   @JsonPropertyDescription(
       "The tool in the image: flyway (the schemagate runner), alembic, or custom (runs"
-          + " spec.command).")
+          + " spec.command, where the operator's policy allows custom commands).")
   private Tool tool = Tool.FLYWAY;
 
   @JsonPropertyDescription(

@@ -19,7 +19,8 @@ public class DatabaseMigrationStatus {
   private String currentRevision;
 
   @JsonPropertyDescription(
-      "The image that brought the database to currentRevision: it holds the down-migrations a"
+      "The image that brought the database to currentRevision, pinned to the digest that ran"
+          + " when its pod reported one (repository@sha256:...): it holds the down-migrations a"
           + " downgrade runs.")
   private String currentImage;
 

@@ -16,6 +16,12 @@ public class HistoryEntry extends AbstractRun {
   @JsonPropertyDescription("The revision after the run, as reported by the Job.")
   private String toRevision;
 
+  @JsonPropertyDescription(
+      "The image that ran, pinned to the digest its pod reported (the pod's imageID):"
+          + " repository@sha256:.... A retry of this run, and a downgrade from the revision it"
+          + " reached, run this digest, not a tag that may have moved since.")
+  private String pinnedImage;
+
   @JsonPropertyDescription("When the run finished (RFC 3339).")
   private String finishedAt;
 
@@ -46,6 +52,14 @@ public class HistoryEntry extends AbstractRun {
 
   public void setToRevision(String toRevision) {
     this.toRevision = toRevision;
+  }
+
+  public String getPinnedImage() {
+    return pinnedImage;
+  }
+
+  public void setPinnedImage(String pinnedImage) {
+    this.pinnedImage = pinnedImage;
   }
 
   public String getFinishedAt() {

@@ -28,11 +28,23 @@ public class OperatorBeans {
     return MicrometerMetrics.withoutPerResourceMetrics(registry);
   }
 
-  /** Leader election on a Lease, active in the prod profile (only the leader reconciles). */
+  /**
+   * Leader election on a Lease, active in the prod profile (only the leader reconciles): the SDK's
+   * durations (15 s Lease, 10 s renew deadline, 2 s retry period), an identity of this process's
+   * own, and {@link Leadership}'s callbacks, which end the process on a lost Lease and release it
+   * on shutdown. The SDK's own exit on stopping leadership is off: it deadlocked the shutdown hook.
+   */
   @Produces
   @Singleton
-  LeaderElectionConfiguration leaderElection(Settings settings) {
+  LeaderElectionConfiguration leaderElection(Settings settings, Leadership leadership) {
     return new LeaderElectionConfiguration(
-        settings.leaseName(), settings.leaseNamespace().orElse(null));
+        settings.leaseName(),
+        settings.leaseNamespace().orElse(null),
+        LeaderElectionConfiguration.LEASE_DURATION_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RENEW_DEADLINE_DEFAULT_VALUE,
+        LeaderElectionConfiguration.RETRY_PERIOD_DEFAULT_VALUE,
+        leadership.identity(),
+        leadership.callbacks(),
+        false);
   }
 }

@@ -36,4 +36,46 @@ public interface Settings {
 
   /** SCHEMAGATE_LEASE_NAMESPACE: its namespace; unset, the operator's own namespace. */
   Optional<String> leaseNamespace();
+
+  /** SCHEMAGATE_DEFAULT_JOB_CPU_REQUEST: the migration container's CPU request ("none": none). */
+  @WithDefault("100m")
+  Optional<String> defaultJobCpuRequest();
+
+  /** SCHEMAGATE_DEFAULT_JOB_MEMORY_REQUEST: its memory request. */
+  @WithDefault("256Mi")
+  Optional<String> defaultJobMemoryRequest();
+
+  /** SCHEMAGATE_DEFAULT_JOB_CPU_LIMIT: its CPU limit. */
+  @WithDefault("1")
+  Optional<String> defaultJobCpuLimit();
+
+  /** SCHEMAGATE_DEFAULT_JOB_MEMORY_LIMIT: its memory limit. */
+  @WithDefault("512Mi")
+  Optional<String> defaultJobMemoryLimit();
+
+  /** SCHEMAGATE_DEFAULT_JOB_TMP_SIZE_LIMIT: the size limit of the Job's /tmp emptyDir. */
+  @WithDefault("256Mi")
+  Optional<String> defaultJobTmpSizeLimit();
+
+  /**
+   * SCHEMAGATE_POLICY_ALLOWED_IMAGES: comma-separated image patterns migrations may use ({@code *}
+   * any characters; {@code *} alone: any image).
+   */
+  @WithDefault("*")
+  List<String> policyAllowedImages();
+
+  /** SCHEMAGATE_POLICY_REQUIRE_IMAGE_DIGEST: whether images must be given by digest. */
+  @WithDefault("false")
+  boolean policyRequireImageDigest();
+
+  /**
+   * SCHEMAGATE_POLICY_ALLOWED_SERVICE_ACCOUNTS: comma-separated service accounts Jobs may run as
+   * ({@code *}: any); a Job that names none runs as {@code default}.
+   */
+  @WithDefault("default")
+  List<String> policyAllowedServiceAccounts();
+
+  /** SCHEMAGATE_POLICY_ALLOW_CUSTOM_COMMANDS: whether tool: custom may run its own command. */
+  @WithDefault("true")
+  boolean policyAllowCustomCommands();
 }

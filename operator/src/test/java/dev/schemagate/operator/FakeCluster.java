@@ -89,6 +89,12 @@ final class FakeCluster {
     return events().stream().map(Event::getReason).collect(Collectors.toList());
   }
 
+  /**
+   * The digest the kubelet reports as the container's imageID ({@code <repository>@sha256:...}, as
+   * containerd does); null (the default): no imageID.
+   */
+  String digest;
+
   /** The kubelet: the Job's pod, with its container terminated (exit code and message). */
   void podTerminated(Job job, int exitCode, String message) {
     writePod(
@@ -96,6 +102,7 @@ final class FakeCluster {
         new ContainerStatusBuilder()
             .withName(JobFactory.CONTAINER)
             .withImage(image(job))
+            .withImageID(imageId(job))
             .withReady(false)
             .withRestartCount(0)
             .withNewState()
@@ -167,6 +174,42 @@ final class FakeCluster {
     client.batch().v1().jobs().inNamespace(ns).resource(fresh).updateStatus();
   }
 
+  /** Someone deletes the Job; the mock API server has no garbage collector: its pod stays. */
+  void deleteJob(Job job) {
+    client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).delete();
+  }
+
+  /** The garbage collector (or a person) deletes the Job's pod. */
+  void deletePod(Job job) {
+    client.pods().inNamespace(ns).withName(job.getMetadata().getName() + "-pod").delete();
+  }
+
+  void pauseByHand(String deployment, boolean paused) {
+    client
+        .apps()
+        .deployments()
+        .inNamespace(ns)
+        .withName(deployment)
+        .edit(
+            d -> {
+              d.getSpec().setPaused(paused);
+              return d;
+            });
+  }
+
+  void removeAnnotationByHand(String deployment, String key) {
+    client
+        .apps()
+        .deployments()
+        .inNamespace(ns)
+        .withName(deployment)
+        .edit(
+            d -> {
+              d.getMetadata().getAnnotations().remove(key);
+              return d;
+            });
+  }
+
   void succeed(Job job, String result) {
     podTerminated(job, 0, result);
     jobCondition(job, "Complete", null);
@@ -206,6 +249,18 @@ final class FakeCluster {
             .withContainerStatuses(status)
             .build());
     client.pods().inNamespace(ns).resource(pod).updateStatus();
+  }
+
+  private String imageId(Job job) {
+    String image = image(job);
+    if (image.contains("@sha256:")) {
+      return image; // pulled by digest: that digest
+    }
+    if (digest == null) {
+      return null;
+    }
+    String ref = image.contains("@") ? image.substring(0, image.indexOf('@')) : image;
+    return ref.replaceFirst(":[^:/]+$", "") + "@sha256:" + digest;
   }
 
   private static String image(Job job) {

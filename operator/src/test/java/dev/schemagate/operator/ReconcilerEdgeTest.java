@@ -138,22 +138,6 @@ class ReconcilerEdgeTest extends ReconcilerTestBase {
   }
 
   @Test
-  void deletionReleasesTheDeploymentsItHolds() {
-    cluster.createDeployment("orders-api", false);
-    apply(migration(ns, "orders", IMAGE_1, "3", "orders-api"));
-    Job job = awaitSingleJob();
-    eventually().until(() -> paused("orders-api"));
-    client.resources(DatabaseMigration.class).inNamespace(ns).withName("orders").delete();
-    eventually().until(() -> cluster.dbm("orders") == null);
-    assertThat(paused("orders-api")).isFalse();
-    assertThat(cluster.deployment("orders-api").getMetadata().getAnnotations())
-        .doesNotContainKey(HeldBy.KEY);
-    Job left = cluster.job(job.getMetadata().getName());
-    assertThat(left).as("a running migration is left to finish").isNotNull();
-    assertThat(left.getMetadata().getOwnerReferences()).isNullOrEmpty();
-  }
-
-  @Test
   void historyIsCappedAtHistoryLimitAndOldJobsGo() {
     DatabaseMigration dbm = migration(ns, "orders", IMAGE_1, "1");
     dbm.getSpec().setHistoryLimit(2);

@@ -86,6 +86,15 @@ class ReconcilerFlowTest extends ReconcilerTestBase {
                     .startsWith("RunSucceeded")
                     .contains("resumed orders-api"));
     assertThat(cluster.jobs()).hasSize(1);
+    eventually()
+        .untilAsserted(
+            () ->
+                assertThat(
+                        cluster.job(job.getMetadata().getName()).getMetadata().getOwnerReferences())
+                    .as("a recorded run's Job goes with its DatabaseMigration")
+                    .singleElement()
+                    .satisfies(
+                        o -> assertThat(o.getUid()).isEqualTo(ready.getMetadata().getUid())));
   }
 
   @Test

@@ -117,6 +117,7 @@ public final class ChartOperator implements Operator {
                       .append(v)
                       .append("\"\n"));
     }
+    yaml.append(sandbox.chartValues());
     Files.writeString(values, yaml);
     List<String> args =
         new ArrayList<>(
@@ -174,10 +175,36 @@ public final class ChartOperator implements Operator {
     return helm;
   }
 
-  /** The pod that holds the Lease, once it is running. */
-  public String leader() {
+  /**
+   * The identity that holds the Lease ({@code <pod>_<suffix of its process>}), "" when it is free,
+   * null before there is one.
+   */
+  public String leaderIdentity() {
     Lease lease = client().leases().inNamespace(NAMESPACE).withName(LEASE).get();
     return lease == null || lease.getSpec() == null ? null : lease.getSpec().getHolderIdentity();
+  }
+
+  /** The pod whose operator holds the Lease, or null. */
+  public String leader() {
+    return podOf(leaderIdentity());
+  }
+
+  /** The pod of a leader-election identity: its part before '_' (a pod name has none). */
+  public static String podOf(String identity) {
+    if (identity == null || identity.isEmpty()) {
+      return null;
+    }
+    int cut = identity.indexOf('_');
+    return cut < 0 ? identity : identity.substring(0, cut);
+  }
+
+  /** The operator process the kubelet last started in this pod. */
+  public ProcessHandle process(String pod) {
+    return cluster.starts().stream()
+        .filter(s -> NAMESPACE.equals(s.namespace()) && s.pod().equals(pod) && s.pid() > 0)
+        .reduce((a, b) -> b)
+        .flatMap(s -> ProcessHandle.of(s.pid()))
+        .orElseThrow(() -> new IllegalStateException("no operator process in pod " + pod));
   }
 
   public List<Pod> pods() {

@@ -65,7 +65,8 @@ public final class ImageMap {
   }
 
   public Optional<Simulated> simulated(String image) {
-    return Optional.ofNullable(simulated.get(image));
+    return Optional.ofNullable(simulated.get(image))
+        .or(() -> byDigest(image, simulated, Simulated::digest));
   }
 
   public ImageMap map(String image, LocalImage local) {
@@ -73,17 +74,40 @@ public final class ImageMap {
     return this;
   }
 
+  /**
+   * The image mapped to this name, or, for {@code repository@sha256:<digest>}, the mapping of that
+   * repository whose digest it is (what {@link #imageId} reported for it): an image pulled by the
+   * digest that ran.
+   */
   public Optional<LocalImage> find(String image) {
-    return Optional.ofNullable(images.get(image));
+    return Optional.ofNullable(images.get(image))
+        .or(() -> byDigest(image, images, LocalImage::digest));
+  }
+
+  private static <T> Optional<T> byDigest(
+      String image, Map<String, T> mapped, java.util.function.Function<T, String> digest) {
+    int at = image.indexOf("@sha256:");
+    if (at < 0) {
+      return Optional.empty();
+    }
+    String repository = image.substring(0, at);
+    String wanted = image.substring(at + "@sha256:".length());
+    return mapped.entrySet().stream()
+        .filter(e -> repository(e.getKey()).equals(repository))
+        .filter(e -> digest.apply(e.getValue()).equals(wanted))
+        .map(Map.Entry::getValue)
+        .findFirst();
+  }
+
+  private static String repository(String image) {
+    return image.contains("@")
+        ? image.substring(0, image.indexOf('@'))
+        : image.replaceFirst(":[^:/]+$", "");
   }
 
   /** The image ID a container status reports: the repository with the digest of what ran. */
   public static String imageId(String image, String digest) {
-    String repository =
-        image.contains("@")
-            ? image.substring(0, image.indexOf('@'))
-            : image.replaceFirst(":[^:/]+$", "");
-    return repository + "@sha256:" + digest;
+    return repository(image) + "@sha256:" + digest;
   }
 
   static String sha256(String text) {

@@ -30,6 +30,7 @@ public final class Sandbox implements AutoCloseable {
   public final Cluster cluster;
   public final Path kubeconfig;
   private final Map<String, String> operatorEnv = new LinkedHashMap<>();
+  private String chartValues = "";
   private int operatorReplicas = 1;
   private final Map<String, String> operatorValues = new LinkedHashMap<>();
   private Operator operator;
@@ -115,6 +116,14 @@ public final class Sandbox implements AutoCloseable {
 
   /** Maps an image to the schemagate runner with its SQL in a directory: a "FROM runner" image. */
   public void mapRunnerImage(String image, Path sql) {
+    mapRunnerImage(image, sql, ImageMap.NON_ROOT);
+  }
+
+  /**
+   * The same, with the user its image config declares: "" for root, or a name (the user of a plain
+   * {@code FROM python} image is root; one with {@code USER app} declares a name).
+   */
+  public void mapRunnerImage(String image, Path sql, String user) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     images.map(
         image,
@@ -126,7 +135,8 @@ public final class Sandbox implements AutoCloseable {
                 "-jar",
                 runnerJar().toString()),
             work,
-            Map.of("SCHEMAGATE_LOCATIONS", sql.toString(), "SCHEMAGATE_CONNECT_RETRIES", "2")));
+            Map.of("SCHEMAGATE_LOCATIONS", sql.toString(), "SCHEMAGATE_CONNECT_RETRIES", "2"),
+            user));
   }
 
   /** Maps an app's image to a process that idles until it is stopped, as a server would. */
@@ -137,6 +147,19 @@ public final class Sandbox implements AutoCloseable {
   public Sandbox operatorEnv(String name, String value) {
     operatorEnv.put(name, value);
     return this;
+  }
+
+  /**
+   * More values for the chart the operator is installed with on the real control plane (YAML, such
+   * as its policy); the embedded API server's operator gets none.
+   */
+  public Sandbox chartValues(String yaml) {
+    chartValues = yaml.endsWith("\n") ? yaml : yaml + "\n";
+    return this;
+  }
+
+  String chartValues() {
+    return chartValues;
   }
 
   /** How many replicas of the operator the chart runs on the real control plane (1 unless set). */

@@ -32,6 +32,7 @@ class AlembicE2eTest {
   static final Path EXAMPLE = E2e.HOME.resolve("examples/fastapi-alembic");
   static final String V12 = "registry.example.com/shop/orders-migrations:1.2.0";
   static final String V13 = "registry.example.com/shop/orders-migrations:1.3.0";
+  static final String LEAKY = "registry.example.com/shop/orders-migrations:1.4.0-leaky";
   static final Path PYTHON = E2e.HOME.resolve(".tools/python/bin/python");
   E2e world;
 
@@ -55,6 +56,29 @@ class AlembicE2eTest {
             List.of("/bin/sh"),
             copy(sandbox.work.resolve("images/orders-1.3"), null),
             Map.of("PATH", path)));
+    // 1.3 and a revision that prints the database URL, then fails on SQL that holds its password
+    Path leaky = copy(sandbox.work.resolve("images/orders-1.4-leaky"), null);
+    Files.writeString(
+        leaky.resolve("alembic/versions/0004_leaky.py"),
+        String.join(
+            "\n",
+            "import os",
+            "from alembic import op",
+            "from sqlalchemy.engine import make_url",
+            "revision = '0004'",
+            "down_revision = '0003'",
+            "branch_labels = None",
+            "depends_on = None",
+            "def upgrade():",
+            "    url = os.environ['DATABASE_URL']",
+            "    print('migrating ' + url)",
+            "    password = make_url(url).password",
+            "    op.execute(\"ALTER ROLE postgres PASSWORD '\" + password + \"' oops\")",
+            "def downgrade():",
+            "    pass",
+            ""));
+    sandbox.images.map(
+        LEAKY, new ImageMap.LocalImage(List.of("/bin/sh"), leaky, Map.of("PATH", path)));
   }
 
   /** The example's files, as an image of that release holds them (without a later revision). */
@@ -174,10 +198,48 @@ class AlembicE2eTest {
                     && "0002".equals(world.status("orders").get("currentRevision")));
     assertThat(world.rows("SELECT version_num FROM alembic_version")).containsExactly("0002");
     assertThat(world.history("orders").get(0).get("direction")).isEqualTo("downgrade");
-    assertThat(world.history("orders").get(0).get("image")).isEqualTo(V13);
+    // the 1.3 image, pinned to the digest that reached 0003 (the kubelet reports image IDs)
+    Object reached = world.history("orders").get(1).get("pinnedImage");
+    assertThat(world.history("orders").get(0).get("image"))
+        .isEqualTo(E2e.KIND == Sandbox.Kind.REAL ? reached : V13);
+    if (E2e.KIND == Sandbox.Kind.REAL) {
+      assertThat((String) reached)
+          .matches("registry\\.example\\.com/shop/orders-migrations@sha256:[0-9a-f]{64}");
+    }
     assertThat(
             world.rows(
                 "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'app_user' AND column_name = 'display_name'"))
         .containsExactly("0");
+  }
+
+  /**
+   * The sentinel-password scenario with Alembic: a revision prints the database URL and fails on
+   * SQL holding the password; the password is nowhere, the Job's log and result included.
+   */
+  @Test
+  void aSentinelPasswordInTheSecretAppearsNowhere() throws Exception {
+    String sentinel = "Sentinel@" + world.ns + "/p w";
+    world.secret(
+        "orders-db",
+        E2e.sandbox
+            .database
+            .url("postgresql+asyncpg", world.database)
+            .replace(
+                ":postgres@",
+                ":"
+                    + java.net.URLEncoder.encode(sentinel, java.nio.charset.StandardCharsets.UTF_8)
+                        .replace("+", "%20")
+                    + "@"));
+    Map<String, Object> spec = spec(LEAKY, "head", "orders-db");
+    spec.put("tool", "alembic");
+    world.migration("orders", spec);
+    eventually().until(() -> "Failed".equals(world.phase("orders")));
+    eventually().until(() -> world.eventReasons().contains("RunFailed"));
+    assertThat((String) world.condition("orders", "Stalled").get("message"))
+        .contains("revision 0004 failed", "unrecognized role option", "PASSWORD '*****' oops")
+        .doesNotContain("Background on this error");
+    String log = E2e.sandbox.cluster.jobLog(world.ns, world.jobs().get(0).getMetadata().getName());
+    assertThat(log).contains("migrating postgresql+asyncpg://postgres:*****@");
+    world.assertNowhere(sentinel, true);
   }
 }

@@ -168,6 +168,18 @@ class ApiServerE2eTest {
                       "{\"metadata\":{\"labels\":{\"app\":\"other\"}}}"));
       assertThat(label).isNotNull();
       assertThat(label.getStatus().getMessage())
+          .contains("may only remove its own scheduling gate");
+      KubernetesClientException gateAndLabel =
+          catchThrowableOfType(
+              KubernetesClientException.class,
+              () ->
+                  pod.patch(
+                      io.fabric8.kubernetes.client.dsl.base.PatchContext.of(
+                          io.fabric8.kubernetes.client.dsl.base.PatchType.JSON),
+                      "[{\"op\":\"remove\",\"path\":\"/spec/schedulingGates/0\"},"
+                          + "{\"op\":\"add\",\"path\":\"/metadata/labels/app\",\"value\":\"other\"}]"));
+      assertThat(gateAndLabel).as("its gate with anything else").isNotNull();
+      assertThat(gateAndLabel.getStatus().getMessage())
           .contains("may change nothing of a pod but its own scheduling gate");
       KubernetesClientException otherGate =
           catchThrowableOfType(

@@ -3,6 +3,7 @@ package dev.schemagate.sandbox;
 import static dev.schemagate.sandbox.E2e.eventually;
 import static dev.schemagate.sandbox.E2e.spec;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -12,6 +13,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,10 +24,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The chart as users install it, on a control plane of its own: two replicas elect a leader on the
- * chart's Lease; a migration goes through; the leader's pod is deleted mid-run and the other
- * replica takes over within the Lease duration and finishes the run; helm uninstall leaves no
- * object of the release behind.
+ * The chart as users install it, on a control plane of its own, and the faults that break the
+ * cluster or the operator's replicas: two replicas elect a leader on the chart's Lease; a replica
+ * stopped (SIGTERM) exits within seconds and hands the Lease over, with the API server up and with
+ * it gone; the leader killed (SIGKILL) mid-run is replaced within the Lease duration; the API
+ * server and etcd each go away for 30 s mid-run; helm uninstall leaves no object of the release
+ * behind. Each prints the times it measured.
  */
 @ExtendWith(E2e.Reporter.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -34,6 +38,15 @@ class ChartE2eTest {
   static final Duration LEASE = Duration.ofSeconds(15);
 
   static final Duration RETRY = Duration.ofSeconds(2);
+
+  /** A retry period with the leader elector's jitter at most (factor 1.2). */
+  static final Duration RETRY_WITH_JITTER = RETRY.plus(RETRY.multipliedBy(12).dividedBy(10));
+
+  /** How long after SIGTERM an operator process may still run. */
+  static final Duration EXIT_LIMIT = Duration.ofSeconds(5);
+
+  static final Duration OUTAGE = Duration.ofSeconds(30);
+
   static Sandbox sandbox;
   static ChartOperator operator;
   static String good;
@@ -69,17 +82,65 @@ class ChartE2eTest {
     }
   }
 
+  static org.awaitility.core.ConditionFactory patiently() {
+    return await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(100));
+  }
+
+  /** Both replicas run and one of them leads. */
+  static void awaitTwoReplicasAndALeader() throws Exception {
+    patiently()
+        .until(
+            () ->
+                operator.pods().stream()
+                        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                        .filter(p -> "Running".equals(p.getStatus().getPhase()))
+                        .count()
+                    == 2);
+    operator.awaitLeader(Duration.ofSeconds(120));
+  }
+
+  /** How long until the process ends, at most {@code limit}; the limit when it does not. */
+  static Duration exitTime(ProcessHandle process, Instant since, Duration limit) throws Exception {
+    try {
+      process.onExit().get(limit.toMillis() + 1000, TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      return limit.plusSeconds(1);
+    }
+    return Duration.between(since, Instant.now());
+  }
+
+  /** A world with a gated Deployment and a migration that runs about 8 s, under way. */
+  E2e migrating() throws Exception {
+    E2e w = new E2e(sandbox).createDatabase();
+    w.secret("orders-db", w.url());
+    w.deployment("orders-api", "shop/orders-api:1");
+    w.migration("orders", spec(slow, "latest", "orders-db", "orders-api"));
+    eventually().until(() -> "Migrating".equals(w.phase("orders")) && w.paused("orders-api"));
+    eventually()
+        .until(
+            () ->
+                w.client().pods().inNamespace(w.ns).list().getItems().stream()
+                    .anyMatch(
+                        p ->
+                            p.getMetadata().getLabels().containsKey("job-name")
+                                && "Running".equals(p.getStatus().getPhase())));
+    return w;
+  }
+
+  /** The run went through once: one Job, one history entry, succeeded, the app released. */
+  static void recordedOnceAndReleased(E2e w) {
+    assertThat(w.jobs()).as("no second Job").hasSize(1);
+    assertThat(w.history("orders"))
+        .singleElement()
+        .satisfies(h -> assertThat(h.get("outcome")).isEqualTo("Succeeded"));
+    assertThat(w.paused("orders-api")).as("nothing held that should not be").isFalse();
+  }
+
   @Test
   @Order(1)
   void twoReplicasRunAndOneLeadsOnTheChartsLease() throws Exception {
     world = new E2e(sandbox);
-    eventually()
-        .until(
-            () ->
-                operator.pods().stream()
-                        .filter(p -> "Running".equals(p.getStatus().getPhase()))
-                        .count()
-                    == 2);
+    awaitTwoReplicasAndALeader();
     assertThat(operator.pods())
         .extracting(p -> p.getMetadata().getName())
         .contains(operator.leader());
@@ -91,42 +152,144 @@ class ChartE2eTest {
 
   @Test
   @Order(2)
-  void whenTheLeadersPodIsDeletedTheOtherReplicaTakesOverAndFinishesTheRun() throws Exception {
-    world = new E2e(sandbox).createDatabase();
-    world.secret("orders-db", world.url());
-    world.deployment("orders-api", "shop/orders-api:1");
-    world.migration("orders", spec(slow, "latest", "orders-db", "orders-api"));
-    eventually().until(() -> "Migrating".equals(world.phase("orders")));
-    String leader = operator.leader();
+  void aStoppedLeaderExitsWithinSecondsAndHandsTheLeaseOver() throws Exception {
+    world = new E2e(sandbox);
+    awaitTwoReplicasAndALeader();
+    String identity = operator.leaderIdentity();
+    String pod = ChartOperator.podOf(identity);
+    ProcessHandle process = operator.process(pod);
     Instant deleted = Instant.now();
-    sandbox.client().pods().inNamespace(ChartOperator.NAMESPACE).withName(leader).delete();
-    eventually()
+    sandbox.client().pods().inNamespace(ChartOperator.NAMESPACE).withName(pod).delete();
+    Duration exit = exitTime(process, deleted, EXIT_LIMIT);
+    patiently()
         .until(
             () -> {
-              String now = operator.leader();
-              return now != null && !now.equals(leader) && !now.isEmpty();
+              String now = operator.leaderIdentity();
+              return now != null && !now.isEmpty() && !now.equals(identity);
             });
-    Duration failover = Duration.between(deleted, Instant.now());
+    Duration handover = Duration.between(deleted, Instant.now());
     System.out.printf(
-        "failover: the Lease moved from %s to %s in %d ms%n",
-        leader, operator.leader(), failover.toMillis());
-    assertThat(failover)
-        .as("the other replica leads within the Lease duration")
-        .isLessThanOrEqualTo(LEASE.plus(RETRY));
-
-    eventually().until(() -> "Ready".equals(world.phase("orders")));
-    assertThat(world.jobs()).as("the new leader adopted the running Job").hasSize(1);
-    assertThat(world.history("orders"))
-        .singleElement()
-        .satisfies(h -> assertThat(h.get("outcome")).isEqualTo("Succeeded"));
-    assertThat(world.paused("orders-api")).isFalse();
+        "shutdown (API server up): %s exited %d ms after SIGTERM; %s led %d ms after it%n",
+        pod, exit.toMillis(), operator.leader(), handover.toMillis());
+    assertThat(exit).as("the JVM exits on SIGTERM, no deadlock").isLessThan(EXIT_LIMIT);
+    assertThat(operator.log()).contains("released the Lease");
+    assertThat(handover)
+        .as("the Lease was released: no wait for it to expire")
+        .isLessThan(RETRY_WITH_JITTER.plus(EXIT_LIMIT));
   }
 
   @Test
   @Order(3)
+  void aStoppedLeaderExitsWithinSecondsWhenTheApiServerIsGone() throws Exception {
+    world = new E2e(sandbox);
+    awaitTwoReplicasAndALeader();
+    String pod = operator.leader();
+    ProcessHandle process = operator.process(pod);
+    var cp = sandbox.real().controlPlane;
+    cp.stop("kube-apiserver");
+    Instant terminated;
+    Duration exit;
+    try {
+      terminated = Instant.now();
+      process.destroy(); // SIGTERM
+      exit = exitTime(process, terminated, EXIT_LIMIT);
+    } finally {
+      cp.startAgain("kube-apiserver");
+    }
+    System.out.printf(
+        "shutdown (API server gone): %s exited %d ms after SIGTERM%n", pod, exit.toMillis());
+    assertThat(exit)
+        .as("a release that cannot reach the API server does not hold the exit up")
+        .isLessThan(EXIT_LIMIT);
+    awaitTwoReplicasAndALeader();
+  }
+
+  @Test
+  @Order(4)
+  void whenTheLeaderIsKilledMidRunAnotherReplicaLeadsAdoptsTheJobAndFinishesTheRun()
+      throws Exception {
+    awaitTwoReplicasAndALeader();
+    world = migrating();
+    String identity = operator.leaderIdentity();
+    ProcessHandle process = operator.process(ChartOperator.podOf(identity));
+    Instant killed = Instant.now();
+    process.destroyForcibly(); // SIGKILL: no release, the Lease has to expire
+    patiently()
+        .until(
+            () -> {
+              String now = operator.leaderIdentity();
+              return now != null && !now.isEmpty() && !now.equals(identity);
+            });
+    Duration failover = Duration.between(killed, Instant.now());
+    System.out.printf(
+        "failover (SIGKILL): the Lease moved from %s to %s in %d ms%n",
+        identity, operator.leaderIdentity(), failover.toMillis());
+    assertThat(failover)
+        .as("another process leads within the Lease duration and a retry period")
+        .isLessThanOrEqualTo(LEASE.plus(RETRY_WITH_JITTER).plusSeconds(1));
+
+    eventually().until(() -> "Ready".equals(world.phase("orders")));
+    recordedOnceAndReleased(world);
+  }
+
+  @Test
+  @Order(5)
+  void theApiServerGoneFor30sMidRunLeavesOneJobOneRecordAndNothingHeld() throws Exception {
+    outage("kube-apiserver");
+  }
+
+  @Test
+  @Order(6)
+  void etcdGoneFor30sMidRunLeavesOneJobOneRecordAndNothingHeld() throws Exception {
+    outage("etcd");
+  }
+
+  private void outage(String daemon) throws Exception {
+    awaitTwoReplicasAndALeader();
+    world = migrating();
+    var cp = sandbox.real().controlPlane;
+    cp.stop(daemon);
+    try {
+      Thread.sleep(OUTAGE.toMillis());
+    } finally {
+      cp.startAgain(daemon);
+    }
+    Instant back = Instant.now();
+    patiently().until(() -> "Ready".equals(world.phase("orders")));
+    Duration recovery = Duration.between(back, Instant.now());
+    Instant completed = Instant.parse(world.jobs().get(0).getStatus().getCompletionTime());
+    Instant recorded = Instant.parse((String) world.history("orders").get(0).get("finishedAt"));
+    var lease =
+        sandbox
+            .client()
+            .leases()
+            .inNamespace(ChartOperator.NAMESPACE)
+            .withName("schemagate-operator")
+            .get();
+    System.out.printf(
+        "outage (%s down %d s mid-run): Ready %d ms after it was back; the Job controller marked"
+            + " the Job complete %+d s after, the operator recorded it %+d s after; the Lease"
+            + " holder since %s, %+d s after (%s)%n",
+        daemon,
+        OUTAGE.toSeconds(),
+        recovery.toMillis(),
+        Duration.between(back, completed).toSeconds(),
+        Duration.between(back, recorded).toSeconds(),
+        lease.getSpec().getAcquireTime(),
+        Duration.between(back, lease.getSpec().getAcquireTime().toInstant()).toSeconds(),
+        lease.getSpec().getHolderIdentity());
+    recordedOnceAndReleased(world);
+    awaitTwoReplicasAndALeader();
+  }
+
+  @Test
+  @Order(7)
   void helmUninstallLeavesNoObjectOfTheReleaseBehind() throws Exception {
     world = new E2e(sandbox);
+    Instant start = Instant.now();
     operator.uninstall();
+    System.out.printf(
+        "helm uninstall --wait took %d ms%n", Duration.between(start, Instant.now()).toMillis());
     KubernetesClient client = sandbox.client();
     String selector = "app.kubernetes.io/instance";
     List<HasMetadata> left = new ArrayList<>();
@@ -170,6 +333,9 @@ class ChartE2eTest {
     left.addAll(client.leases().inNamespace(ChartOperator.NAMESPACE).list().getItems());
     assertThat(left).extracting(o -> o.getKind() + " " + o.getMetadata().getName()).isEmpty();
     eventually().until(() -> operator.pods().isEmpty() && !operator.isAlive());
+    assertThat(Duration.between(start, Instant.now()))
+        .as("the replicas exit on SIGTERM instead of waiting out the grace period")
+        .isLessThan(Duration.ofSeconds(25));
     assertThat(
             client
                 .apiextensions()

@@ -46,6 +46,18 @@ final class E2e {
   static final Path HOME =
       Path.of(System.getProperty("schemagate.home", "..")).toAbsolutePath().normalize();
 
+  /** The images the suite's migrations use: the policy the suite's operator is installed with. */
+  static final List<String> ALLOWED_IMAGES = List.of("e2e/*", "registry.example.com/*");
+
+  /** The chart values of that policy: those images, two service accounts, custom commands. */
+  static final String POLICY =
+      "policy:\n"
+          + "  allowedImages: ["
+          + ALLOWED_IMAGES.stream().map(i -> "\"" + i + "\"").collect(Collectors.joining(", "))
+          + "]\n"
+          + "  allowedServiceAccounts: [default, e2e-migrator]\n"
+          + "  allowCustomCommands: true\n";
+
   final String ns = "e2e-" + UUID.randomUUID().toString().substring(0, 6);
   final String database = "db_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);
 
@@ -68,6 +80,12 @@ final class E2e {
       sandbox = Sandbox.start(HOME, work, System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL"), KIND);
       // the SDK's own lifecycle (leadership, informers) in the operator's log, for the reports
       sandbox.operatorEnv("QUARKUS_LOG_CATEGORY__IO_JAVAOPERATORSDK__LEVEL", "INFO");
+      if (KIND == Sandbox.Kind.REAL) {
+        sandbox.chartValues(POLICY);
+      } else {
+        sandbox.operatorEnv("SCHEMAGATE_POLICY_ALLOWED_IMAGES", String.join(",", ALLOWED_IMAGES));
+        sandbox.operatorEnv("SCHEMAGATE_POLICY_ALLOWED_SERVICE_ACCOUNTS", "default,e2e-migrator");
+      }
       sandbox.startOperator();
       Runtime.getRuntime()
           .addShutdownHook(
@@ -98,12 +116,18 @@ final class E2e {
 
   static String runnerImage(Sandbox sandbox, String name, Map<String, String> files)
       throws Exception {
+    return runnerImage(sandbox, name, files, ImageMap.NON_ROOT);
+  }
+
+  /** The same, as an image whose config declares this user ("" for root, or a name). */
+  static String runnerImage(Sandbox sandbox, String name, Map<String, String> files, String user)
+      throws Exception {
     Path dir = sandbox.work.resolve("images").resolve(name.replaceAll("[^a-z0-9]", "-"));
     Files.createDirectories(dir);
     for (var f : files.entrySet()) {
       Files.writeString(dir.resolve(f.getKey()), f.getValue());
     }
-    sandbox.mapRunnerImage(name, dir);
+    sandbox.mapRunnerImage(name, dir, user);
     return name;
   }
 
@@ -186,6 +210,38 @@ final class E2e {
     client().resource(dbm).inNamespace(ns).create();
   }
 
+  /** Changes the spec, as kubectl edit does (again on a conflict with the operator's writes). */
+  @SuppressWarnings("unchecked")
+  void editSpec(String name, java.util.function.Consumer<Map<String, Object>> change) {
+    Demo.retryOnConflict(
+        () ->
+            dbm(name)
+                .edit(
+                    d -> {
+                      change.accept((Map<String, Object>) d.getAdditionalProperties().get("spec"));
+                      return d;
+                    }));
+  }
+
+  /** The reason of the Stalled condition, or null. */
+  String stalled(String name) {
+    Map<String, Object> c = condition(name, "Stalled");
+    return "True".equals(c.get("status")) ? (String) c.get("reason") : null;
+  }
+
+  /** The messages of the Events with this reason. */
+  List<String> events(String reason) {
+    return events().stream()
+        .filter(e -> reason.equals(e.getReason()))
+        .map(Event::getMessage)
+        .toList();
+  }
+
+  /** The pods of the namespace's Jobs. */
+  List<io.fabric8.kubernetes.api.model.Pod> jobPods() {
+    return client().pods().inNamespace(ns).withLabel("job-name").list().getItems();
+  }
+
   Resource<GenericKubernetesResource> dbm(String name) {
     return client()
         .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
@@ -257,6 +313,82 @@ final class E2e {
 
   String url() {
     return on.database.url(database);
+  }
+
+  /**
+   * The operator's /metrics, from every running replica (on the real control plane; "" on the
+   * embedded one, whose operator serves on a port of its own).
+   */
+  String metrics() throws Exception {
+    if (!(on.cluster instanceof RealCluster)) {
+      return "";
+    }
+    StringBuilder out = new StringBuilder();
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    for (var pod : client().pods().inNamespace(ChartOperator.NAMESPACE).list().getItems()) {
+      String ip = pod.getStatus().getPodIP();
+      if (ip == null || !"Running".equals(pod.getStatus().getPhase())) {
+        continue;
+      }
+      out.append(
+          http.send(
+                  java.net.http.HttpRequest.newBuilder(
+                          java.net.URI.create("http://" + ip + ":8080/metrics"))
+                      .timeout(Duration.ofSeconds(10))
+                      .build(),
+                  java.net.http.HttpResponse.BodyHandlers.ofString())
+              .body());
+    }
+    return out.toString();
+  }
+
+  /**
+   * The secret is nowhere the operator writes or serves: the DatabaseMigrations' status, the
+   * Events, the operator's log, its metrics; with {@code podsToo}, nor in the pods' status
+   * (termination messages) and the Jobs' logs, which the migration tool writes.
+   */
+  void assertNowhere(String secret, boolean podsToo) throws Exception {
+    List<String> places = new ArrayList<>();
+    for (GenericKubernetesResource r :
+        client()
+            .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+            .inNamespace(ns)
+            .list()
+            .getItems()) {
+      places.add(
+          "status of "
+              + r.getMetadata().getName()
+              + ": "
+              + client().getKubernetesSerialization().asJson(r.getAdditionalProperties()));
+    }
+    events().forEach(e -> places.add("event " + e.getReason() + ": " + e.getMessage()));
+    places.add("operator log: " + (on.operator() == null ? "" : on.operator().log()));
+    String metrics = metrics();
+    if (on.cluster instanceof RealCluster) {
+      org.assertj.core.api.Assertions.assertThat(metrics).contains("schemagate_runs_total");
+    }
+    places.add("metrics: " + metrics);
+    if (podsToo) {
+      for (var pod : client().pods().inNamespace(ns).list().getItems()) {
+        places.add(
+            "pod "
+                + pod.getMetadata().getName()
+                + " status: "
+                + client().getKubernetesSerialization().asJson(pod.getStatus()));
+        String job = pod.getMetadata().getLabels().get("job-name");
+        if (job != null) {
+          places.add("log of Job " + job + ": " + on.cluster.jobLog(ns, job));
+        }
+      }
+    }
+    for (String place : places) {
+      org.assertj.core.api.Assertions.assertThat(
+              dev.schemagate.redact.Redactor.contains(place, secret))
+          .as(
+              "the secret, in any encoding, in %s",
+              place.substring(0, Math.min(place.length(), 3000)))
+          .isFalse();
+    }
   }
 
   /** What a person would look at. */

@@ -198,29 +198,27 @@ class FlywayE2eTest {
 
   @Test
   void aSentinelPasswordInTheSecretAppearsNowhere() throws Exception {
-    String sentinel = "Sentinel-" + world.ns + "-pw";
+    // '@', '/' and a space in it: percent-encoded in the URL, as a Secret holds it
+    String sentinel = "Sentinel@" + world.ns + "/p w";
     world.secret(
         "orders-db",
         E2e.sandbox
             .database
             .url("postgresql+asyncpg", world.database)
-            .replace(":postgres@", ":" + sentinel + "@"));
+            .replace(
+                ":postgres@",
+                ":"
+                    + java.net.URLEncoder.encode(sentinel, java.nio.charset.StandardCharsets.UTF_8)
+                        .replace("+", "%20")
+                    + "@"));
     world.migration("orders", spec(bad, "latest", "orders-db"));
     eventually().until(() -> "Failed".equals(world.phase("orders")));
     eventually().until(() -> world.eventReasons().contains("RunFailed"));
     String status = world.client().getKubernetesSerialization().asJson(world.status("orders"));
-    assertThat(status).contains("syntax error").doesNotContain(sentinel);
-    world.events().forEach(e -> assertThat(e.getMessage()).doesNotContain(sentinel));
-    assertThat(E2e.sandbox.operator().log()).doesNotContain(sentinel);
+    assertThat(status).contains("syntax error");
     List<Pod> pods = world.client().pods().inNamespace(world.ns).list().getItems();
     assertThat(pods).isNotEmpty();
-    for (Pod pod : pods) {
-      assertThat(world.client().getKubernetesSerialization().asJson(pod.getStatus()))
-          .doesNotContain(sentinel);
-      assertThat(
-              E2e.sandbox.cluster.jobLog(world.ns, pod.getMetadata().getLabels().get("job-name")))
-          .doesNotContain(sentinel);
-    }
+    world.assertNowhere(sentinel, true);
   }
 
   @Test

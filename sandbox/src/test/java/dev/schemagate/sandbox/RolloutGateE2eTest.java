@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.schemagate.sandbox.kubelet.Kubelet;
 import io.fabric8.kubernetes.api.model.Pod;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -63,10 +64,12 @@ class RolloutGateE2eTest {
     eventually()
         .until(() -> "Migrating".equals(world.phase("orders")) && world.paused("orders-api"));
     setImage(V2);
-    while (!"Ready".equals(world.phase("orders"))) {
+    // the app is resumed a moment before the status says Ready: watch the Job, not the phase
+    while (!jobCompleted()) {
       assertThat(podsOf(V2)).as("pods of the new template while the migration runs").isEmpty();
       Thread.sleep(100);
     }
+    eventually().until(() -> "Ready".equals(world.phase("orders")));
     eventually().until(() -> V2.equals(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api")));
     Instant completed = Instant.parse(world.jobs().get(0).getStatus().getCompletionTime());
     List<Kubelet.Start> started = starts(V2);
@@ -93,6 +96,69 @@ class RolloutGateE2eTest {
         .hasSize(2)
         .allSatisfy(p -> assertThat(p.getStatus().getPhase()).isEqualTo("Running"));
     assertThat(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api")).isEqualTo(V1);
+  }
+
+  @Test
+  void aDeploymentResumedByHandMidRunIsPausedAgainAndTold() throws Exception {
+    world.migration("orders", spec(slow, "latest", "orders-db", "orders-api"));
+    eventually()
+        .until(() -> "Migrating".equals(world.phase("orders")) && world.paused("orders-api"));
+    setImage(V2);
+    Thread.sleep(500);
+    assertThat(podsOf(V2)).as("held: no pod of the new template").isEmpty();
+
+    // a person, or Argo CD or Flux healing a manifest that says paused: false
+    Process resume =
+        new ProcessBuilder(
+                E2e.sandbox.real().kubectl().toString(),
+                "--kubeconfig",
+                E2e.sandbox.kubeconfig.toString(),
+                "--namespace",
+                world.ns,
+                "rollout",
+                "resume",
+                "deployment/orders-api")
+            .redirectErrorStream(true)
+            .start();
+    String said = new String(resume.getInputStream().readAllBytes());
+    assertThat(resume.waitFor()).as(said).isZero();
+    Instant resumed = Instant.now();
+    eventually().until(() -> world.paused("orders-api"));
+    Duration repaused = Duration.between(resumed, Instant.now());
+    eventually()
+        .untilAsserted(
+            () ->
+                assertThat(world.events("GateOverridden"))
+                    .singleElement()
+                    .asString()
+                    .contains("orders-api was resumed", "held it again"));
+    Thread.sleep(1000);
+    int slipped = podsOf(V2).size();
+    System.out.printf(
+        "gate overridden: orders-api paused again %d ms after kubectl rollout resume returned;"
+            + " %d pod(s) of the new template created in that window%n",
+        repaused.toMillis(), slipped);
+    assertThat(slipped)
+        .as("at most what the Deployment controller made in the window (maxSurge)")
+        .isLessThanOrEqualTo(1);
+    eventually().until(() -> "Ready".equals(world.phase("orders")));
+    Instant completed = Instant.parse(world.jobs().get(0).getStatus().getCompletionTime());
+    assertThat(starts(V2))
+        .filteredOn(s -> s.at().isBefore(completed))
+        .as("no pod of the new template started after it was paused again")
+        .hasSize(slipped);
+    eventually().until(() -> V2.equals(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api")));
+  }
+
+  private boolean jobCompleted() {
+    return world.jobs().stream()
+        .allMatch(
+            j ->
+                j.getStatus() != null
+                    && j.getStatus().getConditions() != null
+                    && j.getStatus().getConditions().stream()
+                        .anyMatch(
+                            c -> "Complete".equals(c.getType()) && "True".equals(c.getStatus())));
   }
 
   private void setImage(String image) {

@@ -19,8 +19,14 @@ public final class Reasons {
   public static final String SECRET_NOT_FOUND = "SecretNotFound";
   public static final String CONTAINER_CREATE_FAILED = "ContainerCreateFailed";
   public static final String JOB_DELETED = "JobDeleted";
+  public static final String JOB_REJECTED = "JobRejected";
+  public static final String PODS_REJECTED = "PodsRejected";
+  public static final String POD_UNSCHEDULABLE = "PodUnschedulable";
+  public static final String NON_ROOT_USER_REQUIRED = "NonRootUserRequired";
+  public static final String DELETION_WAITS_FOR_RUN = "DeletionWaitsForRun";
   public static final String DOWNGRADE_FORBIDDEN = "DowngradeForbidden";
   public static final String INVALID_SPEC = "InvalidSpec";
+  public static final String POLICY_VIOLATION = "PolicyViolation";
   public static final String HELD = "DatabaseNotAtTarget";
   public static final String RELEASED = "DatabaseAtTarget";
 

@@ -12,8 +12,10 @@ import java.util.function.Function;
 /**
  * Decides how to hold and release gated Deployments with {@code spec.paused} and the {@link HeldBy}
  * annotation, which lists every DatabaseMigration that holds it. A Deployment is resumed only when
- * the last holder lets go, and never when it was paused by someone else. Pure: it reads the
- * Deployments through a lookup and returns the patches to make.
+ * the last holder lets go, and never when it was paused by someone else. A hold that someone else
+ * undoes while it is due (the Deployment resumed, the annotation removed) is restored at once and
+ * told ({@link Override}). Pure: it reads the Deployments through a lookup and returns the patches
+ * to make.
  */
 public final class RolloutGate {
   /** What holding does and then holds. */
@@ -22,7 +24,16 @@ public final class RolloutGate {
       List<String> newlyHeld,
       List<String> released,
       List<String> pausedByOthers,
+      List<Override> overridden,
       List<PausePatch> patches) {}
+
+  /**
+   * A hold someone else undid while it was due, and that holding restores: the Deployment was
+   * resumed ({@code spec.paused: false} by a person, or by Argo CD or Flux healing it to the
+   * manifest), or its held-by annotation lost this holder. (Who did it cannot be told: a false
+   * {@code spec.paused} is not stored, so no field manager owns it.)
+   */
+  public record Override(String name, boolean resumed, boolean annotationRemoved) {}
 
   /** What releasing lets go of. */
   public record Released(List<String> names, List<PausePatch> patches) {}
@@ -50,6 +61,7 @@ public final class RolloutGate {
     List<String> held = new ArrayList<>();
     List<String> newlyHeld = new ArrayList<>();
     List<String> pausedByOthers = new ArrayList<>();
+    List<Override> overridden = new ArrayList<>();
     List<PausePatch> patches = new ArrayList<>();
     for (String name : names) {
       Deployment d = lookup.apply(name);
@@ -58,18 +70,24 @@ public final class RolloutGate {
       }
       Set<String> holders = HeldBy.holders(d);
       boolean paused = Boolean.TRUE.equals(d.getSpec().getPaused());
+      boolean heldBefore = previouslyHeld.contains(name);
       if (holders.contains(me)) {
         if (!paused) {
           patches.add(PausePatch.of(d, true, holders));
+          overridden.add(new Override(name, true, false));
         }
         held.add(name);
-      } else if (paused && holders.isEmpty()) {
+      } else if (paused && holders.isEmpty() && !heldBefore) {
         pausedByOthers.add(name);
       } else {
         holders.add(me);
         patches.add(PausePatch.of(d, true, holders));
         held.add(name);
-        newlyHeld.add(name);
+        if (heldBefore) {
+          overridden.add(new Override(name, !paused, true));
+        } else {
+          newlyHeld.add(name);
+        }
       }
     }
     List<String> released = new ArrayList<>();
@@ -83,7 +101,7 @@ public final class RolloutGate {
                 });
       }
     }
-    return new Held(held, newlyHeld, released, pausedByOthers, patches);
+    return new Held(held, newlyHeld, released, pausedByOthers, overridden, patches);
   }
 
   /** Lets go of every Deployment {@code me} holds among the names given. */

@@ -6,10 +6,13 @@ import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.reconcile.ClusterView;
 import dev.schemagate.operator.run.RunCodec;
+import dev.schemagate.operator.run.RunObserver;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
@@ -22,12 +25,13 @@ import java.util.Set;
 
 /**
  * The informers the reconciler reads from, each mapped back to its DatabaseMigration: Jobs and
- * their pods by the annotation the operator puts on them, Deployments by the gate lists of the
- * DatabaseMigrations (an index on the primary cache) and by their held-by annotation, and the pods
- * of apps that name a DatabaseMigration by their label (only those: a label selector). Jobs and
- * pods are selected by labels, so only the operator's own and the gated apps' are cached; every
- * Deployment of the watched namespaces is seen (a DatabaseMigration may name one at any time), but
- * only what the gate reads of it is kept ({@link DeploymentStore}).
+ * their pods by the annotation the operator puts on them, the Job controller's FailedCreate Events
+ * (a pod the API server refused: quota, LimitRange, PodSecurity) by the Job they are about,
+ * Deployments by the gate lists of the DatabaseMigrations (an index on the primary cache) and by
+ * their held-by annotation, and the pods of apps that name a DatabaseMigration by their label (only
+ * those: a label selector). Jobs, pods and Events are selected, so only the operator's own and the
+ * gated apps' are cached; every Deployment of the watched namespaces is seen (a DatabaseMigration
+ * may name one at any time), but only what the gate reads of it is kept ({@link DeploymentStore}).
  */
 public final class Caches implements ClusterView {
   static final String GATED_INDEX = "gated-deployments";
@@ -39,6 +43,7 @@ public final class Caches implements ClusterView {
   private final InformerEventSource<Pod, DatabaseMigration> pods;
   private final InformerEventSource<Deployment, DatabaseMigration> deployments;
   private final InformerEventSource<Pod, DatabaseMigration> appPods;
+  private final InformerEventSource<Event, DatabaseMigration> failedCreates;
 
   public Caches(EventSourceContext<DatabaseMigration> context) {
     context
@@ -73,6 +78,17 @@ public final class Caches implements ClusterView {
                 .withSecondaryToPrimaryMapper(Caches::byMigrationLabel)
                 .build(),
             context);
+    failedCreates =
+        new InformerEventSource<>(
+            InformerEventSourceConfiguration.from(Event.class, DatabaseMigration.class)
+                .withName("failed-creates")
+                .withFieldSelector(
+                    new FieldSelector(
+                        new FieldSelector.Field("involvedObject.kind", "Job"),
+                        new FieldSelector.Field("reason", RunObserver.FAILED_CREATE)))
+                .withSecondaryToPrimaryMapper(this::byJob)
+                .build(),
+            context);
     deployments =
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Deployment.class, DatabaseMigration.class)
@@ -86,7 +102,7 @@ public final class Caches implements ClusterView {
   }
 
   public List<EventSource<?, DatabaseMigration>> eventSources() {
-    return List.of(jobs, pods, deployments, appPods);
+    return List.of(jobs, pods, failedCreates, deployments, appPods);
   }
 
   @Override
@@ -104,6 +120,20 @@ public final class Caches implements ClusterView {
   @Override
   public Collection<Pod> pods(String namespace, String runId) {
     return pods.list(namespace, p -> runId.equals(RunCodec.runId(p))).toList();
+  }
+
+  @Override
+  public Collection<Event> failedCreates(Job job) {
+    String uid = job.getMetadata().getUid();
+    return failedCreates
+        .list(
+            job.getMetadata().getNamespace(),
+            e ->
+                e.getInvolvedObject() != null
+                    && uid != null
+                    && uid.equals(e.getInvolvedObject().getUid())
+                    && RunObserver.FAILED_CREATE.equals(e.getReason()))
+        .toList();
   }
 
   @Override
@@ -141,6 +171,16 @@ public final class Caches implements ClusterView {
     return name == null
         ? Set.of()
         : Set.of(new ResourceID(name, resource.getMetadata().getNamespace()));
+  }
+
+  private Set<ResourceID> byJob(Event event) {
+    if (event.getInvolvedObject() == null || event.getInvolvedObject().getName() == null) {
+      return Set.of();
+    }
+    String ns = event.getMetadata().getNamespace();
+    return jobs.get(new ResourceID(event.getInvolvedObject().getName(), ns))
+        .map(Caches::byMigrationAnnotation)
+        .orElse(Set.of());
   }
 
   private static Set<ResourceID> gatingMigrations(

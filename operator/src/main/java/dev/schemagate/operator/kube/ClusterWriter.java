@@ -5,7 +5,8 @@ import dev.schemagate.operator.gate.PausePatch;
 import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.reconcile.ClusterChanges;
 import dev.schemagate.operator.reconcile.ReconcileState;
-import dev.schemagate.operator.status.EventReason;
+import dev.schemagate.operator.reconcile.RejectRun;
+import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.status.ReconcileEvents;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -17,18 +18,43 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.jboss.logging.Logger;
 
 /**
  * The one place the operator writes to the cluster. A reconcile's writes go in this order: the Job
  * of a superseded run is deleted, the gated Deployments are paused or resumed (before any Job is
  * made), the run's Job is created, the pods whose revision is in place leave the scheduling gate,
- * the Events are recorded, finished Jobs that no history keeps are deleted, and the status is
- * written, once, only when it changed. Each write is handed to the informer cache it concerns, so
- * the next reconcile reads its own writes.
+ * the Events are recorded, finished Jobs get their owner reference or, when no history keeps them,
+ * are deleted, and the status is written, once, only when it changed. Each write is handed to the
+ * informer cache it concerns, so the next reconcile reads its own writes. A Job the API server
+ * refuses is not an error to retry blindly: the state is told ({@link RejectRun}) before the Events
+ * and the status are written.
  */
 public final class ClusterWriter {
   private static final Logger LOG = Logger.getLogger(ClusterWriter.class);
+
+  /** At most this many gates are lifted at the same time. */
+  private static final ExecutorService LIFTS =
+      Executors.newFixedThreadPool(
+          8,
+          r -> {
+            Thread t = new Thread(r, "gate-lift");
+            t.setDaemon(true);
+            return t;
+          });
+
+  /** The field manager of the operator's writes to gated Deployments and Jobs. */
+  static final String FIELD_MANAGER = "schemagate";
+
+  /** What the API server answers when it refuses an object for what it is, not for its load. */
+  private static final Set<Integer> REFUSED = Set.of(400, 403, 422);
 
   private final KubernetesClient client;
   private final Caches caches;
@@ -44,12 +70,15 @@ public final class ClusterWriter {
   public void write(ReconcileState state, Context<DatabaseMigration> context) {
     DatabaseMigration dbm = state.resource();
     ClusterChanges changes = state.changes();
-    changes.supersededJobs().forEach(name -> deleteSupersededJob(dbm, name));
+    changes.supersededJobs().forEach(name -> deleteJob(dbm.getMetadata().getNamespace(), name));
     changes.gatePatches().forEach(this::patch);
-    changes.newJob().ifPresent(newJob -> create(dbm, newJob, state.events()));
-    changes.gateLifts().forEach(this::lift);
+    changes.newJob().ifPresent(newJob -> create(state, newJob));
+    liftAll(changes.gateLifts());
     recordEvents(state);
-    changes.finishedJobsToDelete().forEach(this::deleteFinishedJob);
+    changes.jobsToOwn().forEach(job -> own(dbm, job));
+    changes
+        .finishedJobsToDelete()
+        .forEach(job -> deleteJob(job.getMetadata().getNamespace(), job.getMetadata().getName()));
     if (state.statusChanged()) {
       writeStatus(state, context);
     }
@@ -65,8 +94,31 @@ public final class ClusterWriter {
             .inNamespace(d.getMetadata().getNamespace())
             // the cached object, so that the client does not read it from the server first
             .resource(d)
-            .patch(PatchContext.of(PatchType.JSON), patch.jsonPatch());
+            .patch(
+                new PatchContext.Builder()
+                    .withPatchType(patch.merge() ? PatchType.JSON_MERGE : PatchType.JSON)
+                    .withFieldManager(FIELD_MANAGER)
+                    .build(),
+                patch.body());
     caches.deploymentPatched(updated);
+  }
+
+  /**
+   * Lifts the gates of all the pods whose revision is in place at once: they wait for the same
+   * event, and one after the other would add a round trip per pod to the last one's wait.
+   */
+  private void liftAll(List<ClusterChanges.GateLift> lifts) {
+    if (lifts.size() <= 1) {
+      lifts.forEach(this::lift);
+      return;
+    }
+    List<CompletableFuture<Void>> running =
+        lifts.stream().map(lift -> CompletableFuture.runAsync(() -> lift(lift), LIFTS)).toList();
+    try {
+      CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
   }
 
   /**
@@ -99,35 +151,48 @@ public final class ClusterWriter {
     }
   }
 
-  /** Leaves a running Job to finish on its own: no owner, and gone a day after it finishes. */
-  public void orphan(Job job) {
+  /**
+   * Deletes a Job with its pods (Background: a Job deleted without a propagation policy leaves its
+   * pods behind); one that is gone already is fine.
+   */
+  private void deleteJob(String namespace, String name) {
     client
         .batch()
         .v1()
         .jobs()
-        .inNamespace(job.getMetadata().getNamespace())
-        .withName(job.getMetadata().getName())
-        .edit(
-            j -> {
-              j.getMetadata().setOwnerReferences(null);
-              j.getSpec().setTtlSecondsAfterFinished(86400);
-              return j;
-            });
-  }
-
-  /** Records an Event outside a reconcile's own (on deletion). */
-  public void record(DatabaseMigration dbm, EventReason reason, String message) {
-    events.record(dbm, reason, message);
-  }
-
-  private void deleteSupersededJob(DatabaseMigration dbm, String name) {
-    client
-        .batch()
-        .v1()
-        .jobs()
-        .inNamespace(dbm.getMetadata().getNamespace())
+        .inNamespace(namespace)
         .withName(name)
+        .withPropagationPolicy(DeletionPropagation.BACKGROUND)
         .delete();
+  }
+
+  /** Gives a finished run's Job the owner reference of its DatabaseMigration. */
+  private void own(DatabaseMigration dbm, Job job) {
+    String patch =
+        client
+            .getKubernetesSerialization()
+            .asJson(
+                Map.of(
+                    "metadata",
+                    Map.of("ownerReferences", java.util.List.of(RunCodec.ownerReference(dbm)))));
+    try {
+      client
+          .batch()
+          .v1()
+          .jobs()
+          .inNamespace(job.getMetadata().getNamespace())
+          .withName(job.getMetadata().getName())
+          .patch(
+              new PatchContext.Builder()
+                  .withPatchType(PatchType.JSON_MERGE)
+                  .withFieldManager(FIELD_MANAGER)
+                  .build(),
+              patch);
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 404) {
+        throw e;
+      }
+    }
   }
 
   private void recordEvents(ReconcileState state) {
@@ -137,17 +202,6 @@ public final class ClusterWriter {
         state.events().notices(target, state.status().getCurrentRevision())) {
       events.record(dbm, notice.reason(), notice.message());
     }
-  }
-
-  private void deleteFinishedJob(Job job) {
-    client
-        .batch()
-        .v1()
-        .jobs()
-        .inNamespace(job.getMetadata().getNamespace())
-        .withName(job.getMetadata().getName())
-        .withPropagationPolicy(DeletionPropagation.BACKGROUND)
-        .delete();
   }
 
   /**
@@ -163,7 +217,8 @@ public final class ClusterWriter {
         .handleRecentResourceUpdate(ResourceID.fromResource(dbm), updated, dbm);
   }
 
-  private void create(DatabaseMigration dbm, ClusterChanges.NewJob newJob, ReconcileEvents told) {
+  private void create(ReconcileState state, ClusterChanges.NewJob newJob) {
+    DatabaseMigration dbm = state.resource();
     String ns = dbm.getMetadata().getNamespace();
     String name = newJob.run().jobName();
     try {
@@ -177,10 +232,21 @@ public final class ClusterWriter {
           newJob.run().direction().word(),
           newJob.run().targetRevision());
     } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
+      if (e.getCode() == 409) {
+        state.events().adopted("adopted existing Job " + name);
+        return;
+      }
+      if (!REFUSED.contains(e.getCode())) {
         throw e;
       }
-      told.adopted("adopted existing Job " + name);
+      String message =
+          e.getStatus() != null && e.getStatus().getMessage() != null
+              ? e.getStatus().getMessage()
+              : e.getMessage();
+      LOG.infof(
+          "%s/%s: the API server refused Job %s (%d): %s",
+          ns, dbm.getMetadata().getName(), name, e.getCode(), message);
+      RejectRun.apply(state, name, e.getCode(), message);
     }
   }
 }

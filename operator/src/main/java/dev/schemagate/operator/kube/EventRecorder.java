@@ -2,10 +2,10 @@ package dev.schemagate.operator.kube;
 
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.operator.base.Names;
-import dev.schemagate.operator.base.Redactor;
 import dev.schemagate.operator.base.Time;
 import dev.schemagate.operator.run.ResultParser;
 import dev.schemagate.operator.status.EventReason;
+import dev.schemagate.redact.Redactor;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;

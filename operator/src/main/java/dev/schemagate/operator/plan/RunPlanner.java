@@ -6,6 +6,7 @@ import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.DowngradePolicy;
 import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Tool;
 import dev.schemagate.operator.base.DatabaseState;
 import dev.schemagate.operator.base.Names;
@@ -14,6 +15,7 @@ import dev.schemagate.operator.run.AppliedRevisions;
 import dev.schemagate.operator.run.RunInputs;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Decides, from the resource alone, whether a run is needed, in which direction and with which
@@ -23,9 +25,21 @@ public final class RunPlanner {
   /** On a DatabaseMigration: a new value asks for a failed run to be tried again. */
   public static final String RETRY = DatabaseMigration.GROUP + "/retry";
 
+  /** How many times in a row a run whose Job was deleted mid-way is started again by itself. */
+  static final int MAX_RERUNS = 3;
+
   private RunPlanner() {}
 
+  /** The decision under the chart's default policy. */
   public static Decision decide(DatabaseMigration dbm) {
+    return decide(dbm, MigrationPolicy.DEFAULTS);
+  }
+
+  /**
+   * The decision under the cluster admin's policy: a run outside it is refused (PolicyViolation),
+   * so that no Job is made, and the gated Deployments stay held.
+   */
+  public static Decision decide(DatabaseMigration dbm, MigrationPolicy policy) {
     DatabaseMigrationSpec spec = dbm.getSpec();
     DatabaseMigrationStatus status =
         dbm.getStatus() == null ? new DatabaseMigrationStatus() : dbm.getStatus();
@@ -59,17 +73,32 @@ public final class RunPlanner {
               + current,
           true);
     }
+    // the image the run is about (a downgrade: the newer image, which holds the down-migrations)
+    // and the image its Job runs: that one pinned to the digest that ran, for a run of inputs
+    // that already ran and failed (a retry), so that a tag moved since is not picked up
+    String image = down ? status.getCurrentImage() : spec.getImage();
+    String runImage = down ? image : pinnedRetryImage(spec, status).orElse(image);
+    List<String> violations = policy.violations(spec, down ? image : null);
+    if (!violations.isEmpty()) {
+      return new Decision.Refused(
+          Reasons.POLICY_VIOLATION,
+          String.join("; ", violations)
+              + ". The policy is the cluster admin's (the operator's chart values, policy.*):"
+              + " change the spec, or ask for the policy to allow it",
+          true);
+    }
     if (Boolean.TRUE.equals(spec.getSuspend())) {
       return new Decision.Suspended(true);
     }
 
     Direction direction = down ? Direction.DOWNGRADE : Direction.UPGRADE;
-    String image = down ? status.getCurrentImage() : spec.getImage();
     long generation = Objects.requireNonNullElse(dbm.getMetadata().getGeneration(), 0L);
     String retry =
         dbm.getMetadata().getAnnotations() == null
             ? ""
             : dbm.getMetadata().getAnnotations().getOrDefault(RETRY, "");
+    // the run's id (and so its Job's name) hashes what the run is about, never the digest it is
+    // pinned to: the same inputs give the same Job in every reconcile, whatever history says
     String id =
         Names.hash(
             dbm.getMetadata().getUid(),
@@ -79,21 +108,47 @@ public final class RunPlanner {
             direction.word(),
             Long.toString(generation),
             retry);
-    for (HistoryEntry run : status.getHistory()) {
-      if (id.equals(run.getId())) {
-        return new Decision.AwaitingRetry(run);
+    // A run whose Job was deleted before it told its outcome runs again, under a new id, up to
+    // MAX_RERUNS times in a row; any other recorded outcome waits for a spec change or a retry.
+    for (int reruns = 0; ; reruns++) {
+      HistoryEntry previous = recorded(status, id);
+      if (previous == null) {
+        break;
       }
+      if (!Reasons.JOB_DELETED.equals(previous.getReason()) || reruns == MAX_RERUNS) {
+        return new Decision.AwaitingRetry(previous);
+      }
+      id = Names.hash(id, "rerun");
     }
     return new Decision.Start(
         new RunInputs(
             id,
             Names.jobName(dbm.getMetadata().getName(), id),
             direction,
-            image,
+            runImage,
             spec.getImage(),
             target,
             current,
             generation));
+  }
+
+  private static HistoryEntry recorded(DatabaseMigrationStatus status, String id) {
+    return status.getHistory().stream().filter(h -> id.equals(h.getId())).findFirst().orElse(null);
+  }
+
+  /**
+   * The digest a failed run of the same spec.image and target ran, newest first: a retry runs
+   * exactly that image again.
+   */
+  static Optional<String> pinnedRetryImage(
+      DatabaseMigrationSpec spec, DatabaseMigrationStatus status) {
+    return status.getHistory().stream()
+        .filter(h -> h.getOutcome() == Outcome.Failed && h.getDirection() == Direction.UPGRADE)
+        .filter(h -> Objects.equals(h.getRequestedImage(), spec.getImage()))
+        .filter(h -> Objects.equals(h.getTargetRevision(), spec.getTargetRevision()))
+        .map(HistoryEntry::getPinnedImage)
+        .filter(pinned -> pinned != null && !pinned.isBlank())
+        .findFirst();
   }
 
   static boolean isRunNeeded(DatabaseMigrationSpec spec, DatabaseMigrationStatus status) {

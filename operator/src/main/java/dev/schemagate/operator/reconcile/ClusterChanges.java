@@ -23,6 +23,7 @@ public final class ClusterChanges {
   private final List<PausePatch> gatePatches = new ArrayList<>();
   private NewJob newJob;
   private final List<Job> finishedJobsToDelete = new ArrayList<>();
+  private final List<Job> jobsToOwn = new ArrayList<>();
   private final List<GateLift> gateLifts = new ArrayList<>();
 
   void lift(Pod pod, int index) {
@@ -50,7 +51,19 @@ public final class ClusterChanges {
     finishedJobsToDelete.add(job);
   }
 
-  /** The Jobs, by name, of runs a spec change superseded before their container started. */
+  void own(Job job) {
+    jobsToOwn.add(job);
+  }
+
+  /** Finished Jobs of recorded runs that do not carry their DatabaseMigration's owner reference. */
+  public List<Job> jobsToOwn() {
+    return jobsToOwn;
+  }
+
+  /**
+   * The Jobs, by name, of runs a spec change superseded before their container started (or, on
+   * deletion, of runs that never started).
+   */
   public List<String> supersededJobs() {
     return supersededJobs;
   }

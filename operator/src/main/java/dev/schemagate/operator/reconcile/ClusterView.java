@@ -1,6 +1,7 @@
 package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.api.DatabaseMigration;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -17,6 +18,9 @@ public interface ClusterView {
 
   /** The pods of a run. */
   Collection<Pod> pods(String namespace, String runId);
+
+  /** The Job controller's Events that it could not create a pod of this Job (FailedCreate). */
+  Collection<Event> failedCreates(Job job);
 
   /** A Deployment by name, or null. */
   Deployment deployment(String namespace, String name);

@@ -32,6 +32,7 @@ public final class ComposeStatus {
         state.deadlineWarnings(),
         generation,
         state.now());
+    StatusComposer.redact(status);
   }
 
   private static void tellNewStalledReason(ReconcileState state) {

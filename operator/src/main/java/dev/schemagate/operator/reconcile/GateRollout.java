@@ -4,9 +4,11 @@ import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.api.GateMode;
 import dev.schemagate.operator.base.Names;
 import dev.schemagate.operator.base.Time;
+import dev.schemagate.operator.gate.HeldBy;
 import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.status.Conditions;
+import dev.schemagate.operator.status.EventReason;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,9 +20,10 @@ import java.util.function.Function;
 /**
  * Step: hold the gated Deployments while a run is under way or the database is behind the target;
  * release them once it is at the target. A Deployment that does not exist yet is held as soon as it
- * appears; one paused by someone else is left as it is. In Admission mode the pods are held at
- * admission instead, and only a gated Deployment whose pod template does not name this
- * DatabaseMigration (label schemagate.dev/migration) is paused: its pods would not be held.
+ * appears; one paused by someone else is left as it is. A hold someone else undoes while it is due
+ * is restored, with a GateOverridden Event. In Admission mode the pods are held at admission
+ * instead, and only a gated Deployment whose pod template does not name this DatabaseMigration
+ * (label schemagate.dev/migration) is paused: its pods would not be held.
  */
 public final class GateRollout {
   private GateRollout() {}
@@ -44,6 +47,9 @@ public final class GateRollout {
     status.setHeldDeployments(new ArrayList<>(held.held()));
     state.events().held(held.newlyHeld());
     state.events().released(held.released());
+    for (RolloutGate.Override override : held.overridden()) {
+      state.events().tell(EventReason.GateOverridden, overridden(state, override));
+    }
     state.pausedByOthers(held.pausedByOthers());
     state.changes().patch(held.patches());
   }
@@ -79,6 +85,24 @@ public final class GateRollout {
             ? null
             : d.getSpec().getTemplate().getMetadata().getLabels();
     return labels != null && state.name().equals(labels.get(PodRequirement.LABEL));
+  }
+
+  private static String overridden(ReconcileState state, RolloutGate.Override override) {
+    String what;
+    if (override.resumed() && override.annotationRemoved()) {
+      what = "was resumed and its " + HeldBy.KEY + " annotation removed";
+    } else if (override.resumed()) {
+      what = "was resumed (spec.paused: false)";
+    } else {
+      what = "lost its " + HeldBy.KEY + " annotation";
+    }
+    return override.name()
+        + " "
+        + what
+        + " while the database is not at "
+        + state.resource().getSpec().getTargetRevision()
+        + ": held it again. To let it go before the migration, remove it from"
+        + " spec.gate.deployments";
   }
 
   private static List<String> validGatedNames(ReconcileState state) {

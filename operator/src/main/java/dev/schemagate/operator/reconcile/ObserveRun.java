@@ -6,6 +6,7 @@ import dev.schemagate.operator.run.RunObserver;
 import dev.schemagate.operator.run.RunState;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -30,10 +31,19 @@ public final class ObserveRun {
 
   static RunState observe(ReconcileState state, Run run) {
     ClusterView cluster = state.cluster();
-    return RunObserver.observe(
-        cluster.job(state.namespace(), run.getJob()),
-        cluster.pods(state.namespace(), run.getId()),
-        state.resource().getSpec().getTool());
+    Job job = cluster.job(state.namespace(), run.getJob());
+    RunState observed =
+        RunObserver.observe(
+            run.getJob(),
+            job,
+            cluster.pods(state.namespace(), run.getId()),
+            job == null ? List.of() : cluster.failedCreates(job),
+            state.resource().getSpec().getTool(),
+            state.now());
+    if (observed instanceof RunState.AwaitingResult awaiting && awaiting.retryAfter() != null) {
+      state.lookAgainAfter(awaiting.retryAfter());
+    }
+    return observed;
   }
 
   private static Optional<Run> adoptOrphan(ReconcileState state) {

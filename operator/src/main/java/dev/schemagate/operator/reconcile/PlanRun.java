@@ -3,6 +3,7 @@ package dev.schemagate.operator.reconcile;
 import dev.schemagate.api.Run;
 import dev.schemagate.operator.base.Time;
 import dev.schemagate.operator.plan.Decision;
+import dev.schemagate.operator.plan.MigrationPolicy;
 import dev.schemagate.operator.plan.RunPlanner;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunInputs;
@@ -16,16 +17,22 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 public final class PlanRun {
   private PlanRun() {}
 
+  /** Plans under the chart's default policy. */
   public static void apply(ReconcileState state) {
+    apply(state, MigrationPolicy.DEFAULTS);
+  }
+
+  /** Plans under the cluster admin's policy: a run outside it gets no Job. */
+  public static void apply(ReconcileState state, MigrationPolicy policy) {
     if (state.runUnderWay()) {
       return;
     }
-    Decision decision = RunPlanner.decide(state.withStatus());
+    Decision decision = RunPlanner.decide(state.withStatus(), policy);
     if (decision instanceof Decision.Start start && adoptExistingJob(state, start.run())) {
       if (!RecordRun.recorded(state)) {
         return;
       }
-      decision = RunPlanner.decide(state.withStatus());
+      decision = RunPlanner.decide(state.withStatus(), policy);
     }
     state.decide(decision);
   }

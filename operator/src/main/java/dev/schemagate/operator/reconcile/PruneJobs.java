@@ -1,6 +1,7 @@
 package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunObserver;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.HashSet;
@@ -8,23 +9,29 @@ import java.util.Set;
 
 /**
  * Step: the Jobs of runs cut from history go. A finished Job that belongs to no recorded or active
- * run is deleted (the Jobs of the runs in history are kept, with their pods' logs).
+ * run is deleted (the Jobs of the runs in history are kept, with their pods' logs); a finished Job
+ * that is kept gets the owner reference it had no need of while it ran, so that it goes with its
+ * DatabaseMigration.
  */
 public final class PruneJobs {
   private PruneJobs() {}
 
   public static void apply(ReconcileState state) {
     DatabaseMigrationStatus status = state.status();
-    if (status.getHistory().isEmpty()) {
-      return;
-    }
     Set<String> keep = new HashSet<>();
     status.getHistory().forEach(h -> keep.add(h.getJob()));
     if (status.getActiveRun() != null) {
       keep.add(status.getActiveRun().getJob());
     }
     for (Job job : state.cluster().jobs(state.resource())) {
-      if (RunObserver.finished(job) && !keep.contains(job.getMetadata().getName())) {
+      if (!RunObserver.finished(job)) {
+        continue;
+      }
+      if (keep.contains(job.getMetadata().getName())) {
+        if (!RunCodec.ownedBy(job, state.resource())) {
+          state.changes().own(job);
+        }
+      } else if (!status.getHistory().isEmpty()) {
         state.changes().deleteFinishedJob(job);
       }
     }

@@ -8,9 +8,11 @@ import dev.schemagate.operator.plan.Decision;
 import dev.schemagate.operator.run.RunState;
 import dev.schemagate.operator.status.Measurements;
 import dev.schemagate.operator.status.ReconcileEvents;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One reconcile of one DatabaseMigration: what it reads, what its steps find and decide, and what
@@ -34,6 +36,7 @@ public final class ReconcileState {
   private int heldPodCount;
   private String podsWaitFor;
   private List<String> deadlineWarnings = List.of();
+  private Duration lookAgainAfter;
 
   private ReconcileState(DatabaseMigration resource, ClusterView cluster, Instant now) {
     this.resource = resource;
@@ -122,6 +125,13 @@ public final class ReconcileState {
     status.setActiveRun(run);
   }
 
+  /** The run that was to start did not (its Job was refused): none is under way. */
+  void unfollow() {
+    run = null;
+    runState = null;
+    status.setActiveRun(null);
+  }
+
   /** The run under way went into history: none is under way now. */
   void runRecorded() {
     run = null;
@@ -167,6 +177,18 @@ public final class ReconcileState {
 
   List<String> deadlineWarnings() {
     return deadlineWarnings;
+  }
+
+  /** Asks for another reconcile after this long at most, for state no event will announce. */
+  void lookAgainAfter(Duration after) {
+    if (lookAgainAfter == null || after.compareTo(lookAgainAfter) < 0) {
+      lookAgainAfter = after;
+    }
+  }
+
+  /** When to reconcile again if no event comes first, if the steps asked for it. */
+  public Optional<Duration> lookAgainAfter() {
+    return Optional.ofNullable(lookAgainAfter);
   }
 
   public ReconcileEvents events() {

@@ -4,6 +4,7 @@ import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Run;
 import dev.schemagate.operator.base.Time;
+import dev.schemagate.operator.run.PinnedImage;
 import dev.schemagate.operator.run.RunRecorder;
 import dev.schemagate.operator.run.RunState;
 import dev.schemagate.operator.status.EventReason;
@@ -84,8 +85,11 @@ public final class RecordRun {
 
   private static HistoryEntry record(ReconcileState state) {
     int limit = state.resource().getSpec().getHistoryLimit();
+    String imageId =
+        PinnedImage.imageId(state.cluster().pods(state.namespace(), state.run().getId()));
     HistoryEntry entry =
-        RunRecorder.finish(state.status(), state.run(), state.runState(), limit, state.now());
+        RunRecorder.finish(
+            state.status(), state.run(), state.runState(), imageId, limit, state.now());
     state.runRecorded();
     return entry;
   }

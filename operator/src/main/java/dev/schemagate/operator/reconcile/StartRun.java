@@ -2,6 +2,7 @@ package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.operator.base.Time;
 import dev.schemagate.operator.plan.Decision;
+import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.run.JobFactory;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunInputs;
@@ -19,13 +20,18 @@ public final class StartRun {
    * @param defaultDeadlineSeconds the Job's activeDeadlineSeconds when spec.job sets none
    */
   public static void apply(ReconcileState state, long defaultDeadlineSeconds) {
+    apply(state, JobDefaults.withDeadline(defaultDeadlineSeconds));
+  }
+
+  /**
+   * @param defaults the Job's deadline, resources and /tmp limit where spec.job sets none
+   */
+  public static void apply(ReconcileState state, JobDefaults defaults) {
     if (state.runUnderWay() || !(state.decision() instanceof Decision.Start start)) {
       return;
     }
     RunInputs inputs = start.run();
-    state
-        .changes()
-        .create(JobFactory.desired(state.resource(), inputs, defaultDeadlineSeconds), inputs);
+    state.changes().create(JobFactory.desired(state.resource(), inputs, defaults), inputs);
     state
         .events()
         .started(

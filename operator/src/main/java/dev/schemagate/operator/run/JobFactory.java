@@ -10,15 +10,23 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvFromSourceBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
-import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirements;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
-/** Builds the Job of a run: a pure function of the resource, the run and the defaults. */
+/**
+ * Builds the Job of a run: a pure function of the resource, the run and the defaults. The Job has
+ * no owner reference while it runs, so that no cascading deletion of its DatabaseMigration (Argo CD
+ * prunes with foreground deletion) kills a migration mid-way; it gets one once its run is recorded
+ * ({@link RunCodec#ownerReference}).
+ */
 public final class JobFactory {
   public static final String CONTAINER = "migrate";
   public static final String RESULT_FILE = "/dev/termination-log";
@@ -26,7 +34,14 @@ public final class JobFactory {
 
   private JobFactory() {}
 
+  /** The Job with the standard resources and /tmp limit, and this default deadline. */
   public static Job desired(DatabaseMigration dbm, RunInputs run, long defaultDeadlineSeconds) {
+    return desired(dbm, run, JobDefaults.withDeadline(defaultDeadlineSeconds));
+  }
+
+  /** The Job of a run: spec.job over the operator's defaults. */
+  public static Job desired(DatabaseMigration dbm, RunInputs run, JobDefaults defaults) {
+    long defaultDeadlineSeconds = defaults.deadlineSeconds();
     DatabaseMigrationSpec spec = dbm.getSpec();
     JobOptions options = spec.getJob() == null ? new JobOptions() : spec.getJob();
     String name = dbm.getMetadata().getName();
@@ -51,15 +66,6 @@ public final class JobFactory {
         .withNamespace(dbm.getMetadata().getNamespace())
         .withLabels(labels)
         .withAnnotations(RunCodec.jobAnnotations(name, run))
-        .withOwnerReferences(
-            new OwnerReferenceBuilder()
-                .withApiVersion(dbm.getApiVersion())
-                .withKind(dbm.getKind())
-                .withName(name)
-                .withUid(dbm.getMetadata().getUid())
-                .withController(true)
-                .withBlockOwnerDeletion(true)
-                .build())
         .endMetadata()
         .withNewSpec()
         .withBackoffLimit(options.getBackoffLimit())
@@ -87,16 +93,25 @@ public final class JobFactory {
         .withTolerations(options.getTolerations())
         .withNewSecurityContext()
         .withRunAsNonRoot(true)
+        .withRunAsUser(options.getRunAsUser())
         .withFsGroup(NON_ROOT_GROUP)
         .withNewSeccompProfile()
         .withType("RuntimeDefault")
         .endSeccompProfile()
         .endSecurityContext()
         .withContainers(
-            container(spec, run, options, dbm.getMetadata().getNamespace() + "/" + name, deadline))
+            container(
+                spec,
+                run,
+                options,
+                dbm.getMetadata().getNamespace() + "/" + name,
+                deadline,
+                resources(options.getResources(), defaults)))
         .addNewVolume()
         .withName("tmp")
         .withNewEmptyDir()
+        .withSizeLimit(
+            options.getTmpSizeLimit() != null ? options.getTmpSizeLimit() : defaults.tmpSizeLimit())
         .endEmptyDir()
         .endVolume()
         .endSpec()
@@ -117,7 +132,8 @@ public final class JobFactory {
       RunInputs run,
       JobOptions options,
       String migration,
-      long deadlineSeconds) {
+      long deadlineSeconds,
+      ResourceRequirements resources) {
     return new ContainerBuilder()
         .withName(CONTAINER)
         .withImage(run.image())
@@ -125,7 +141,7 @@ public final class JobFactory {
         .withArgs(ToolCommand.args(spec, run.direction(), run.targetRevision()))
         .withEnv(env(spec, run, migration, deadlineSeconds))
         .withEnvFrom(envFrom(spec))
-        .withResources(options.getResources())
+        .withResources(resources)
         .withTerminationMessagePath(RESULT_FILE)
         .withTerminationMessagePolicy("FallbackToLogsOnError")
         .withImagePullPolicy("IfNotPresent")
@@ -142,6 +158,35 @@ public final class JobFactory {
         .withMountPath("/tmp")
         .endVolumeMount()
         .build();
+  }
+
+  /**
+   * spec.job.resources over the defaults, name by name; a request above its limit (the spec lowered
+   * a limit below a default request) is lowered to the limit, so that the API server accepts it.
+   */
+  static ResourceRequirements resources(ResourceRequirements spec, JobDefaults defaults) {
+    Map<String, Quantity> requests = new TreeMap<>(defaults.requests());
+    Map<String, Quantity> limits = new TreeMap<>(defaults.limits());
+    if (spec != null && spec.getRequests() != null) {
+      requests.putAll(spec.getRequests());
+    }
+    if (spec != null && spec.getLimits() != null) {
+      limits.putAll(spec.getLimits());
+    }
+    limits.forEach(
+        (name, limit) -> {
+          Quantity request = requests.get(name);
+          if (request != null
+              && request.getNumericalAmount().compareTo(limit.getNumericalAmount()) > 0) {
+            requests.put(name, limit);
+          }
+        });
+    ResourceRequirementsBuilder built =
+        new ResourceRequirementsBuilder().withRequests(requests).withLimits(limits);
+    if (spec != null && spec.getClaims() != null) {
+      built.withClaims(spec.getClaims());
+    }
+    return built.build();
   }
 
   static List<EnvVar> env(

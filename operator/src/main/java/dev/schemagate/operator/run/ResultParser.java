@@ -3,7 +3,7 @@ package dev.schemagate.operator.run;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.schemagate.api.AppliedMigration;
-import dev.schemagate.operator.base.Redactor;
+import dev.schemagate.redact.Redactor;
 import java.util.ArrayList;
 import java.util.List;
 

@@ -5,6 +5,8 @@ import dev.schemagate.api.Direction;
 import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Run;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.OwnerReference;
+import io.fabric8.kubernetes.api.model.OwnerReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.LinkedHashMap;
@@ -62,6 +64,28 @@ public final class RunCodec {
     annotations.put(MIGRATION, migration);
     annotations.put(RUN_ID, run.id());
     return annotations;
+  }
+
+  /**
+   * The owner reference a finished run's Job gets, so that it goes with its DatabaseMigration (a
+   * running Job has none: a cascading deletion must not stop a migration mid-way).
+   */
+  public static OwnerReference ownerReference(DatabaseMigration dbm) {
+    return new OwnerReferenceBuilder()
+        .withApiVersion(dbm.getApiVersion())
+        .withKind(dbm.getKind())
+        .withName(dbm.getMetadata().getName())
+        .withUid(dbm.getMetadata().getUid())
+        .withController(true)
+        .withBlockOwnerDeletion(true)
+        .build();
+  }
+
+  /** Whether the Job carries the owner reference of this DatabaseMigration. */
+  public static boolean ownedBy(Job job, DatabaseMigration dbm) {
+    return job.getMetadata().getOwnerReferences() != null
+        && job.getMetadata().getOwnerReferences().stream()
+            .anyMatch(o -> dbm.getMetadata().getUid().equals(o.getUid()));
   }
 
   /** The inputs of the run a Job performs, read back from the Job. */

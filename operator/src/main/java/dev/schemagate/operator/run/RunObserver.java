@@ -2,30 +2,75 @@ package dev.schemagate.operator.run;
 
 import dev.schemagate.api.Tool;
 import dev.schemagate.operator.base.Reasons;
-import dev.schemagate.operator.base.Redactor;
+import dev.schemagate.operator.base.Time;
+import dev.schemagate.redact.Redactor;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStateWaiting;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
-/** Reads a run's state from its Job and pods. Pure. */
+/**
+ * Reads a run's state from its Job, its pods and the Job controller's FailedCreate Events. Pure.
+ *
+ * <p>A finished Job is recorded only once nothing of the run can still change the database and its
+ * result is in: while a pod of the run still runs (a Job can be marked failed before its pod
+ * stopped), or while the pod's terminated state has not reached the cache ({@link #RESULT_GRACE} at
+ * most), the run is awaiting its result. A Job that is gone is recorded as {@code JobDeleted}
+ * (outcome unknown) once its pods have stopped too.
+ */
 public final class RunObserver {
+  /**
+   * How long a finished Job's result may lag behind its condition before it is recorded without.
+   */
+  public static final Duration RESULT_GRACE = Duration.ofSeconds(10);
+
+  /** The Job controller's Event reason when it cannot create a pod. */
+  public static final String FAILED_CREATE = "FailedCreate";
+
   private static final Set<String> PULL_FAILURES =
       Set.of("ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull");
 
   private RunObserver() {}
 
-  public static RunState observe(Job job, Collection<Pod> pods, Tool tool) {
+  /**
+   * @param jobName the run's Job
+   * @param job the Job as cached, or null when there is none
+   * @param pods the run's pods
+   * @param failedCreates the Job controller's FailedCreate Events about this Job
+   */
+  public static RunState observe(
+      String jobName,
+      Job job,
+      Collection<Pod> pods,
+      Collection<Event> failedCreates,
+      Tool tool,
+      Instant now) {
+    Optional<Pod> alive = pods.stream().filter(p -> !terminal(p)).findFirst();
     if (job == null) {
+      if (alive.isPresent()) {
+        return new RunState.Stopping(
+            "Job "
+                + jobName
+                + " was deleted; waiting for its pod "
+                + alive.get().getMetadata().getName()
+                + " to stop");
+      }
       return new RunState.Failed(
           Reasons.JOB_DELETED,
-          "the run's Job was deleted before it reported a result",
+          "Job "
+              + jobName
+              + " was deleted before it reported a result: the run's outcome is unknown",
           RunResult.EMPTY);
     }
     Optional<Pod> pod = pods.stream().max(Comparator.comparing(RunObserver::created));
@@ -33,19 +78,69 @@ public final class RunObserver {
     Optional<ContainerStateTerminated> terminated =
         container.map(c -> c.getState() == null ? null : c.getState().getTerminated());
 
-    if (conditionTrue(job, "Complete") || conditionTrue(job, "SuccessCriteriaMet")) {
-      if (pod.isPresent() && terminated.isEmpty()) {
-        return new RunState.AwaitingResult();
-      }
-      return new RunState.Succeeded(
-          terminated.map(t -> ResultParser.parse(t.getMessage())).orElse(RunResult.EMPTY));
-    }
+    Optional<JobCondition> complete =
+        condition(job, "Complete").or(() -> condition(job, "SuccessCriteriaMet"));
     Optional<JobCondition> failed =
         condition(job, "Failed").or(() -> condition(job, "FailureTarget"));
-    if (failed.isPresent()) {
+    Optional<JobCondition> end = complete.or(() -> failed);
+    if (end.isPresent()) {
+      if (alive.isPresent()) {
+        return new RunState.AwaitingResult(null);
+      }
+      boolean deadline = failed.map(c -> "DeadlineExceeded".equals(c.getReason())).orElse(false);
+      if (terminated.isEmpty() && !deadline) {
+        Instant since =
+            Optional.ofNullable(end.get().getLastTransitionTime()).map(Time::parse).orElse(now);
+        Duration left = RESULT_GRACE.minus(Duration.between(since, now));
+        if (!left.isNegative() && !left.isZero()) {
+          return new RunState.AwaitingResult(left);
+        }
+      }
       RunResult result =
           terminated.map(t -> ResultParser.parse(t.getMessage())).orElse(RunResult.EMPTY);
+      if (complete.isPresent()) {
+        return new RunState.Succeeded(result);
+      }
       return failure(job, failed.get(), terminated.orElse(null), result, tool);
+    }
+
+    if (pod.isEmpty()) {
+      Optional<Event> refused =
+          failedCreates.stream()
+              .filter(e -> FAILED_CREATE.equals(e.getReason()))
+              .max(Comparator.comparing(RunObserver::eventTime));
+      if (refused.isPresent()) {
+        return new RunState.Blocked(
+            Reasons.PODS_REJECTED,
+            "the API server refuses the migration pod of Job "
+                + jobName
+                + suffix(Redactor.redact(refused.get().getMessage()))
+                + "; lift the limit (ResourceQuota, LimitRange, PodSecurity or a policy of namespace "
+                + job.getMetadata().getNamespace()
+                + ") or change spec.job (resources, runAsUser); the Job keeps trying");
+      }
+      return starting(jobName);
+    }
+    Optional<PodCondition> unschedulable =
+        Optional.ofNullable(pod.get().getStatus())
+            .map(s -> s.getConditions())
+            .flatMap(
+                cs ->
+                    cs.stream()
+                        .filter(
+                            c ->
+                                "PodScheduled".equals(c.getType())
+                                    && "False".equals(c.getStatus())
+                                    && "Unschedulable".equals(c.getReason()))
+                        .findFirst());
+    if (unschedulable.isPresent() && container.isEmpty()) {
+      return new RunState.Blocked(
+          Reasons.POD_UNSCHEDULABLE,
+          "no node can run the migration pod of Job "
+              + jobName
+              + suffix(unschedulable.get().getMessage())
+              + "; change spec.job.nodeSelector, spec.job.tolerations or spec.job.resources, or"
+              + " add a node that fits");
     }
     Optional<ContainerStateWaiting> waiting =
         container.map(c -> c.getState() == null ? null : c.getState().getWaiting());
@@ -63,6 +158,21 @@ public final class RunObserver {
                 + suffix(message)
                 + "; fix spec.image or spec.job.imagePullSecrets");
       }
+      if ("CreateContainerConfigError".equals(reason)
+          && nodeNotYetAuthorized(message)
+          && Duration.between(createdAt(pod.get(), now), now).compareTo(RESULT_GRACE) < 0) {
+        // the Node authorizer learns of a newly bound pod a moment after the kubelet does
+        return starting(jobName);
+      }
+      if ("CreateContainerConfigError".equals(reason) && refusesRootUser(message)) {
+        return new RunState.Blocked(
+            Reasons.NON_ROOT_USER_REQUIRED,
+            "the migration container must run as a non-root user, and its image runs as root or"
+                + " names its user (USER) without a number the kubelet can check"
+                + suffix(message)
+                + "; set spec.job.runAsUser to the numeric ID of a non-root user the image can run"
+                + " as (for example 1000), or give the image a numeric non-root USER");
+      }
       if ("CreateContainerConfigError".equals(reason)) {
         return new RunState.Blocked(
             Reasons.SECRET_NOT_FOUND,
@@ -79,14 +189,31 @@ public final class RunObserver {
             || container
                 .map(c -> c.getState() != null && c.getState().getRunning() != null)
                 .orElse(false);
-    return started
-        ? new RunState.Running("Job " + job.getMetadata().getName() + " is running")
-        : starting(job.getMetadata().getName());
+    return started ? new RunState.Running("Job " + jobName + " is running") : starting(jobName);
   }
 
   /** A run whose Job has no running container yet (or was just made). */
   public static RunState.Running starting(String job) {
     return new RunState.Running("Job " + job + " is starting");
+  }
+
+  /**
+   * The API server's answer to a kubelet that reads a Secret of a pod just bound to its node,
+   * before the Node authorizer has seen the binding: it passes within a moment.
+   */
+  static boolean nodeNotYetAuthorized(String message) {
+    return message != null && message.contains("no relationship found between node");
+  }
+
+  private static Instant createdAt(Pod pod, Instant now) {
+    String ts = pod.getMetadata().getCreationTimestamp();
+    return ts == null ? now : Time.parse(ts);
+  }
+
+  /** The kubelet's messages when runAsNonRoot meets an image that runs as root or by name. */
+  static boolean refusesRootUser(String message) {
+    return message != null
+        && (message.contains("runAsNonRoot") || message.contains("non-root policy"));
   }
 
   private static RunState.Failed failure(
@@ -132,9 +259,21 @@ public final class RunObserver {
         .findFirst();
   }
 
+  /** Whether the pod has stopped for good: nothing of it runs, or will run, any more. */
+  public static boolean terminal(Pod pod) {
+    String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+    return "Succeeded".equals(phase) || "Failed".equals(phase);
+  }
+
   private static String created(Pod pod) {
     String ts = pod.getMetadata().getCreationTimestamp();
     return (ts == null ? "" : ts) + pod.getMetadata().getName();
+  }
+
+  private static String eventTime(Event event) {
+    return Objects.requireNonNullElse(
+        event.getLastTimestamp(),
+        Objects.requireNonNullElse(event.getMetadata().getCreationTimestamp(), ""));
   }
 
   /**

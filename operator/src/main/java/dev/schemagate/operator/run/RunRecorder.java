@@ -17,8 +17,27 @@ public final class RunRecorder {
   /** Records the run's end in the status (mutated) and returns the new history entry. */
   public static HistoryEntry finish(
       DatabaseMigrationStatus status, Run run, RunState state, int historyLimit, Instant now) {
+    return finish(status, run, state, null, historyLimit, now);
+  }
+
+  /**
+   * Records the run's end in the status (mutated) and returns the new history entry.
+   *
+   * @param imageId the imageID its pod reported, or null: the entry records the image that ran
+   *     pinned to that digest, and on success so does status.currentImage, which a downgrade runs
+   */
+  public static HistoryEntry finish(
+      DatabaseMigrationStatus status,
+      Run run,
+      RunState state,
+      String imageId,
+      int historyLimit,
+      Instant now) {
     HistoryEntry entry = RunCodec.historyEntry(run);
     entry.setFinishedAt(Time.format(now));
+    String pinned =
+        state instanceof RunState.Blocked ? null : PinnedImage.pin(run.getImage(), imageId);
+    entry.setPinnedImage(pinned);
     if (state instanceof RunState.Succeeded succeeded) {
       RunResult result = succeeded.result();
       entry.setOutcome(Outcome.Succeeded);
@@ -28,7 +47,7 @@ public final class RunRecorder {
       entry.setApplied(new ArrayList<>(result.applied()));
       entry.setMessage(successMessage(entry, result));
       status.setCurrentRevision(entry.getToRevision());
-      status.setCurrentImage(run.getImage());
+      status.setCurrentImage(pinned != null ? pinned : run.getImage());
       status.setAppliedImage(run.getRequestedImage());
       status.setAppliedTargetRevision(run.getTargetRevision());
       status.setAppliedRevisions(AppliedRevisions.after(AppliedRevisions.of(status), entry));

@@ -11,9 +11,17 @@ public enum EventReason {
   RolloutReleased(false),
   DowngradeForbidden(true),
   InvalidSpec(true),
+  PolicyViolation(true),
   SecretNotFound(true),
   ImagePullFailed(true),
-  ContainerCreateFailed(true);
+  ContainerCreateFailed(true),
+  JobRejected(true),
+  PodsRejected(true),
+  PodUnschedulable(true),
+  NonRootUserRequired(true),
+  JobDeleted(true),
+  GateOverridden(true),
+  DeletionWaitsForRun(false);
 
   private final boolean warning;
 

@@ -3,6 +3,7 @@ package dev.schemagate.operator.status;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.Outcome;
+import dev.schemagate.redact.Redactor;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -15,7 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Prometheus metrics: {@code schemagate_runs_total{outcome,direction,reason}}, {@code
+ * Prometheus metrics (every label value through schemagate's redaction; none holds anything a
+ * Secret holds: outcomes, directions and reasons are fixed words, namespace and name are object
+ * names): {@code schemagate_runs_total{outcome,direction,reason}}, {@code
  * schemagate_run_duration_seconds}, {@code schemagate_rollout_held_seconds} and {@code
  * schemagate_last_success_timestamp_seconds{namespace,name}}.
  */
@@ -48,7 +51,7 @@ public class MigrationMetrics {
         .description("Migration runs by outcome and direction")
         .tag("outcome", outcome.name())
         .tag("direction", direction.word())
-        .tag("reason", reason)
+        .tag("reason", Redactor.redact(reason))
         .register(registry)
         .increment();
     Timer.builder("schemagate.run.duration")
@@ -68,8 +71,8 @@ public class MigrationMetrics {
                 Gauge.builder("schemagate.last.success.timestamp.seconds", value, AtomicLong::get)
                     .description(
                         "When the last successful migration run of a DatabaseMigration finished")
-                    .tag("namespace", ns)
-                    .tag("name", name)
+                    .tag("namespace", Redactor.redact(ns))
+                    .tag("name", Redactor.redact(name))
                     .register(registry);
                 return value;
               })

@@ -2,6 +2,7 @@ package dev.schemagate.operator.status;
 
 import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Outcome;
+import dev.schemagate.operator.base.Reasons;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -39,6 +40,11 @@ public final class ReconcileEvents {
     started = message;
   }
 
+  /** The run told as started did not start after all. */
+  public void notStarted() {
+    started = null;
+  }
+
   /** A Job that existed already became the run; this wins over {@link #started}. */
   public void adopted(String message) {
     adopted = message;
@@ -65,6 +71,8 @@ public final class ReconcileEvents {
             new Notice(
                 EventReason.RunSucceeded,
                 finished.getMessage() + " by Job " + finishedJob + releasedText));
+      } else if (Reasons.JOB_DELETED.equals(finished.getReason())) {
+        notices.add(new Notice(EventReason.JobDeleted, finished.getMessage()));
       } else {
         notices.add(
             new Notice(EventReason.RunFailed, finished.getReason() + ": " + finished.getMessage()));

@@ -7,6 +7,8 @@ import dev.schemagate.api.Run;
 import dev.schemagate.operator.base.Reasons;
 import dev.schemagate.operator.plan.Decision;
 import dev.schemagate.operator.run.RunState;
+import dev.schemagate.redact.Redactor;
+import io.fabric8.kubernetes.api.model.Condition;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +46,8 @@ public final class StatusComposer {
           blocked.message(),
           true);
     } else {
-      String message = "running " + what;
+      String message =
+          state instanceof RunState.Stopping stopping ? stopping.message() : "running " + what;
       apply(
           status,
           Phase.Migrating,
@@ -141,6 +144,20 @@ public final class StatusComposer {
     }
   }
 
+  /** For a resource deleted while a run of it is in flight: Reconciling, with why it stays. */
+  public static void deleting(
+      DatabaseMigrationStatus status, String message, long generation, Instant now) {
+    status.setConditions(
+        Conditions.set(
+            status.getConditions(),
+            Conditions.RECONCILING,
+            true,
+            Reasons.DELETION_WAITS_FOR_RUN,
+            message,
+            generation,
+            now));
+  }
+
   /** RolloutHeld, from the Deployments held. */
   public static void rollout(
       DatabaseMigrationStatus status,
@@ -189,6 +206,20 @@ public final class StatusComposer {
             message,
             generation,
             now));
+  }
+
+  /**
+   * Passes every message of the status (conditions, history, the migrations applied) through the
+   * redaction once more, whatever put it there: an entry written by an older operator too.
+   */
+  public static void redact(DatabaseMigrationStatus status) {
+    for (Condition c : status.getConditions()) {
+      c.setMessage(Redactor.redact(c.getMessage()));
+    }
+    for (HistoryEntry entry : status.getHistory()) {
+      entry.setMessage(Redactor.redact(entry.getMessage()));
+      entry.getApplied().forEach(a -> a.setDescription(Redactor.redact(a.getDescription())));
+    }
   }
 
   private static void apply(

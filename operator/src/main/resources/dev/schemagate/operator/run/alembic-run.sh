@@ -1,12 +1,187 @@
 # schemagate: run the image's own alembic, then report the result (Job contract).
 # Exit codes as the schemagate runner's: 6 MigrationLockHeld, 7 LockTimeout (both reported by an
 # env.py that runs through schemagate_alembic), 9 MultipleHeads; otherwise alembic's own.
+# Everything it prints and reports passes through schemagate's redaction (in the Python that runs
+# alembic): the secrets of its environment in every encoding, and every credential shape, SQLAlchemy's
+# [SQL: ...] and [parameters: ...] included. The result is capped at 4096 bytes, as the runner's.
 set -u
 log="${TMPDIR:-/tmp}/schemagate-alembic.log"
 start=$(date +%s)
 verb=upgrade
 [ "${SCHEMAGATE_DIRECTION:-upgrade}" = downgrade ] && verb=downgrade
 target="$SCHEMAGATE_TARGET_REVISION"
+
+# The Python that runs alembic (its script's #! line), else python3 or python on PATH.
+py=""
+if first=$(head -n 1 "$(command -v alembic)" 2>/dev/null); then
+  case "$first" in
+    '#!'*python*)
+      set -- ${first#??}
+      py="${1:-}"
+      [ "${py##*/}" = env ] && py=$(command -v "${2:-python3}" 2>/dev/null)
+      ;;
+  esac
+fi
+[ -n "$py" ] && [ -x "$py" ] || py=$(command -v python3 2>/dev/null || command -v python 2>/dev/null || true)
+sg_py=$(cat <<'PY'
+import json
+import os
+import sys
+
+# --- schemagate redaction: begin
+# The same lines in schemagate_alembic.py (examples/fastapi-alembic) and in the operator's Alembic
+# wrapper (alembic-run.sh); the rules are redact/src/main/resources/dev/schemagate/redact/rules.txt,
+# verbatim. Tests compare the copies and run each on the corpus of password shapes.
+import re as _re
+from urllib.parse import unquote as _unquote
+
+REDACTION_MASK = "*****"
+_REDACTION_RULES = r"""
+# The shapes a credential takes in text, one regular expression a line, applied in order. Each has
+# exactly one capturing group: the secret, which is replaced by the mask; the rest of the match is
+# kept. The syntax is the common part of Java's and Python's regular expressions, so that the Python
+# copies (the Alembic Job's wrapper, schemagate_alembic.py) use these lines verbatim; a test fails
+# when a copy differs. Tested on redact/src/test/resources/password-shapes.txt.
+#
+# A URL's password (scheme://user:password@host, or //user:password@host when the scheme lost its
+# colon), with '@', '/', spaces or percent-escapes in it: up to the last '@' a host follows on the
+# line, before the next URL or the next key=value of a credential.
+(?i)(?:\b[a-z][a-z0-9+.\-]*:)?//[^\s:/?#@"'<>]*:((?:(?!://|\s[\w.-]*(?:password|passwd|pwd|secret|token)[=:])[^\n]){1,256})@(?=[^\s@/?#"'<>]*(?:[/?#\s"'<>,;)\]]|$))
+# SQLAlchemy's bound parameters, whatever they are: data, which may be secret.
+\[parameters: ([^\n]*?)\]?(?=\r?\n|$)
+# SQL: PASSWORD '...' (CREATE/ALTER ROLE/USER), IDENTIFIED BY '...'; '' and \' inside; cut-off literals.
+(?i)\b(?:password|identified\s+by)\s+E?'((?:[^'\\\n]|''|\\.)*)'?
+# key="value" (JSON, logfmt) with escapes, spaces and commas inside.
+(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*"((?:[^"\\\n]|\\.)*)"?
+# key=\"value\": JSON inside a JSON string.
+(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)\\["'][ \t]*[=:][ \t]*\\"([^\n]*?)(?=\\"|\n|$)
+# key='value' (libpq, Python reprs) with \' and '' inside.
+(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*'((?:[^'\\\n]|\\.|'')*)'?
+# key=value unquoted (libpq, URL queries, PGPASSWORD=, ODBC Pwd=): up to a space, '&' or a quote.
+(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*(?!["'\\])([^\s&"']+)
+# A line that is key=value or key: value (an environment dump, .env, YAML): the rest of the line.
+(?im)^[ \t]*(?:export[ \t]+|-[ \t]+)?[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*(?!["'])([^\r\n]+)
+# PostgreSQL's DETAIL of a unique violation: Key (api_token)=(value).
+(?i)\((?:[^()\n]*(?:password|passwd|pwd|[_-]pass|secret|token|api[_-]?key)[^()\n]*)\)=\(([^)\n]*)\)
+# An Authorization header.
+(?i)\bauthorization["']?[ \t]*[=:][ \t]*["']?(?:(?:bearer|basic|token|digest)[ \t]+)?([^\s"',;]+)
+# A command-line option: --password VALUE.
+(?i)(?<![\w-])--?(?:password|passwd|pwd)[ \t]+(?!-)("[^"\n]*"|'[^'\n]*'|[^\s"']+)
+"""
+_RULES = [_re.compile(r) for r in _REDACTION_RULES.splitlines() if r.strip() and not r.startswith("#")]
+_SECRET_NAME = _re.compile(r"(?i).*(password|passwd|[_-]pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)")
+_URL_PASSWORD = _re.compile(r"(?i)[a-z][a-z0-9+.\-]*:?//[^\s:/?#@]*:(.+)@[^@]*")
+
+
+def secrets_in(env):
+    """The secrets an environment holds: values of variables named like secrets, URL passwords."""
+    found = []
+    for name, value in env.items():
+        if not value or not value.strip():
+            continue
+        if _SECRET_NAME.fullmatch(name):
+            found.append(value)
+        url = _URL_PASSWORD.fullmatch(value.strip())
+        if url:
+            found += [url.group(1), _unquote(url.group(1))]
+    return found
+
+
+def _secret_pattern(secret):
+    """The secret in every encoding: each character raw or percent-encoded (either case), a space
+    also as '+', quotes and backslashes also as JSON or SQL escape them."""
+    parts = []
+    for ch in secret:
+        forms = [_re.escape(ch), "".join("%%[%X%x][%X%x]" % (b >> 4, b >> 4, b & 15, b & 15) for b in ch.encode("utf-8"))]
+        forms += {" ": [r"\+"], '"': [r'\\"'], "\\": [r"\\\\"], "/": [r"\\/"], "'": ["''", r"\\'"]}.get(ch, [])
+        parts.append("(?:" + "|".join(forms) + ")")
+    return _re.compile("".join(parts))
+
+
+def _mask_group(m):
+    if m.group(1) is None:
+        return m.group(0)
+    return m.group(0)[: m.start(1) - m.start(0)] + REDACTION_MASK + m.group(0)[m.end(1) - m.start(0):]
+
+
+def redact(text, secrets=()):
+    """schemagate's redaction: the secrets given, in every encoding, then every credential shape."""
+    if not text:
+        return text
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = _secret_pattern(secret).sub(REDACTION_MASK, text)
+    for rule in _RULES:
+        text = rule.sub(_mask_group, text)
+    return text
+# --- schemagate redaction: end
+
+_EXCEPTION = _re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Failure|Exit|Interrupt)\b|FAILED\b)")
+_SECRETS = secrets_in(os.environ)
+
+
+def error_line(lines):
+    """The exception's own line (with the first line of its [SQL: ...]), not a traceback frame nor
+    SQLAlchemy's "Background on this error" footer; else the last line that says something."""
+    for i in range(len(lines) - 1, -1, -1):
+        line = lines[i].strip()
+        if _EXCEPTION.match(line):
+            sql = [x.strip() for x in lines[i + 1:i + 3] if x.strip().startswith("[SQL:")]
+            return line + (" " + sql[0] if sql else "")
+    for line in reversed(lines):
+        line = line.strip()
+        if line and not line.startswith(("(Background on this error at:", "[parameters:")):
+            return line
+    return ""
+
+
+def cut(text, size):
+    return text if text is None or len(text) <= size else text[: size - 3] + "..."
+
+
+def finish(raw, log_file, failed):
+    try:
+        result = json.loads(raw, strict=False)
+    except ValueError:
+        result = {"tool": "alembic", "message": raw}
+    if failed and not result.get("message"):
+        try:
+            with open(log_file, encoding="utf-8", errors="replace") as f:
+                result["message"] = error_line(f.read().splitlines())
+        except OSError:
+            pass
+    for key, value in list(result.items()):
+        if isinstance(value, str):
+            result[key] = redact(value, _SECRETS)
+    result["message"] = cut(result.get("message"), 1500)
+    for step in result.get("applied") or []:
+        step["description"] = cut(redact(step.get("description"), _SECRETS), 120)
+    if result.get("message") is None:
+        del result["message"]
+
+    def size():
+        return len(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+    # at most 4096 bytes (a termination message): the tail of the applied list goes first
+    while size() > 4096 and result.get("applied"):
+        result["applied"].pop()
+        result["omitted"] = result.get("omitted", 0) + 1
+    while size() > 4096 and result.get("message"):
+        result["message"] = cut(result["message"], max(3, len(result["message"]) // 2))
+    return json.dumps(result, separators=(",", ":"), ensure_ascii=False)
+
+
+if sys.argv[1] == "mask":
+    for line in sys.stdin.buffer:
+        sys.stdout.write(redact(line.decode("utf-8", "replace"), _SECRETS))
+        sys.stdout.flush()
+else:
+    sys.stdout.write(finish(sys.stdin.read(), sys.argv[2], sys.argv[3] == "failed"))
+PY
+)
+# mask: stdin to stdout, redacted. Without a Python to redact with, nothing is printed.
+mask() {
+  if [ -n "$py" ]; then "$py" -c "$sg_py" mask; else cat >/dev/null; echo "[schemagate] output withheld: no python to redact it with"; fi
+}
 clean() { tr -d '"\\' | tr '\t\r\n' '   ' | cut -c1-1500; }
 report() { # error message from to applied [lockRetries]
   extra=""
@@ -14,10 +189,17 @@ report() { # error message from to applied [lockRetries]
   [ -n "$2" ] && extra="$extra,\"message\":\"$2\""
   [ -n "${6:-}" ] && [ "${6:-0}" != 0 ] && extra="$extra,\"lockRetries\":$6"
   [ -n "${failed:-}" ] && extra="$extra,\"failedRevision\":\"$failed\""
-  printf '{"tool":"alembic","direction":"%s","fromRevision":"%s","toRevision":"%s","applied":[%s]%s,"durationMs":%s}' \
-    "$verb" "$3" "$4" "$5" "$extra" "$(( ($(date +%s) - start) * 1000 ))" >"$SCHEMAGATE_RESULT_FILE"
+  json=$(printf '{"tool":"alembic","direction":"%s","fromRevision":"%s","toRevision":"%s","applied":[%s]%s,"durationMs":%s}' \
+    "$verb" "$3" "$4" "$5" "$extra" "$(( ($(date +%s) - start) * 1000 ))")
+  if [ -n "$py" ]; then
+    printf '%s' "$json" | "$py" -c "$sg_py" result "$log" "$outcome" >"$SCHEMAGATE_RESULT_FILE"
+  else
+    printf '{"tool":"alembic","direction":"%s","fromRevision":"%s","toRevision":"%s","applied":[],"message":"no python to redact the result with"}' \
+      "$verb" "$3" "$4" >"$SCHEMAGATE_RESULT_FILE"
+  fi
 }
 failed=""
+outcome=failed
 
 # 1. More than one head in the image: refuse before touching the database.
 heads=$(alembic heads 2>/dev/null | awk 'NF && $1 !~ /^(INFO|WARN|ERROR)/ { print $1 }')
@@ -36,8 +218,9 @@ rev() { alembic current 2>/dev/null | awk 'NF && $1 !~ /^(INFO|WARN)/ { print $1
 from=$(rev)
 
 # 2. The migration (the lock, the lock timeouts and the retries are env.py's, see schemagate_alembic.py).
-alembic "$verb" "$SCHEMAGATE_TARGET_REVISION" >"$log" 2>&1
-rc=$?
+rcfile="$log.rc"
+{ alembic "$verb" "$SCHEMAGATE_TARGET_REVISION" 2>&1; echo $? >"$rcfile"; } | mask >"$log"
+rc=$(cat "$rcfile" 2>/dev/null || echo 1)
 cat "$log"
 # "Running upgrade a -> b, description": the revision applied is b (a for a downgrade); a retried
 # revision runs more than once and is listed once; "lock retries <revision> <n>" counts its retries.
@@ -66,6 +249,7 @@ if [ "$rc" -eq 0 ]; then
     [ -z "$to" ] && [ "$verb" = upgrade ] && to="$resolved"
     [ -z "$to" ] && to="$from"
   fi
+  outcome=ok
   report "" "" "$from" "$to" "$steps"
   exit 0
 fi
@@ -76,7 +260,7 @@ if [ -n "$line" ]; then
   reason=$(printf '%s' "$line" | sed -E 's/.*\[alembic\.schemagate\] ([A-Za-z]+): .*/\1/')
   msg=$(printf '%s' "$line" | sed -E 's/.*\[alembic\.schemagate\] [A-Za-z]+: //' | clean)
 else
-  msg=$(grep -v '^[[:space:]]*$' "$log" | tail -n 1 | clean)
+  msg="" # the error line, read from the log when the result is written
 fi
 retries=$(awk -v r="$failed" '/\[alembic\.schemagate\] lock retries / { n = split($0, w, " "); if (w[n - 1] == r) c = w[n] } END { print c + 0 }' "$log")
 report "$reason" "$msg" "$from" "$to" "" "$retries"

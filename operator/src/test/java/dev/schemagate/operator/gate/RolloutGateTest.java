@@ -29,7 +29,7 @@ class RolloutGateTest {
   }
 
   static String ops(PausePatch patch) throws Exception {
-    return JSON.readTree(patch.jsonPatch()).toString();
+    return JSON.readTree(patch.body()).toString();
   }
 
   @Test
@@ -45,17 +45,68 @@ class RolloutGateTest {
     assertThat(held.held()).containsExactly("api", "web");
     assertThat(held.newlyHeld()).containsExactly("api");
     assertThat(held.pausedByOthers()).containsExactly("worker");
+    assertThat(held.overridden()).isEmpty();
     assertThat(held.patches())
         .singleElement()
         .satisfies(
             p -> {
               assertThat(p.deployment().getMetadata().getName()).isEqualTo("api");
+              assertThat(p.merge())
+                  .as("no holder yet: a merge patch keeps other annotations")
+                  .isTrue();
               assertThat(ops(p))
                   .isEqualTo(
-                      "[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"7\"},"
-                          + "{\"op\":\"add\",\"path\":\"/metadata/annotations\",\"value\":{\"schemagate.dev/held-by\":\"orders\"}},"
-                          + "{\"op\":\"add\",\"path\":\"/spec/paused\",\"value\":true}]");
+                      "{\"metadata\":{\"annotations\":{\"schemagate.dev/held-by\":\"orders\"}},"
+                          + "\"spec\":{\"paused\":true}}");
             });
+  }
+
+  @Test
+  void aPatchTestsTheHoldersItChangesAndNothingElse() throws Exception {
+    Map<String, Deployment> cache = Map.of("api", deployment("api", true, "billing"));
+    RolloutGate.Held held = RolloutGate.hold("orders", List.of("api"), List.of(), cache::get);
+    assertThat(held.patches())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.merge()).isFalse();
+              assertThat(ops(p))
+                  .isEqualTo(
+                      "[{\"op\":\"test\",\"path\":\"/metadata/annotations/schemagate.dev~1held-by\",\"value\":\"billing\"},"
+                          + "{\"op\":\"replace\",\"path\":\"/metadata/annotations/schemagate.dev~1held-by\",\"value\":\"billing,orders\"},"
+                          + "{\"op\":\"add\",\"path\":\"/spec/paused\",\"value\":true}]")
+                  .as("no test of the resourceVersion: a status update does not make it fail")
+                  .doesNotContain("resourceVersion");
+            });
+  }
+
+  @Test
+  void aHoldSomeoneUndidIsRestoredAndTold() {
+    Map<String, Deployment> cache =
+        Map.of(
+            "resumed", deployment("resumed", false, "orders"),
+            "stripped", deployment("stripped", true, null),
+            "both", deployment("both", false, null),
+            "person", deployment("person", true, null));
+    RolloutGate.Held held =
+        RolloutGate.hold(
+            "orders",
+            List.of("resumed", "stripped", "both", "person"),
+            List.of("resumed", "stripped", "both"),
+            cache::get);
+    assertThat(held.held()).containsExactly("resumed", "stripped", "both");
+    assertThat(held.pausedByOthers())
+        .as("paused by a person before this resource held it: left alone")
+        .containsExactly("person");
+    assertThat(held.newlyHeld()).isEmpty();
+    assertThat(held.overridden())
+        .extracting(
+            o -> o.name() + " resumed=" + o.resumed() + " stripped=" + o.annotationRemoved())
+        .containsExactly(
+            "resumed resumed=true stripped=false",
+            "stripped resumed=false stripped=true",
+            "both resumed=true stripped=true");
+    assertThat(held.patches()).hasSize(3).allSatisfy(p -> assertThat(p.paused()).isTrue());
   }
 
   @Test

@@ -3,6 +3,7 @@ package dev.schemagate.operator.kube;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.schemagate.operator.gate.HeldBy;
+import dev.schemagate.operator.gate.PausePatch;
 import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.gate.RolloutGate;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -87,8 +88,8 @@ class DeploymentStoreTest {
   }
 
   /**
-   * The pause patch adds the annotations map only to a Deployment that has none (it would replace
-   * the ones it has): the store remembers whether there were any.
+   * The pause patch (a merge patch when no holder is listed, else a JSON Patch testing the held-by
+   * annotation's value) is the same from the store's Deployment as from the full object.
    */
   @Test
   void thePausePatchIsTheSameFromTheStoreAsFromTheFullObject() {
@@ -98,18 +99,14 @@ class DeploymentStoreTest {
             Map.of("owner", "payments"),
             Map.of(HeldBy.KEY, "billing", "owner", "payments"))) {
       Deployment d = full(annotations.isEmpty() ? null : annotations, false, null);
-      String fromFull =
-          RolloutGate.hold("orders", List.of("api"), List.of(), n -> d)
-              .patches()
-              .get(0)
-              .jsonPatch();
+      PausePatch fromFull =
+          RolloutGate.hold("orders", List.of("api"), List.of(), n -> d).patches().get(0);
       Deployment kept = DeploymentStore.trim(d);
-      String fromStore =
-          RolloutGate.hold("orders", List.of("api"), List.of(), n -> kept)
-              .patches()
-              .get(0)
-              .jsonPatch();
-      assertThat(fromStore).as("annotations %s", annotations).isEqualTo(fromFull);
+      PausePatch fromStore =
+          RolloutGate.hold("orders", List.of("api"), List.of(), n -> kept).patches().get(0);
+      assertThat(fromStore.body()).as("annotations %s", annotations).isEqualTo(fromFull.body());
+      assertThat(fromStore.merge()).as("annotations %s", annotations).isEqualTo(fromFull.merge());
+      assertThat(fromStore.paused()).as("annotations %s", annotations).isEqualTo(fromFull.paused());
     }
   }
 

@@ -3,6 +3,7 @@ package dev.schemagate.operator.reconcile;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.run.RunCodec;
+import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -17,6 +18,7 @@ final class FakeView implements ClusterView {
   final List<Pod> pods = new ArrayList<>();
   final List<Deployment> deployments = new ArrayList<>();
   final List<Pod> appPods = new ArrayList<>();
+  final List<Event> events = new ArrayList<>();
 
   @Override
   public Job job(String namespace, String name) {
@@ -36,6 +38,13 @@ final class FakeView implements ClusterView {
   @Override
   public Collection<Pod> pods(String namespace, String runId) {
     return pods.stream().filter(p -> Objects.equals(runId, RunCodec.runId(p))).toList();
+  }
+
+  @Override
+  public Collection<Event> failedCreates(Job job) {
+    return events.stream()
+        .filter(e -> Objects.equals(job.getMetadata().getUid(), e.getInvolvedObject().getUid()))
+        .toList();
   }
 
   @Override

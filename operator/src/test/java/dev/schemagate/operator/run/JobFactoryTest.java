@@ -7,9 +7,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.Direction;
+import dev.schemagate.api.JobOptions;
 import dev.schemagate.api.LocksSpec;
 import dev.schemagate.api.Tool;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,12 +39,15 @@ class JobFactoryTest {
     var pod = job.getSpec().getTemplate().getSpec();
     var container = pod.getContainers().get(0);
     assertThat(job.getMetadata().getOwnerReferences())
-        .singleElement()
+        .as("a running Job has no owner: a cascading deletion must not stop a migration")
+        .isNullOrEmpty();
+    assertThat(RunCodec.ownerReference(dbm))
         .satisfies(
             o -> {
               assertThat(o.getController()).isTrue();
               assertThat(o.getUid()).isEqualTo("uid-1");
             });
+    assertThat(pod.getSecurityContext().getRunAsUser()).as("the image's own USER").isNull();
     assertThat(job.getSpec().getBackoffLimit()).isZero();
     assertThat(job.getSpec().getActiveDeadlineSeconds()).isEqualTo(900L);
     assertThat(job.getSpec().getPodFailurePolicy().getRules())
@@ -75,6 +81,26 @@ class JobFactoryTest {
             "SCHEMAGATE_MIGRATION=shop/orders",
             "SCHEMAGATE_RUN_ID=abcdef0123",
             "SCHEMAGATE_RESULT_FILE=/dev/termination-log");
+  }
+
+  @Test
+  void runAsUserSetsTheUserThePodRunsAs() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "head"));
+    dbm.getSpec().setJob(new dev.schemagate.api.JobOptions());
+    dbm.getSpec().getJob().setRunAsUser(1000L);
+    RunInputs run =
+        new RunInputs(
+            "abcdef0123",
+            "orders-abcdef0123",
+            Direction.UPGRADE,
+            IMAGE_1,
+            IMAGE_1,
+            "head",
+            null,
+            1);
+    var pod = JobFactory.desired(dbm, run, 900).getSpec().getTemplate().getSpec();
+    assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(1000L);
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
   }
 
   @Test
@@ -148,5 +174,68 @@ class JobFactoryTest {
     dbm.getSpec().setCommand(null);
     assertThat(ToolCommand.args(dbm.getSpec(), Direction.DOWNGRADE, "3"))
         .containsExactly("undo", "--target", "3");
+  }
+
+  @Test
+  void theJobIsBoundedAndSpecJobOverridesEachBoundByName() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "5"));
+    RunInputs run =
+        new RunInputs("id", "orders-id", Direction.UPGRADE, IMAGE_1, IMAGE_1, "5", null, 1);
+    JobDefaults defaults = JobDefaults.of(900, "100m", "256Mi", "1", "512Mi", "256Mi");
+    var pod = JobFactory.desired(dbm, run, defaults).getSpec().getTemplate().getSpec();
+    var resources = pod.getContainers().get(0).getResources();
+    assertThat(resources.getRequests())
+        .containsOnly(
+            java.util.Map.entry("cpu", new Quantity("100m")),
+            java.util.Map.entry("memory", new Quantity("256Mi")));
+    assertThat(resources.getLimits())
+        .containsOnly(
+            java.util.Map.entry("cpu", new Quantity("1")),
+            java.util.Map.entry("memory", new Quantity("512Mi")));
+    assertThat(pod.getVolumes().get(0).getEmptyDir().getSizeLimit())
+        .isEqualTo(new Quantity("256Mi"));
+    assertThat(
+            JobFactory.desired(dbm, run, 900)
+                .getSpec()
+                .getTemplate()
+                .getSpec()
+                .getContainers()
+                .get(0)
+                .getResources())
+        .as("the standard defaults")
+        .isEqualTo(resources);
+
+    dbm.getSpec().setJob(new JobOptions());
+    dbm.getSpec()
+        .getJob()
+        .setResources(
+            new ResourceRequirementsBuilder()
+                .addToLimits("memory", new Quantity("128Mi"))
+                .addToRequests("cpu", new Quantity("2"))
+                .addToLimits("cpu", new Quantity("4"))
+                .addToRequests("ephemeral-storage", new Quantity("1Gi"))
+                .build());
+    dbm.getSpec().getJob().setTmpSizeLimit(new Quantity("2Gi"));
+    pod = JobFactory.desired(dbm, run, defaults).getSpec().getTemplate().getSpec();
+    resources = pod.getContainers().get(0).getResources();
+    assertThat(resources.getRequests())
+        .containsOnly(
+            java.util.Map.entry("cpu", new Quantity("2")),
+            java.util.Map.entry("memory", new Quantity("128Mi")),
+            java.util.Map.entry("ephemeral-storage", new Quantity("1Gi")));
+    assertThat(resources.getLimits())
+        .containsOnly(
+            java.util.Map.entry("cpu", new Quantity("4")),
+            java.util.Map.entry("memory", new Quantity("128Mi")));
+    assertThat(pod.getVolumes().get(0).getEmptyDir().getSizeLimit()).isEqualTo(new Quantity("2Gi"));
+
+    JobDefaults none = JobDefaults.of(900, "none", null, "", "none", "none");
+    pod =
+        JobFactory.desired(withUid(migration("shop", "orders", IMAGE_1, "5")), run, none)
+            .getSpec()
+            .getTemplate()
+            .getSpec();
+    assertThat(pod.getContainers().get(0).getResources().getLimits()).isEmpty();
+    assertThat(pod.getVolumes().get(0).getEmptyDir().getSizeLimit()).isNull();
   }
 }

@@ -60,6 +60,11 @@ public final class ControlPlane implements AutoCloseable {
   public final Path auditLog;
   private final String nodeToken;
   private final List<Daemon> daemons = new ArrayList<>();
+
+  /** How long after an outage the API server may still refuse what RBAC allows. */
+  static final Duration WARM_UP = Duration.ofSeconds(15);
+
+  private final List<Instant[]> outages = new java.util.concurrent.CopyOnWriteArrayList<>();
   private KubernetesClient admin;
 
   private ControlPlane(Path dir, Pki pki, int port, String nodeToken) {
@@ -398,7 +403,42 @@ public final class ControlPlane implements AutoCloseable {
     return List.copyOf(daemons);
   }
 
-  private boolean ready() {
+  /** One of the processes: etcd, kube-apiserver, kube-controller-manager or kube-scheduler. */
+  public Daemon daemon(String name) {
+    return daemons.stream()
+        .filter(d -> d.name.equals(name))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no daemon " + name));
+  }
+
+  /** Stops a process (SIGTERM, as an orderly shutdown would), as in an outage. */
+  public void stop(String name) {
+    outages.add(new Instant[] {Instant.now(), Instant.MAX});
+    daemon(name).stop(10);
+  }
+
+  /**
+   * Starts a stopped process again with its command, ports and data, and returns once the API
+   * server answers ready again.
+   */
+  public void startAgain(String name) throws IOException, InterruptedException {
+    daemon(name).startAgain();
+    waitUntil("the API server is ready again", Duration.ofSeconds(60), this::ready, daemon(name));
+    Instant[] outage = outages.get(outages.size() - 1);
+    outage[1] = Instant.now().plus(WARM_UP);
+  }
+
+  /**
+   * Whether the moment falls in an outage this control plane went through: from the stop of a
+   * process to {@link #WARM_UP} after the API server was ready again (its authorizer's caches
+   * refill after a restart, and it refuses what RBAC allows until they have).
+   */
+  public boolean inOutage(Instant at) {
+    return outages.stream().anyMatch(o -> !at.isBefore(o[0]) && at.isBefore(o[1]));
+  }
+
+  /** Whether the API server answers ready (its etcd reachable). */
+  public boolean ready() {
     try {
       return "ok".equals(admin.raw("/readyz"));
     } catch (RuntimeException e) {

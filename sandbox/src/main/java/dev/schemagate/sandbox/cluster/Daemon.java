@@ -15,28 +15,48 @@ import java.util.concurrent.TimeUnit;
 public final class Daemon implements AutoCloseable {
   public final String name;
   public final Path log;
-  private final Process process;
+  private final List<String> command;
+  private final Path dir;
+  private final Path pids;
+  private volatile Process process;
   private final Thread hook;
 
-  private Daemon(String name, Path log, Process process) {
+  private Daemon(String name, List<String> command, Path dir, Path pids) throws IOException {
     this.name = name;
-    this.log = log;
-    this.process = process;
+    this.log = dir.resolve(name + ".log");
+    this.command = List.copyOf(command);
+    this.dir = dir;
+    this.pids = pids;
+    this.process = launch();
     this.hook = new Thread(() -> stop(0));
     Runtime.getRuntime().addShutdownHook(hook);
   }
 
   public static Daemon start(String name, List<String> command, Path dir, Path pids)
       throws IOException {
-    Path log = dir.resolve(name + ".log");
-    Process process =
+    return new Daemon(name, command, dir, pids);
+  }
+
+  private Process launch() throws IOException {
+    Process started =
         new ProcessBuilder(command)
             .directory(dir.toFile())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
-    record(pids, process.pid());
-    return new Daemon(name, log, process);
+    record(pids, started.pid());
+    return started;
+  }
+
+  /**
+   * Starts the process again, with the same command (and so the same ports and data), after it was
+   * stopped: an outage that ends.
+   */
+  public synchronized void startAgain() throws IOException {
+    if (process.isAlive()) {
+      throw new IllegalStateException(name + " still runs");
+    }
+    process = launch();
   }
 
   /**

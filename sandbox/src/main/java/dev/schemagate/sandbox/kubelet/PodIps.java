@@ -24,6 +24,7 @@ final class PodIps {
   private static final int LAST = 254;
   private final String prefix;
   private final BitSet used = new BitSet();
+  private final int start = FIRST + new java.util.Random().nextInt(LAST - FIRST + 1);
   private final Map<String, Integer> byPod = new HashMap<>();
 
   PodIps() {
@@ -39,7 +40,10 @@ final class PodIps {
   synchronized String take(String podUid) {
     Integer n = byPod.get(podUid);
     if (n == null) {
-      n = used.nextClearBit(FIRST);
+      n = used.nextClearBit(start);
+      if (n > LAST) {
+        n = used.nextClearBit(FIRST);
+      }
       if (n > LAST) {
         throw new IllegalStateException("the sandbox's node has no pod address left");
       }

@@ -300,6 +300,28 @@ class KubeletTest {
     eventually().until(() -> "Succeeded".equals(get(numeric).getStatus().getPhase()));
   }
 
+  /**
+   * A container reports the digest of what ran as its imageID, as containerd does; an image named
+   * by that digest (repository@sha256:...) runs the same mapping, another digest cannot be pulled.
+   */
+  @Test
+  void aContainerReportsItsImageIdAndThatDigestRunsTheSameImage() {
+    Pod first = run(pod("first", "test/shell:1", "echo by-tag"));
+    eventually().until(() -> "Succeeded".equals(get(first).getStatus().getPhase()));
+    String imageId = get(first).getStatus().getContainerStatuses().get(0).getImageID();
+    assertThat(imageId).matches("test/shell@sha256:[0-9a-f]{64}");
+    Pod pinned = run(pod("pinned", imageId, "echo by-digest"));
+    eventually().until(() -> "Succeeded".equals(get(pinned).getStatus().getPhase()));
+    assertThat(get(pinned).getStatus().getContainerStatuses().get(0).getImageID())
+        .isEqualTo(imageId);
+    Pod other = run(pod("other", "test/shell@sha256:" + "0".repeat(64), "echo never"));
+    eventually()
+        .until(
+            () ->
+                "ErrImagePull"
+                    .equals(waiting(other).map(ContainerStateWaiting::getReason).orElse("")));
+  }
+
   @Test
   void anUnmappedImageCannotBePulled() {
     Pod pod = run(pod("nowhere", "registry.example.com/nowhere:1", null));

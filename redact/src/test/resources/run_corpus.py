@@ -1,0 +1,47 @@
+"""Runs the Python copy of schemagate's redaction in a file (between its "schemagate redaction"
+markers) on the corpus of password shapes, as RedactorTest runs the Java one.
+
+python3 run_corpus.py FILE CORPUS
+"""
+import sys
+
+source, corpus_file = sys.argv[1], sys.argv[2]
+text = open(source, encoding="utf-8").read()
+begin, end = "# --- schemagate redaction: begin", "# --- schemagate redaction: end"
+scope = {}
+exec(text[text.index(begin):text.index(end)], scope)
+redact, pattern = scope["redact"], scope["_secret_pattern"]
+
+cases, case = [], None
+for line in open(corpus_file, encoding="utf-8").read().splitlines() + ["== end"]:
+    if line.startswith("== "):
+        if case:
+            cases.append(case)
+        name = line[3:].strip()
+        case = {"name": name, "known": name.endswith(" [known]"), "secrets": [], "in": [], "out": []}
+    elif line.startswith("secret: "):
+        case["secrets"].append(line[8:])
+    elif line.startswith("< "):
+        case["in"].append(line[2:])
+    elif line.startswith("> "):
+        case["out"].append(line[2:])
+
+passed = failed = 0
+for case in cases:
+    given, expected = "\n".join(case["in"]), "\n".join(case["out"])
+    modes = [("known", case["secrets"])] + ([] if case["known"] else [("shapes", [])])
+    for mode, secrets in modes:
+        out = redact(given, secrets)
+        problems = []
+        if out != expected:
+            problems.append("got %r, expected %r" % (out, expected))
+        problems += ["%r survived" % s for s in case["secrets"] if pattern(s).search(out)]
+        if redact(expected, secrets) != expected:
+            problems.append("not idempotent")
+        if problems:
+            failed += 1
+            print("FAIL %s (%s): %s" % (case["name"], mode, "; ".join(problems)))
+        else:
+            passed += 1
+print("%d cases, %d passed, %d failed" % (len(cases), passed, failed))
+sys.exit(1 if failed else 0)
