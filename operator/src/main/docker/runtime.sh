@@ -15,7 +15,7 @@
 # together. The training run uses the chart's GC and JIT options, which the archive must match.
 set -euo pipefail
 jdk=$1
-app=$2
+app=$(cd "$2" && pwd)
 jre="$app/jre"
 # What the operator uses of the JDK (Quarkus, Vert.x and Netty, the fabric8 client, Jackson, JMX
 # for the metrics): java.se plus these.
