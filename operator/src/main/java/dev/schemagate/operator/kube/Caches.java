@@ -36,7 +36,11 @@ import java.util.Set;
 public final class Caches implements ClusterView {
   static final String GATED_INDEX = "gated-deployments";
 
-  /** Deployments listed per request when an informer (re)lists them. */
+  /**
+   * Deployments asked for per request when an informer (re)lists them. Measured with fabric8 7.4:
+   * the informer's first list is sent as {@code ?resourceVersion=0} without this limit and comes
+   * whole (10,000 Deployments of 4 KiB: one 39 MB response), so it does not bound the first list.
+   */
   static final long LIST_PAGE = 500;
 
   private final InformerEventSource<Job, DatabaseMigration> jobs;
@@ -94,7 +98,7 @@ public final class Caches implements ClusterView {
             InformerEventSourceConfiguration.from(Deployment.class, DatabaseMigration.class)
                 .withName("deployments")
                 .withSecondaryToPrimaryMapper(deployment -> gatingMigrations(context, deployment))
-                // of every Deployment only what the gate reads, listed a page at a time
+                // of every Deployment only what the gate reads (see LIST_PAGE for the lists)
                 .withItemStore(new DeploymentStore())
                 .withInformerListLimit(LIST_PAGE)
                 .build(),
