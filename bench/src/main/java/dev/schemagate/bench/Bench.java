@@ -33,11 +33,19 @@ public final class Bench {
                 Integer.parseInt(System.getProperty("bench.migrations", "1000")),
                 100,
                 Duration.ofSeconds(idleSeconds));
-        case "startup" -> cluster.startup(5);
+        case "startup" ->
+            new StartupBench(cluster, home, results)
+                .run(Integer.parseInt(System.getProperty("bench.starts", "5")));
         case "runner" ->
             new RunnerBench(home, results)
                 .run(500, Integer.parseInt(System.getProperty("bench.rounds", "3")));
         case "live" -> new LiveBench(home, results).run();
+        case "unrelated" ->
+            new FootprintBench(cluster, home, results)
+                .run(
+                    Integer.parseInt(System.getProperty("bench.migrations", "1000")),
+                    Integer.parseInt(System.getProperty("bench.unrelated", "10000")),
+                    Integer.parseInt(System.getProperty("bench.rounds", "3")));
         case "admission" ->
             new AdmissionBench(home, results)
                 .run(
@@ -47,7 +55,7 @@ public final class Bench {
             throw new IllegalArgumentException(
                 "unknown benchmark "
                     + name
-                    + ": latency, writes, scale, startup, runner, live, admission");
+                    + ": latency, writes, scale, startup, runner, live, admission, unrelated");
       }
     }
     System.exit(0);

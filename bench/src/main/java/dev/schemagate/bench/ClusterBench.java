@@ -389,172 +389,177 @@ final class ClusterBench {
     }
   }
 
-  /** 3. 1,000 DatabaseMigrations across 100 namespaces, created at once. */
+  /**
+   * 3. 1,000 DatabaseMigrations across 100 namespaces, created at once; then idle, with a second
+   * replica that follows.
+   */
   void scale(int count, int namespaces, Duration idleFor) throws Exception {
     try (Sandbox sandbox = sandbox("scale", Duration.ZERO)) {
-      KubernetesClient client = sandbox.client();
-      for (int n = 0; n < namespaces; n++) {
-        sandbox.namespace("ns-" + n);
+      scale(sandbox, count, namespaces, idleFor);
+    } finally {
+      for (dev.schemagate.sandbox.OperatorProcess follower : followers) {
+        follower.close();
       }
-      for (int i = 0; i < count; i++) {
-        client
-            .apps()
-            .deployments()
-            .inNamespace("ns-" + (i % namespaces))
-            .resource(deployment("ns-" + (i % namespaces), "app-" + i))
-            .create();
-      }
-      sandbox.startOperator();
-      long pid = sandbox.operator().pid();
-      Thread.sleep(2000);
-      AtomicInteger readyCount = new AtomicInteger();
-      Map<String, Boolean> seen = new ConcurrentHashMap<>();
-      client
-          .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
-          .inAnyNamespace()
-          .inform(
-              onChange(
-                  d -> {
-                    if (isReady(d, "r1")
-                        && seen.putIfAbsent(
-                                d.getMetadata().getNamespace() + "/" + d.getMetadata().getName(),
-                                true)
-                            == null) {
-                      readyCount.incrementAndGet();
-                    }
-                  }));
-      double cpuBefore = Machine.cpuSeconds(pid);
-      Instant start = Instant.now();
-      java.util.concurrent.ExecutorService pool =
-          java.util.concurrent.Executors.newFixedThreadPool(8);
-      for (int i = 0; i < count; i++) {
-        final int k = i;
-        pool.submit(
-            () ->
-                client
-                    .resource(migration("ns-" + (k % namespaces), "m-" + k, "r1", "app-" + k))
-                    .inNamespace("ns-" + (k % namespaces))
-                    .create());
-      }
-      pool.shutdown();
-      waitFor("all Ready", Duration.ofMinutes(10), () -> readyCount.get() >= count);
-      double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
-      double cpuBusy = Machine.cpuSeconds(pid) - cpuBefore;
-      double peak = Machine.statusMiB(pid, "VmHWM");
-      double cpuIdleStart = Machine.cpuSeconds(pid);
-      Thread.sleep(idleFor.toMillis());
-      double cpuIdle = Machine.cpuSeconds(pid) - cpuIdleStart;
-      double rssAfter = Machine.statusMiB(pid, "VmRSS");
-      new Table(
-              title(
-                  "3. Scale: "
-                      + count
-                      + " DatabaseMigrations across "
-                      + namespaces
-                      + " namespaces, each gating a Deployment, created at once"))
-          .row(
-              "time until all Ready",
-              String.format("%.1f s", seconds),
-              "< 60 s",
-              Table.met(seconds < 60))
-          .row("operator CPU used meanwhile", String.format("%.1f s", cpuBusy), "", "")
-          .row(
-              "operator peak RSS (VmHWM; JVM: "
-                  + (real()
-                      ? "the chart's javaOptions under its 384 MiB limit"
-                      : System.getProperty(
-                          "schemagate.operator.jvm",
-                          dev.schemagate.sandbox.OperatorProcess.DEFAULT_JVM))
-                  + ")",
-              String.format("%.0f MiB", peak),
-              "<= 256 MiB",
-              Table.met(peak <= 256))
-          .row(
-              "operator CPU in " + idleFor.toSeconds() + " s idle after",
-              String.format(
-                  "%.2f s (%.2f%% of a core)", cpuIdle, 100 * cpuIdle / idleFor.toSeconds()),
-              "about 0 (no polling)",
-              Table.met(cpuIdle / idleFor.toSeconds() < 0.01))
-          .row("operator RSS after idling", String.format("%.0f MiB", rssAfter), "", "")
-          .print(results, file("3-scale.md"));
+      followers.clear();
     }
   }
 
-  /** 4. Process start to controller reconciling, and to leader. */
-  void startup(int rounds) throws Exception {
-    if (real()) {
-      System.out.println(
-          "4. Start-up is measured on the embedded API server only (bench.cluster=embedded)");
-      return;
+  private void scale(Sandbox sandbox, int count, int namespaces, Duration idleFor)
+      throws Exception {
+    KubernetesClient client = sandbox.client();
+    for (int n = 0; n < namespaces; n++) {
+      sandbox.namespace("ns-" + n);
     }
-    List<Double> started = new ArrayList<>();
-    List<Double> reconciled = new ArrayList<>();
-    List<Double> leader = new ArrayList<>();
-    for (int r = 0; r < rounds; r++) {
-      try (Sandbox sandbox = sandbox("startup", Duration.ZERO)) {
-        KubernetesClient client = sandbox.client();
-        client.resource(migration("default", "s", "r1", "app")).inNamespace("default").create();
-        Instant t0 = Instant.now();
-        var operator =
-            new dev.schemagate.sandbox.OperatorProcess(
-                    sandbox.operatorJar(),
-                    sandbox.kubeconfig,
-                    sandbox.work.resolve("operator.log"),
-                    Map.of())
-                .launch();
-        try {
-          Double ready = null;
-          Double lead = null;
-          Double done = null;
-          while (done == null || lead == null || ready == null) {
-            double ms = Duration.between(t0, Instant.now()).toNanos() / 1e6;
-            if (ready == null && operator.log().contains("started in")) {
-              ready = ms;
-            }
-            if (lead == null) {
-              var lease =
-                  client.leases().inNamespace("default").withName("schemagate-operator").get();
-              if (lease != null && lease.getSpec().getHolderIdentity() != null) {
-                lead = ms;
-              }
-            }
-            if (done == null && dbm(client, "s").getAdditionalProperties().get("status") != null) {
-              done = ms;
-            }
-            if (ms > 60_000) {
-              throw new IllegalStateException("operator did not start: " + operator.log());
-            }
-            Thread.sleep(5);
-          }
-          started.add(ready);
-          leader.add(lead);
-          reconciled.add(done);
-        } finally {
-          operator.close();
-        }
-      }
+    for (int i = 0; i < count; i++) {
+      client
+          .apps()
+          .deployments()
+          .inNamespace("ns-" + (i % namespaces))
+          .resource(deployment("ns-" + (i % namespaces), "app-" + i))
+          .create();
     }
-    Stats s = Stats.of(started);
-    Stats l = Stats.of(leader);
-    Stats c = Stats.of(reconciled);
-    new Table("4. Start-up of the operator's process (" + rounds + " starts, median / max)")
+    String loadBefore = Machine.loadAverage();
+    sandbox.startOperator();
+    long pid = sandbox.operator().pid();
+    Thread.sleep(2000);
+    AtomicInteger readyCount = new AtomicInteger();
+    Map<String, Boolean> seen = new ConcurrentHashMap<>();
+    client
+        .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+        .inAnyNamespace()
+        .inform(
+            onChange(
+                d -> {
+                  if (isReady(d, "r1")
+                      && seen.putIfAbsent(
+                              d.getMetadata().getNamespace() + "/" + d.getMetadata().getName(),
+                              true)
+                          == null) {
+                    readyCount.incrementAndGet();
+                  }
+                }));
+    double cpuBefore = Machine.cpuSeconds(pid);
+    Instant start = Instant.now();
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(8);
+    for (int i = 0; i < count; i++) {
+      final int k = i;
+      pool.submit(
+          () ->
+              client
+                  .resource(migration("ns-" + (k % namespaces), "m-" + k, "r1", "app-" + k))
+                  .inNamespace("ns-" + (k % namespaces))
+                  .create());
+    }
+    pool.shutdown();
+    waitFor("all Ready", Duration.ofMinutes(20), () -> readyCount.get() >= count);
+    double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
+    double cpuBusy = Machine.cpuSeconds(pid) - cpuBefore;
+    double peak = Machine.statusMiB(pid, "VmHWM");
+    String loadBusy = Machine.loadAverage();
+    long follower = startFollower(sandbox);
+    Thread.sleep(10_000);
+    Requests requests = new Requests(sandbox);
+    Map<String, Double> threadsBefore = Machine.threadCpuSeconds(pid);
+    double cpuIdleStart = Machine.cpuSeconds(pid);
+    double followerIdleStart = follower > 0 ? Machine.cpuSeconds(follower) : 0;
+    Thread.sleep(idleFor.toMillis());
+    double cpuIdle = Machine.cpuSeconds(pid) - cpuIdleStart;
+    double followerIdle = follower > 0 ? Machine.cpuSeconds(follower) - followerIdleStart : 0;
+    Map<String, Double> threadsAfter = Machine.threadCpuSeconds(pid);
+    Map<String, Long> idleRequests = requests.operator(false);
+    Map<String, Long> leaseRequests = requests.operator(true);
+    double rssAfter = Machine.statusMiB(pid, "VmRSS");
+    double heap = Machine.heapAfterFullGcMiB(pid);
+    long idleSeconds = idleFor.toSeconds();
+    new Table(
+            title(
+                "3. Scale: "
+                    + count
+                    + " DatabaseMigrations across "
+                    + namespaces
+                    + " namespaces, each gating a Deployment, created at once"))
+        .note(
+            "Load average when the operator started / when all were Ready / at the end: "
+                + loadBefore
+                + " / "
+                + loadBusy
+                + " / "
+                + Machine.loadAverage())
         .row(
-            "process start -> Quarkus started",
-            fmt(s.median()) + " / " + fmt(s.max()) + " ms",
-            "",
-            "")
+            "time until all Ready",
+            String.format("%.1f s", seconds),
+            "< 60 s",
+            Table.met(seconds < 60))
+        .row("operator CPU used meanwhile", String.format("%.1f s", cpuBusy), "", "")
         .row(
-            "process start -> leader (Lease held)",
-            fmt(l.median()) + " / " + fmt(l.max()) + " ms",
-            "<= 2 s",
-            Table.met(l.median() <= 2000))
+            "operator peak RSS (VmHWM; JVM: "
+                + (real()
+                    ? "the chart's javaOptions under its 384 MiB limit"
+                    : System.getProperty(
+                        "schemagate.operator.jvm",
+                        dev.schemagate.sandbox.OperatorProcess.DEFAULT_JVM))
+                + ")",
+            String.format("%.0f MiB", peak),
+            "<= 384 MiB (the chart's limit)",
+            Table.met(peak <= 384))
         .row(
-            "process start -> controller reconciling (first status written)",
-            fmt(c.median()) + " / " + fmt(c.max()) + " ms",
-            "<= 2 s",
-            Table.met(c.median() <= 2000))
-        .print(results, "4-startup.md");
+            "leader's CPU in " + idleSeconds + " s idle after",
+            String.format("%.2f s (%.2f%% of a core)", cpuIdle, 100 * cpuIdle / idleSeconds),
+            "< 0.5% of a core",
+            Table.met(cpuIdle / idleSeconds < 0.005))
+        .row(
+            "its busiest threads meanwhile (CPU seconds)",
+            Machine.busiest(threadsBefore, threadsAfter, 5))
+        .row(
+            "follower's CPU in those " + idleSeconds + " s",
+            follower > 0
+                ? String.format(
+                    "%.2f s (%.2f%% of a core)", followerIdle, 100 * followerIdle / idleSeconds)
+                : "no follower",
+            "less than the leader's",
+            Table.met(follower > 0 && followerIdle < cpuIdle))
+        .row(
+            "requests of both replicas in those " + idleSeconds + " s, but the Lease's",
+            idleRequests.isEmpty() ? "0" : idleRequests.toString(),
+            "0",
+            Table.met(idleRequests.isEmpty()))
+        .row("their Lease requests", leaseRequests.toString())
+        .row("leader's RSS after idling", String.format("%.0f MiB", rssAfter))
+        .row("leader's heap after a full GC", String.format("%.1f MiB", heap))
+        .print(results, file(count == 1000 ? "3-scale.md" : "3-scale-" + count + ".md"));
   }
+
+  /** A second replica, which follows the leader: its process id (-1 when none could start). */
+  private long startFollower(Sandbox sandbox) throws Exception {
+    if (real()) {
+      sandbox
+          .real()
+          .client()
+          .apps()
+          .deployments()
+          .inNamespace(ChartOperator.NAMESPACE)
+          .withName(ChartOperator.RELEASE)
+          .scale(2);
+      ChartOperator chart = (ChartOperator) sandbox.operator();
+      Instant deadline = Instant.now().plusSeconds(120);
+      while (chart.followerPids().isEmpty() && Instant.now().isBefore(deadline)) {
+        Thread.sleep(200);
+      }
+      return chart.followerPids().isEmpty() ? -1 : chart.followerPids().get(0);
+    }
+    dev.schemagate.sandbox.OperatorProcess follower =
+        new dev.schemagate.sandbox.OperatorProcess(
+                sandbox.operatorJar(),
+                sandbox.kubeconfig,
+                sandbox.work.resolve("follower.log"),
+                Map.of())
+            .start();
+    followers.add(follower);
+    return follower.pid();
+  }
+
+  private final List<dev.schemagate.sandbox.OperatorProcess> followers = new ArrayList<>();
 
   static GenericKubernetesResource dbm(KubernetesClient client, String name) {
     String ns = "s".equals(name) ? "default" : "bench";

@@ -33,6 +33,82 @@ final class Machine {
     return 0;
   }
 
+  /** The load averages of the last 1, 5 and 15 minutes (the machine is shared). */
+  static String loadAverage() {
+    try {
+      String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
+      return f[0] + ", " + f[1] + ", " + f[2];
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  /**
+   * The heap a JVM holds after a full GC (jcmd GC.run, then GC.heap_info: the generations' "used"),
+   * in MiB; the jcmd of the JVM that runs the benchmarks.
+   */
+  static double heapAfterFullGcMiB(long pid) throws IOException, InterruptedException {
+    jcmd(pid, "GC.run");
+    String info = jcmd(pid, "GC.heap_info");
+    double kib = 0;
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("(?m)^\\s*\\S.*generation\\s+total \\d+K, used (\\d+)K")
+            .matcher(info);
+    while (m.find()) {
+      kib += Long.parseLong(m.group(1));
+    }
+    if (kib == 0) {
+      throw new IllegalStateException("no heap figures in GC.heap_info:\n" + info);
+    }
+    return kib / 1024;
+  }
+
+  static String jcmd(long pid, String command) throws IOException, InterruptedException {
+    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+    Process p =
+        new ProcessBuilder(jcmd.toString(), Long.toString(pid), command)
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes());
+    p.waitFor();
+    return out;
+  }
+
+  /** User + system CPU seconds of each thread of a process, by "name (tid)". */
+  static java.util.Map<String, Double> threadCpuSeconds(long pid) throws IOException {
+    java.util.Map<String, Double> out = new java.util.HashMap<>();
+    try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          out.put(
+              name + " (" + task.getFileName() + ")",
+              (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0);
+        } catch (IOException gone) {
+          // the thread ended
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The threads that used the most CPU between two samples, with their seconds. */
+  static String busiest(
+      java.util.Map<String, Double> before, java.util.Map<String, Double> after, int n) {
+    return after.entrySet().stream()
+        .map(
+            e ->
+                java.util.Map.entry(
+                    e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+        .filter(e -> e.getValue() > 0)
+        .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+        .limit(n)
+        .map(e -> String.format("%s %.2f", e.getKey(), e.getValue()))
+        .collect(java.util.stream.Collectors.joining(", "));
+  }
+
   /** User + system CPU seconds of a process. */
   static double cpuSeconds(long pid) throws IOException {
     String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));

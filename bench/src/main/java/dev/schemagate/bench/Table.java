@@ -10,6 +10,7 @@ import java.util.List;
 final class Table {
   private final String title;
   private final List<String[]> rows = new ArrayList<>();
+  private final List<String> notes = new ArrayList<>();
 
   Table(String title) {
     this.title = title;
@@ -24,12 +25,21 @@ final class Table {
     return row(figure, value, "", "");
   }
 
+  /** A line under the machine's description (the load while measuring, what was compared). */
+  Table note(String line) {
+    notes.add(line);
+    return this;
+  }
+
   static String met(boolean ok) {
     return ok ? "met" : "missed";
   }
 
   String render() {
     StringBuilder out = new StringBuilder("### " + title + "\n\n" + Machine.describe() + "\n\n");
+    for (String note : notes) {
+      out.append(note).append("\n\n");
+    }
     out.append("| figure | value | target | |\n| --- | --- | --- | --- |\n");
     for (String[] r : rows) {
       out.append("| ").append(String.join(" | ", r)).append(" |\n");

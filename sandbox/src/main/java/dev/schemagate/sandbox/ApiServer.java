@@ -1,5 +1,8 @@
 package dev.schemagate.sandbox;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.CustomResourceDefinitionContext;
@@ -12,6 +15,8 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -23,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The embedded Kubernetes API: the fabric8 mock server in CRUD mode, with the schemagate CRD in it,
  * the discovery documents kubectl asks for, and a count of the requests it served (by method and
- * resource, for the benchmarks). Listens on loopback; {@link #writeKubeconfig} lets a person watch.
+ * resource, for the benchmarks), and lists in pages for clients that ask for them. Listens on
+ * loopback; {@link #writeKubeconfig} lets a person watch.
  */
 public final class ApiServer implements AutoCloseable {
   /** Mutating requests seen, keyed "METHOD resource" (for example "PATCH deployments"). */
@@ -104,7 +110,10 @@ public final class ApiServer implements AutoCloseable {
 
   /** CRUD, plus discovery and counting. */
   static final class CountingDispatcher extends KubernetesCrudDispatcher {
+    private static final ObjectMapper JSON = new ObjectMapper();
     private final Map<String, AtomicLong> requests;
+    private final Map<String, ObjectNode> snapshots = new ConcurrentHashMap<>();
+    private final AtomicLong snapshotIds = new AtomicLong();
 
     CountingDispatcher(Map<String, AtomicLong> requests) {
       super(List.of());
@@ -145,6 +154,9 @@ public final class ApiServer implements AutoCloseable {
           .computeIfAbsent(who + verb + " " + resource(bare), k -> new AtomicLong())
           .incrementAndGet();
       try {
+        if ("LIST".equals(verb) && query(path, "limit") != null) {
+          return page(request, path);
+        }
         return super.dispatch(request);
       } catch (RuntimeException e) {
         if (!e.getClass().getName().contains("JsonPatch")) {
@@ -161,6 +173,79 @@ public final class ApiServer implements AutoCloseable {
                     + e.getMessage().replace("\"", "'")
                     + "\"}");
       }
+    }
+
+    /**
+     * A list in pages, as the API server gives it to a client that sets {@code limit} (informers
+     * do): the mock lists everything at once, so the whole list is kept from the first page until
+     * the last one is served, and {@code continue} is its id and the next page's offset.
+     */
+    private MockResponse page(RecordedRequest request, String path) {
+      int limit = Integer.parseInt(query(path, "limit"));
+      String token = query(path, "continue");
+      String id;
+      int offset;
+      ObjectNode list;
+      if (token == null) {
+        MockResponse all = super.dispatch(request);
+        if (all.code() != 200) {
+          return all;
+        }
+        try {
+          list = (ObjectNode) JSON.readTree(all.getBody().getBytes());
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+        id = Long.toString(snapshotIds.incrementAndGet());
+        offset = 0;
+        snapshots.put(id, list);
+      } else {
+        String decoded = URLDecoder.decode(token, StandardCharsets.UTF_8);
+        id = decoded.substring(0, decoded.indexOf(':'));
+        offset = Integer.parseInt(decoded.substring(decoded.indexOf(':') + 1));
+        list = snapshots.get(id);
+        if (list == null) {
+          return new MockResponse()
+              .setResponseCode(410)
+              .addHeader("Content-Type", "application/json")
+              .setBody(
+                  "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"reason\":\"Expired\",\"code\":410}");
+        }
+      }
+      ArrayNode items = list.withArray("items");
+      int end = Math.min(items.size(), offset + limit);
+      ObjectNode page = list.deepCopy();
+      page.remove("items");
+      ArrayNode pageItems = page.putArray("items");
+      for (int i = offset; i < end; i++) {
+        pageItems.add(items.get(i));
+      }
+      ObjectNode meta = page.withObject("/metadata");
+      if (end < items.size()) {
+        meta.put("continue", id + ":" + end);
+        meta.put("remainingItemCount", items.size() - end);
+      } else {
+        meta.remove("continue");
+        snapshots.remove(id);
+      }
+      return new MockResponse()
+          .setResponseCode(200)
+          .addHeader("Content-Type", "application/json")
+          .setBody(page.toString());
+    }
+
+    /** A query parameter of a request's path, or null. */
+    static String query(String path, String name) {
+      int q = path.indexOf('?');
+      if (q < 0) {
+        return null;
+      }
+      for (String pair : path.substring(q + 1).split("&")) {
+        if (pair.startsWith(name + "=")) {
+          return pair.substring(name.length() + 1);
+        }
+      }
+      return null;
     }
 
     /** Whether a path names one object (a GET of it bypasses an informer cache). */

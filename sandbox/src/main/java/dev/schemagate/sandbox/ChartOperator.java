@@ -90,16 +90,11 @@ public final class ChartOperator implements Operator {
   }
 
   private void install() throws Exception {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     sandbox.images.map(
         image(sandbox.home),
         new ImageMap.LocalImage(
-            List.of(
-                java,
-                "-Dkubernetes.user.agent=schemagate-operator",
-                "-jar",
-                sandbox.operatorJar().toString()),
-            sandbox.work,
+            entrypoint(sandbox.operatorJar().getParent()),
+            sandbox.operatorJar().getParent(),
             Map.of(
                 // every pod has its own loopback address; the operator serves on its own
                 "QUARKUS_HTTP_HOST",
@@ -141,6 +136,30 @@ public final class ChartOperator implements Operator {
     sandbox.operatorValues().forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
     helm.run(args.toArray(String[]::new));
     installed = true;
+  }
+
+  /**
+   * The image's entrypoint, with the places it names on this machine: the Java runtime the image
+   * carries (quarkus-app/jre, made by the operator's package phase) with the start-up archive it
+   * made (jvm.args), run from quarkus-app as the image runs from /deployments; the sandbox's own
+   * Java when the package made no runtime (-Doperator.runtime.skip).
+   */
+  static List<String> entrypoint(Path app) {
+    Path runtime = app.resolve("jre/bin/java");
+    if (!Files.isExecutable(runtime) || !Files.exists(app.resolve("jvm.args"))) {
+      return List.of(
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-Dkubernetes.user.agent=schemagate-operator",
+          "-jar",
+          app.resolve("quarkus-run.jar").toString());
+    }
+    return List.of(
+        runtime.toString(),
+        "@" + app.resolve("jvm.args"),
+        "-XX:+ExitOnOutOfMemoryError",
+        "-Dkubernetes.user.agent=schemagate-operator",
+        "-jar",
+        "quarkus-run.jar");
   }
 
   /** helm uninstall, waiting until the release's objects are gone. */
@@ -265,6 +284,18 @@ public final class ChartOperator implements Operator {
         .reduce((a, b) -> b)
         .map(Kubelet.Start::pid)
         .orElse(-1L);
+  }
+
+  /** The process ids of the replicas that do not lead (their latest starts that still run). */
+  public List<Long> followerPids() {
+    String leader = leader();
+    Map<String, Long> latest = new java.util.LinkedHashMap<>();
+    cluster.starts().stream()
+        .filter(s -> NAMESPACE.equals(s.namespace()) && s.pid() > 0 && !s.pod().equals(leader))
+        .forEach(s -> latest.put(s.pod(), s.pid()));
+    return latest.values().stream()
+        .filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
+        .toList();
   }
 
   /** Every operator pod's log, oldest pod first. */

@@ -3,6 +3,8 @@ package dev.schemagate.sandbox;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,13 +17,38 @@ public final class OperatorProcess implements Operator {
    */
   public static final String DEFAULT_JVM = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx128m";
 
+  private final Path java;
+  private final List<String> jvmOptions;
   private final Path jar;
   private final Path kubeconfig;
   private final Path log;
   private final Map<String, String> env;
+  private Path workingDir;
   private Process process;
 
+  /** The operator's jar run by this JVM, with the options of -Dschemagate.operator.jvm. */
   public OperatorProcess(Path jar, Path kubeconfig, Path log, Map<String, String> env) {
+    this(
+        Path.of(System.getProperty("java.home"), "bin", "java"),
+        List.of(System.getProperty("schemagate.operator.jvm", DEFAULT_JVM).split("\\s+")),
+        jar,
+        kubeconfig,
+        log,
+        env);
+  }
+
+  /**
+   * A jar run by the given java with the given options (the benchmarks compare builds and JVMs).
+   */
+  public OperatorProcess(
+      Path java,
+      List<String> jvmOptions,
+      Path jar,
+      Path kubeconfig,
+      Path log,
+      Map<String, String> env) {
+    this.java = java;
+    this.jvmOptions = jvmOptions;
     this.jar = jar;
     this.kubeconfig = kubeconfig;
     this.log = log;
@@ -32,9 +59,9 @@ public final class OperatorProcess implements Operator {
   @Override
   public OperatorProcess start() throws IOException, InterruptedException {
     launch();
-    java.time.Instant deadline = java.time.Instant.now().plusSeconds(60);
+    Instant deadline = Instant.now().plusSeconds(60);
     while (!log().contains("started in")) {
-      if (!isAlive() || java.time.Instant.now().isAfter(deadline)) {
+      if (!isAlive() || Instant.now().isAfter(deadline)) {
         throw new IllegalStateException("the operator did not start:\n" + log());
       }
       Thread.sleep(50);
@@ -42,15 +69,24 @@ public final class OperatorProcess implements Operator {
     return this;
   }
 
+  /**
+   * Runs the process in this directory (the image's runtime names its archive relative to it, as
+   * /deployments is the image's working directory).
+   */
+  public OperatorProcess in(Path dir) {
+    this.workingDir = dir;
+    return this;
+  }
+
   /** Starts the process and returns at once. */
   public OperatorProcess launch() throws IOException {
-    if (!Files.exists(jar)) {
+    if (!Files.exists(workingDir == null ? jar : workingDir.resolve(jar))) {
       throw new IllegalStateException(
           jar + " is missing: build it with mvn -pl operator -am package -DskipTests");
     }
     List<String> command = new ArrayList<>();
-    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    for (String option : System.getProperty("schemagate.operator.jvm", DEFAULT_JVM).split("\\s+")) {
+    command.add(java.toString());
+    for (String option : jvmOptions) {
       if (!option.isBlank()) {
         command.add(option);
       }
@@ -62,6 +98,9 @@ public final class OperatorProcess implements Operator {
         new ProcessBuilder(command)
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    if (workingDir != null) {
+      builder.directory(workingDir.toFile());
+    }
     builder.environment().put("KUBECONFIG", kubeconfig.toString());
     builder.environment().put("QUARKUS_HTTP_PORT", "0");
     builder.environment().putAll(env);
@@ -80,6 +119,21 @@ public final class OperatorProcess implements Operator {
   @Override
   public long pid() {
     return process.pid();
+  }
+
+  /** Waits until the process exits by itself, at most {@code timeout}; whether it did. */
+  public boolean awaitExit(Duration timeout) throws InterruptedException {
+    return process == null || process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Stops the process with SIGTERM and waits for it to exit, at most {@code timeout}. */
+  public void stop(Duration timeout) throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+      }
+    }
   }
 
   /** Stops the process at once, as a node failure or an OOM kill would. */

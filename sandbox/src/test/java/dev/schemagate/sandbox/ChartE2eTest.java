@@ -148,6 +148,16 @@ class ChartE2eTest {
     world.migration("orders", spec(good, "latest", "orders-db"));
     eventually().until(() -> "Ready".equals(world.phase("orders")));
     assertThat(world.status("orders").get("currentRevision")).isEqualTo("4");
+    // the pods run the image's entrypoint: the runtime the package linked, with its archive
+    Path app = E2e.HOME.resolve("operator/target/quarkus-app");
+    assertThat(app.resolve("jvm.args")).as("the package made the image's runtime").exists();
+    assertThat(ProcessHandle.of(operator.pid()).flatMap(h -> h.info().arguments()))
+        .as("the leader's arguments")
+        .hasValueSatisfying(
+            args -> assertThat(args).startsWith("@" + app.resolve("jvm.args")).contains("-jar"));
+    assertThat(ProcessHandle.of(operator.pid()).flatMap(h -> h.info().command()))
+        .as("the leader's executable")
+        .hasValue(app.resolve("jre/bin/java").toRealPath().toString());
   }
 
   @Test

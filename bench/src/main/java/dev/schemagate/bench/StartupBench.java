@@ -1,0 +1,267 @@
+package dev.schemagate.bench;
+
+import dev.schemagate.sandbox.OperatorProcess;
+import dev.schemagate.sandbox.Sandbox;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * 4. Start-up of the operator's process, side by side: today's build (-Dbench.baseline=DIR, a
+ * quarkus-app folder of the build compared against), this build on Java 17 without and with a
+ * class-data-sharing archive, and on Java 25 (-Dbench.java25=JAVA_HOME) without and with an
+ * ahead-of-time cache. The archives are made by a training run (start, first reconcile, SIGTERM);
+ * the variants then take turns, round after round, so that the machine's load falls on each alike.
+ */
+final class StartupBench {
+  /** How a variant's archive is made and used. */
+  enum Archive {
+    NONE,
+    /**
+     * The runtime the image carries and the archive made with it at package time
+     * (operator/src/main/docker/runtime.sh): APP/jre/bin/java with the options of APP/jvm.args, run
+     * from APP, as the image runs from /deployments.
+     */
+    PACKAGED,
+    /** A dynamic CDS archive from a training run (-XX:ArchiveClassesAtExit), Java 17+. */
+    TRAINED_CDS,
+    /** An AOT cache from a training run (-XX:AOTCacheOutput, JEP 483/514/515), Java 25. */
+    TRAINED_AOT
+  }
+
+  record Variant(String label, Path java, List<String> jvm, Path app, Archive archive) {
+    Path jar() {
+      return archive == Archive.PACKAGED
+          ? Path.of("quarkus-run.jar")
+          : app.resolve("quarkus-run.jar");
+    }
+
+    Path archiveFile(Path work) {
+      return switch (archive) {
+        case NONE -> null;
+        case PACKAGED -> {
+          String option = packagedOptions().get(0);
+          yield app.resolve(option.substring(option.indexOf('=') + 1));
+        }
+        case TRAINED_CDS -> work.resolve(slug() + ".jsa");
+        case TRAINED_AOT -> work.resolve(slug() + ".aot");
+      };
+    }
+
+    List<String> packagedOptions() {
+      try {
+        return List.of(Files.readString(app.resolve("jvm.args")).trim().split("\\s+"));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    String slug() {
+      return label.replaceAll("[^A-Za-z0-9]+", "-").toLowerCase();
+    }
+
+    List<String> options(Path work, boolean training) {
+      List<String> out = new ArrayList<>(jvm);
+      if (training) {
+        // A leader that stops on SIGTERM never exits (the SDK calls System.exit from within the
+        // shutdown, which waits for the leader elector it holds), so no archive would be written:
+        // the training run is the prod configuration under another profile name, which has no
+        // leader election (the only difference).
+        out.add("-Dquarkus.profile=training");
+      }
+      Path file = archiveFile(work);
+      switch (archive) {
+        case NONE -> {}
+        case PACKAGED -> out.addAll(packagedOptions());
+        case TRAINED_CDS ->
+            out.add((training ? "-XX:ArchiveClassesAtExit=" : "-XX:SharedArchiveFile=") + file);
+        case TRAINED_AOT -> out.add((training ? "-XX:AOTCacheOutput=" : "-XX:AOTCache=") + file);
+      }
+      return out;
+    }
+  }
+
+  private final ClusterBench cluster;
+  private final Path home;
+  private final Path results;
+
+  StartupBench(ClusterBench cluster, Path home, Path results) {
+    this.cluster = cluster;
+    this.home = home;
+    this.results = results;
+  }
+
+  List<Variant> variants() {
+    List<Variant> out = new ArrayList<>();
+    Path java17 = Path.of(System.getProperty("java.home"), "bin", "java");
+    List<String> jvm =
+        List.of(
+            System.getProperty("schemagate.operator.jvm", OperatorProcess.DEFAULT_JVM).split(" "));
+    Path app = home.resolve("operator/target/quarkus-app");
+    String baseline = System.getProperty("bench.baseline");
+    if (baseline != null) {
+      out.add(new Variant("today's build, Java 17", java17, jvm, Path.of(baseline), Archive.NONE));
+    }
+    out.add(new Variant("this build, Java 17", java17, jvm, app, Archive.NONE));
+    packaged("bench.runtime17", "the image's Java 17 runtime with its AppCDS archive", jvm)
+        .ifPresent(out::add);
+    out.add(
+        new Variant(
+            "this build, Java 17, AppCDS trained through a reconcile",
+            java17,
+            jvm,
+            app,
+            Archive.TRAINED_CDS));
+    String java25 = System.getProperty("bench.java25");
+    if (java25 != null) {
+      Path j25 = Path.of(java25, "bin", "java");
+      out.add(new Variant("this build, Java 25", j25, jvm, app, Archive.NONE));
+      packaged("bench.runtime25", "the image's Java 25 runtime with its AOT cache", jvm)
+          .ifPresent(out::add);
+      out.add(
+          new Variant(
+              "this build, Java 25, AOT cache trained through a reconcile",
+              j25,
+              jvm,
+              app,
+              Archive.TRAINED_AOT));
+    }
+    return out;
+  }
+
+  /**
+   * A quarkus-app folder with the image's runtime and archive (runtime.sh), named by a property.
+   */
+  private static java.util.Optional<Variant> packaged(
+      String property, String label, List<String> jvm) {
+    String dir = System.getProperty(property);
+    return dir == null
+        ? java.util.Optional.empty()
+        : java.util.Optional.of(
+            new Variant(
+                "this build, " + label + " (package time)",
+                Path.of(dir, "jre", "bin", "java"),
+                jvm,
+                Path.of(dir),
+                Archive.PACKAGED));
+  }
+
+  void run(int rounds) throws Exception {
+    List<Variant> variants = variants();
+    Path work = home.resolve("bench/target/startup-archives");
+    Files.createDirectories(work);
+    Map<Variant, List<double[]>> samples = new LinkedHashMap<>();
+    Map<Variant, Long> archiveBytes = new LinkedHashMap<>();
+    for (Variant v : variants) {
+      samples.put(v, new ArrayList<>());
+      if (v.archive() == Archive.TRAINED_CDS || v.archive() == Archive.TRAINED_AOT) {
+        Files.deleteIfExists(v.archiveFile(work));
+        once(v, work, true);
+        if (!Files.exists(v.archiveFile(work))) {
+          throw new IllegalStateException("the training run of " + v.label() + " wrote no archive");
+        }
+      }
+      Path file = v.archiveFile(work);
+      archiveBytes.put(v, file == null ? 0L : Files.size(file));
+    }
+    String load = Machine.loadAverage();
+    for (int r = 0; r < rounds; r++) {
+      for (Variant v : variants) {
+        samples.get(v).add(once(v, work, false));
+      }
+    }
+    Table table =
+        new Table(
+            "4. Start-up of the operator's process ("
+                + rounds
+                + " starts of each, taking turns; median / max)");
+    table.note("Load average before / after: " + load + " / " + Machine.loadAverage());
+    for (Variant v : variants) {
+      List<double[]> s = samples.get(v);
+      Stats started = Stats.of(s.stream().map(a -> a[0]).toList());
+      Stats leader = Stats.of(s.stream().map(a -> a[1]).toList());
+      Stats reconciled = Stats.of(s.stream().map(a -> a[2]).toList());
+      String archive =
+          archiveBytes.get(v) == 0
+              ? ""
+              : String.format(" (archive %.0f MiB)", archiveBytes.get(v) / 1048576.0);
+      table.row(
+          v.label() + archive + ": started / leader / first status written",
+          ClusterBench.fmt(started.median())
+              + " / "
+              + ClusterBench.fmt(leader.median())
+              + " / "
+              + ClusterBench.fmt(reconciled.median())
+              + " ms (max "
+              + ClusterBench.fmt(reconciled.max())
+              + ")",
+          "first status <= 1 s",
+          Table.met(reconciled.median() <= 1000));
+    }
+    table.print(results, "4-startup.md");
+  }
+
+  /** One start: process start to Quarkus started, to the Lease held, to the first status. */
+  private double[] once(Variant v, Path work, boolean training) throws Exception {
+    try (Sandbox sandbox = cluster.sandbox("startup", Duration.ZERO)) {
+      KubernetesClient client = sandbox.client();
+      client
+          .resource(ClusterBench.migration("default", "s", "r1", "app"))
+          .inNamespace("default")
+          .create();
+      Instant t0 = Instant.now();
+      OperatorProcess operator =
+          new OperatorProcess(
+                  v.java(),
+                  v.options(work, training),
+                  v.jar(),
+                  sandbox.kubeconfig,
+                  sandbox.work.resolve("operator.log"),
+                  Map.of())
+              .in(v.archive() == Archive.PACKAGED ? v.app() : null)
+              .launch();
+      try {
+        Double ready = null;
+        Double lead = training ? Double.valueOf(0) : null; // no leader election in training
+        Double done = null;
+        while (done == null || lead == null || ready == null) {
+          double ms = Duration.between(t0, Instant.now()).toNanos() / 1e6;
+          if (ready == null && operator.log().contains("started in")) {
+            ready = ms;
+          }
+          if (lead == null) {
+            var lease =
+                client.leases().inNamespace("default").withName("schemagate-operator").get();
+            if (lease != null && lease.getSpec().getHolderIdentity() != null) {
+              lead = ms;
+            }
+          }
+          if (done == null
+              && ClusterBench.dbm(client, "s").getAdditionalProperties().get("status") != null) {
+            done = ms;
+          }
+          if (ms > 60_000 || !operator.isAlive()) {
+            throw new IllegalStateException(
+                v.label() + ": the operator did not start: " + operator.log());
+          }
+          Thread.sleep(5);
+        }
+        if (training) {
+          // let the first reconcile's work end, so that its classes are in the archive; the JVM
+          // writes the archive when it exits
+          Thread.sleep(3000);
+          operator.stop(Duration.ofMinutes(3));
+        }
+        return new double[] {ready, lead, done};
+      } finally {
+        operator.stop(Duration.ofSeconds(10));
+      }
+    }
+  }
+}

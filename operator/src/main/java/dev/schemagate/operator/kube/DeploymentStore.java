@@ -1,0 +1,142 @@
+package dev.schemagate.operator.kube;
+
+import dev.schemagate.operator.gate.HeldBy;
+import dev.schemagate.operator.gate.PodRequirement;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentSpec;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
+
+/**
+ * The Deployment informer's store: of each Deployment in the watched namespaces it keeps only what
+ * the gate reads, so that the thousands a cluster has and no DatabaseMigration gates cost a few
+ * hundred bytes each, whatever their pod templates hold. Kept: the resourceVersion (the pause
+ * patch's guard), the held-by annotation and whether there are annotations at all (the patch adds
+ * the map when there is none), {@code spec.paused}, {@code spec.progressDeadlineSeconds} and the
+ * pod template's label {@code schemagate.dev/migration}. A Deployment read from this store has
+ * these and nothing else.
+ */
+final class DeploymentStore implements ItemStore<Deployment> {
+  /**
+   * What is kept of one Deployment; its namespace and name are the key (a progress deadline of -1:
+   * none set).
+   */
+  record Kept(
+      String resourceVersion,
+      boolean annotated,
+      String heldBy,
+      Boolean paused,
+      int progressDeadlineSeconds,
+      String podMigration) {
+    static Kept of(Deployment d) {
+      Map<String, String> annotations = d.getMetadata().getAnnotations();
+      DeploymentSpec spec = d.getSpec();
+      PodTemplateSpec template = spec == null ? null : spec.getTemplate();
+      Map<String, String> podLabels =
+          template == null || template.getMetadata() == null
+              ? null
+              : template.getMetadata().getLabels();
+      return new Kept(
+          d.getMetadata().getResourceVersion(),
+          annotations != null,
+          annotations == null ? null : annotations.get(HeldBy.KEY),
+          spec == null ? null : spec.getPaused(),
+          spec == null || spec.getProgressDeadlineSeconds() == null
+              ? -1
+              : spec.getProgressDeadlineSeconds(),
+          podLabels == null ? null : podLabels.get(PodRequirement.LABEL));
+    }
+
+    Deployment restore(String namespace, String name) {
+      ObjectMeta meta = new ObjectMeta();
+      meta.setNamespace(namespace);
+      meta.setName(name);
+      meta.setResourceVersion(resourceVersion);
+      Map<String, String> annotations = null;
+      if (annotated) {
+        annotations = new HashMap<>();
+        if (heldBy != null) {
+          annotations.put(HeldBy.KEY, heldBy);
+        }
+      }
+      meta.setAnnotations(annotations);
+      ObjectMeta podMeta = new ObjectMeta();
+      if (podMigration != null) {
+        podMeta.setLabels(new HashMap<>(Map.of(PodRequirement.LABEL, podMigration)));
+      }
+      PodTemplateSpec template = new PodTemplateSpec();
+      template.setMetadata(podMeta);
+      DeploymentSpec spec = new DeploymentSpec();
+      spec.setPaused(paused);
+      spec.setProgressDeadlineSeconds(progressDeadlineSeconds < 0 ? null : progressDeadlineSeconds);
+      spec.setTemplate(template);
+      Deployment d = new Deployment();
+      d.setMetadata(meta);
+      d.setSpec(spec);
+      return d;
+    }
+  }
+
+  private final ConcurrentHashMap<String, Kept> store = new ConcurrentHashMap<>();
+
+  /** The Deployment as this store would give it back: what the gate reads of it. */
+  static Deployment trim(Deployment d) {
+    return Kept.of(d).restore(d.getMetadata().getNamespace(), d.getMetadata().getName());
+  }
+
+  @Override
+  public String getKey(Deployment d) {
+    return Cache.metaNamespaceKeyFunc(d);
+  }
+
+  @Override
+  public Deployment put(String key, Deployment d) {
+    return restore(key, store.put(key, Kept.of(d)));
+  }
+
+  @Override
+  public Deployment remove(String key) {
+    return restore(key, store.remove(key));
+  }
+
+  @Override
+  public Stream<String> keySet() {
+    return store.keySet().stream();
+  }
+
+  @Override
+  public Stream<Deployment> values() {
+    return store.entrySet().stream().map(e -> restore(e.getKey(), e.getValue()));
+  }
+
+  @Override
+  public int size() {
+    return store.size();
+  }
+
+  @Override
+  public Deployment get(String key) {
+    return restore(key, store.get(key));
+  }
+
+  @Override
+  public boolean isFullState() {
+    return false;
+  }
+
+  private static Deployment restore(String key, Kept kept) {
+    if (kept == null) {
+      return null;
+    }
+    int slash = key.indexOf('/');
+    return slash < 0
+        ? kept.restore(null, key)
+        : kept.restore(key.substring(0, slash), key.substring(slash + 1));
+  }
+}

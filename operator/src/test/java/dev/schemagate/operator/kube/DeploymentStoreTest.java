@@ -1,0 +1,119 @@
+package dev.schemagate.operator.kube;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.schemagate.operator.gate.HeldBy;
+import dev.schemagate.operator.gate.PausePatch;
+import dev.schemagate.operator.gate.PodRequirement;
+import dev.schemagate.operator.gate.RolloutGate;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The Deployment store keeps what the gate reads, and the gate decides the same from it. */
+class DeploymentStoreTest {
+  static Deployment full(Map<String, String> annotations, Boolean paused, String podMigration) {
+    return new DeploymentBuilder()
+        .withNewMetadata()
+        .withName("api")
+        .withNamespace("shop")
+        .withResourceVersion("42")
+        .withUid("0e7c")
+        .withAnnotations(annotations)
+        .addToLabels("app", "api")
+        .endMetadata()
+        .withNewSpec()
+        .withPaused(paused)
+        .withReplicas(3)
+        .withProgressDeadlineSeconds(120)
+        .withNewTemplate()
+        .withNewMetadata()
+        .addToLabels("app", "api")
+        .addToLabels(podMigration == null ? Map.of() : Map.of(PodRequirement.LABEL, podMigration))
+        .addToAnnotations("prometheus.io/scrape", "true")
+        .endMetadata()
+        .withNewSpec()
+        .addNewContainer()
+        .withName("api")
+        .withImage("shop/api:2")
+        .addNewEnv()
+        .withName("LOG_LEVEL")
+        .withValue("info")
+        .endEnv()
+        .endContainer()
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  @Test
+  void keepsWhatTheGateReadsAndNothingElse() {
+    DeploymentStore store = new DeploymentStore();
+    Deployment d = full(Map.of(HeldBy.KEY, "orders", "owner", "payments"), true, "orders");
+    store.put(store.getKey(d), d);
+
+    Deployment kept = store.get("shop/api");
+    assertThat(kept.getMetadata().getName()).isEqualTo("api");
+    assertThat(kept.getMetadata().getNamespace()).isEqualTo("shop");
+    assertThat(kept.getMetadata().getResourceVersion()).isEqualTo("42");
+    assertThat(kept.getMetadata().getAnnotations())
+        .containsExactly(Map.entry(HeldBy.KEY, "orders"));
+    assertThat(HeldBy.holders(kept)).containsExactly("orders");
+    assertThat(kept.getSpec().getPaused()).isTrue();
+    assertThat(kept.getSpec().getProgressDeadlineSeconds()).isEqualTo(120);
+    assertThat(kept.getSpec().getTemplate().getMetadata().getLabels())
+        .containsExactly(Map.entry(PodRequirement.LABEL, "orders"));
+    assertThat(kept.getSpec().getTemplate().getSpec()).isNull();
+    assertThat(kept.getSpec().getReplicas()).isNull();
+    assertThat(kept.getMetadata().getLabels()).isEmpty();
+  }
+
+  @Test
+  void givesBackThePreviousStateOnUpdateAndRemoval() {
+    DeploymentStore store = new DeploymentStore();
+    store.put("shop/api", full(null, null, null));
+    Deployment before = store.put("shop/api", full(Map.of(HeldBy.KEY, "orders"), true, null));
+    assertThat(before.getSpec().getPaused()).isNull();
+    assertThat(before.getMetadata().getAnnotations()).isNull();
+    assertThat(before.getSpec().getProgressDeadlineSeconds()).isEqualTo(120);
+    assertThat(store.size()).isEqualTo(1);
+    assertThat(store.keySet()).containsExactly("shop/api");
+    assertThat(store.values()).hasSize(1);
+    assertThat(store.remove("shop/api").getSpec().getPaused()).isTrue();
+    assertThat(store.get("shop/api")).isNull();
+    assertThat(store.size()).isZero();
+  }
+
+  /**
+   * The pause patch (a merge patch when no holder is listed, else a JSON Patch testing the held-by
+   * annotation's value) is the same from the store's Deployment as from the full object.
+   */
+  @Test
+  void thePausePatchIsTheSameFromTheStoreAsFromTheFullObject() {
+    for (Map<String, String> annotations :
+        List.of(
+            Map.<String, String>of(),
+            Map.of("owner", "payments"),
+            Map.of(HeldBy.KEY, "billing", "owner", "payments"))) {
+      Deployment d = full(annotations.isEmpty() ? null : annotations, false, null);
+      PausePatch fromFull =
+          RolloutGate.hold("orders", List.of("api"), List.of(), n -> d).patches().get(0);
+      Deployment kept = DeploymentStore.trim(d);
+      PausePatch fromStore =
+          RolloutGate.hold("orders", List.of("api"), List.of(), n -> kept).patches().get(0);
+      assertThat(fromStore.body()).as("annotations %s", annotations).isEqualTo(fromFull.body());
+      assertThat(fromStore.merge()).as("annotations %s", annotations).isEqualTo(fromFull.merge());
+      assertThat(fromStore.paused()).as("annotations %s", annotations).isEqualTo(fromFull.paused());
+    }
+  }
+
+  @Test
+  void aDeploymentWithoutProgressDeadlineKeepsNone() {
+    Deployment d = full(null, null, null);
+    d.getSpec().setProgressDeadlineSeconds(null);
+    assertThat(DeploymentStore.trim(d).getSpec().getProgressDeadlineSeconds()).isNull();
+  }
+}
