@@ -248,6 +248,33 @@ class PlanTest {
   }
 
   @Test
+  void aRehearsalNamesTheSessionItWaitedForAndWaitsNoLongerThanTheLockTimeout() throws Exception {
+    assertThat(runner().run("migrate", "--target", "2").exitCode()).isZero();
+    List<String> before = everything();
+    try (LongTransaction report = new LongTransaction(database, "app_user", "nightly-report")) {
+      var outcome =
+          runner()
+              .env("SCHEMAGATE_DIRECTION", "plan")
+              .env("SCHEMAGATE_TARGET_REVISION", "3")
+              .env("SCHEMAGATE_REHEARSE", "true")
+              .env("SCHEMAGATE_LOCK_TIMEOUT", "1s")
+              .run();
+      assertThat(outcome.exitCode()).as(outcome.stderr()).isZero();
+      JsonNode rehearsal = result(outcome).path("plan").path("rehearsal");
+      assertThat(rehearsal.path("outcome").asText()).isEqualTo("Failed");
+      assertThat(rehearsal.path("failedRevision").asText()).isEqualTo("3");
+      assertThat(rehearsal.path("message").asText()).contains("lock timeout");
+      assertThat(rehearsal.path("lockWaits").findValuesAsText("holder"))
+          .anySatisfy(
+              h ->
+                  assertThat(h)
+                      .contains("pid " + report.pid, "application \"nightly-report\"")
+                      .contains("holds AccessShareLock"));
+    }
+    assertThat(everything()).isEqualTo(before);
+  }
+
+  @Test
   void aBadTargetIsAConfigurationErrorWithAResult() throws Exception {
     var outcome =
         runner().env("SCHEMAGATE_DIRECTION", "plan").env("SCHEMAGATE_TARGET_REVISION", "99").run();

@@ -118,7 +118,8 @@ class ApprovalReconcilerTest extends ReconcilerTestBase {
     awaitPhase("orders", Phase.Pending);
     assertThat(condition(cluster.dbm("orders"), Conditions.READY).getReason())
         .isEqualTo("Planning");
-    assertThat(paused("orders-api")).as("held while planning").isTrue();
+    // held while planning (as soon as the Deployment is in the operator's cache)
+    eventually().until(() -> paused("orders-api"));
 
     cluster.succeed(
         plan,
