@@ -206,7 +206,9 @@ public final class ClusterWriter {
       client
           .configMaps()
           .inNamespace(ns)
-          .withName(configMap.getMetadata().getName())
+          // the object in hand, so that the client does not read it from the server first (the
+          // operator may not read ConfigMaps)
+          .resource(configMap)
           .patch(
               new PatchContext.Builder()
                   .withPatchType(PatchType.JSON_MERGE)

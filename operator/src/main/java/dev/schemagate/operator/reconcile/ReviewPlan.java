@@ -252,6 +252,17 @@ public final class ReviewPlan {
   private static Long seconds(Job job) {
     String created = job.getMetadata().getCreationTimestamp();
     String completed = job.getStatus() == null ? null : job.getStatus().getCompletionTime();
+    if (completed == null && job.getStatus() != null && job.getStatus().getConditions() != null) {
+      // the Job controller tells SuccessCriteriaMet before it sets the completion time
+      completed =
+          job.getStatus().getConditions().stream()
+              .filter(c -> "True".equals(c.getStatus()))
+              .filter(c -> List.of("SuccessCriteriaMet", "Complete").contains(c.getType()))
+              .map(c -> c.getLastTransitionTime())
+              .filter(t -> t != null)
+              .findFirst()
+              .orElse(null);
+    }
     if (created == null || completed == null) {
       return null;
     }
