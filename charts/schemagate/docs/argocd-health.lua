@@ -1,6 +1,8 @@
 -- Argo CD health of schemagate.dev/DatabaseMigration.
 -- Healthy only when the operator has observed the current generation and Ready is True;
--- Degraded when Stalled is True (a failure that needs a person); Suspended with spec.suspend;
+-- Degraded when Stalled is True (a failure that needs a person); Suspended with spec.suspend, and
+-- while a plan awaits approval (Ready False with reason ApprovalPending: a person's turn, not a
+-- failure);
 -- Progressing otherwise (a run under way, or a generation not observed yet). What is held back
 -- (paused Deployments, pods at the scheduling gate) and why is added to the message.
 local hs = {}
@@ -39,6 +41,11 @@ local ready = condition("Ready")
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
   hs.message = withHeld(ready.message or "Ready")
+  return hs
+end
+if ready ~= nil and ready.reason == "ApprovalPending" then
+  hs.status = "Suspended"
+  hs.message = withHeld(ready.message or "a plan awaits approval")
   return hs
 end
 if status.phase == "Suspended" then

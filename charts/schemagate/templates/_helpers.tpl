@@ -55,6 +55,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["patch"]
+# the plan's SQL (spec.approval: Manual), in a ConfigMap each DatabaseMigration owns: written, never
+# read
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["create", "patch"]
 # Events: the operator's own (create, patch), and the Job controller's FailedCreate Events (a pod
 # the API server refused), which it watches to report them (get, list, watch)
 - apiGroups: [""]

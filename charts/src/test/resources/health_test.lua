@@ -43,6 +43,14 @@ local cases = {
       status = { observedGeneration = 4, phase = "Failed", conditions = {
         c("Ready", "False", "MigrationFailed", "x"), c("Stalled", "True", "MigrationFailed", "revision 6 failed"),
         c("RolloutHeld", "True", "DatabaseNotAtTarget", "holding orders-api until the database reaches the target") } } } },
+  { name = "a plan awaiting approval", want = "Suspended",
+    message = "plan 0123456789abcdef awaits approval (holding orders-api until the database reaches the target)", obj = {
+      metadata = { generation = 2 },
+      status = { observedGeneration = 2, phase = "AwaitingApproval", conditions = {
+        c("Ready", "False", "ApprovalPending", "plan 0123456789abcdef awaits approval"),
+        c("Reconciling", "False", "ApprovalPending", "plan 0123456789abcdef awaits approval"),
+        c("Stalled", "False", "NotStalled", ""),
+        c("RolloutHeld", "True", "DatabaseNotAtTarget", "holding orders-api until the database reaches the target") } } } },
   { name = "suspended", want = "Suspended", obj = {
       metadata = { generation = 2 },
       status = { observedGeneration = 2, phase = "Suspended", conditions = {

@@ -116,6 +116,9 @@ class ChartTest {
         resources: ["pods"]
         verbs: ["patch"]
       - apiGroups: [""]
+        resources: ["configmaps"]
+        verbs: ["create", "patch"]
+      - apiGroups: [""]
         resources: ["events"]
         verbs: ["create", "patch", "get", "list", "watch"]
       """;
@@ -499,6 +502,6 @@ class ChartTest {
                 Tools.CHART.resolve("docs/argocd-health.lua").toString()),
             null);
     assertThat(lua.exit()).as(lua.out() + lua.err()).isZero();
-    assertThat(lua.out()).contains("8 passed, 0 failed");
+    assertThat(lua.out()).contains("9 passed, 0 failed");
   }
 }

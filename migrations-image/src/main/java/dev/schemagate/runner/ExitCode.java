@@ -34,6 +34,12 @@ public final class ExitCode {
    */
   public static final int REPAIR_NEEDED = 8;
 
+  /**
+   * An upgrade run with an approved plan (SCHEMAGATE_APPROVED_PLAN) found another plan: the
+   * database or the migrations changed since it was made. Nothing was applied.
+   */
+  public static final int PLAN_CHANGED = 10;
+
   private ExitCode() {}
 
   /** The operator's reason for an exit code (the same names as its Reasons). */
@@ -46,6 +52,7 @@ public final class ExitCode {
       case RUN_LOCK_HELD -> "MigrationLockHeld";
       case LOCK_TIMEOUT -> "LockTimeout";
       case REPAIR_NEEDED -> "RepairNeeded";
+      case PLAN_CHANGED -> "PlanChanged";
       default -> "MigrationFailed";
     };
   }

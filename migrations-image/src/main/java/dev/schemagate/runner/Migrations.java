@@ -301,7 +301,7 @@ final class Migrations {
     return e instanceof FlywayMigrateException m ? m.getSqlState() : null;
   }
 
-  private void checkTarget(String target) {
+  void checkTarget(String target) {
     if (target == null || LATEST.contains(target)) {
       return;
     }
@@ -404,6 +404,22 @@ final class Migrations {
     } finally {
       report.toRevision = currentVersion();
     }
+  }
+
+  /** The versioned migrations a migrate to the configured target would apply, in order. */
+  List<MigrationInfo> pending() {
+    List<MigrationInfo> pending = new ArrayList<>();
+    for (MigrationInfo m : flyway.info().all()) {
+      if (m.getState() == org.flywaydb.core.api.MigrationState.PENDING) {
+        pending.add(m);
+      }
+    }
+    return pending;
+  }
+
+  /** The applied migrations of the schema history (successful or not), in their order. */
+  List<MigrationInfo> applied() {
+    return List.of(flyway.info().applied());
   }
 
   MigrationInfo[] all() {

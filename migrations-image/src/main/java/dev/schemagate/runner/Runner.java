@@ -39,7 +39,8 @@ import picocli.CommandLine.Option;
       "5:database unreachable after the bounded retry",
       "6:another run held the migration lock longer than SCHEMAGATE_RUN_LOCK_WAIT",
       "7:a migration could not get its locks within its retries or the deadline (rolled back)",
-      "8:a migration outside a transaction failed part-way: repair by hand (the message says how)"
+      "8:a migration outside a transaction failed part-way: repair by hand (the message says how)",
+      "10:the approved plan (SCHEMAGATE_APPROVED_PLAN) is no longer the plan: nothing was applied"
     })
 public final class Runner implements Callable<Integer> {
   static Map<String, String> env = System.getenv();
@@ -80,9 +81,10 @@ public final class Runner implements Callable<Integer> {
     return switch (direction) {
       case "upgrade" -> change("upgrade", target);
       case "downgrade" -> change("downgrade", target);
+      case "plan" -> plan(target);
       default -> {
         Console.error(
-            "SCHEMAGATE_DIRECTION must be upgrade or downgrade, not \"" + direction + "\"");
+            "SCHEMAGATE_DIRECTION must be upgrade, downgrade or plan, not \"" + direction + "\"");
         yield ExitCode.CONFIGURATION;
       }
     };
@@ -108,6 +110,7 @@ public final class Runner implements Callable<Integer> {
       migrations.locked(
           watch -> {
             if (direction.equals("upgrade")) {
+              checkApprovedPlan(migrations, target);
               migrations.migrate(target, report, watch);
             } else {
               migrations.undo(target, report, watch);
@@ -139,6 +142,105 @@ public final class Runner implements Callable<Integer> {
           settings != null
               ? settings.resultFile()
               : RunnerSettings.fromEnvironmentOrDefault(env).resultFile());
+    }
+  }
+
+  /**
+   * With SCHEMAGATE_APPROVED_PLAN (the operator sets it for an approved plan), the run applies
+   * exactly that plan: under the run lock, the plan is made again, and a different hash (the
+   * database or the migrations changed since) ends the run before anything is applied.
+   */
+  static void checkApprovedPlan(Migrations migrations, String target) {
+    String approved = env.get("SCHEMAGATE_APPROVED_PLAN");
+    if (approved == null || approved.isBlank()) {
+      return;
+    }
+    Plan now = Plan.of(migrations, target, env.get("SCHEMAGATE_PLAN_INPUTS"));
+    if (!now.hash.equals(approved.strip())) {
+      throw new RunnerException(
+          ExitCode.PLAN_CHANGED,
+          "the approved plan "
+              + approved.strip()
+              + " is no longer the plan: the database or the migrations changed since it was"
+              + " made (the plan now is "
+              + now.hash
+              + "); nothing was applied. Review the new plan and approve it",
+          null,
+          null);
+    }
+    Console.info("the plan " + now.hash + " is the approved one");
+  }
+
+  /**
+   * The Job contract's direction plan: the pending migrations to the target, their SQL and the plan
+   * hash; with SCHEMAGATE_REHEARSE=true also a rehearsal. Changes nothing.
+   */
+  static int plan(String target) {
+    long start = System.nanoTime();
+    RunnerSettings settings = null;
+    String result = null;
+    try {
+      settings = RunnerSettings.fromEnvironment(env);
+      DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
+      boolean rehearse = "true".equalsIgnoreCase(env.getOrDefault("SCHEMAGATE_REHEARSE", ""));
+      Console.info(
+          "planning "
+              + target
+              + (rehearse ? " with a rehearsal" : "")
+              + " on "
+              + db.describe()
+              + " from "
+              + String.join(",", settings.locations()));
+      RunnerSettings s = settings;
+      Migrations migrations = new Migrations(db, settings, target, false);
+      Plan plan =
+          migrations.locked(
+              watch -> {
+                Plan p = Plan.of(migrations, target, env.get("SCHEMAGATE_PLAN_INPUTS"));
+                p.readSql();
+                if (rehearse) {
+                  p.rehearse(db, s, watch);
+                }
+                return p;
+              });
+      out.println(plan.sql);
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      result = plan.resultJson(ms);
+      Console.info(
+          "plan "
+              + plan.hash
+              + ": "
+              + plan.steps.size()
+              + " pending migration(s), "
+              + blankAs(plan.current, "empty")
+              + " -> "
+              + blankAs(plan.reaches(), "empty")
+              + " in "
+              + ms
+              + " ms; nothing was changed");
+      return ExitCode.OK;
+    } catch (RuntimeException failure) {
+      RunnerException e =
+          failure instanceof RunnerException r
+              ? r
+              : new RunnerException(ExitCode.CONFIGURATION, failure.getMessage(), null, failure);
+      Report report = new Report("plan");
+      report.durationMs = (System.nanoTime() - start) / 1_000_000;
+      report.error = ExitCode.reason(e.exitCode());
+      report.message = e.getMessage();
+      result = report.toJson();
+      Console.error(e.getMessage());
+      return e.exitCode();
+    } finally {
+      java.nio.file.Path file =
+          settings != null
+              ? settings.resultFile()
+              : RunnerSettings.fromEnvironmentOrDefault(env).resultFile();
+      try {
+        java.nio.file.Files.writeString(file, result, java.nio.charset.StandardCharsets.UTF_8);
+      } catch (java.io.IOException | RuntimeException e) {
+        Console.warn("could not write the result to " + file + ": " + e.getMessage());
+      }
     }
   }
 

@@ -176,6 +176,74 @@ class AlembicJobTest {
   }
 
   @Test
+  void thePlanListsTheRevisionsAndTheirRedactedSqlAndOnlyTheApprovedPlanRuns() throws Exception {
+    assertThat(job("0001", Map.of()).exitCode()).isZero();
+    revision(
+        "0004_reporting_role.py",
+        String.join(
+            "\n",
+            "\"\"\"reporting role\"\"\"",
+            "from alembic import op",
+            "revision = '0004'",
+            "down_revision = '0003'",
+            "branch_labels = None",
+            "depends_on = None",
+            "def upgrade():",
+            "    op.execute(\"CREATE ROLE reporter_plan LOGIN PASSWORD 'Tr0ub4dor&3-alembic'\")",
+            "def downgrade():",
+            "    op.execute('DROP ROLE reporter_plan')",
+            ""));
+    Map<String, String> plan =
+        Map.of("SCHEMAGATE_DIRECTION", "plan", "SCHEMAGATE_PLAN_INPUTS", "image=x:1 target=head");
+    Outcome made = job("head", plan);
+    assertThat(made.exitCode()).as(made.log()).isZero();
+    assertThat(made.result().getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(4096);
+    assertThat(made.result())
+        .contains(
+            "\"direction\":\"plan\"",
+            "\"fromRevision\":\"0001\"",
+            "\"toRevision\":\"0004\"",
+            "{\"revision\":\"0002\",\"description\":\"add email\"}",
+            "{\"revision\":\"0004\",\"description\":\"reporting role\"}",
+            "ALTER TABLE app_user ADD COLUMN email TEXT;",
+            "CREATE ROLE reporter_plan LOGIN PASSWORD");
+    assertThat(made.result()).doesNotContain("\"revision\":\"0001\"");
+    assertThat(made.log() + made.result()).doesNotContain("Tr0ub4dor");
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0001");
+    assertThat(rows("SELECT rolname FROM pg_roles WHERE rolname = 'reporter_plan'")).isEmpty();
+    String hash = made.result().replaceAll(".*\"hash\":\"([0-9a-f]{16})\".*", "$1");
+    assertThat(hash).matches("[0-9a-f]{16}");
+    assertThat(job("head", plan).result()).contains("\"hash\":\"" + hash + "\"");
+
+    // the database moved on after the plan was approved: the approval runs nothing
+    assertThat(job("0002", Map.of()).exitCode()).isZero();
+    Outcome stale =
+        job(
+            "head",
+            Map.of(
+                "SCHEMAGATE_APPROVED_PLAN",
+                hash,
+                "SCHEMAGATE_PLAN_INPUTS",
+                "image=x:1 target=head"));
+    assertThat(stale.exitCode()).as(stale.log()).isEqualTo(10);
+    assertThat(stale.result()).contains("\"error\":\"PlanChanged\"", "nothing was applied");
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0002");
+
+    String now = job("head", plan).result().replaceAll(".*\"hash\":\"([0-9a-f]{16})\".*", "$1");
+    Outcome approved =
+        job(
+            "head",
+            Map.of(
+                "SCHEMAGATE_APPROVED_PLAN",
+                now,
+                "SCHEMAGATE_PLAN_INPUTS",
+                "image=x:1 target=head"));
+    assertThat(approved.exitCode()).as(approved.log()).isZero();
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0004");
+    assertThat(approved.log()).doesNotContain("Tr0ub4dor");
+  }
+
+  @Test
   void twoJobsAtOnceMigrateOneAfterTheOtherAndEachRevisionAppliesOnce() throws Exception {
     revision(
         "0004_slow_backfill.py",

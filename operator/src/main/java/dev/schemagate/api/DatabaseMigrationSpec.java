@@ -77,6 +77,23 @@ public class DatabaseMigrationSpec {
   @JsonPropertyDescription("How many runs status.history keeps, newest first.")
   private Integer historyLimit = 20;
 
+  @Default("Automatic")
+  @JsonPropertyDescription(
+      "Automatic (default): an upgrade runs as soon as it is needed. Manual: a plan Job first"
+          + " reports what the upgrade would apply (status.plan, and its SQL in a ConfigMap); the"
+          + " upgrade runs only once spec.approvedPlan equals status.plan.hash. Downgrades are not"
+          + " planned.")
+  private Approval approval = Approval.Automatic;
+
+  @Pattern("^[0-9a-f]{16}$")
+  @JsonPropertyDescription(
+      "With approval: Manual, the plan hash (status.plan.hash) approved to run. A hash of"
+          + " another plan (the image, the target or the database changed since) runs nothing.")
+  private String approvedPlan;
+
+  @JsonPropertyDescription("How the plan is made (approval: Manual).")
+  private PlanSpec plan;
+
   @Default("false")
   @JsonPropertyDescription(
       "true: start no new migration Job and report phase Suspended. A running Job is left to"
@@ -169,6 +186,30 @@ public class DatabaseMigrationSpec {
 
   public void setHistoryLimit(Integer historyLimit) {
     this.historyLimit = historyLimit;
+  }
+
+  public Approval getApproval() {
+    return approval;
+  }
+
+  public void setApproval(Approval approval) {
+    this.approval = approval;
+  }
+
+  public String getApprovedPlan() {
+    return approvedPlan;
+  }
+
+  public void setApprovedPlan(String approvedPlan) {
+    this.approvedPlan = approvedPlan;
+  }
+
+  public PlanSpec getPlan() {
+    return plan;
+  }
+
+  public void setPlan(PlanSpec plan) {
+    this.plan = plan;
   }
 
   public Boolean getSuspend() {

@@ -11,7 +11,7 @@ public class DatabaseMigrationStatus {
   @JsonPropertyDescription("The metadata.generation this status describes.")
   private Long observedGeneration;
 
-  @JsonPropertyDescription("Pending, Migrating, Ready, Failed or Suspended.")
+  @JsonPropertyDescription("Pending, Migrating, Ready, Failed, Suspended or AwaitingApproval.")
   private Phase phase;
 
   @JsonPropertyDescription(
@@ -31,6 +31,10 @@ public class DatabaseMigrationStatus {
 
   @JsonPropertyDescription("spec.targetRevision of the last successful run.")
   private String appliedTargetRevision;
+
+  @JsonPropertyDescription(
+      "The plan of the next upgrade (spec.approval: Manual): its migrations, hash and rehearsal.")
+  private PlanStatus plan;
 
   @JsonPropertyDescription("The run in progress, if any.")
   private Run activeRun;
@@ -150,5 +154,13 @@ public class DatabaseMigrationStatus {
 
   public void setHistory(List<HistoryEntry> history) {
     this.history = history;
+  }
+
+  public PlanStatus getPlan() {
+    return plan;
+  }
+
+  public void setPlan(PlanStatus plan) {
+    this.plan = plan;
   }
 }

@@ -7,10 +7,17 @@ public enum Direction {
   @JsonProperty("upgrade")
   UPGRADE,
   @JsonProperty("downgrade")
-  DOWNGRADE;
+  DOWNGRADE,
+  /** The plan of an upgrade: what it would apply, changing nothing. */
+  @JsonProperty("plan")
+  PLAN;
 
   /** The word used in the Job's environment and in status. */
   public String word() {
-    return this == UPGRADE ? "upgrade" : "downgrade";
+    return switch (this) {
+      case UPGRADE -> "upgrade";
+      case DOWNGRADE -> "downgrade";
+      case PLAN -> "plan";
+    };
   }
 }

@@ -6,5 +6,7 @@ public enum Phase {
   Migrating,
   Ready,
   Failed,
-  Suspended
+  Suspended,
+  /** spec.approval: Manual: the plan waits for spec.approvedPlan to equal its hash. */
+  AwaitingApproval
 }

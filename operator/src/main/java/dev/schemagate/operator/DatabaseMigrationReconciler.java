@@ -14,6 +14,7 @@ import dev.schemagate.operator.reconcile.PlanRun;
 import dev.schemagate.operator.reconcile.PruneJobs;
 import dev.schemagate.operator.reconcile.ReconcileState;
 import dev.schemagate.operator.reconcile.RecordRun;
+import dev.schemagate.operator.reconcile.ReviewPlan;
 import dev.schemagate.operator.reconcile.StartRun;
 import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.status.MigrationMetrics;
@@ -121,6 +122,7 @@ public class DatabaseMigrationReconciler
     ObserveRun.apply(state); // the run in status, or a running Job of ours no status records
     RecordRun.apply(state); // a run that ended goes into history
     PlanRun.apply(state, policy); // no run under way: is one needed, which direction, which image
+    ReviewPlan.apply(state, jobDefaults); // approval: Manual: the plan, and the run waits for it
     GateRollout.apply(
         state, settings.gateMode()); // hold what the gate holds until the database is at the target
     GatePods.apply( // pods whose revision is in place leave the scheduling gate

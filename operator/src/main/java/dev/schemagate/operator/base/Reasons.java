@@ -27,6 +27,19 @@ public final class Reasons {
   public static final String DOWNGRADE_FORBIDDEN = "DowngradeForbidden";
   public static final String INVALID_SPEC = "InvalidSpec";
   public static final String POLICY_VIOLATION = "PolicyViolation";
+
+  /** spec.approval: Manual: the plan Job runs. */
+  public static final String PLANNING = "Planning";
+
+  /** spec.approval: Manual: the plan waits for spec.approvedPlan to equal its hash. */
+  public static final String APPROVAL_PENDING = "ApprovalPending";
+
+  /** The plan Job failed: no plan, so nothing to approve. */
+  public static final String PLAN_FAILED = "PlanFailed";
+
+  /** The approved plan was no longer the plan when the run began: nothing was applied. */
+  public static final String PLAN_CHANGED = "PlanChanged";
+
   public static final String HELD = "DatabaseNotAtTarget";
   public static final String RELEASED = "DatabaseAtTarget";
 

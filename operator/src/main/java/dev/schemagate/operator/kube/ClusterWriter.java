@@ -8,6 +8,7 @@ import dev.schemagate.operator.reconcile.ReconcileState;
 import dev.schemagate.operator.reconcile.RejectRun;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.status.ReconcileEvents;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -73,6 +74,8 @@ public final class ClusterWriter {
     changes.supersededJobs().forEach(name -> deleteJob(dbm.getMetadata().getNamespace(), name));
     changes.gatePatches().forEach(this::patch);
     changes.newJob().ifPresent(newJob -> create(state, newJob));
+    changes.planJob().ifPresent(job -> createPlanJob(state, job));
+    changes.planConfigMap().ifPresent(this::writeConfigMap);
     liftAll(changes.gateLifts());
     recordEvents(state);
     changes.jobsToOwn().forEach(job -> own(dbm, job));
@@ -164,6 +167,55 @@ public final class ClusterWriter {
         .withName(name)
         .withPropagationPolicy(DeletionPropagation.BACKGROUND)
         .delete();
+  }
+
+  /** Creates a plan Job; one that exists already (AlreadyExists) is the same plan. */
+  private void createPlanJob(ReconcileState state, Job job) {
+    String ns = job.getMetadata().getNamespace();
+    try {
+      Job created = client.batch().v1().jobs().inNamespace(ns).resource(job).create();
+      caches.jobCreated(created);
+      LOG.infof(
+          "%s/%s: started plan Job %s",
+          ns, state.resource().getMetadata().getName(), job.getMetadata().getName());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+    }
+  }
+
+  /** Creates the plan's ConfigMap, or replaces its data (one merge patch) when it exists. */
+  private void writeConfigMap(ConfigMap configMap) {
+    String ns = configMap.getMetadata().getNamespace();
+    try {
+      client.configMaps().inNamespace(ns).resource(configMap).create();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 409) {
+        throw e;
+      }
+      String patch =
+          client
+              .getKubernetesSerialization()
+              .asJson(
+                  Map.of(
+                      "metadata",
+                      Map.of("ownerReferences", configMap.getMetadata().getOwnerReferences()),
+                      "data",
+                      configMap.getData()));
+      client
+          .configMaps()
+          .inNamespace(ns)
+          // the object in hand, so that the client does not read it from the server first (the
+          // operator may not read ConfigMaps)
+          .resource(configMap)
+          .patch(
+              new PatchContext.Builder()
+                  .withPatchType(PatchType.JSON_MERGE)
+                  .withFieldManager(FIELD_MANAGER)
+                  .build(),
+              patch);
+    }
   }
 
   /** Gives a finished run's Job the owner reference of its DatabaseMigration. */

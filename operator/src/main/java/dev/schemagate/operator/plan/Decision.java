@@ -25,6 +25,12 @@ public sealed interface Decision {
   /** The spec cannot be acted on; a person must change it. */
   record Refused(String reason, String message, boolean runNeeded) implements Decision {}
 
+  /** spec.approval: Manual: the plan of the run is being made. */
+  record Planning(String message) implements Decision {}
+
+  /** spec.approval: Manual: the plan is made and waits for spec.approvedPlan to equal its hash. */
+  record AwaitingApproval(String message) implements Decision {}
+
   /** The run these inputs call for already failed; it waits for a spec change or a retry. */
   record AwaitingRetry(HistoryEntry failedRun) implements Decision {}
 }

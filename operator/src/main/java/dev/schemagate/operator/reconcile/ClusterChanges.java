@@ -2,6 +2,7 @@ package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.operator.gate.PausePatch;
 import dev.schemagate.operator.run.RunInputs;
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.util.ArrayList;
@@ -41,6 +42,27 @@ public final class ClusterChanges {
 
   void patch(List<PausePatch> patches) {
     gatePatches.addAll(patches);
+  }
+
+  private Job planJob;
+  private ConfigMap planConfigMap;
+
+  void createPlanJob(Job job) {
+    planJob = job;
+  }
+
+  /** The plan Job to create (spec.approval: Manual). */
+  public Optional<Job> planJob() {
+    return Optional.ofNullable(planJob);
+  }
+
+  void writePlanConfigMap(ConfigMap configMap) {
+    planConfigMap = configMap;
+  }
+
+  /** The ConfigMap of a plan just made: created, or its data replaced. */
+  public Optional<ConfigMap> planConfigMap() {
+    return Optional.ofNullable(planConfigMap);
   }
 
   void create(Job job, RunInputs run) {

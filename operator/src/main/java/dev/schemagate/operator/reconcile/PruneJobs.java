@@ -27,6 +27,14 @@ public final class PruneJobs {
       if (!RunObserver.finished(job)) {
         continue;
       }
+      if (RunCodec.isPlan(job)) {
+        // a plan Job goes once another plan replaced it (it is owned from its creation)
+        if (status.getPlan() == null
+            || !job.getMetadata().getName().equals(status.getPlan().getJob())) {
+          state.changes().deleteFinishedJob(job);
+        }
+        continue;
+      }
       if (keep.contains(job.getMetadata().getName())) {
         if (!RunCodec.ownedBy(job, state.resource())) {
           state.changes().own(job);

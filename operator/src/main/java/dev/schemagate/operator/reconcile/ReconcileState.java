@@ -37,6 +37,8 @@ public final class ReconcileState {
   private String podsWaitFor;
   private List<String> deadlineWarnings = List.of();
   private Duration lookAgainAfter;
+  private String approvedPlan;
+  private String planInputs;
 
   private ReconcileState(DatabaseMigration resource, ClusterView cluster, Instant now) {
     this.resource = resource;
@@ -145,6 +147,22 @@ public final class ReconcileState {
 
   void decide(Decision decision) {
     this.decision = decision;
+  }
+
+  /** The run decided applies this approved plan: its Job checks it is still the plan. */
+  void approvedPlan(String hash, String inputs) {
+    approvedPlan = hash;
+    planInputs = inputs;
+  }
+
+  /** The approved plan's hash the run applies, or null (spec.approval: Automatic). */
+  String approvedPlan() {
+    return approvedPlan;
+  }
+
+  /** The inputs the plan hash covers besides the database (image and target). */
+  String planInputs() {
+    return planInputs;
   }
 
   /** Gated Deployments paused by someone else, which the gate leaves as they are. */

@@ -7,6 +7,7 @@ import dev.schemagate.operator.run.JobFactory;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunInputs;
 import dev.schemagate.operator.run.RunObserver;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
 
 /**
  * Step: start the run the planner decided. Its Job is made from the resource and the run's inputs
@@ -31,7 +32,12 @@ public final class StartRun {
       return;
     }
     RunInputs inputs = start.run();
-    state.changes().create(JobFactory.desired(state.resource(), inputs, defaults), inputs);
+    Job job = JobFactory.desired(state.resource(), inputs, defaults);
+    if (state.approvedPlan() != null) {
+      ReviewPlan.addEnv(job, "SCHEMAGATE_PLAN_INPUTS", state.planInputs());
+      ReviewPlan.addEnv(job, "SCHEMAGATE_APPROVED_PLAN", state.approvedPlan());
+    }
+    state.changes().create(job, inputs);
     state
         .events()
         .started(

@@ -2,6 +2,7 @@ package dev.schemagate.operator.run;
 
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.DatabaseMigrationSpec;
+import dev.schemagate.api.Direction;
 import dev.schemagate.api.JobOptions;
 import dev.schemagate.api.LocksSpec;
 import dev.schemagate.api.Tool;
@@ -203,6 +204,11 @@ public final class JobFactory {
     env.add(new EnvVar("SCHEMAGATE_TOOL", spec.getTool().name().toLowerCase(), null));
     // the Job's activeDeadlineSeconds, so that lock retries stop in time to report; spec.locks
     env.add(new EnvVar("SCHEMAGATE_DEADLINE_SECONDS", Long.toString(deadlineSeconds), null));
+    if (run.direction() == Direction.PLAN
+        && spec.getPlan() != null
+        && Boolean.TRUE.equals(spec.getPlan().getRehearse())) {
+      env.add(new EnvVar("SCHEMAGATE_REHEARSE", "true", null));
+    }
     LocksSpec locks = spec.getLocks();
     if (locks != null) {
       addIfSet(env, "SCHEMAGATE_LOCK_TIMEOUT", locks.getLockTimeout());

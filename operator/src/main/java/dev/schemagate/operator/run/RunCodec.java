@@ -94,12 +94,21 @@ public final class RunCodec {
     return new RunInputs(
         runId(job),
         job.getMetadata().getName(),
-        "downgrade".equals(annotation(job, DIRECTION)) ? Direction.DOWNGRADE : Direction.UPGRADE,
+        switch (String.valueOf(annotation(job, DIRECTION))) {
+          case "downgrade" -> Direction.DOWNGRADE;
+          case "plan" -> Direction.PLAN;
+          default -> Direction.UPGRADE;
+        },
         job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(),
         annotation(job, REQUESTED_IMAGE),
         annotation(job, TARGET_REVISION),
         annotation(job, FROM_REVISION),
         generation == null ? 0L : Long.parseLong(generation));
+  }
+
+  /** Whether the Job is a plan Job (spec.approval: Manual), not a run. */
+  public static boolean isPlan(Job job) {
+    return Direction.PLAN.word().equals(annotation(job, DIRECTION));
   }
 
   /** The name of the DatabaseMigration a Job or pod of a run belongs to, or null. */

@@ -16,7 +16,8 @@ enum RunnerExitCode {
   MIGRATION_LOCK_HELD(6, Reasons.MIGRATION_LOCK_HELD),
   LOCK_TIMEOUT(7, Reasons.LOCK_TIMEOUT),
   REPAIR_NEEDED(8, Reasons.REPAIR_NEEDED),
-  MULTIPLE_HEADS(9, Reasons.MULTIPLE_HEADS);
+  MULTIPLE_HEADS(9, Reasons.MULTIPLE_HEADS),
+  PLAN_CHANGED(10, Reasons.PLAN_CHANGED);
 
   private final int code;
   private final String reason;

@@ -21,7 +21,10 @@ public enum EventReason {
   NonRootUserRequired(true),
   JobDeleted(true),
   GateOverridden(true),
-  DeletionWaitsForRun(false);
+  DeletionWaitsForRun(false),
+  PlanStarted(false),
+  PlanReady(false),
+  PlanFailed(true);
 
   private final boolean warning;
 

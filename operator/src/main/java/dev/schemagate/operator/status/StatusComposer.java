@@ -116,6 +116,32 @@ public final class StatusComposer {
           refused.reason(),
           refused.message(),
           true);
+    } else if (decision instanceof Decision.Planning planning) {
+      apply(
+          status,
+          Phase.Pending,
+          generation,
+          now,
+          false,
+          Reasons.PLANNING,
+          planning.message(),
+          true,
+          Reasons.PLANNING,
+          planning.message(),
+          false);
+    } else if (decision instanceof Decision.AwaitingApproval awaiting) {
+      apply(
+          status,
+          Phase.AwaitingApproval,
+          generation,
+          now,
+          false,
+          Reasons.APPROVAL_PENDING,
+          awaiting.message(),
+          false,
+          Reasons.APPROVAL_PENDING,
+          awaiting.message(),
+          false);
     } else if (decision instanceof Decision.AwaitingRetry awaiting) {
       HistoryEntry failed = awaiting.failedRun();
       String message =

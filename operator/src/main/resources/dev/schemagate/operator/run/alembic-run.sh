@@ -1,6 +1,7 @@
 # schemagate: run the image's own alembic, then report the result (Job contract).
 # Exit codes as the schemagate runner's: 6 MigrationLockHeld, 7 LockTimeout (both reported by an
-# env.py that runs through schemagate_alembic), 9 MultipleHeads; otherwise alembic's own.
+# env.py that runs through schemagate_alembic), 9 MultipleHeads, 10 PlanChanged; otherwise
+# alembic's own. SCHEMAGATE_DIRECTION=plan reports the plan and changes nothing.
 # Everything it prints and reports passes through schemagate's redaction (in the Python that runs
 # alembic): the secrets of its environment in every encoding, and every credential shape, SQLAlchemy's
 # [SQL: ...] and [parameters: ...] included. The result is capped at 4096 bytes, as the runner's.
@@ -9,6 +10,7 @@ log="${TMPDIR:-/tmp}/schemagate-alembic.log"
 start=$(date +%s)
 verb=upgrade
 [ "${SCHEMAGATE_DIRECTION:-upgrade}" = downgrade ] && verb=downgrade
+mode=""
 target="$SCHEMAGATE_TARGET_REVISION"
 
 # The Python that runs alembic (its script's #! line), else python3 or python on PATH.
@@ -170,7 +172,52 @@ def finish(raw, log_file, failed):
     return json.dumps(result, separators=(",", ":"), ensure_ascii=False)
 
 
-if sys.argv[1] == "mask":
+def plan(current, target, revs_file, sql_file, result_file, millis):
+    """The plan (Job contract, direction plan): the revisions from the current one to the target
+    (alembic history, oldest first) and their offline SQL (alembic upgrade --sql), redacted; the
+    hash covers them, the current revision and SCHEMAGATE_PLAN_INPUTS. Writes the result; returns
+    the hash."""
+    import hashlib
+    revs = []
+    with open(revs_file, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            m = _re.match(r"^\s*(\S+) -> (\S+?)(?: \([^)]*\))*, ?(.*)$", line.rstrip("\n"))
+            if m and m.group(2) != current:
+                revs.append((m.group(2), m.group(3).strip()))
+    revs.reverse()
+    with open(sql_file, encoding="utf-8", errors="replace") as f:
+        sql = redact(f.read(), _SECRETS)
+    lines = ["schemagate-plan 1", "inputs " + os.environ.get("SCHEMAGATE_PLAN_INPUTS", ""),
+             "target " + target, "current " + current]
+    lines += ["pending %s %s" % r for r in revs]
+    lines.append("sql " + hashlib.sha256(sql.encode("utf-8")).hexdigest())
+    digest = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
+    result = {"tool": "alembic", "direction": "plan", "fromRevision": current,
+              "toRevision": revs[-1][0] if revs else current, "applied": [],
+              "plan": {"hash": digest,
+                       "pending": [{"revision": r, "description": cut(d, 120)} for r, d in revs],
+                       "sqlBytes": len(sql.encode("utf-8")), "sqlTruncated": False, "sql": sql},
+              "durationMs": int(millis)}
+
+    def size():
+        return len(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+    # at most 4096 bytes (a termination message): the SQL is cut first (the log has all of it)
+    while size() > 4096 and result["plan"]["sql"]:
+        result["plan"]["sqlTruncated"] = True
+        text = result["plan"]["sql"]
+        result["plan"]["sql"] = text[: min(len(text) - 1, len(text) * 9 // 10)]
+    while size() > 4096 and result["plan"]["pending"]:
+        result["plan"]["pending"].pop()
+        result["plan"]["omitted"] = result["plan"].get("omitted", 0) + 1
+    with open(result_file, "w", encoding="utf-8") as f:
+        f.write(json.dumps(result, separators=(",", ":"), ensure_ascii=False))
+    return digest
+
+
+if sys.argv[1] == "plan":
+    sys.stdout.write(plan(*sys.argv[2:8]))
+elif sys.argv[1] == "mask":
     for line in sys.stdin.buffer:
         sys.stdout.write(redact(line.decode("utf-8", "replace"), _SECRETS))
         sys.stdout.flush()
@@ -216,6 +263,42 @@ resolved="$target"
 
 rev() { alembic current 2>/dev/null | awk 'NF && $1 !~ /^(INFO|WARN)/ { print $1; exit }'; }
 from=$(rev)
+
+# 2a. The plan (SCHEMAGATE_DIRECTION=plan): the revisions from the current one to the target and
+# their offline SQL (alembic upgrade --sql current:target), redacted; nothing is changed. An upgrade
+# with an approved plan (SCHEMAGATE_APPROVED_PLAN) makes the plan again first and runs only when it
+# is still that plan (exit 10, PlanChanged, otherwise).
+if [ "${SCHEMAGATE_DIRECTION:-upgrade}" = plan ] || { [ "$verb" = upgrade ] && [ -n "${SCHEMAGATE_APPROVED_PLAN:-}" ]; }; then
+  mode="${SCHEMAGATE_DIRECTION:-upgrade}"
+  [ "$mode" = plan ] && verb=plan
+  if [ -z "$py" ]; then
+    report InvalidConfiguration "a plan needs the image's python (to redact its SQL with)" "$from" "$from" ""
+    exit 2
+  fi
+  alembic history -r "$from:$target" 2>>"$log" | mask >"$log.revs"
+  sqlrange="$target"
+  [ -n "$from" ] && sqlrange="$from:$target"
+  { alembic upgrade --sql "$sqlrange" 2>>"$log"; echo $? >"$log.sqlrc"; } | mask >"$log.sql"
+  if [ "$(cat "$log.sqlrc")" != 0 ]; then
+    mask <"$log"
+    report InvalidConfiguration "alembic upgrade --sql $sqlrange failed: the revisions must support offline mode (context.is_offline_mode() in env.py)" "$from" "$from" ""
+    exit 2
+  fi
+  hash=$("$py" -c "$sg_py" plan "$from" "$target" "$log.revs" "$log.sql" "$log.plan" "$(( ($(date +%s) - start) * 1000 ))")
+  if [ "$mode" = plan ]; then
+    cat "$log.sql"
+    echo "INFO  [schemagate] plan $hash: $(grep -c . "$log.revs") revision(s) from ${from:-base} to $target; nothing was changed" >&2
+    cp "$log.plan" "$SCHEMAGATE_RESULT_FILE"
+    exit 0
+  fi
+  if [ "$hash" != "$SCHEMAGATE_APPROVED_PLAN" ]; then
+    msg="the approved plan $SCHEMAGATE_APPROVED_PLAN is no longer the plan: the database or the migrations changed since it was made (the plan now is $hash); nothing was applied. Review the new plan and approve it"
+    echo "ERROR [schemagate] PlanChanged: $msg" >&2
+    report PlanChanged "$msg" "$from" "$from" ""
+    exit 10
+  fi
+  echo "INFO  [schemagate] the plan $hash is the approved one" >&2
+fi
 
 # 2. The migration (the lock, the lock timeouts and the retries are env.py's, see schemagate_alembic.py).
 rcfile="$log.rc"
