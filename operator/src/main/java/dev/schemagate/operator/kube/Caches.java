@@ -38,8 +38,9 @@ public final class Caches implements ClusterView {
 
   /**
    * Deployments asked for per request when the informer (re)lists them: the real API server's audit
-   * log shows the first list as {@code GET /apis/apps/v1/deployments?limit=500}, then pages (fabric8
-   * 7.4 lists from the watch cache, {@code resourceVersion=0}, only when an informer has no limit).
+   * log shows the first list as {@code GET /apis/apps/v1/deployments?limit=500}, then pages
+   * (fabric8 7.4 lists from the watch cache, {@code resourceVersion=0}, only when an informer has
+   * no limit).
    */
   static final long LIST_PAGE = 500;
 
