@@ -155,6 +155,11 @@ public final class Caches implements ClusterView {
     jobs.handleRecentResourceCreate(ResourceID.fromResource(job), job);
   }
 
+  /** A Job as a write of ours left it: the next reconcile sees it even before the watch does. */
+  void jobPatched(Job job) {
+    jobs.handleRecentResourceUpdate(ResourceID.fromResource(job), job, job);
+  }
+
   void deploymentPatched(Deployment deployment) {
     Deployment kept = DeploymentStore.trim(deployment);
     deployments.handleRecentResourceUpdate(ResourceID.fromResource(kept), kept, kept);

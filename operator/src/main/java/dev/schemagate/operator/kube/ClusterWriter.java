@@ -218,7 +218,10 @@ public final class ClusterWriter {
     }
   }
 
-  /** Gives a finished run's Job the owner reference of its DatabaseMigration. */
+  /**
+   * Gives a finished run's Job the owner reference of its DatabaseMigration, and puts the result in
+   * the cache: a reconcile that follows before the watch brings the change does not own it again.
+   */
   private void own(DatabaseMigration dbm, Job job) {
     String patch =
         client
@@ -228,18 +231,20 @@ public final class ClusterWriter {
                     "metadata",
                     Map.of("ownerReferences", java.util.List.of(RunCodec.ownerReference(dbm)))));
     try {
-      client
-          .batch()
-          .v1()
-          .jobs()
-          .inNamespace(job.getMetadata().getNamespace())
-          .withName(job.getMetadata().getName())
-          .patch(
-              new PatchContext.Builder()
-                  .withPatchType(PatchType.JSON_MERGE)
-                  .withFieldManager(FIELD_MANAGER)
-                  .build(),
-              patch);
+      Job owned =
+          client
+              .batch()
+              .v1()
+              .jobs()
+              .inNamespace(job.getMetadata().getNamespace())
+              .withName(job.getMetadata().getName())
+              .patch(
+                  new PatchContext.Builder()
+                      .withPatchType(PatchType.JSON_MERGE)
+                      .withFieldManager(FIELD_MANAGER)
+                      .build(),
+                  patch);
+      caches.jobPatched(owned);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 404) {
         throw e;
