@@ -17,11 +17,6 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 public final class PlanRun {
   private PlanRun() {}
 
-  /** Plans under the chart's default policy. */
-  public static void apply(ReconcileState state) {
-    apply(state, MigrationPolicy.DEFAULTS);
-  }
-
   /** Plans under the cluster admin's policy: a run outside it gets no Job. */
   public static void apply(ReconcileState state, MigrationPolicy policy) {
     if (state.runUnderWay()) {

@@ -18,13 +18,6 @@ public final class StartRun {
   private StartRun() {}
 
   /**
-   * @param defaultDeadlineSeconds the Job's activeDeadlineSeconds when spec.job sets none
-   */
-  public static void apply(ReconcileState state, long defaultDeadlineSeconds) {
-    apply(state, JobDefaults.withDeadline(defaultDeadlineSeconds));
-  }
-
-  /**
    * @param defaults the Job's deadline, resources and /tmp limit where spec.job sets none
    */
   public static void apply(ReconcileState state, JobDefaults defaults) {

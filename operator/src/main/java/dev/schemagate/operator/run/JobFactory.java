@@ -35,11 +35,6 @@ public final class JobFactory {
 
   private JobFactory() {}
 
-  /** The Job with the standard resources and /tmp limit, and this default deadline. */
-  public static Job desired(DatabaseMigration dbm, RunInputs run, long defaultDeadlineSeconds) {
-    return desired(dbm, run, JobDefaults.withDeadline(defaultDeadlineSeconds));
-  }
-
   /** The Job of a run: spec.job over the operator's defaults. */
   public static Job desired(DatabaseMigration dbm, RunInputs run, JobDefaults defaults) {
     long defaultDeadlineSeconds = defaults.deadlineSeconds();

@@ -14,7 +14,9 @@ import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Phase;
 import dev.schemagate.operator.gate.HeldBy;
 import dev.schemagate.operator.plan.Decision;
+import dev.schemagate.operator.plan.MigrationPolicy;
 import dev.schemagate.operator.plan.RunPlanner;
+import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.run.JobFactory;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunInputs;
@@ -42,9 +44,9 @@ class ReconcileStepsTest {
     ReconcileState state = ReconcileState.begin(dbm, cluster, NOW);
     ObserveRun.apply(state);
     RecordRun.apply(state);
-    PlanRun.apply(state);
+    PlanRun.apply(state, MigrationPolicy.DEFAULTS);
     GateRollout.apply(state, GateMode.Pause);
-    StartRun.apply(state, 900);
+    StartRun.apply(state, JobDefaults.STANDARD);
     ComposeStatus.apply(state);
     PruneJobs.apply(state);
     return state;
@@ -59,7 +61,7 @@ class ReconcileStepsTest {
   }
 
   Job job(DatabaseMigration dbm, RunInputs run, String condition) {
-    Job job = JobFactory.desired(dbm, run, 900);
+    Job job = JobFactory.desired(dbm, run, JobDefaults.STANDARD);
     job.getMetadata().setCreationTimestamp("2026-11-25T09:00:00Z");
     if (condition != null) {
       job.setStatus(

@@ -35,7 +35,7 @@ class JobFactoryTest {
             "0005",
             "0003",
             1);
-    Job job = JobFactory.desired(dbm, run, 900);
+    Job job = JobFactory.desired(dbm, run, JobDefaults.STANDARD);
     var pod = job.getSpec().getTemplate().getSpec();
     var container = pod.getContainers().get(0);
     assertThat(job.getMetadata().getOwnerReferences())
@@ -98,7 +98,7 @@ class JobFactoryTest {
             "head",
             null,
             1);
-    var pod = JobFactory.desired(dbm, run, 900).getSpec().getTemplate().getSpec();
+    var pod = JobFactory.desired(dbm, run, JobDefaults.STANDARD).getSpec().getTemplate().getSpec();
     assertThat(pod.getSecurityContext().getRunAsUser()).isEqualTo(1000L);
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
   }
@@ -117,7 +117,7 @@ class JobFactoryTest {
             "0003",
             1);
     var plain =
-        JobFactory.desired(dbm, run, 600)
+        JobFactory.desired(dbm, run, JobDefaults.withDeadline(600))
             .getSpec()
             .getTemplate()
             .getSpec()
@@ -135,7 +135,7 @@ class JobFactoryTest {
     locks.setRunLockWait("30s");
     dbm.getSpec().setLocks(locks);
     var env =
-        JobFactory.desired(dbm, run, 600)
+        JobFactory.desired(dbm, run, JobDefaults.withDeadline(600))
             .getSpec()
             .getTemplate()
             .getSpec()
@@ -195,7 +195,7 @@ class JobFactoryTest {
     assertThat(pod.getVolumes().get(0).getEmptyDir().getSizeLimit())
         .isEqualTo(new Quantity("256Mi"));
     assertThat(
-            JobFactory.desired(dbm, run, 900)
+            JobFactory.desired(dbm, run, JobDefaults.STANDARD)
                 .getSpec()
                 .getTemplate()
                 .getSpec()

@@ -23,7 +23,7 @@ class RunCodecTest {
   @Test
   void aJobGivesBackTheInputsItWasMadeFrom() {
     DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "3"));
-    Job job = JobFactory.desired(dbm, DOWN, 900);
+    Job job = JobFactory.desired(dbm, DOWN, JobDefaults.STANDARD);
     assertThat(RunCodec.inputs(job)).isEqualTo(DOWN);
     assertThat(RunCodec.migration(job)).isEqualTo("orders");
     assertThat(RunCodec.runId(job)).isEqualTo("abcdef0123");
@@ -33,7 +33,7 @@ class RunCodecTest {
     RunInputs firstRun =
         new RunInputs(
             "0123456789", "orders-0123456789", Direction.UPGRADE, IMAGE_1, IMAGE_1, "3", null, 1);
-    assertThat(RunCodec.inputs(JobFactory.desired(dbm, firstRun, 900)))
+    assertThat(RunCodec.inputs(JobFactory.desired(dbm, firstRun, JobDefaults.STANDARD)))
         .as("no revision before the first run")
         .isEqualTo(firstRun);
   }
@@ -41,7 +41,7 @@ class RunCodecTest {
   @Test
   void aPodOfTheRunCarriesItsMigrationAndRun() {
     DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "3"));
-    var template = JobFactory.desired(dbm, DOWN, 900).getSpec().getTemplate();
+    var template = JobFactory.desired(dbm, DOWN, JobDefaults.STANDARD).getSpec().getTemplate();
     var pod = new PodBuilder().withMetadata(template.getMetadata()).build();
     assertThat(RunCodec.migration(pod)).isEqualTo("orders");
     assertThat(RunCodec.runId(pod)).isEqualTo("abcdef0123");

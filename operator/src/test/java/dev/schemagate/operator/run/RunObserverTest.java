@@ -29,7 +29,9 @@ class RunObserverTest {
   static Job job(String condition, String reason, String since) {
     RunInputs run =
         new RunInputs("abcdef0123", JOB, Direction.UPGRADE, IMAGE_1, IMAGE_1, "3", null, 1);
-    Job job = JobFactory.desired(withUid(migration("shop", "orders", IMAGE_1, "3")), run, 900);
+    Job job =
+        JobFactory.desired(
+            withUid(migration("shop", "orders", IMAGE_1, "3")), run, JobDefaults.STANDARD);
     job.getMetadata().setUid("job-uid");
     if (condition != null) {
       job.setStatus(
