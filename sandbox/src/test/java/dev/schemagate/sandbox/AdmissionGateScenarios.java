@@ -239,19 +239,7 @@ abstract class AdmissionGateScenarios {
   }
 
   void setPaused(boolean paused) {
-    Demo.retryOnConflict(
-        () ->
-            world
-                .client()
-                .apps()
-                .deployments()
-                .inNamespace(world.ns)
-                .withName("orders-api")
-                .edit(
-                    d -> {
-                      d.getSpec().setPaused(paused);
-                      return d;
-                    }));
+    world.editDeployment("orders-api", d -> d.getSpec().setPaused(paused));
   }
 
   List<Pod> pods(int v) {

@@ -177,19 +177,12 @@ class AlembicE2eTest {
     }
 
     // Roll back to 1.2: revision 0002, run with the 1.3 image that holds 0003's downgrade.
-    Demo.retryOnConflict(
-        () ->
-            world
-                .dbm("orders")
-                .edit(
-                    d -> {
-                      @SuppressWarnings("unchecked")
-                      Map<String, Object> s =
-                          (Map<String, Object>) d.getAdditionalProperties().get("spec");
-                      s.put("image", V12);
-                      s.put("targetRevision", "0002");
-                      return d;
-                    }));
+    world.editSpec(
+        "orders",
+        s -> {
+          s.put("image", V12);
+          s.put("targetRevision", "0002");
+        });
     eventually().until(() -> world.jobs().size() == 2);
     eventually()
         .until(

@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -219,6 +220,22 @@ final class E2e {
                 .edit(
                     d -> {
                       change.accept((Map<String, Object>) d.getAdditionalProperties().get("spec"));
+                      return d;
+                    }));
+  }
+
+  /** Changes a Deployment, as kubectl edit does (again on a conflict with another writer). */
+  void editDeployment(String name, java.util.function.Consumer<Deployment> change) {
+    Demo.retryOnConflict(
+        () ->
+            client()
+                .apps()
+                .deployments()
+                .inNamespace(ns)
+                .withName(name)
+                .edit(
+                    d -> {
+                      change.accept(d);
                       return d;
                     }));
   }

@@ -162,19 +162,9 @@ class RolloutGateE2eTest {
   }
 
   private void setImage(String image) {
-    Demo.retryOnConflict(
-        () ->
-            world
-                .client()
-                .apps()
-                .deployments()
-                .inNamespace(world.ns)
-                .withName("orders-api")
-                .edit(
-                    d -> {
-                      d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage(image);
-                      return d;
-                    }));
+    world.editDeployment(
+        "orders-api",
+        d -> d.getSpec().getTemplate().getSpec().getContainers().get(0).setImage(image));
   }
 
   private List<Pod> podsOf(String image) {

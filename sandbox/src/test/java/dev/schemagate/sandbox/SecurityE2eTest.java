@@ -69,18 +69,11 @@ class SecurityE2eTest {
     Thread.sleep(1000);
     assertThat(world.jobs()).as("no Job").isEmpty();
 
-    Demo.retryOnConflict(
-        () ->
-            world
-                .dbm("orders")
-                .edit(
-                    d -> {
-                      @SuppressWarnings("unchecked")
-                      Map<String, Object> s =
-                          (Map<String, Object>) d.getAdditionalProperties().get("spec");
-                      s.put("image", pinned);
-                      return d;
-                    }));
+    world.editSpec(
+        "orders",
+        s -> {
+          s.put("image", pinned);
+        });
     eventually().until(() -> "Ready".equals(world.phase("orders")));
     assertThat(world.paused("orders-api")).isFalse();
   }
@@ -157,18 +150,11 @@ class SecurityE2eTest {
     E2e.sandbox.mapRunnerImage(
         "e2e/pinned:4", E2e.sandbox.work.resolve("images/e2e-pinned-broken"));
 
-    Demo.retryOnConflict(
-        () ->
-            world
-                .dbm("orders")
-                .edit(
-                    d -> {
-                      @SuppressWarnings("unchecked")
-                      Map<String, Object> s =
-                          (Map<String, Object>) d.getAdditionalProperties().get("spec");
-                      s.put("targetRevision", "2");
-                      return d;
-                    }));
+    world.editSpec(
+        "orders",
+        s -> {
+          s.put("targetRevision", "2");
+        });
     eventually()
         .until(
             () ->
