@@ -12,6 +12,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +48,8 @@ public class Leadership {
   static final Duration RELEASE_LIMIT = Duration.ofMillis(1500);
 
   private final KubernetesClient client;
-  private final Settings settings;
+  private final String leaseName;
+  private final Optional<String> leaseNamespace;
   private final String identity;
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final AtomicBoolean leading = new AtomicBoolean();
@@ -55,12 +57,24 @@ public class Leadership {
 
   @Inject
   public Leadership(KubernetesClient client, Settings settings) {
-    this(client, settings, identity(System.getenv("HOSTNAME")), System::exit);
+    this(
+        client,
+        settings.leaseName(),
+        settings.leaseNamespace(),
+        identity(System.getenv("HOSTNAME")),
+        System::exit);
   }
 
-  Leadership(KubernetesClient client, Settings settings, String identity, IntConsumer exit) {
+  /** Leadership of the Lease {@code leaseName}, in its namespace or the client's. */
+  Leadership(
+      KubernetesClient client,
+      String leaseName,
+      Optional<String> leaseNamespace,
+      String identity,
+      IntConsumer exit) {
     this.client = client;
-    this.settings = settings;
+    this.leaseName = leaseName;
+    this.leaseNamespace = leaseNamespace;
     this.identity = identity;
     this.exit = exit;
   }
@@ -81,7 +95,7 @@ public class Leadership {
 
   private void startedLeading() {
     leading.set(true);
-    LOG.infof("leading as %s on Lease %s", identity, settings.leaseName());
+    LOG.infof("leading as %s on Lease %s", identity, leaseName);
   }
 
   private void newLeader(String leader) {
@@ -105,7 +119,7 @@ public class Leadership {
     LOG.errorf(
         "lost the Lease %s (not renewed within the renew deadline, or taken by another replica):"
             + " exiting, to start again and compete for it",
-        settings.leaseName());
+        leaseName);
     Thread exiting = new Thread(() -> exit.accept(1), "lease-lost-exit");
     exiting.setDaemon(true);
     exiting.start();
@@ -113,8 +127,7 @@ public class Leadership {
 
   /** Frees the Lease if this replica still holds it; gives up after {@link #RELEASE_LIMIT}. */
   void release() {
-    String namespace =
-        settings.leaseNamespace().orElseGet(() -> client.getConfiguration().getNamespace());
+    String namespace = leaseNamespace.orElseGet(() -> client.getConfiguration().getNamespace());
     String patch =
         "[{\"op\":\"test\",\"path\":\"/spec/holderIdentity\",\"value\":\""
             + identity
@@ -125,7 +138,7 @@ public class Leadership {
                 client
                     .leases()
                     .inNamespace(namespace)
-                    .withName(settings.leaseName())
+                    .withName(leaseName)
                     .patch(PatchContext.of(PatchType.JSON), patch),
             runnable -> {
               Thread t = new Thread(runnable, "lease-release");
@@ -134,13 +147,13 @@ public class Leadership {
             });
     try {
       released.get(RELEASE_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-      LOG.infof("released the Lease %s", settings.leaseName());
+      LOG.infof("released the Lease %s", leaseName);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {
       LOG.warnf(
           "could not release the Lease %s (another replica leads once it expires): %s",
-          settings.leaseName(), e.getCause() == null ? e.toString() : e.getCause().toString());
+          leaseName, e.getCause() == null ? e.toString() : e.getCause().toString());
     }
   }
 
