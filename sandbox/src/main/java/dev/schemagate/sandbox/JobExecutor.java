@@ -1,6 +1,7 @@
 package dev.schemagate.sandbox;
 
 import dev.schemagate.sandbox.kubelet.ContainerEnv;
+import dev.schemagate.sandbox.kubelet.TerminationMessage;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -16,7 +17,6 @@ import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -40,9 +40,6 @@ import java.util.concurrent.TimeUnit;
  * written back the way Kubernetes writes them.
  */
 public final class JobExecutor implements AutoCloseable {
-  static final int MAX_MESSAGE = 4096;
-  static final int FALLBACK_LOG_BYTES = 2048;
-  static final int FALLBACK_LOG_LINES = 80;
 
   private final KubernetesClient client;
   private final ImageMap images;
@@ -324,7 +321,9 @@ public final class JobExecutor implements AutoCloseable {
     if (run.finished) {
       return;
     }
-    String message = terminationMessage(run, container, exitCode);
+    String message =
+        TerminationMessage.read(
+            run.resultFile, run.logFile, exitCode, container.getTerminationMessagePolicy());
     boolean success = exitCode == 0 && !run.deadline;
     podStatus(
         run,
@@ -430,35 +429,6 @@ public final class JobExecutor implements AutoCloseable {
                   return j;
                 });
     onFinished.accept(done, Instant.now());
-  }
-
-  /** What Kubernetes puts in the terminated state's message. */
-  private String terminationMessage(Run run, Container container, int exitCode) {
-    try {
-      byte[] bytes =
-          Files.exists(run.resultFile) ? Files.readAllBytes(run.resultFile) : new byte[0];
-      if (bytes.length > MAX_MESSAGE) {
-        bytes = java.util.Arrays.copyOf(bytes, MAX_MESSAGE);
-      }
-      String message = new String(bytes, StandardCharsets.UTF_8);
-      if (message.isBlank()
-          && exitCode != 0
-          && "FallbackToLogsOnError".equals(container.getTerminationMessagePolicy())) {
-        List<String> lines = Files.readAllLines(run.logFile);
-        String tail =
-            String.join(
-                "\n", lines.subList(Math.max(0, lines.size() - FALLBACK_LOG_LINES), lines.size()));
-        byte[] t = tail.getBytes(StandardCharsets.UTF_8);
-        message =
-            t.length <= FALLBACK_LOG_BYTES
-                ? tail
-                : new String(
-                    t, t.length - FALLBACK_LOG_BYTES, FALLBACK_LOG_BYTES, StandardCharsets.UTF_8);
-      }
-      return message;
-    } catch (IOException e) {
-      return "";
-    }
   }
 
   private static ContainerStatus waiting(Container container, String reason, String message) {

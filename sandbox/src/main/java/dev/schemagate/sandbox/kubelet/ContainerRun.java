@@ -6,22 +6,16 @@ import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * One container of a pod on the sandbox's node: its process, its state as the kubelet reports it
  * (waiting, running, terminated), its restarts, its log and its termination-message file.
  */
 final class ContainerRun {
-  static final int MAX_MESSAGE = 4096;
-  static final int FALLBACK_LOG_BYTES = 2048;
-  static final int FALLBACK_LOG_LINES = 80;
 
   final Container spec;
   final Path log;
@@ -101,7 +95,8 @@ final class ContainerRun {
 
   /** The process ended: its terminated state, with the message the termination policy gives. */
   void exited(int exitCode, Instant at) {
-    String message = terminationMessage(exitCode);
+    String message =
+        TerminationMessage.read(terminationLog, log, exitCode, spec.getTerminationMessagePolicy());
     terminated =
         new ContainerStateBuilder()
             .withNewTerminated()
@@ -152,38 +147,6 @@ final class ContainerRun {
         .withState(state)
         .withLastState(last == null ? new ContainerState() : last)
         .build();
-  }
-
-  /**
-   * What Kubernetes puts in the terminated state's message: the file, else the log's tail on error.
-   */
-  private String terminationMessage(int exitCode) {
-    try {
-      byte[] bytes =
-          Files.exists(terminationLog) ? Files.readAllBytes(terminationLog) : new byte[0];
-      if (bytes.length > MAX_MESSAGE) {
-        bytes = Arrays.copyOf(bytes, MAX_MESSAGE);
-      }
-      String message = new String(bytes, StandardCharsets.UTF_8);
-      if (message.isBlank()
-          && exitCode != 0
-          && "FallbackToLogsOnError".equals(spec.getTerminationMessagePolicy())
-          && Files.exists(log)) {
-        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
-        String tail =
-            String.join(
-                "\n", lines.subList(Math.max(0, lines.size() - FALLBACK_LOG_LINES), lines.size()));
-        byte[] t = tail.getBytes(StandardCharsets.UTF_8);
-        message =
-            t.length <= FALLBACK_LOG_BYTES
-                ? tail
-                : new String(
-                    t, t.length - FALLBACK_LOG_BYTES, FALLBACK_LOG_BYTES, StandardCharsets.UTF_8);
-      }
-      return message;
-    } catch (IOException e) {
-      return "";
-    }
   }
 
   /** Kubernetes' time format: RFC 3339 in whole seconds. */
