@@ -7,10 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -101,14 +99,7 @@ class AlembicJobTest {
   }
 
   List<String> rows(String sql) throws SQLException {
-    List<String> rows = new ArrayList<>();
-    try (Connection c = Postgres.connect(database);
-        ResultSet rs = c.createStatement().executeQuery(sql)) {
-      while (rs.next()) {
-        rows.add(rs.getString(1));
-      }
-    }
-    return rows;
+    return Postgres.rows(database, sql);
   }
 
   void revision(String file, String body) throws IOException {
@@ -270,7 +261,7 @@ class AlembicJobTest {
       assertThat(two.exitCode()).as(two.log()).isZero();
       assertThat(one.log() + two.log())
           .contains("another run holds the migration lock of public.alembic_version: pid");
-      assertThat(RunnerTest.count(one.result()) + RunnerTest.count(two.result()))
+      assertThat(RunnerFixture.count(one.result()) + RunnerFixture.count(two.result()))
           .as("each revision applied once")
           .isEqualTo(4);
       assertThat(one.result()).contains("\"toRevision\":\"0004\"");
