@@ -12,6 +12,7 @@ import dev.schemagate.operator.base.Reasons;
 import dev.schemagate.operator.base.Time;
 import dev.schemagate.operator.plan.Decision;
 import dev.schemagate.operator.plan.DriftPolicy;
+import dev.schemagate.operator.plan.MigrationPolicy;
 import dev.schemagate.operator.run.CheckResult;
 import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.run.JobFactory;
@@ -53,7 +54,16 @@ public final class CheckDrift {
 
   private CheckDrift() {}
 
+  /** Checks under the chart's default policy. */
   public static void apply(ReconcileState state, JobDefaults defaults) {
+    apply(state, MigrationPolicy.DEFAULTS, defaults);
+  }
+
+  /**
+   * Checks under the cluster admin's policy: a check Job is a Job of the resource's image, Secret
+   * and service account like a run, and is made only within the policy.
+   */
+  public static void apply(ReconcileState state, MigrationPolicy policy, JobDefaults defaults) {
     DatabaseMigrationSpec spec = state.resource().getSpec();
     DriftStatus drift = state.status().getDrift();
     Duration interval = DriftPolicy.interval(spec.getDrift());
@@ -82,7 +92,7 @@ public final class CheckDrift {
       }
     }
     if (interval != null && running.isEmpty() && quiet(state)) {
-      schedule(state, interval, defaults);
+      schedule(state, interval, policy, defaults);
     }
   }
 
@@ -134,7 +144,8 @@ public final class CheckDrift {
         .noneMatch(j -> RunCodec.isPlan(j) && !RunObserver.finished(j));
   }
 
-  private static void schedule(ReconcileState state, Duration interval, JobDefaults defaults) {
+  private static void schedule(
+      ReconcileState state, Duration interval, MigrationPolicy policy, JobDefaults defaults) {
     DriftStatus drift = state.status().getDrift();
     if (drift == null || drift.getFingerprint() == null) {
       return; // nothing to compare with
@@ -144,7 +155,10 @@ public final class CheckDrift {
       state.lookAgainAfter(Duration.between(state.now(), due));
       return;
     }
-    start(state, drift, due, defaults);
+    start(state, drift, due, policy, defaults);
+    if (drift.getCheck().getOutcome() != null) {
+      state.lookAgainAfter(interval); // no Job was made: no Job's events will bring it back
+    }
   }
 
   /**
@@ -168,7 +182,11 @@ public final class CheckDrift {
   }
 
   private static void start(
-      ReconcileState state, DriftStatus drift, Instant due, JobDefaults defaults) {
+      ReconcileState state,
+      DriftStatus drift,
+      Instant due,
+      MigrationPolicy policy,
+      JobDefaults defaults) {
     DatabaseMigration dbm = state.resource();
     DatabaseMigrationStatus status = state.status();
     // the check due at this instant has this name in every reconcile: one that a lost status
@@ -191,6 +209,20 @@ public final class CheckDrift {
     }
     String image =
         status.getCurrentImage() != null ? status.getCurrentImage() : dbm.getSpec().getImage();
+    check.setStartedAt(Time.format(state.now()));
+    drift.setCheck(check);
+    List<String> violations = policy.violations(dbm.getSpec(), image);
+    if (!violations.isEmpty()) {
+      finish(
+          state,
+          check,
+          FAILED,
+          Reasons.POLICY_VIOLATION
+              + ": no check Job is made: "
+              + String.join("; ", violations)
+              + " (the cluster admin's policy, chart values policy.*)");
+      return;
+    }
     String revision = Objects.requireNonNullElse(status.getCurrentRevision(), "");
     RunInputs inputs =
         new RunInputs(
@@ -205,8 +237,6 @@ public final class CheckDrift {
     Job job = JobFactory.desired(dbm, inputs, defaults);
     job.getMetadata().setOwnerReferences(List.of(RunCodec.ownerReference(dbm)));
     state.changes().createCheckJob(job);
-    check.setStartedAt(Time.format(state.now()));
-    drift.setCheck(check);
   }
 
   /** The check under way: followed while it runs, read once it has ended. */

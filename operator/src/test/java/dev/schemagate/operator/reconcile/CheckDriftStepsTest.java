@@ -19,6 +19,7 @@ import dev.schemagate.api.Phase;
 import dev.schemagate.operator.base.Names;
 import dev.schemagate.operator.base.Time;
 import dev.schemagate.operator.plan.Decision;
+import dev.schemagate.operator.plan.MigrationPolicy;
 import dev.schemagate.operator.plan.RunPlanner;
 import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.run.JobFactory;
@@ -247,6 +248,29 @@ class CheckDriftStepsTest {
     DatabaseMigration report = atTarget(IMAGE_2, Duration.ofMinutes(1), OnDrift.Report);
     drifted(report);
     assertThat(reconcile(report).changes().newJob()).as("Report does not hold").isPresent();
+  }
+
+  @Test
+  void aCheckJobOutsideTheClusterAdminsPolicyIsNotMadeAndTheCheckFails() {
+    DatabaseMigration dbm = atTarget(IMAGE_1, Duration.ofMinutes(10), OnDrift.Report);
+    MigrationPolicy policy =
+        new MigrationPolicy(List.of("ghcr.io/acme/*"), false, List.of("default"), false);
+    ReconcileState state = ReconcileState.begin(dbm, cluster, NOW);
+    ObserveRun.apply(state);
+    RecordRun.apply(state);
+    PlanRun.apply(state, policy);
+    CheckDrift.apply(state, policy, JobDefaults.withDeadline(900));
+    ComposeStatus.apply(state);
+    assertThat(state.changes().checkJob()).isEmpty();
+    DriftCheck check = state.status().getDrift().getCheck();
+    assertThat(check.getOutcome()).isEqualTo(CheckDrift.FAILED);
+    assertThat(check.getMessage()).startsWith("PolicyViolation: no check Job is made");
+    var drifted = Conditions.find(state.status().getConditions(), Conditions.DRIFTED).orElseThrow();
+    assertThat(drifted.getStatus()).isEqualTo("Unknown");
+    assertThat(drifted.getReason()).isEqualTo("DriftCheckFailed");
+    assertThat(state.lookAgainAfter())
+        .as("the next attempt an interval later")
+        .contains(Duration.ofMinutes(10));
   }
 
   @Test
