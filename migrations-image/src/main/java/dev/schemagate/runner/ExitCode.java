@@ -40,6 +40,12 @@ public final class ExitCode {
    */
   public static final int PLAN_CHANGED = 10;
 
+  /**
+   * A check (SCHEMAGATE_DIRECTION=check) found a run holding the migration lock: it read nothing,
+   * since the schema may be half-way, and did not wait.
+   */
+  public static final int MIGRATION_RUNNING = 11;
+
   private ExitCode() {}
 
   /** The operator's reason for an exit code (the same names as its Reasons). */
@@ -53,6 +59,7 @@ public final class ExitCode {
       case LOCK_TIMEOUT -> "LockTimeout";
       case REPAIR_NEEDED -> "RepairNeeded";
       case PLAN_CHANGED -> "PlanChanged";
+      case MIGRATION_RUNNING -> "MigrationRunning";
       default -> "MigrationFailed";
     };
   }

@@ -78,6 +78,73 @@ final class Migrations {
     }
   }
 
+  /**
+   * The managed schema's fingerprint (the history table left out), after a run, under its lock;
+   * null, with a warning, when it cannot be read: the run itself succeeded.
+   */
+  SchemaFingerprint fingerprintOrNull() {
+    long start = System.nanoTime();
+    try (Connection c = Connections.open(db, settings)) {
+      SchemaFingerprint schema = SchemaFingerprint.read(c, settings.schema(), settings.table());
+      Console.info(
+          "schema "
+              + settings.schema()
+              + ": fingerprint "
+              + schema.fingerprint()
+              + " of "
+              + schema.tables().size()
+              + " table(s), read in "
+              + (System.nanoTime() - start) / 1_000_000
+              + " ms");
+      return schema;
+    } catch (SQLException | RunnerException e) {
+      Console.warn("could not read the schema's fingerprint: " + e.getMessage());
+      return null;
+    }
+  }
+
+  /**
+   * The check: the current version and the schema's fingerprint, read without waiting for the
+   * migration lock. A run that holds it before or after the read, or a version that moved during
+   * it, means the schema read may be half-way: MIGRATION_RUNNING, naming the holder.
+   */
+  void check(Report report) throws SQLException {
+    long key = RunLock.key(settings.schema(), settings.table());
+    String why;
+    try (Connection c = Connections.open(db, settings)) {
+      String version = currentVersion();
+      report.fromRevision = version;
+      report.toRevision = version;
+      String holder = RunLock.holder(c, key);
+      SchemaFingerprint schema =
+          holder == null ? SchemaFingerprint.read(c, settings.schema(), settings.table()) : null;
+      if (holder == null) {
+        holder = RunLock.holder(c, key);
+      }
+      String now = holder == null ? currentVersion() : version;
+      if (holder == null && now.equals(version)) {
+        report.schema = schema;
+        return;
+      }
+      why =
+          holder != null
+              ? "a run holds the migration lock of "
+                  + settings.schema()
+                  + "."
+                  + settings.table()
+                  + ": "
+                  + holder
+              : "a run took the version from " + version + " to " + now + " during the check";
+    }
+    throw new RunnerException(
+        ExitCode.MIGRATION_RUNNING,
+        why
+            + "; the check did not wait, reported no schema and changed nothing (the next check"
+            + " runs when the run is done)",
+        null,
+        null);
+  }
+
   String currentVersion() {
     MigrationInfo current = flyway.info().current();
     return current == null || current.getVersion() == null ? "" : current.getVersion().getVersion();

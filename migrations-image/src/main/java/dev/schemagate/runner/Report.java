@@ -11,8 +11,9 @@ import java.util.Map;
 
 /**
  * The result of a run, written to SCHEMAGATE_RESULT_FILE as one JSON object of at most 4096 bytes
- * (the size of a Kubernetes termination message): when the applied list does not fit, its tail is
- * left out and {@code omitted} says how many.
+ * (the size of a Kubernetes termination message): when it does not fit, the schema's per-table
+ * digests are left out first ({@code tablesOmitted}), then the tail of the applied list ({@code
+ * omitted} says how many).
  */
 final class Report {
   static final int MAX_BYTES = 4096;
@@ -34,23 +35,33 @@ final class Report {
   String failedRevision;
   int failedLockRetries;
   String message;
+  SchemaFingerprint schema;
+  String skipped;
 
   Report(String direction) {
     this.direction = direction;
   }
 
   String toJson() {
+    String whole = toJson(applied.size(), true);
+    if (fits(whole)) {
+      return whole;
+    }
     for (int keep = applied.size();
         ;
         keep = keep == 0 ? 0 : Math.max(0, Math.min(keep - 1, keep * 3 / 4))) {
-      String json = toJson(keep);
-      if (json.getBytes(StandardCharsets.UTF_8).length <= MAX_BYTES || keep == 0) {
+      String json = toJson(keep, false);
+      if (fits(json) || keep == 0) {
         return json;
       }
     }
   }
 
-  private String toJson(int keep) {
+  private static boolean fits(String json) {
+    return json.getBytes(StandardCharsets.UTF_8).length <= MAX_BYTES;
+  }
+
+  private String toJson(int keep, boolean withTables) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("tool", "flyway");
     out.put("direction", direction);
@@ -71,6 +82,8 @@ final class Report {
     if (keep < applied.size()) {
       out.put("omitted", applied.size() - keep);
     }
+    out.put("schema", schema == null ? null : schema.toMap(withTables));
+    out.put("skipped", skipped);
     out.put("durationMs", durationMs);
     out.put("error", error);
     out.put("failedRevision", failedRevision);

@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The schemagate migration runner. With no arguments it follows the Job contract:
- * SCHEMAGATE_DIRECTION (upgrade / downgrade) and SCHEMAGATE_TARGET_REVISION choose migrate or undo.
+ * SCHEMAGATE_DIRECTION (upgrade / downgrade / plan / check) and SCHEMAGATE_TARGET_REVISION choose
+ * migrate, undo, the plan or the drift check.
  */
 @Command(
     name = "schemagate-runner",
@@ -40,7 +41,8 @@ import picocli.CommandLine.Option;
       "6:another run held the migration lock longer than SCHEMAGATE_RUN_LOCK_WAIT",
       "7:a migration could not get its locks within its retries or the deadline (rolled back)",
       "8:a migration outside a transaction failed part-way: repair by hand (the message says how)",
-      "10:the approved plan (SCHEMAGATE_APPROVED_PLAN) is no longer the plan: nothing was applied"
+      "10:the approved plan (SCHEMAGATE_APPROVED_PLAN) is no longer the plan: nothing was applied",
+      "11:a check found a run holding the migration lock: it read nothing and did not wait"
     })
 public final class Runner implements Callable<Integer> {
   static Map<String, String> env = System.getenv();
@@ -82,9 +84,12 @@ public final class Runner implements Callable<Integer> {
       case "upgrade" -> change("upgrade", target);
       case "downgrade" -> change("downgrade", target);
       case "plan" -> plan(target);
+      case "check" -> check();
       default -> {
         Console.error(
-            "SCHEMAGATE_DIRECTION must be upgrade, downgrade or plan, not \"" + direction + "\"");
+            "SCHEMAGATE_DIRECTION must be upgrade, downgrade, plan or check, not \""
+                + direction
+                + "\"");
         yield ExitCode.CONFIGURATION;
       }
     };
@@ -115,6 +120,7 @@ public final class Runner implements Callable<Integer> {
             } else {
               migrations.undo(target, report, watch);
             }
+            report.schema = migrations.fingerprintOrNull();
             return null;
           });
       report.durationMs = (System.nanoTime() - start) / 1_000_000;
@@ -241,6 +247,55 @@ public final class Runner implements Callable<Integer> {
       } catch (java.io.IOException | RuntimeException e) {
         Console.warn("could not write the result to " + file + ": " + e.getMessage());
       }
+    }
+  }
+
+  /**
+   * The Job contract's direction check, for drift detection: the fingerprint of the managed schema
+   * and the current version. Changes nothing and takes no lock; when a run holds the migration lock
+   * it reads nothing and does not wait (exit 11, MigrationRunning).
+   */
+  static int check() {
+    Report report = new Report("check");
+    long start = System.nanoTime();
+    RunnerSettings settings = null;
+    try {
+      settings = RunnerSettings.fromEnvironment(env);
+      DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
+      Console.info("checking the schema " + settings.schema() + " on " + db.describe());
+      reachable(db, settings).check(report);
+      report.durationMs = (System.nanoTime() - start) / 1_000_000;
+      Console.info(
+          "schema "
+              + report.schema.fingerprint()
+              + " at "
+              + blankAs(report.toRevision, "empty")
+              + " in "
+              + report.durationMs
+              + " ms; nothing was changed");
+      return ExitCode.OK;
+    } catch (RunnerException e) {
+      report.durationMs = (System.nanoTime() - start) / 1_000_000;
+      report.message = e.getMessage();
+      if (e.exitCode() == ExitCode.MIGRATION_RUNNING) {
+        report.skipped = ExitCode.reason(e.exitCode());
+        Console.warn(e.getMessage());
+      } else {
+        report.error = ExitCode.reason(e.exitCode());
+        Console.error(e.getMessage());
+      }
+      return e.exitCode();
+    } catch (java.sql.SQLException e) {
+      report.durationMs = (System.nanoTime() - start) / 1_000_000;
+      report.error = ExitCode.reason(ExitCode.UNREACHABLE);
+      report.message = e.getMessage();
+      Console.error(e.getMessage());
+      return ExitCode.UNREACHABLE;
+    } finally {
+      report.write(
+          settings != null
+              ? settings.resultFile()
+              : RunnerSettings.fromEnvironmentOrDefault(env).resultFile());
     }
   }
 

@@ -2,6 +2,8 @@ package dev.schemagate.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -101,14 +103,168 @@ class AlembicJobTest {
   }
 
   List<String> rows(String sql) throws SQLException {
-    List<String> rows = new ArrayList<>();
-    try (Connection c = Postgres.connect(database);
-        ResultSet rs = c.createStatement().executeQuery(sql)) {
-      while (rs.next()) {
-        rows.add(rs.getString(1));
+    return Postgres.rows(database, sql);
+  }
+
+  static JsonNode json(Outcome outcome) throws IOException {
+    assertThat(outcome.result().getBytes(StandardCharsets.UTF_8).length)
+        .as(outcome.result())
+        .isLessThanOrEqualTo(4096);
+    return new ObjectMapper().readTree(outcome.result());
+  }
+
+  Outcome check() throws Exception {
+    return job("head", Map.of("SCHEMAGATE_DIRECTION", "check"));
+  }
+
+  /** The runner's fingerprint of the same database (its query, in Java, on its own connection). */
+  SchemaFingerprint runnerFingerprint() throws SQLException {
+    try (Connection c = Postgres.connect(database)) {
+      return SchemaFingerprint.read(c, "public", "alembic_version");
+    }
+  }
+
+  static void assertSameSchema(JsonNode schema, SchemaFingerprint runner) {
+    assertThat(schema.path("fingerprint").asText()).isEqualTo(runner.fingerprint());
+    Map<String, String> tables = new java.util.LinkedHashMap<>();
+    schema.path("tables").properties().forEach(e -> tables.put(e.getKey(), e.getValue().asText()));
+    assertThat(tables).isEqualTo(runner.tables());
+  }
+
+  /** Everything a check could change: the catalog of public and the version table. */
+  List<String> everything() throws SQLException {
+    List<String> all = new ArrayList<>();
+    all.addAll(
+        rows(
+            "SELECT c.relname || ' ' || c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = 'public' ORDER BY 1"));
+    all.addAll(
+        rows(
+            "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable"
+                + " FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1"));
+    if (!rows("SELECT to_regclass('public.alembic_version')::text").contains(null)) {
+      all.addAll(rows("SELECT version_num FROM alembic_version"));
+    }
+    return all;
+  }
+
+  /**
+   * The Alembic wrapper's fingerprint (after a run, and from a check) is the runner's, table by
+   * table, on the same schema; a check changes nothing, not even on an empty database.
+   */
+  @Test
+  void aRunAndACheckReportTheSameFingerprintAsTheRunnerAndTheCheckChangesNothing()
+      throws Exception {
+    Outcome fresh = check();
+    assertThat(fresh.exitCode()).as(fresh.log()).isZero();
+    assertThat(json(fresh).path("fromRevision").asText()).isEmpty();
+    assertThat(json(fresh).path("schema").path("fingerprint").asText())
+        .isEqualTo("e3b0c44298fc1c14");
+    assertThat(rows("SELECT to_regclass('public.alembic_version')::text"))
+        .as("no version table made")
+        .containsExactly((String) null);
+
+    Outcome run = job("head", Map.of());
+    assertThat(run.exitCode()).as(run.log()).isZero();
+    JsonNode schema = json(run).path("schema");
+    assertThat(schema.path("tables").has("public.app_user")).isTrue();
+    assertThat(schema.path("tables").has("public.alembic_version")).isFalse();
+    assertSameSchema(schema, runnerFingerprint());
+
+    List<String> before = everything();
+    Outcome checked = check();
+    assertThat(checked.exitCode()).as(checked.log()).isZero();
+    JsonNode result = json(checked);
+    assertThat(result.path("tool").asText()).isEqualTo("alembic");
+    assertThat(result.path("direction").asText()).isEqualTo("check");
+    assertThat(result.path("fromRevision").asText()).isEqualTo("0003");
+    assertThat(result.path("toRevision").asText()).isEqualTo("0003");
+    assertThat(result.path("applied").size()).isZero();
+    assertThat(result.path("schema")).isEqualTo(schema);
+    assertThat(checked.log()).contains("nothing was changed");
+    assertThat(everything()).isEqualTo(before);
+
+    // a change by hand, with names the search path would leave unqualified (a type, a sequence)
+    execute("CREATE TYPE mood AS ENUM ('fine', 'grumpy')");
+    execute("ALTER TABLE app_user ADD COLUMN mood mood DEFAULT 'fine'");
+    execute("CREATE TABLE audit (id serial PRIMARY KEY, user_id int REFERENCES app_user (id))");
+    JsonNode drifted = json(check()).path("schema");
+    assertSameSchema(drifted, runnerFingerprint());
+    assertThat(drifted.path("tables").path("public.app_user").asText())
+        .isNotEqualTo(schema.path("tables").path("public.app_user").asText());
+
+    execute("DROP TABLE audit");
+    Outcome down = job("0001", Map.of("SCHEMAGATE_DIRECTION", "downgrade"));
+    assertThat(down.exitCode()).as(down.log()).isZero();
+    assertSameSchema(json(down).path("schema"), runnerFingerprint());
+  }
+
+  /**
+   * A run holds the migration lock of schemagate_alembic for longer than a check could wait: the
+   * check ends while the lock is still held, with exit code 11 and no schema.
+   */
+  @Test
+  void aCheckWhileARunHoldsTheLockExits11WithoutWaiting() throws Exception {
+    assertThat(job("head", Map.of()).exitCode()).isZero();
+    try (Connection run = Postgres.connect(database);
+        Statement s = run.createStatement()) {
+      s.execute("SET application_name = 'alembic-run shop/orders 1a2b3c'");
+      s.execute("SELECT pg_advisory_lock(" + RunLock.key("public", "alembic_version") + ")");
+      Outcome checked =
+          job("head", Map.of("SCHEMAGATE_DIRECTION", "check", "SCHEMAGATE_RUN_LOCK_WAIT", "10m"));
+      assertThat(checked.exitCode()).as(checked.log()).isEqualTo(11);
+      JsonNode result = json(checked);
+      assertThat(result.path("direction").asText()).isEqualTo("check");
+      assertThat(result.path("skipped").asText()).isEqualTo("MigrationRunning");
+      assertThat(result.has("schema")).isFalse();
+      assertThat(result.path("fromRevision").asText()).isEqualTo("0003");
+      assertThat(result.path("message").asText())
+          .contains(
+              "a run holds the migration lock of public.alembic_version",
+              "alembic-run shop/orders 1a2b3c",
+              "the check did not wait");
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()")) {
+        rs.next();
+        assertThat(rs.getInt(1)).as("the run still holds its lock").isEqualTo(1);
       }
     }
-    return rows;
+  }
+
+  /** Many tables: the run's and the check's results keep to 4096 bytes and keep the fingerprint. */
+  @Test
+  void aSchemaOfManyTablesKeepsTheResultWithin4096Bytes() throws Exception {
+    revision(
+        "0004_many_tables.py",
+        String.join(
+            "\n",
+            "from alembic import op",
+            "revision = '0004'",
+            "down_revision = '0003'",
+            "branch_labels = None",
+            "depends_on = None",
+            "def upgrade():",
+            "    for i in range(300):",
+            "        op.execute('CREATE TABLE a_table_with_a_rather_long_name_number_%d"
+                + " (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE)' % i)",
+            "def downgrade():",
+            "    pass",
+            ""));
+    Outcome run = job("head", Map.of());
+    assertThat(run.exitCode()).as(run.log()).isZero();
+    JsonNode schema = json(run).path("schema");
+    assertThat(schema.path("fingerprint").asText()).isEqualTo(runnerFingerprint().fingerprint());
+    assertThat(schema.path("tablesOmitted").asBoolean()).isTrue();
+    assertThat(schema.has("tables")).isFalse();
+    assertThat(json(run).path("applied").size()).as("the applied list is kept whole").isEqualTo(4);
+    Outcome checked = check();
+    assertThat(checked.exitCode()).as(checked.log()).isZero();
+    assertThat(json(checked).path("schema")).isEqualTo(schema);
+  }
+
+  void execute(String sql) throws SQLException {
+    Postgres.execute(database, sql);
   }
 
   void revision(String file, String body) throws IOException {
@@ -170,7 +326,9 @@ class AlembicJobTest {
               "\"toRevision\":\"0002\"",
               "its 0 retries (SCHEMAGATE_LOCK_RETRIES) are used up",
               "stuck-report",
-              "SELECT pg_terminate_backend(" + report.pid + ")");
+              "SELECT pg_terminate_backend(" + report.pid + ")")
+          .as("a failed run reports no schema")
+          .doesNotContain("\"schema\"");
     }
     assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0002");
   }
@@ -270,7 +428,7 @@ class AlembicJobTest {
       assertThat(two.exitCode()).as(two.log()).isZero();
       assertThat(one.log() + two.log())
           .contains("another run holds the migration lock of public.alembic_version: pid");
-      assertThat(RunnerTest.count(one.result()) + RunnerTest.count(two.result()))
+      assertThat(RunnerFixture.count(one.result()) + RunnerFixture.count(two.result()))
           .as("each revision applied once")
           .isEqualTo(4);
       assertThat(one.result()).contains("\"toRevision\":\"0004\"");

@@ -2,73 +2,18 @@ package dev.schemagate.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The runner on a live database: lock timeouts and retries, the bounded run lock, migrations
  * outside a transaction.
  */
-class LiveDatabaseTest {
-  @TempDir Path work;
-  Path migrations;
-  String database;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    database = Postgres.newDatabase();
-    migrations = work.resolve("migrations");
-    Files.createDirectories(migrations);
-    try (Stream<Path> files = Files.list(RunnerTest.EXAMPLES)) {
-      for (Path f : files.toList()) {
-        Files.copy(f, migrations.resolve(f.getFileName()));
-      }
-    }
-  }
-
-  RunnerProcess runner() {
-    return new RunnerProcess(work)
-        .env(
-            "DATABASE_URL",
-            "postgresql://postgres:pw@localhost:" + Postgres.port() + "/" + database)
-        .env("SCHEMAGATE_LOCATIONS", migrations.toString())
-        .env("SCHEMAGATE_CONNECT_RETRIES", "1");
-  }
-
-  List<String> rows(String sql) throws SQLException {
-    List<String> rows = new ArrayList<>();
-    try (Connection c = Postgres.connect(database);
-        ResultSet rs = c.createStatement().executeQuery(sql)) {
-      while (rs.next()) {
-        rows.add(rs.getString(1));
-      }
-    }
-    return rows;
-  }
-
-  void execute(String sql) throws SQLException {
-    try (Connection c = Postgres.connect(database);
-        Statement s = c.createStatement()) {
-      s.execute(sql);
-    }
-  }
-
-  List<String> versions() throws SQLException {
-    return rows(
-        "SELECT version || ':' || success FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank");
-  }
-
+class LiveDatabaseTest extends RunnerFixture {
   @Test
   void aLongTransactionIsWaitedOutAndTheAppNeverWaitsLongerThanTheLockTimeout() throws Exception {
     assertThat(runner().run("migrate", "--target", "2").exitCode()).isZero();

@@ -7,47 +7,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Job contract's direction plan, and its rehearsal, against a real PostgreSQL: what a reviewer
  * reads, and that the database is as it was.
  */
-class PlanTest {
+class PlanTest extends RunnerFixture {
   private static final ObjectMapper JSON = new ObjectMapper();
-  @TempDir Path work;
-  Path migrations;
-  String database;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    database = Postgres.newDatabase();
-    migrations = work.resolve("migrations");
-    Files.createDirectories(migrations);
-    try (Stream<Path> files = Files.list(RunnerTest.EXAMPLES)) {
-      for (Path f : files.toList()) {
-        Files.copy(f, migrations.resolve(f.getFileName()));
-      }
-    }
-  }
-
-  RunnerProcess runner() {
-    return new RunnerProcess(work)
-        .env(
-            "DATABASE_URL",
-            "postgresql://postgres:pw@localhost:" + Postgres.port() + "/" + database)
-        .env("SCHEMAGATE_LOCATIONS", migrations.toString())
-        .env("SCHEMAGATE_CONNECT_RETRIES", "1");
-  }
 
   RunnerProcess.Outcome plan(String target, boolean rehearse) throws Exception {
     RunnerProcess p =
@@ -76,17 +46,6 @@ class PlanTest {
                   + " FROM flyway_schema_history ORDER BY installed_rank"));
     }
     return all;
-  }
-
-  List<String> rows(String sql) throws SQLException {
-    List<String> rows = new ArrayList<>();
-    try (Connection c = Postgres.connect(database);
-        ResultSet rs = c.createStatement().executeQuery(sql)) {
-      while (rs.next()) {
-        rows.add(rs.getString(1));
-      }
-    }
-    return rows;
   }
 
   static JsonNode result(RunnerProcess.Outcome outcome) throws IOException {
@@ -282,11 +241,5 @@ class PlanTest {
     assertThat(outcome.result())
         .contains(
             "\"direction\":\"plan\"", "\"error\":\"InvalidConfiguration\"", "target version 99");
-  }
-
-  void execute(String sql) throws SQLException {
-    try (Connection c = Postgres.connect(database)) {
-      c.createStatement().execute(sql);
-    }
   }
 }

@@ -5,8 +5,11 @@ import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /** One real PostgreSQL server for the test run, a fresh database per test. */
@@ -55,5 +58,25 @@ final class Postgres {
 
   static Connection connect(String database) throws SQLException {
     return server().getDatabase("postgres", database).getConnection();
+  }
+
+  /** The first column of each row of a query, as text. */
+  static List<String> rows(String database, String sql) throws SQLException {
+    List<String> rows = new ArrayList<>();
+    try (Connection c = connect(database);
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      while (rs.next()) {
+        rows.add(rs.getString(1));
+      }
+    }
+    return rows;
+  }
+
+  static void execute(String database, String sql) throws SQLException {
+    try (Connection c = connect(database);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
   }
 }

@@ -2,73 +2,18 @@ package dev.schemagate.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.Stream;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The runner against a real PostgreSQL, run as its own process. */
-class RunnerTest {
-  static final Path EXAMPLES = Path.of("examples", "app_user");
-  @TempDir Path work;
-  Path migrations;
-  String database;
-
-  @BeforeEach
-  void setUp() throws IOException {
-    database = Postgres.newDatabase();
-    migrations = work.resolve("migrations");
-    Files.createDirectories(migrations);
-    try (Stream<Path> files = Files.list(EXAMPLES)) {
-      for (Path f : files.toList()) {
-        Files.copy(f, migrations.resolve(f.getFileName()));
-      }
-    }
-  }
-
-  RunnerProcess runner() {
-    return new RunnerProcess(work)
-        .env(
-            "DATABASE_URL",
-            "postgresql://postgres:pw@localhost:" + Postgres.port() + "/" + database)
-        .env("SCHEMAGATE_LOCATIONS", migrations.toString())
-        .env("SCHEMAGATE_CONNECT_RETRIES", "1");
-  }
-
-  List<String> history() throws SQLException {
-    return rows(
-        "SELECT version || ' ' || description || ' ' || checksum || ' ' || success FROM flyway_schema_history WHERE version IS NOT NULL ORDER BY installed_rank");
-  }
-
-  List<String> columns() throws SQLException {
-    return rows(
-        "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable FROM information_schema.columns"
-            + " WHERE table_schema = 'public' AND table_name <> 'flyway_schema_history' ORDER BY 1");
-  }
-
-  List<String> rows(String sql) throws SQLException {
-    List<String> rows = new ArrayList<>();
-    try (Connection c = Postgres.connect(database);
-        ResultSet rs = c.createStatement().executeQuery(sql)) {
-      while (rs.next()) {
-        rows.add(rs.getString(1));
-      }
-    }
-    return rows;
-  }
-
+class RunnerTest extends RunnerFixture {
   @Test
   void migratesToAMiddleTargetThenToLatest() throws Exception {
     var middle = runner().run("migrate", "--target", "2");
@@ -280,10 +225,6 @@ class RunnerTest {
     } finally {
       pool.shutdownNow();
     }
-  }
-
-  static int count(String result) {
-    return result.split("\"revision\"", -1).length - 1;
   }
 
   @Test

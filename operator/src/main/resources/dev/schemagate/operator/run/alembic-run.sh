@@ -1,7 +1,8 @@
 # schemagate: run the image's own alembic, then report the result (Job contract).
 # Exit codes as the schemagate runner's: 6 MigrationLockHeld, 7 LockTimeout (both reported by an
-# env.py that runs through schemagate_alembic), 9 MultipleHeads, 10 PlanChanged; otherwise
-# alembic's own. SCHEMAGATE_DIRECTION=plan reports the plan and changes nothing.
+# env.py that runs through schemagate_alembic), 9 MultipleHeads, 10 PlanChanged, 11 MigrationRunning;
+# otherwise alembic's own. SCHEMAGATE_DIRECTION=plan reports the plan and changes nothing;
+# SCHEMAGATE_DIRECTION=check reports the schema's fingerprint (drift detection) and changes nothing.
 # Everything it prints and reports passes through schemagate's redaction (in the Python that runs
 # alembic): the secrets of its environment in every encoding, and every credential shape, SQLAlchemy's
 # [SQL: ...] and [parameters: ...] included. The result is capped at 4096 bytes, as the runner's.
@@ -140,11 +141,17 @@ def cut(text, size):
     return text if text is None or len(text) <= size else text[: size - 3] + "..."
 
 
-def finish(raw, log_file, failed):
+def finish(raw, log_file, failed, schema_file=None):
     try:
         result = json.loads(raw, strict=False)
     except ValueError:
         result = {"tool": "alembic", "message": raw}
+    if schema_file and not failed:
+        try:
+            with open(schema_file, encoding="utf-8") as f:
+                result["schema"] = json.load(f)
+        except (OSError, ValueError):
+            pass
     if failed and not result.get("message"):
         try:
             with open(log_file, encoding="utf-8", errors="replace") as f:
@@ -163,7 +170,12 @@ def finish(raw, log_file, failed):
     def size():
         return len(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
-    # at most 4096 bytes (a termination message): the tail of the applied list goes first
+    # at most 4096 bytes (a termination message): the schema's per-table digests go first, then the
+    # tail of the applied list
+    schema = result.get("schema")
+    if size() > 4096 and isinstance(schema, dict) and "tables" in schema:
+        del schema["tables"]
+        schema["tablesOmitted"] = True
     while size() > 4096 and result.get("applied"):
         result["applied"].pop()
         result["omitted"] = result.get("omitted", 0) + 1
@@ -215,14 +227,165 @@ def plan(current, target, revs_file, sql_file, result_file, millis):
     return digest
 
 
+# --- schemagate fingerprint: begin
+# The schemagate runner's schema-fingerprint.sql (migrations-image/src/main/resources/dev/schemagate/
+# runner), verbatim: a test compares the copies, and another that both tools give the same fingerprint.
+_FINGERPRINT_SQL = r"""
+-- The schema fingerprint's catalog query (the Job contract: drift). The schemagate runner and the
+-- operator's Alembic wrapper (alembic-run.sh, a verbatim copy that a test compares) both run it,
+-- with search_path set to pg_catalog alone so that every name outside it comes out qualified,
+-- whatever the tool's connection had; they hash the canonical texts it returns, in its order.
+-- Parameters: the managed schema and the tool's own history table, which is left out.
+-- One row per table (relkind r and p): its schema, its name and its canonical text.
+WITH params AS (
+  SELECT CAST(:schema AS text) AS schema_name, CAST(:history AS text) AS history
+),
+managed AS (
+  SELECT c.oid, n.nspname, c.relname
+  FROM pg_class c
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+  CROSS JOIN params p
+  WHERE n.nspname = p.schema_name AND c.relkind IN ('r', 'p') AND c.relname <> p.history
+)
+SELECT m.nspname, m.relname, concat_ws(E'\n',
+  'table ' || m.nspname || '.' || m.relname,
+  (SELECT string_agg('column ' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+                       || CASE WHEN a.attnotnull THEN ' not null' ELSE ' null' END
+                       || ' default ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '-'),
+                     E'\n' ORDER BY CAST(a.attname AS text) COLLATE "C")
+   FROM pg_attribute a
+   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+   WHERE a.attrelid = m.oid AND a.attnum > 0 AND NOT a.attisdropped),
+  (SELECT string_agg('constraint ' || k.conname || ' ' || pg_get_constraintdef(k.oid),
+                     E'\n' ORDER BY CAST(k.conname AS text) COLLATE "C")
+   FROM pg_constraint k
+   WHERE k.conrelid = m.oid),
+  (SELECT string_agg('index ' || i.relname || ' ' || pg_get_indexdef(x.indexrelid),
+                     E'\n' ORDER BY CAST(i.relname AS text) COLLATE "C")
+   FROM pg_index x
+   JOIN pg_class i ON i.oid = x.indexrelid
+   WHERE x.indrelid = m.oid)
+) AS canonical
+FROM managed m
+ORDER BY (m.nspname || '.' || m.relname) COLLATE "C"
+"""
+# --- schemagate fingerprint: end
+
+_HOLDER_SQL = (
+    "SELECT a.pid, a.usename, a.application_name, a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+    " WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1"
+    " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND l.classid::bigint = :hi AND l.objid::bigint = :lo"
+)
+
+
+def lock_key(schema, table):
+    """The migration lock's key, as the runner's and schemagate_alembic's (Java's String.hashCode)."""
+    h = 0
+    for ch in "%s.%s" % (schema, table):
+        h = (31 * h + ord(ch)) & 0xFFFFFFFF
+    if h >= 1 << 31:
+        h -= 1 << 32
+    key = (0x5C4E3A6A7E000000 ^ (h & 0xFFFFFFFFFFFFFFFF)) & 0xFFFFFFFFFFFFFFFF
+    return key - (1 << 64) if key >= 1 << 63 else key
+
+
+def fingerprint(connection, schema, history):
+    """The schema's fingerprint, as the runner's SchemaFingerprint makes it: the same query, run
+    with search_path set to pg_catalog (and set back), and the same hashes of its canonical texts."""
+    import hashlib
+    from sqlalchemy import text
+    path = connection.execute(text("SELECT current_setting('search_path')")).scalar()
+    connection.execute(text("SELECT set_config('search_path', 'pg_catalog', false)"))
+    try:
+        rows = connection.execute(text(_FINGERPRINT_SQL), {"schema": schema, "history": history}).fetchall()
+    finally:
+        connection.execute(text("SELECT set_config('search_path', :path, false)"), {"path": path})
+    tables, whole = {}, hashlib.sha256()
+    for namespace, name, canonical in rows:
+        tables[namespace + "." + name] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
+        whole.update((canonical + "\n\n").encode("utf-8"))
+    return {"fingerprint": whole.hexdigest()[:16], "tables": tables}
+
+
+def schema_pass(mode, out_file, log_file, started):
+    """Runs the project's env.py as `alembic current` does (a callback in place of the migrations,
+    dont_mutate: nothing is changed, no lock is taken) and reads on its connection the revision and
+    the fingerprint of the managed schema: current_schema(), or env.py's version_table_schema; its
+    version table is left out. mode "after" (a run succeeded): writes the schema object. mode
+    "check": writes the check's result; when a run holds the migration lock of schemagate_alembic
+    (before or after the read) or the revision moved during it, the result has no schema and the
+    exit code is 11 (MigrationRunning). Returns the exit code."""
+    import time
+    from alembic.config import CommandLine
+    from alembic.runtime.environment import EnvironmentContext
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import text
+    found = {}
+
+    def holder(connection, key):
+        unsigned = key & 0xFFFFFFFFFFFFFFFF
+        row = connection.execute(text(_HOLDER_SQL), {"hi": unsigned >> 32, "lo": unsigned & 0xFFFFFFFF}).first()
+        return None if row is None else 'pid %s (user %s, application "%s", %s)' % (
+            row[0], row[1], row[2] or "", row[3] or "state unknown")
+
+    def read(heads, context):
+        connection = context.connection
+        schema = context.opts.get("version_table_schema") or connection.execute(text("SELECT current_schema()")).scalar()
+        table = context.opts.get("version_table") or "alembic_version"
+        key = lock_key(schema, table)
+        found["revision"] = ",".join(sorted(heads))
+        held = holder(connection, key) if mode == "check" else None
+        if held is None:
+            found["schema"] = fingerprint(connection, schema, table)
+        if mode == "check":
+            held = held or holder(connection, key)
+            now = ",".join(sorted(context.get_current_heads()))
+            if held:
+                found["running"] = "a run holds the migration lock of %s.%s: %s" % (schema, table, held)
+            elif now != found["revision"]:
+                found["running"] = "a run took the revision from %s to %s during the check" % (
+                    found["revision"] or "base", now or "base")
+        return []
+
+    class SchemaPass(CommandLine):
+        def run_cmd(self, config, options):
+            script = ScriptDirectory.from_config(config)
+            with EnvironmentContext(config, script, fn=read, dont_mutate=True):
+                script.run_env()
+
+    SchemaPass(prog="alembic").main(["current"])
+    if mode == "after":
+        with open(out_file, "w", encoding="utf-8") as f:
+            f.write(json.dumps(found["schema"], separators=(",", ":")))
+        return 0
+    result = {"tool": "alembic", "direction": "check", "fromRevision": found.get("revision", ""),
+              "toRevision": found.get("revision", ""), "applied": []}
+    if "running" in found:
+        result["skipped"] = "MigrationRunning"
+        result["message"] = found["running"] + "; the check did not wait, reported no schema and changed nothing" \
+            " (the next check runs when the run is done)"
+        sys.stderr.write("WARN  [schemagate] MigrationRunning: %s\n" % result["message"])
+    else:
+        result["schema"] = found["schema"]
+        sys.stderr.write("INFO  [schemagate] schema %s at %s; nothing was changed\n" % (
+            found["schema"]["fingerprint"], found.get("revision") or "base"))
+    result["durationMs"] = int((time.time() - float(started)) * 1000)
+    with open(out_file, "w", encoding="utf-8") as f:
+        f.write(finish(json.dumps(result), log_file, False))
+    return 11 if "running" in found else 0
+
+
 if sys.argv[1] == "plan":
     sys.stdout.write(plan(*sys.argv[2:8]))
 elif sys.argv[1] == "mask":
     for line in sys.stdin.buffer:
         sys.stdout.write(redact(line.decode("utf-8", "replace"), _SECRETS))
         sys.stdout.flush()
+elif sys.argv[1] == "schema":
+    sys.exit(schema_pass(*sys.argv[2:6]))
 else:
-    sys.stdout.write(finish(sys.stdin.read(), sys.argv[2], sys.argv[3] == "failed"))
+    sys.stdout.write(finish(sys.stdin.read(), sys.argv[2], sys.argv[3] == "failed", *sys.argv[4:5]))
 PY
 )
 # mask: stdin to stdout, redacted. Without a Python to redact with, nothing is printed.
@@ -239,7 +402,7 @@ report() { # error message from to applied [lockRetries]
   json=$(printf '{"tool":"alembic","direction":"%s","fromRevision":"%s","toRevision":"%s","applied":[%s]%s,"durationMs":%s}' \
     "$verb" "$3" "$4" "$5" "$extra" "$(( ($(date +%s) - start) * 1000 ))")
   if [ -n "$py" ]; then
-    printf '%s' "$json" | "$py" -c "$sg_py" result "$log" "$outcome" >"$SCHEMAGATE_RESULT_FILE"
+    printf '%s' "$json" | "$py" -c "$sg_py" result "$log" "$outcome" "$log.schema" >"$SCHEMAGATE_RESULT_FILE"
   else
     printf '{"tool":"alembic","direction":"%s","fromRevision":"%s","toRevision":"%s","applied":[],"message":"no python to redact the result with"}' \
       "$verb" "$3" "$4" >"$SCHEMAGATE_RESULT_FILE"
@@ -247,6 +410,29 @@ report() { # error message from to applied [lockRetries]
 }
 failed=""
 outcome=failed
+rm -f "$log.schema" "$log.check"
+
+# 0. The drift check (SCHEMAGATE_DIRECTION=check): the revision and the schema's fingerprint, read
+# on the connection of the project's env.py, run as `alembic current` runs it (nothing is changed,
+# no lock is taken, any env.py works). This wrapper takes no lock of its own; a run through
+# schemagate_alembic holds its migration lock, and a check that finds it held does not wait: exit
+# 11, MigrationRunning, no schema.
+if [ "${SCHEMAGATE_DIRECTION:-upgrade}" = check ]; then
+  verb=check
+  if [ -z "$py" ]; then
+    report InvalidConfiguration "a check needs the image's python" "" "" ""
+    exit 2
+  fi
+  { "$py" -c "$sg_py" schema check "$log.check" "$log" "$start" 2>&1; echo $? >"$log.rc"; } | mask >"$log"
+  rc=$(cat "$log.rc" 2>/dev/null || echo 1)
+  cat "$log"
+  if { [ "$rc" = 0 ] || [ "$rc" = 11 ]; } && [ -s "$log.check" ]; then
+    cp "$log.check" "$SCHEMAGATE_RESULT_FILE"
+    exit "$rc"
+  fi
+  report "" "" "" "" ""
+  exit "$rc"
+fi
 
 # 1. More than one head in the image: refuse before touching the database.
 heads=$(alembic heads 2>/dev/null | awk 'NF && $1 !~ /^(INFO|WARN|ERROR)/ { print $1 }')
@@ -333,6 +519,12 @@ if [ "$rc" -eq 0 ]; then
     [ -z "$to" ] && to="$from"
   fi
   outcome=ok
+  # The schema the run left: its fingerprint (drift detection), read as a check reads it, right
+  # after the run (not under its lock, which is env.py's).
+  if [ -n "$py" ]; then
+    "$py" -c "$sg_py" schema after "$log.schema" "$log" "$start" 2>&1 | mask
+    [ -s "$log.schema" ] || echo "WARN  [schemagate] could not read the schema's fingerprint: the result has none" >&2
+  fi
   report "" "" "$from" "$to" "$steps"
   exit 0
 fi
