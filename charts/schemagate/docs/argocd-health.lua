@@ -1,8 +1,9 @@
 -- Argo CD health of schemagate.dev/DatabaseMigration.
 -- Healthy only when the operator has observed the current generation and Ready is True;
--- Degraded when Stalled is True (a failure that needs a person); Suspended with spec.suspend, and
--- while a plan awaits approval (Ready False with reason ApprovalPending: a person's turn, not a
--- failure);
+-- Degraded when Stalled is True (a failure that needs a person); Suspended with spec.suspend,
+-- while a plan awaits approval (Ready False with reason ApprovalPending) and while a run waits for
+-- a drifted schema to be acknowledged (reason DriftBlocked): a person's turn, not a failure;
+-- a drift that only reports (Drifted True, Ready True) stays Healthy, with the drift in the message;
 -- Progressing otherwise (a run under way, or a generation not observed yet). What is held back
 -- (paused Deployments, pods at the scheduling gate) and why is added to the message.
 local hs = {}
@@ -38,12 +39,16 @@ if stalled ~= nil and stalled.status == "True" then
   return hs
 end
 local ready = condition("Ready")
+local drifted = condition("Drifted")
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
   hs.message = withHeld(ready.message or "Ready")
+  if drifted ~= nil and drifted.status == "True" then
+    hs.message = hs.message .. "; " .. (drifted.reason or "Drifted") .. ": " .. (drifted.message or "")
+  end
   return hs
 end
-if ready ~= nil and ready.reason == "ApprovalPending" then
+if ready ~= nil and (ready.reason == "ApprovalPending" or ready.reason == "DriftBlocked") then
   hs.status = "Suspended"
   hs.message = withHeld(ready.message or "a plan awaits approval")
   return hs

@@ -51,6 +51,20 @@ local cases = {
         c("Reconciling", "False", "ApprovalPending", "plan 0123456789abcdef awaits approval"),
         c("Stalled", "False", "NotStalled", ""),
         c("RolloutHeld", "True", "DatabaseNotAtTarget", "holding orders-api until the database reaches the target") } } } },
+  { name = "a run held back by a drift nobody acknowledged", want = "Suspended",
+    message = "the live schema drifted: set spec.drift.acknowledged: 2222222222222222 (holding orders-api until the database reaches the target)", obj = {
+      metadata = { generation = 3 },
+      status = { observedGeneration = 3, phase = "DriftBlocked", conditions = {
+        c("Ready", "False", "DriftBlocked", "the live schema drifted: set spec.drift.acknowledged: 2222222222222222"),
+        c("Reconciling", "False", "DriftBlocked", ""), c("Stalled", "False", "NotStalled", ""),
+        c("RolloutHeld", "True", "DatabaseNotAtTarget", "holding orders-api until the database reaches the target"),
+        c("Drifted", "True", "DriftDetected", "changed public.orders") } } } },
+  { name = "a drift reported", want = "Healthy",
+    message = "database at revision 5; DriftDetected: the live schema differs: changed public.orders", obj = {
+      metadata = { generation = 3 },
+      status = { observedGeneration = 3, phase = "Ready", conditions = {
+        c("Ready", "True", "UpToDate", "database at revision 5"), c("Stalled", "False", "NotStalled", ""),
+        c("Drifted", "True", "DriftDetected", "the live schema differs: changed public.orders") } } } },
   { name = "suspended", want = "Suspended", obj = {
       metadata = { generation = 2 },
       status = { observedGeneration = 2, phase = "Suspended", conditions = {

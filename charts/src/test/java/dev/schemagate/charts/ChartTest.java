@@ -502,6 +502,6 @@ class ChartTest {
                 Tools.CHART.resolve("docs/argocd-health.lua").toString()),
             null);
     assertThat(lua.exit()).as(lua.out() + lua.err()).isZero();
-    assertThat(lua.out()).contains("9 passed, 0 failed");
+    assertThat(lua.out()).contains("11 passed, 0 failed");
   }
 }

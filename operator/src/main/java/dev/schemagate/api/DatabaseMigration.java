@@ -28,6 +28,10 @@ import io.fabric8.kubernetes.model.annotation.Version;
     jsonPath = ".status.plan.awaitingApproval",
     type = AdditionalPrinterColumn.Type.STRING)
 @AdditionalPrinterColumn(
+    name = "DRIFTED",
+    jsonPath = ".status.drift.live.drifted",
+    type = AdditionalPrinterColumn.Type.BOOLEAN)
+@AdditionalPrinterColumn(
     name = "AGE",
     jsonPath = ".metadata.creationTimestamp",
     type = AdditionalPrinterColumn.Type.DATE)

@@ -94,6 +94,12 @@ public class DatabaseMigrationSpec {
   @JsonPropertyDescription("How the plan is made (approval: Manual).")
   private PlanSpec plan;
 
+  @JsonPropertyDescription(
+      "Drift detection: a check Job every interval compares the live schema with the fingerprint"
+          + " the last successful run recorded; onDrift: Block holds the next run until the drift"
+          + " is acknowledged.")
+  private DriftSpec drift;
+
   @Default("false")
   @JsonPropertyDescription(
       "true: start no new migration Job and report phase Suspended. A running Job is left to"
@@ -210,6 +216,14 @@ public class DatabaseMigrationSpec {
 
   public void setPlan(PlanSpec plan) {
     this.plan = plan;
+  }
+
+  public DriftSpec getDrift() {
+    return drift;
+  }
+
+  public void setDrift(DriftSpec drift) {
+    this.drift = drift;
   }
 
   public Boolean getSuspend() {

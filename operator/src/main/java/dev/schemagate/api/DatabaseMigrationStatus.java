@@ -11,7 +11,8 @@ public class DatabaseMigrationStatus {
   @JsonPropertyDescription("The metadata.generation this status describes.")
   private Long observedGeneration;
 
-  @JsonPropertyDescription("Pending, Migrating, Ready, Failed, Suspended or AwaitingApproval.")
+  @JsonPropertyDescription(
+      "Pending, Migrating, Ready, Failed, Suspended, AwaitingApproval or DriftBlocked.")
   private Phase phase;
 
   @JsonPropertyDescription(
@@ -36,6 +37,11 @@ public class DatabaseMigrationStatus {
       "The plan of the next upgrade (spec.approval: Manual): its migrations, hash and rehearsal.")
   private PlanStatus plan;
 
+  @JsonPropertyDescription(
+      "The schema fingerprint the last successful run recorded, and what the drift checks"
+          + " (spec.drift) found.")
+  private DriftStatus drift;
+
   @JsonPropertyDescription("The run in progress, if any.")
   private Run activeRun;
 
@@ -54,7 +60,8 @@ public class DatabaseMigrationStatus {
   private List<String> heldPods = new ArrayList<>();
 
   @JsonPropertyDescription(
-      "Ready, Reconciling, Stalled and RolloutHeld, in the Kubernetes convention.")
+      "Ready, Reconciling, Stalled, RolloutHeld and (with spec.drift) Drifted, in the Kubernetes"
+          + " convention.")
   private List<Condition> conditions = new ArrayList<>();
 
   @JsonPropertyDescription("Finished runs, newest first, at most spec.historyLimit.")
@@ -162,5 +169,13 @@ public class DatabaseMigrationStatus {
 
   public void setPlan(PlanStatus plan) {
     this.plan = plan;
+  }
+
+  public DriftStatus getDrift() {
+    return drift;
+  }
+
+  public void setDrift(DriftStatus drift) {
+    this.drift = drift;
   }
 }

@@ -10,7 +10,10 @@ public enum Direction {
   DOWNGRADE,
   /** The plan of an upgrade: what it would apply, changing nothing. */
   @JsonProperty("plan")
-  PLAN;
+  PLAN,
+  /** A drift check: reads the live schema's fingerprint, changing nothing. */
+  @JsonProperty("check")
+  CHECK;
 
   /** The word used in the Job's environment and in status. */
   public String word() {
@@ -18,6 +21,7 @@ public enum Direction {
       case UPGRADE -> "upgrade";
       case DOWNGRADE -> "downgrade";
       case PLAN -> "plan";
+      case CHECK -> "check";
     };
   }
 }

@@ -22,6 +22,10 @@ public class HistoryEntry extends AbstractRun {
           + " reached, run this digest, not a tag that may have moved since.")
   private String pinnedImage;
 
+  @JsonPropertyDescription(
+      "The fingerprint of the managed schema the run left, as it reported it (successful runs).")
+  private String schemaFingerprint;
+
   @JsonPropertyDescription("When the run finished (RFC 3339).")
   private String finishedAt;
 
@@ -100,5 +104,13 @@ public class HistoryEntry extends AbstractRun {
 
   public void setApplied(List<AppliedMigration> applied) {
     this.applied = applied;
+  }
+
+  public String getSchemaFingerprint() {
+    return schemaFingerprint;
+  }
+
+  public void setSchemaFingerprint(String schemaFingerprint) {
+    this.schemaFingerprint = schemaFingerprint;
   }
 }

@@ -8,5 +8,7 @@ public enum Phase {
   Failed,
   Suspended,
   /** spec.approval: Manual: the plan waits for spec.approvedPlan to equal its hash. */
-  AwaitingApproval
+  AwaitingApproval,
+  /** spec.drift.onDrift: Block: a run waits until the drifted schema is acknowledged. */
+  DriftBlocked
 }

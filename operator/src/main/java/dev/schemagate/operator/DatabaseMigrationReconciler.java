@@ -5,6 +5,7 @@ import dev.schemagate.operator.kube.Caches;
 import dev.schemagate.operator.kube.ClusterWriter;
 import dev.schemagate.operator.kube.EventRecorder;
 import dev.schemagate.operator.plan.MigrationPolicy;
+import dev.schemagate.operator.reconcile.CheckDrift;
 import dev.schemagate.operator.reconcile.ComposeStatus;
 import dev.schemagate.operator.reconcile.Deletion;
 import dev.schemagate.operator.reconcile.GatePods;
@@ -122,6 +123,8 @@ public class DatabaseMigrationReconciler
     ObserveRun.apply(state); // the run in status, or a running Job of ours no status records
     RecordRun.apply(state); // a run that ended goes into history
     PlanRun.apply(state, policy); // no run under way: is one needed, which direction, which image
+    CheckDrift.apply(
+        state, policy, jobDefaults); // spec.drift: the check Job, and a run that waits for it
     ReviewPlan.apply(state, jobDefaults); // approval: Manual: the plan, and the run waits for it
     GateRollout.apply(
         state, settings.gateMode()); // hold what the gate holds until the database is at the target

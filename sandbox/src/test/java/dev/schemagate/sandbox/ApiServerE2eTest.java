@@ -112,13 +112,14 @@ class ApiServerE2eTest {
 
     List<String> table = lines(kubectl("get", "dbm"));
     assertThat(table.get(0).split("\\s+"))
-        .containsExactly("NAME", "AGE", "TARGET", "CURRENT", "PHASE", "AWAITING");
+        .containsExactly("NAME", "AGE", "TARGET", "CURRENT", "DRIFTED", "PHASE", "AWAITING");
     assertThat(table.get(1).split("\\s+")).startsWith("orders").endsWith("latest", "4", "Ready");
-    // AWAITING (the plan hash a Manual approval waits for) is empty: this one is Automatic
+    // AWAITING (the plan hash a Manual approval waits for) is empty: this one is Automatic; so is
+    // DRIFTED (what the last drift check found): it has no spec.drift
     // -o wide adds the Job of the run under way: none once Ready
     List<String> wide = lines(kubectl("get", "dbm", "-o", "wide"));
     assertThat(wide.get(0).split("\\s+"))
-        .containsExactly("NAME", "AGE", "TARGET", "JOB", "CURRENT", "PHASE", "AWAITING");
+        .containsExactly("NAME", "AGE", "TARGET", "JOB", "CURRENT", "DRIFTED", "PHASE", "AWAITING");
     assertThat(wide.get(1).split("\\s+"))
         .startsWith("orders")
         .endsWith("latest", "4", "Ready")

@@ -328,6 +328,13 @@ final class E2e {
     return rows;
   }
 
+  /** Runs SQL on the world's database, as a person with psql would. */
+  void execute(String sql) throws Exception {
+    try (Connection c = on.database.connect(database)) {
+      c.createStatement().execute(sql);
+    }
+  }
+
   String url() {
     return on.database.url(database);
   }

@@ -40,6 +40,30 @@ public final class Reasons {
   /** The approved plan was no longer the plan when the run began: nothing was applied. */
   public static final String PLAN_CHANGED = "PlanChanged";
 
+  /** spec.drift.onDrift: Block: a run waits until the drifted schema is acknowledged. */
+  public static final String DRIFT_BLOCKED = "DriftBlocked";
+
+  /** A run waits for a drift check Job to end (a check and a migration never run together). */
+  public static final String DRIFT_CHECK_RUNNING = "DriftCheckRunning";
+
+  /** Drifted=True: the live schema differs from the recorded one. */
+  public static final String DRIFT_DETECTED = "DriftDetected";
+
+  /** Drifted=True, and spec.drift.acknowledged accepts the live schema. */
+  public static final String DRIFT_ACKNOWLEDGED = "DriftAcknowledged";
+
+  /** Drifted=False: the last check found the recorded schema. */
+  public static final String NO_DRIFT = "NoDrift";
+
+  /** Drifted=False: a run just recorded the schema; no check has read it since. */
+  public static final String SCHEMA_RECORDED = "SchemaRecorded";
+
+  /** Drifted=Unknown: no fingerprint to compare with (the last run reported none). */
+  public static final String NO_FINGERPRINT = "NoFingerprint";
+
+  /** Drifted=Unknown: the drift checks failed to read the live schema. */
+  public static final String DRIFT_CHECK_FAILED = "DriftCheckFailed";
+
   public static final String HELD = "DatabaseNotAtTarget";
   public static final String RELEASED = "DatabaseAtTarget";
 

@@ -3,6 +3,7 @@ package dev.schemagate.operator.kube;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.operator.gate.PausePatch;
 import dev.schemagate.operator.gate.PodRequirement;
+import dev.schemagate.operator.reconcile.CheckDrift;
 import dev.schemagate.operator.reconcile.ClusterChanges;
 import dev.schemagate.operator.reconcile.ReconcileState;
 import dev.schemagate.operator.reconcile.RejectRun;
@@ -31,12 +32,12 @@ import org.jboss.logging.Logger;
 /**
  * The one place the operator writes to the cluster. A reconcile's writes go in this order: the Job
  * of a superseded run is deleted, the gated Deployments are paused or resumed (before any Job is
- * made), the run's Job is created, the pods whose revision is in place leave the scheduling gate,
- * the Events are recorded, finished Jobs get their owner reference or, when no history keeps them,
- * are deleted, and the status is written, once, only when it changed. Each write is handed to the
- * informer cache it concerns, so the next reconcile reads its own writes. A Job the API server
- * refuses is not an error to retry blindly: the state is told ({@link RejectRun}) before the Events
- * and the status are written.
+ * made), the run's Job is created (or a plan or drift check Job), the pods whose revision is in
+ * place leave the scheduling gate, the Events are recorded, finished Jobs get their owner reference
+ * or, when no history keeps them, are deleted, and the status is written, once, only when it
+ * changed. Each write is handed to the informer cache it concerns, so the next reconcile reads its
+ * own writes. A Job the API server refuses is not an error to retry blindly: the state is told
+ * ({@link RejectRun}) before the Events and the status are written.
  */
 public final class ClusterWriter {
   private static final Logger LOG = Logger.getLogger(ClusterWriter.class);
@@ -76,6 +77,7 @@ public final class ClusterWriter {
     changes.newJob().ifPresent(newJob -> create(state, newJob));
     changes.planJob().ifPresent(job -> createPlanJob(state, job));
     changes.planConfigMap().ifPresent(this::writeConfigMap);
+    changes.checkJob().ifPresent(job -> createCheckJob(state, job));
     liftAll(changes.gateLifts());
     recordEvents(state);
     changes.jobsToOwn().forEach(job -> own(dbm, job));
@@ -182,6 +184,33 @@ public final class ClusterWriter {
       if (e.getCode() != 409) {
         throw e;
       }
+    }
+  }
+
+  /**
+   * Creates a drift check Job; one that exists already is that check. A Job the API server refuses
+   * fails the check (told in status); the next one is tried after the interval.
+   */
+  private void createCheckJob(ReconcileState state, Job job) {
+    String ns = job.getMetadata().getNamespace();
+    try {
+      Job created = client.batch().v1().jobs().inNamespace(ns).resource(job).create();
+      caches.jobCreated(created);
+      LOG.debugf(
+          "%s/%s: started drift check Job %s",
+          ns, state.resource().getMetadata().getName(), job.getMetadata().getName());
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        return;
+      }
+      if (!REFUSED.contains(e.getCode())) {
+        throw e;
+      }
+      String message =
+          e.getStatus() != null && e.getStatus().getMessage() != null
+              ? e.getStatus().getMessage()
+              : e.getMessage();
+      CheckDrift.refused(state, job.getMetadata().getName(), e.getCode(), message);
     }
   }
 

@@ -31,6 +31,15 @@ public sealed interface Decision {
   /** spec.approval: Manual: the plan is made and waits for spec.approvedPlan to equal its hash. */
   record AwaitingApproval(String message) implements Decision {}
 
+  /**
+   * spec.drift.onDrift: Block: a run is needed, but the live schema drifted from the recorded one
+   * and no one acknowledged it.
+   */
+  record DriftBlocked(String message) implements Decision {}
+
+  /** A run is needed and waits for a drift check Job of this resource to end. */
+  record AwaitingCheck(String message) implements Decision {}
+
   /** The run these inputs call for already failed; it waits for a spec change or a retry. */
   record AwaitingRetry(HistoryEntry failedRun) implements Decision {}
 }

@@ -56,6 +56,17 @@ public final class ClusterChanges {
     return Optional.ofNullable(planJob);
   }
 
+  private Job checkJob;
+
+  void createCheckJob(Job job) {
+    checkJob = job;
+  }
+
+  /** The drift check Job to create (spec.drift). */
+  public Optional<Job> checkJob() {
+    return Optional.ofNullable(checkJob);
+  }
+
   void writePlanConfigMap(ConfigMap configMap) {
     planConfigMap = configMap;
   }

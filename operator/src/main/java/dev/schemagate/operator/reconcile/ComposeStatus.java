@@ -1,7 +1,9 @@
 package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.operator.base.Reasons;
 import dev.schemagate.operator.status.Conditions;
+import dev.schemagate.operator.status.DriftCondition;
 import dev.schemagate.operator.status.EventReason;
 import dev.schemagate.operator.status.StatusComposer;
 import io.fabric8.kubernetes.api.model.Condition;
@@ -10,7 +12,8 @@ import java.util.Optional;
 
 /**
  * Step: compose phase and conditions from the run under way or, with none, from the decision; then
- * RolloutHeld from the gate. A new Stalled reason is told as an Event.
+ * RolloutHeld from the gate, and Drifted from what the drift checks found. A new Stalled reason,
+ * and a run that begins to wait for a drift to be acknowledged, are told as Events.
  */
 public final class ComposeStatus {
   private ComposeStatus() {}
@@ -32,7 +35,23 @@ public final class ComposeStatus {
         state.deadlineWarnings(),
         generation,
         state.now());
+    DriftCondition.apply(status, state.resource().getSpec().getDrift(), generation, state.now());
+    tellNewDriftBlock(state);
     StatusComposer.redact(status);
+  }
+
+  /** A run held back by drift is told once, when it begins to wait. */
+  private static void tellNewDriftBlock(ReconcileState state) {
+    Optional<Condition> now =
+        Conditions.find(state.status().getConditions(), Conditions.READY)
+            .filter(c -> Reasons.DRIFT_BLOCKED.equals(c.getReason()));
+    boolean before =
+        Conditions.find(state.before().getConditions(), Conditions.READY)
+            .filter(c -> Reasons.DRIFT_BLOCKED.equals(c.getReason()))
+            .isPresent();
+    if (now.isPresent() && !before) {
+      state.events().tell(EventReason.DriftBlocked, now.get().getMessage());
+    }
   }
 
   private static void tellNewStalledReason(ReconcileState state) {

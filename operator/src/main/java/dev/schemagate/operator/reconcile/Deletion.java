@@ -39,8 +39,8 @@ public final class Deletion {
       Collection<Pod> pods =
           runId == null ? List.of() : state.cluster().pods(state.namespace(), runId);
       boolean podRuns = pods.stream().anyMatch(p -> !RunObserver.terminal(p));
-      if (RunCodec.isPlan(job)) {
-        // a plan changes nothing: it need not end before the resource goes
+      if (!RunCodec.isRun(job)) {
+        // a plan or a drift check changes nothing: it need not end before the resource goes
         if (!RunObserver.finished(job)) {
           state.changes().deleteSupersededJob(name);
         }

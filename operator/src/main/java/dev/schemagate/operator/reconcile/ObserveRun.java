@@ -52,7 +52,7 @@ public final class ObserveRun {
     Optional<Job> orphan =
         state.cluster().jobs(state.resource()).stream()
             .filter(j -> !recorded.contains(RunCodec.runId(j)))
-            .filter(j -> !RunCodec.isPlan(j))
+            .filter(RunCodec::isRun)
             .filter(j -> !RunObserver.finished(j))
             .max(Comparator.comparing(j -> String.valueOf(j.getMetadata().getCreationTimestamp())));
     orphan.ifPresent(

@@ -1,6 +1,7 @@
 package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.api.DriftStatus;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunObserver;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -11,10 +12,23 @@ import java.util.Set;
  * Step: the Jobs of runs cut from history go. A finished Job that belongs to no recorded or active
  * run is deleted (the Jobs of the runs in history are kept, with their pods' logs); a finished Job
  * that is kept gets the owner reference it had no need of while it ran, so that it goes with its
- * DatabaseMigration.
+ * DatabaseMigration. Of the drift check Jobs, the last one and the one that last read the schema
+ * are kept.
  */
 public final class PruneJobs {
   private PruneJobs() {}
+
+  private static Set<String> checkJobsKept(DatabaseMigrationStatus status) {
+    Set<String> kept = new HashSet<>();
+    DriftStatus drift = status.getDrift();
+    if (drift != null && drift.getCheck() != null) {
+      kept.add(drift.getCheck().getJob());
+    }
+    if (drift != null && drift.getLive() != null) {
+      kept.add(drift.getLive().getJob());
+    }
+    return kept;
+  }
 
   public static void apply(ReconcileState state) {
     DatabaseMigrationStatus status = state.status();
@@ -25,6 +39,13 @@ public final class PruneJobs {
     }
     for (Job job : state.cluster().jobs(state.resource())) {
       if (!RunObserver.finished(job)) {
+        continue;
+      }
+      if (RunCodec.isCheck(job)) {
+        // only the last check Job is kept, and the one that last read the schema
+        if (!checkJobsKept(status).contains(job.getMetadata().getName())) {
+          state.changes().deleteFinishedJob(job);
+        }
         continue;
       }
       if (RunCodec.isPlan(job)) {

@@ -248,8 +248,8 @@ public final class ReviewPlan {
     return out;
   }
 
-  /** Seconds from the plan Job's creation to its completion, when both are known. */
-  private static Long seconds(Job job) {
+  /** Seconds from a Job's creation to its completion, when both are known. */
+  static Long seconds(Job job) {
     String created = job.getMetadata().getCreationTimestamp();
     String completed = job.getStatus() == null ? null : job.getStatus().getCompletionTime();
     if (completed == null && job.getStatus() != null && job.getStatus().getConditions() != null) {
@@ -275,7 +275,7 @@ public final class ReviewPlan {
     }
   }
 
-  private static String terminationMessage(Collection<Pod> pods) {
+  static String terminationMessage(Collection<Pod> pods) {
     return pods.stream()
         .max(Comparator.comparing(p -> String.valueOf(p.getMetadata().getCreationTimestamp())))
         .flatMap(

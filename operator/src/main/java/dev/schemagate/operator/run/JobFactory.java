@@ -33,6 +33,12 @@ public final class JobFactory {
   public static final String RESULT_FILE = "/dev/termination-log";
   static final long NON_ROOT_GROUP = 65532;
 
+  /**
+   * The longest a drift check Job may run: it reads the catalog, and a run that is due waits for it
+   * to end.
+   */
+  public static final long CHECK_DEADLINE_SECONDS = 120;
+
   private JobFactory() {}
 
   /** The Job of a run: spec.job over the operator's defaults. */
@@ -55,6 +61,9 @@ public final class JobFactory {
     podAnnotations.putAll(RunCodec.podAnnotations(name, run));
 
     long deadline = deadlineSeconds(spec, defaultDeadlineSeconds);
+    if (run.direction() == Direction.CHECK) {
+      deadline = Math.min(deadline, CHECK_DEADLINE_SECONDS);
+    }
 
     return new JobBuilder()
         .withNewMetadata()

@@ -52,7 +52,8 @@ public final class ResultParser {
         applied,
         node.path("omitted").asInt(0),
         text(node, "failedRevision"),
-        message == null ? null : shorten(Redactor.redact(message)));
+        message == null ? null : shorten(Redactor.redact(message)),
+        SchemaFingerprint.of(node.get("schema")).orElse(null));
   }
 
   /**

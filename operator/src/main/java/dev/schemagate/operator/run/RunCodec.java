@@ -97,6 +97,7 @@ public final class RunCodec {
         switch (String.valueOf(annotation(job, DIRECTION))) {
           case "downgrade" -> Direction.DOWNGRADE;
           case "plan" -> Direction.PLAN;
+          case "check" -> Direction.CHECK;
           default -> Direction.UPGRADE;
         },
         job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(),
@@ -109,6 +110,16 @@ public final class RunCodec {
   /** Whether the Job is a plan Job (spec.approval: Manual), not a run. */
   public static boolean isPlan(Job job) {
     return Direction.PLAN.word().equals(annotation(job, DIRECTION));
+  }
+
+  /** Whether the Job is a drift check (spec.drift), not a run. */
+  public static boolean isCheck(Job job) {
+    return Direction.CHECK.word().equals(annotation(job, DIRECTION));
+  }
+
+  /** Whether the Job is a migration run: neither a plan nor a drift check. */
+  public static boolean isRun(Job job) {
+    return !isPlan(job) && !isCheck(job);
   }
 
   /** The name of the DatabaseMigration a Job or pod of a run belongs to, or null. */

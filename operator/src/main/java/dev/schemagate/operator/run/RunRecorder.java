@@ -1,6 +1,7 @@
 package dev.schemagate.operator.run;
 
 import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.api.DriftStatus;
 import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Run;
@@ -8,6 +9,7 @@ import dev.schemagate.operator.base.Reasons;
 import dev.schemagate.operator.base.Time;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 
 /** Turns a finished run into a history entry and the status that follows from it. Pure. */
@@ -51,6 +53,8 @@ public final class RunRecorder {
       status.setAppliedImage(run.getRequestedImage());
       status.setAppliedTargetRevision(run.getTargetRevision());
       status.setAppliedRevisions(AppliedRevisions.after(AppliedRevisions.of(status), entry));
+      entry.setSchemaFingerprint(result.schema() == null ? null : result.schema().fingerprint());
+      recordSchema(status, result.schema(), run.getJob(), now);
     } else if (state instanceof RunState.Failed failed) {
       RunResult result = failed.result();
       entry.setOutcome(Outcome.Failed);
@@ -82,6 +86,30 @@ public final class RunRecorder {
     status.setHistory(history);
     status.setActiveRun(null);
     return entry;
+  }
+
+  /**
+   * The schema a successful run left becomes the one drift checks compare with: its fingerprint and
+   * per-table digests (the only copy of them), and what the checks found of the schema before goes.
+   * A run that reported no fingerprint leaves none to compare with.
+   */
+  static void recordSchema(
+      DatabaseMigrationStatus status, SchemaFingerprint schema, String job, Instant now) {
+    DriftStatus drift = status.getDrift();
+    if (schema == null && drift == null) {
+      return;
+    }
+    if (drift == null) {
+      drift = new DriftStatus();
+    }
+    boolean omitted = schema != null && schema.tablesOmitted();
+    drift.setFingerprint(schema == null ? null : schema.fingerprint());
+    drift.setTables(schema == null || omitted ? null : new LinkedHashMap<>(schema.tables()));
+    drift.setTablesOmitted(omitted ? true : null);
+    drift.setRecordedAt(Time.format(now));
+    drift.setRecordedBy(job);
+    drift.setLive(null);
+    status.setDrift(drift);
   }
 
   private static String successMessage(HistoryEntry entry, RunResult result) {

@@ -17,7 +17,9 @@ enum RunnerExitCode {
   LOCK_TIMEOUT(7, Reasons.LOCK_TIMEOUT),
   REPAIR_NEEDED(8, Reasons.REPAIR_NEEDED),
   MULTIPLE_HEADS(9, Reasons.MULTIPLE_HEADS),
-  PLAN_CHANGED(10, Reasons.PLAN_CHANGED);
+  PLAN_CHANGED(10, Reasons.PLAN_CHANGED),
+  /** A drift check found a migration holding the run lock: it read nothing. */
+  MIGRATION_RUNNING(11, Reasons.RUNNING);
 
   private final int code;
   private final String reason;

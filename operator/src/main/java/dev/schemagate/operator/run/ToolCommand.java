@@ -27,8 +27,9 @@ public final class ToolCommand {
 
   /** The container's arguments. */
   public static List<String> args(DatabaseMigrationSpec spec, Direction direction, String target) {
-    if (spec.getTool() == Tool.FLYWAY && direction == Direction.PLAN) {
-      return null; // the runner's Job contract: SCHEMAGATE_DIRECTION=plan
+    if (spec.getTool() == Tool.FLYWAY
+        && (direction == Direction.PLAN || direction == Direction.CHECK)) {
+      return null; // the runner's Job contract: SCHEMAGATE_DIRECTION=plan or check
     }
     if (spec.getTool() == Tool.FLYWAY) {
       return List.of(direction == Direction.DOWNGRADE ? "undo" : "migrate", "--target", target);

@@ -15,9 +15,10 @@ public final class Conditions {
   public static final String RECONCILING = "Reconciling";
   public static final String STALLED = "Stalled";
   public static final String ROLLOUT_HELD = "RolloutHeld";
+  public static final String DRIFTED = "Drifted";
 
   /** The order conditions are listed in. */
-  static final List<String> TYPES = List.of(READY, RECONCILING, STALLED, ROLLOUT_HELD);
+  static final List<String> TYPES = List.of(READY, RECONCILING, STALLED, ROLLOUT_HELD, DRIFTED);
 
   private Conditions() {}
 
@@ -30,7 +31,18 @@ public final class Conditions {
       String message,
       long generation,
       Instant now) {
-    String value = status ? "True" : "False";
+    return set(conditions, type, status ? "True" : "False", reason, message, generation, now);
+  }
+
+  /** Returns the conditions with one of them set to True, False or Unknown. */
+  public static List<Condition> set(
+      List<Condition> conditions,
+      String type,
+      String value,
+      String reason,
+      String message,
+      long generation,
+      Instant now) {
     Optional<Condition> previous = find(conditions, type);
     String transition =
         previous
@@ -56,6 +68,13 @@ public final class Conditions {
     }
     conditions.stream().filter(c -> !TYPES.contains(c.getType())).forEach(result::add);
     return result;
+  }
+
+  /** Returns the conditions without one of them. */
+  public static List<Condition> remove(List<Condition> conditions, String type) {
+    return conditions == null
+        ? new ArrayList<>()
+        : new ArrayList<>(conditions.stream().filter(c -> !type.equals(c.getType())).toList());
   }
 
   public static Optional<Condition> find(List<Condition> conditions, String type) {

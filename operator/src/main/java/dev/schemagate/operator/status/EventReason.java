@@ -24,7 +24,11 @@ public enum EventReason {
   DeletionWaitsForRun(false),
   PlanStarted(false),
   PlanReady(false),
-  PlanFailed(true);
+  PlanFailed(true),
+  DriftDetected(true),
+  DriftResolved(false),
+  DriftCheckFailed(true),
+  DriftBlocked(true);
 
   private final boolean warning;
 

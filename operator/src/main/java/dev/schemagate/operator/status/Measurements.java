@@ -13,6 +13,16 @@ public final class Measurements {
   private final List<FinishedRun> finishedRuns = new ArrayList<>();
   private final List<Duration> rolloutsHeld = new ArrayList<>();
   private final List<Duration> podsWaited = new ArrayList<>();
+  private final List<String> driftChecks = new ArrayList<>();
+
+  /** A drift check ended with this outcome (NoDrift, Drifted, Skipped, Failed). */
+  public void driftChecked(String outcome) {
+    driftChecks.add(outcome);
+  }
+
+  List<String> driftChecks() {
+    return driftChecks;
+  }
 
   /** A pod's scheduling gate was lifted, this long after the pod was created. */
   public void podReleased(Duration waited) {

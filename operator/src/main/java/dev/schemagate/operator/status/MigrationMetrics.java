@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Prometheus metrics (every label value through schemagate's redaction; none holds anything a
  * Secret holds: outcomes, directions and reasons are fixed words, namespace and name are object
  * names): {@code schemagate_runs_total{outcome,direction,reason}}, {@code
- * schemagate_run_duration_seconds}, {@code schemagate_rollout_held_seconds} and {@code
+ * schemagate_run_duration_seconds}, {@code schemagate_rollout_held_seconds}, {@code
+ * schemagate_drift_checks_total{outcome}} and {@code
  * schemagate_last_success_timestamp_seconds{namespace,name}}.
  */
 @ApplicationScoped
@@ -38,6 +39,15 @@ public class MigrationMetrics {
     }
     measured.rolloutsHeld().forEach(this::rolloutReleased);
     measured.podsWaited().forEach(this::podReleased);
+    measured.driftChecks().forEach(this::driftChecked);
+  }
+
+  private void driftChecked(String outcome) {
+    Counter.builder("schemagate.drift.checks")
+        .description("Drift checks by outcome (NoDrift, Drifted, Skipped, Failed)")
+        .tag("outcome", Redactor.redact(outcome))
+        .register(registry)
+        .increment();
   }
 
   private void runFinished(

@@ -142,6 +142,32 @@ public final class StatusComposer {
           Reasons.APPROVAL_PENDING,
           awaiting.message(),
           false);
+    } else if (decision instanceof Decision.DriftBlocked blocked) {
+      apply(
+          status,
+          Phase.DriftBlocked,
+          generation,
+          now,
+          false,
+          Reasons.DRIFT_BLOCKED,
+          blocked.message(),
+          false,
+          Reasons.DRIFT_BLOCKED,
+          blocked.message(),
+          false);
+    } else if (decision instanceof Decision.AwaitingCheck awaiting) {
+      apply(
+          status,
+          Phase.Pending,
+          generation,
+          now,
+          false,
+          Reasons.DRIFT_CHECK_RUNNING,
+          awaiting.message(),
+          true,
+          Reasons.DRIFT_CHECK_RUNNING,
+          awaiting.message(),
+          false);
     } else if (decision instanceof Decision.AwaitingRetry awaiting) {
       HistoryEntry failed = awaiting.failedRun();
       String message =
