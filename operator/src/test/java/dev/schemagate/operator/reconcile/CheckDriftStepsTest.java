@@ -50,11 +50,11 @@ class CheckDriftStepsTest {
     ReconcileState state = ReconcileState.begin(dbm, cluster, NOW);
     ObserveRun.apply(state);
     RecordRun.apply(state);
-    PlanRun.apply(state);
-    CheckDrift.apply(state, JobDefaults.withDeadline(900));
-    ReviewPlan.apply(state, JobDefaults.withDeadline(900));
+    PlanRun.apply(state, MigrationPolicy.DEFAULTS);
+    CheckDrift.apply(state, JobDefaults.STANDARD);
+    ReviewPlan.apply(state, JobDefaults.STANDARD);
     GateRollout.apply(state, GateMode.Pause);
-    StartRun.apply(state, 900);
+    StartRun.apply(state, JobDefaults.STANDARD);
     ComposeStatus.apply(state);
     PruneJobs.apply(state);
     return state;
@@ -100,7 +100,7 @@ class CheckDriftStepsTest {
   Job runningCheck(DatabaseMigration dbm) {
     RunInputs inputs =
         new RunInputs("c1", "orders-c1", Direction.CHECK, PINNED, IMAGE_1, "3", "3", 1);
-    Job job = JobFactory.desired(dbm, inputs, 900);
+    Job job = JobFactory.desired(dbm, inputs, JobDefaults.STANDARD);
     job.getMetadata().setCreationTimestamp(Time.format(NOW.minusSeconds(2)));
     cluster.jobs.add(job);
     DriftCheck check = new DriftCheck();
@@ -176,7 +176,7 @@ class CheckDriftStepsTest {
     DatabaseMigration running = atTarget(IMAGE_2, Duration.ofHours(1), OnDrift.Report);
     RunInputs run = ((Decision.Start) RunPlanner.decide(running)).run();
     running.getStatus().setActiveRun(RunCodec.run(run, Time.format(NOW.minusSeconds(5))));
-    cluster.jobs.add(JobFactory.desired(running, run, 900));
+    cluster.jobs.add(JobFactory.desired(running, run, JobDefaults.STANDARD));
     ReconcileState underWay = reconcile(running);
     assertThat(underWay.status().getPhase()).isEqualTo(Phase.Migrating);
     assertThat(underWay.changes().checkJob()).as("a run is under way").isEmpty();
@@ -259,7 +259,7 @@ class CheckDriftStepsTest {
     ObserveRun.apply(state);
     RecordRun.apply(state);
     PlanRun.apply(state, policy);
-    CheckDrift.apply(state, policy, JobDefaults.withDeadline(900));
+    CheckDrift.apply(state, policy, JobDefaults.STANDARD);
     ComposeStatus.apply(state);
     assertThat(state.changes().checkJob()).isEmpty();
     DriftCheck check = state.status().getDrift().getCheck();
