@@ -237,7 +237,8 @@ public final class ClusterWriter {
               .v1()
               .jobs()
               .inNamespace(job.getMetadata().getNamespace())
-              .withName(job.getMetadata().getName())
+              // the Job in hand, so that the client does not read it from the server first
+              .resource(job)
               .patch(
                   new PatchContext.Builder()
                       .withPatchType(PatchType.JSON_MERGE)
