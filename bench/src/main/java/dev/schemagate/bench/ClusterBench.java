@@ -394,6 +394,7 @@ final class ClusterBench {
           .resource(deployment("ns-" + (i % namespaces), "app-" + i))
           .create();
     }
+    awaitDeploymentsSettled(client, count);
     String loadBefore = Machine.loadAverage();
     sandbox.startOperator();
     long pid = sandbox.operator().pid();
@@ -544,6 +545,41 @@ final class ClusterBench {
                   }
                 }));
     return ready;
+  }
+
+  /**
+   * On the real control plane, waits until the Deployment controller has caught up with the
+   * Deployments the bench created (each has its ReplicaSet), as on a cluster where they have been
+   * for a while; the embedded API server has no such controller.
+   */
+  void awaitDeploymentsSettled(KubernetesClient client, int deployments) throws Exception {
+    if (!real()) {
+      return;
+    }
+    waitFor(
+        deployments + " Deployments have their ReplicaSets",
+        Duration.ofMinutes(20),
+        () -> {
+          var page =
+              client
+                  .apps()
+                  .replicaSets()
+                  .inAnyNamespace()
+                  .list(
+                      new io.fabric8.kubernetes.api.model.ListOptionsBuilder()
+                          .withLimit(1L)
+                          .build());
+          Long more = page.getMetadata().getRemainingItemCount();
+          if (page.getItems().size() + (more == null ? 0 : more) >= deployments) {
+            return true;
+          }
+          try {
+            Thread.sleep(1000); // one list a second, not waitFor's every 5 ms
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return false;
+        });
   }
 
   /**

@@ -182,6 +182,7 @@ final class FootprintBench {
       for (Future<?> f : created) {
         f.get();
       }
+      cluster.awaitDeploymentsSettled(client, gated + unrelated);
       OperatorProcess operator =
           new OperatorProcess(
               Path.of(System.getProperty("java.home"), "bin", "java"),
