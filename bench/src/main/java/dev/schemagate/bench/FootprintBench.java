@@ -161,6 +161,28 @@ final class FootprintBench {
   private Figures once(Build build, int gated, int unrelated) throws Exception {
     try (Sandbox sandbox = cluster.sandbox("unrelated", Duration.ZERO)) {
       KubernetesClient client = sandbox.client();
+      if (cluster.real()) {
+        // the operator runs as a process here, not from its chart: the CRD the chart carries
+        try (var crd =
+            java.nio.file.Files.newInputStream(
+                home.resolve("charts/schemagate/crds/databasemigrations.schemagate.dev-v1.yml"))) {
+          client.load(crd).create();
+        }
+        waitFor(
+            "the CRD is served",
+            Duration.ofSeconds(30),
+            () -> {
+              try {
+                client
+                    .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+                    .inAnyNamespace()
+                    .list();
+                return true;
+              } catch (RuntimeException notYet) {
+                return false;
+              }
+            });
+      }
       for (int n = 0; n < NAMESPACES; n++) {
         sandbox.namespace("ns-" + n);
       }
