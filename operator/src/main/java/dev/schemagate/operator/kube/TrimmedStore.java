@@ -2,9 +2,6 @@ package dev.schemagate.operator.kube;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
-import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
@@ -12,7 +9,6 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobSpec;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
-import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
@@ -43,14 +39,18 @@ final class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
     return super.put(key, trim.apply(obj));
   }
 
-  /** A Job as this store keeps it. */
-  static Job job(Job full) {
-    Job job = new Job();
-    job.setMetadata(meta(full.getMetadata()));
+  /**
+   * Trims a Job to what this store keeps, in place, and gives it back: the informer's own copy,
+   * which its event handlers get and which waits in their queue, is then no larger than what is
+   * kept (a copy would leave the full object in the queue).
+   */
+  static Job job(Job job) {
+    stripManagedFields(job);
+    JobSpec full = job.getSpec();
     JobSpec spec = new JobSpec();
-    if (full.getSpec() != null) {
-      spec.setActiveDeadlineSeconds(full.getSpec().getActiveDeadlineSeconds());
-      PodTemplateSpec template = full.getSpec().getTemplate();
+    if (full != null) {
+      spec.setActiveDeadlineSeconds(full.getActiveDeadlineSeconds());
+      PodTemplateSpec template = full.getTemplate();
       if (template != null && template.getSpec() != null) {
         PodSpec pod = new PodSpec();
         pod.setContainers(
@@ -61,16 +61,13 @@ final class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
       }
     }
     job.setSpec(spec);
-    job.setStatus(full.getStatus());
     return job;
   }
 
-  /** A pod as this store keeps it. */
-  static Pod pod(Pod full) {
-    Pod pod = new Pod();
-    pod.setMetadata(meta(full.getMetadata()));
+  /** Trims a pod to what this store keeps, in place (see {@link #job}), and gives it back. */
+  static Pod pod(Pod pod) {
+    stripManagedFields(pod);
     pod.setSpec(null);
-    pod.setStatus(full.getStatus());
     return pod;
   }
 
@@ -81,9 +78,9 @@ final class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
     return kept;
   }
 
-  private static ObjectMeta meta(ObjectMeta full) {
-    return full == null
-        ? null
-        : new ObjectMetaBuilder(full).withManagedFields((List<ManagedFieldsEntry>) null).build();
+  private static void stripManagedFields(HasMetadata resource) {
+    if (resource.getMetadata() != null) {
+      resource.getMetadata().setManagedFields(null);
+    }
   }
 }

@@ -90,7 +90,7 @@ class TrimmedStoreTest {
   void keepsOfAJobWhatTheStepsRead() {
     TrimmedStore<Job> store = TrimmedStore.jobs();
     Job full = job();
-    store.put(store.getKey(full), full);
+    store.put(store.getKey(full), job());
 
     Job kept = store.get("shop/orders-abcdef0123");
     assertThat(kept.getMetadata().getManagedFields()).isNullOrEmpty();
@@ -119,7 +119,7 @@ class TrimmedStoreTest {
   void keepsOfAPodItsMetadataAndStatus() {
     TrimmedStore<Pod> store = TrimmedStore.pods();
     Pod full = pod();
-    store.put(store.getKey(full), full);
+    store.put(store.getKey(full), pod());
 
     Pod kept = store.get("shop/orders-abcdef0123-x7k2p");
     assertThat(kept.getSpec()).isNull();
