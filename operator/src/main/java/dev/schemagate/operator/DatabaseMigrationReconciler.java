@@ -85,6 +85,15 @@ public class DatabaseMigrationReconciler
         policy.requireDigest() ? ", by digest only" : "",
         String.join(", ", policy.allowedServiceAccounts()),
         policy.allowCustomCommands() ? "allowed" : "not allowed");
+    // which Java runs, and with which start-up archive: the image carries its own runtime
+    LOG.infof(
+        "Java %s (%s), %s",
+        Runtime.version(),
+        System.getProperty("java.vm.vendor"),
+        java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+            .filter(a -> a.startsWith("-XX:AOTCache=") || a.startsWith("-XX:SharedArchiveFile="))
+            .findFirst()
+            .orElse("no start-up archive"));
   }
 
   /** The cluster admin's policy, from the settings (the chart's policy values). */
