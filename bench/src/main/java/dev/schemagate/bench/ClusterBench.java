@@ -264,6 +264,9 @@ final class ClusterBench {
             (List<Map<String, Object>>)
                 ((Map<String, Object>) dbm.getAdditionalProperties().get("status")).get("history");
         String job = String.valueOf(history.get(0).get("job"));
+        // on the real control plane the operator acts on the Job's SuccessCriteriaMet, which comes
+        // before Complete: Ready may be seen before the watch sees Complete
+        waitFor(job + " Complete", Duration.ofSeconds(60), () -> completed.containsKey(job));
         Instant done = completed.get(job);
         toResumed.add(millis(done, resumedAt.get(resumedAt.size() - 1)));
         toReady.add(millis(done, readyAt.get(revision)));
