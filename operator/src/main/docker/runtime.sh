@@ -2,9 +2,10 @@
 # The Java runtime the operator's image carries, and the class-data archive made with it (run by
 # the package phase, after Quarkus has built target/quarkus-app):
 #
-#   runtime.sh JDK APP
+#   runtime.sh JDK[:JDK...] APP
 #
-# links a runtime from JDK into APP/jre (jlink), then starts the operator once with that runtime,
+# links a runtime from the first JDK of the list that is there into APP/jre (jlink), then starts
+# the operator once with that runtime,
 # pointed at an API server address where nothing listens: it boots, starts its controller, fails
 # to list the first resources and exits; the classes it loaded on the way are kept in
 #   - JDK 25 and later: an ahead-of-time cache (JEP 483/514/515), APP/jre/app.aot;
@@ -14,7 +15,18 @@
 # made it: carrying that runtime in the image, instead of the base image's Java, keeps them
 # together. The training run uses the chart's GC and JIT options, which the archive must match.
 set -euo pipefail
-jdk=$1
+jdk=
+IFS=: read -ra candidates <<<"$1"
+for candidate in "${candidates[@]}"; do
+  if [ -x "$candidate/bin/jlink" ]; then
+    jdk=$candidate
+    break
+  fi
+done
+if [ -z "$jdk" ]; then
+  echo "runtime.sh: none of $1 is a JDK with jlink" >&2
+  exit 1
+fi
 app=$(cd "$2" && pwd)
 jre="$app/jre"
 # What the operator uses of the JDK (Quarkus, Vert.x and Netty, the fabric8 client, Jackson, JMX
@@ -52,4 +64,4 @@ if [ ! -s "$archive" ]; then
   exit 1
 fi
 echo "$option" >jvm.args
-echo "runtime: Java $feature in $jre, $(du -sh "$jre" | cut -f1); $option"
+echo "runtime: Java $feature from $jdk in $jre, $(du -sh "$jre" | cut -f1); $option"

@@ -153,20 +153,7 @@ final class AdmissionBench {
           "the pods wait",
           Duration.ofSeconds(30),
           () -> names.stream().allMatch(n -> gated(client, n)));
-      Demo.retryOnConflict(
-          () ->
-              client
-                  .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
-                  .inNamespace(NS)
-                  .withName("lat")
-                  .edit(
-                      d -> {
-                        @SuppressWarnings("unchecked")
-                        Map<String, Object> spec =
-                            (Map<String, Object>) d.getAdditionalProperties().get("spec");
-                        spec.put("targetRevision", revision);
-                        return d;
-                      }));
+      ClusterBench.bumpTarget(client, NS, "lat", revision);
       waitFor(
           "run " + i,
           Duration.ofSeconds(60),

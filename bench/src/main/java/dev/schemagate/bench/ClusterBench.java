@@ -54,17 +54,17 @@ final class ClusterBench {
     return sandbox;
   }
 
-  private boolean real() {
+  boolean real() {
     return kind == Sandbox.Kind.REAL;
   }
 
   /** A table's title, saying where it was measured. */
-  private String title(String title) {
+  String title(String title) {
     return title + (real() ? " (real control plane)" : " (embedded API server)");
   }
 
   /** A result file's name, one per place measured. */
-  private String file(String name) {
+  String file(String name) {
     return real() ? name.replace(".md", "-real.md") : name;
   }
 
@@ -202,20 +202,6 @@ final class ClusterBench {
       Map<String, Instant> completed = jobCompletions(sandbox);
       Map<String, Instant> readyAt = new ConcurrentHashMap<>();
       List<Instant> resumedAt = java.util.Collections.synchronizedList(new ArrayList<>());
-      client
-          .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
-          .inNamespace("bench")
-          .inform(
-              onChange(
-                  dbm -> {
-                    @SuppressWarnings("unchecked")
-                    Map<String, Object> status =
-                        (Map<String, Object>) dbm.getAdditionalProperties().get("status");
-                    if (status != null && "Ready".equals(status.get("phase"))) {
-                      readyAt.putIfAbsent(
-                          String.valueOf(status.get("currentRevision")), Instant.now());
-                    }
-                  }));
       Map<String, Boolean> pausedNow = new ConcurrentHashMap<>();
       client
           .apps()
@@ -236,7 +222,23 @@ final class ClusterBench {
           .inNamespace("bench")
           .resource(deployment("bench", "app"))
           .create();
+      // on the real control plane the chart installs the CRD: the DatabaseMigrations are watched
+      // after it
       sandbox.startOperator();
+      client
+          .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+          .inNamespace("bench")
+          .inform(
+              onChange(
+                  dbm -> {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> status =
+                        (Map<String, Object>) dbm.getAdditionalProperties().get("status");
+                    if (status != null && "Ready".equals(status.get("phase"))) {
+                      readyAt.putIfAbsent(
+                          String.valueOf(status.get("currentRevision")), Instant.now());
+                    }
+                  }));
       Instant start = Instant.now();
       client.resource(migration("bench", "lat", "r0", "app")).inNamespace("bench").create();
       waitFor("first run", Duration.ofSeconds(60), () -> readyAt.containsKey("r0"));
@@ -246,20 +248,7 @@ final class ClusterBench {
       for (int i = 1; i <= runs; i++) {
         String revision = "r" + i;
         int resumedBefore = resumedAt.size();
-        Demo.retryOnConflict(
-            () ->
-                client
-                    .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
-                    .inNamespace("bench")
-                    .withName("lat")
-                    .edit(
-                        d -> {
-                          @SuppressWarnings("unchecked")
-                          Map<String, Object> spec =
-                              (Map<String, Object>) d.getAdditionalProperties().get("spec");
-                          spec.put("targetRevision", revision);
-                          return d;
-                        }));
+        bumpTarget(client, "bench", "lat", revision);
         waitFor(
             "run " + i,
             Duration.ofSeconds(60),
@@ -275,6 +264,9 @@ final class ClusterBench {
             (List<Map<String, Object>>)
                 ((Map<String, Object>) dbm.getAdditionalProperties().get("status")).get("history");
         String job = String.valueOf(history.get(0).get("job"));
+        // on the real control plane the operator acts on the Job's SuccessCriteriaMet, which comes
+        // before Complete: Ready may be seen before the watch sees Complete
+        waitFor(job + " Complete", Duration.ofSeconds(60), () -> completed.containsKey(job));
         Instant done = completed.get(job);
         toResumed.add(millis(done, resumedAt.get(resumedAt.size() - 1)));
         toReady.add(millis(done, readyAt.get(revision)));
@@ -334,20 +326,7 @@ final class ClusterBench {
       Thread.sleep(2000);
       Map<String, Long> first = requests.operator(false);
       requests.reset();
-      Demo.retryOnConflict(
-          () ->
-              client
-                  .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
-                  .inNamespace("bench")
-                  .withName("w")
-                  .edit(
-                      d -> {
-                        @SuppressWarnings("unchecked")
-                        Map<String, Object> spec =
-                            (Map<String, Object>) d.getAdditionalProperties().get("spec");
-                        spec.put("targetRevision", "r2");
-                        return d;
-                      }));
+      bumpTarget(client, "bench", "w", "r2");
       waitFor(
           "second lifecycle",
           Duration.ofSeconds(60),
@@ -418,26 +397,12 @@ final class ClusterBench {
           .resource(deployment("ns-" + (i % namespaces), "app-" + i))
           .create();
     }
+    awaitDeploymentsSettled(client, count);
     String loadBefore = Machine.loadAverage();
     sandbox.startOperator();
     long pid = sandbox.operator().pid();
     Thread.sleep(2000);
-    AtomicInteger readyCount = new AtomicInteger();
-    Map<String, Boolean> seen = new ConcurrentHashMap<>();
-    client
-        .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
-        .inAnyNamespace()
-        .inform(
-            onChange(
-                d -> {
-                  if (isReady(d, "r1")
-                      && seen.putIfAbsent(
-                              d.getMetadata().getNamespace() + "/" + d.getMetadata().getName(),
-                              true)
-                          == null) {
-                    readyCount.incrementAndGet();
-                  }
-                }));
+    AtomicInteger readyCount = readyCounter(client, "r1");
     double cpuBefore = Machine.cpuSeconds(pid);
     Instant start = Instant.now();
     java.util.concurrent.ExecutorService pool =
@@ -560,6 +525,85 @@ final class ClusterBench {
   }
 
   private final List<dev.schemagate.sandbox.OperatorProcess> followers = new ArrayList<>();
+
+  /**
+   * How many DatabaseMigrations of any namespace the bench's own watch has seen Ready at a
+   * revision, each counted once.
+   */
+  static AtomicInteger readyCounter(KubernetesClient client, String revision) {
+    AtomicInteger ready = new AtomicInteger();
+    Map<String, Boolean> seen = new ConcurrentHashMap<>();
+    client
+        .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+        .inAnyNamespace()
+        .inform(
+            onChange(
+                d -> {
+                  if (isReady(d, revision)
+                      && seen.putIfAbsent(
+                              d.getMetadata().getNamespace() + "/" + d.getMetadata().getName(),
+                              true)
+                          == null) {
+                    ready.incrementAndGet();
+                  }
+                }));
+    return ready;
+  }
+
+  /**
+   * On the real control plane, waits until the Deployment controller has caught up with the
+   * Deployments the bench created (each has its ReplicaSet), as on a cluster where they have been
+   * for a while; the embedded API server has no such controller.
+   */
+  void awaitDeploymentsSettled(KubernetesClient client, int deployments) throws Exception {
+    if (!real()) {
+      return;
+    }
+    waitFor(
+        deployments + " Deployments have their ReplicaSets",
+        Duration.ofMinutes(20),
+        () -> {
+          var page =
+              client
+                  .apps()
+                  .replicaSets()
+                  .inAnyNamespace()
+                  .list(
+                      new io.fabric8.kubernetes.api.model.ListOptionsBuilder()
+                          .withLimit(1L)
+                          .build());
+          Long more = page.getMetadata().getRemainingItemCount();
+          if (page.getItems().size() + (more == null ? 0 : more) >= deployments) {
+            return true;
+          }
+          try {
+            Thread.sleep(1000); // one list a second, not waitFor's every 5 ms
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+          return false;
+        });
+  }
+
+  /**
+   * Moves a DatabaseMigration's spec.targetRevision, as a user's edit would (again on a conflict).
+   */
+  static void bumpTarget(KubernetesClient client, String namespace, String name, String revision) {
+    Demo.retryOnConflict(
+        () ->
+            client
+                .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+                .inNamespace(namespace)
+                .withName(name)
+                .edit(
+                    d -> {
+                      @SuppressWarnings("unchecked")
+                      Map<String, Object> spec =
+                          (Map<String, Object>) d.getAdditionalProperties().get("spec");
+                      spec.put("targetRevision", revision);
+                      return d;
+                    }));
+  }
 
   static GenericKubernetesResource dbm(KubernetesClient client, String name) {
     String ns = "s".equals(name) ? "default" : "bench";

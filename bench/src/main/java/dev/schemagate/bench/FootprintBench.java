@@ -1,8 +1,6 @@
 package dev.schemagate.bench;
 
-import static dev.schemagate.sandbox.Demo.isReady;
 import static dev.schemagate.sandbox.Demo.waitFor;
-import static dev.schemagate.sandbox.Handlers.onChange;
 
 import dev.schemagate.sandbox.OperatorProcess;
 import dev.schemagate.sandbox.Sandbox;
@@ -21,7 +19,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -96,13 +93,14 @@ final class FootprintBench {
     }
     Table table =
         new Table(
-            "7. Unrelated Deployments: "
-                + gated
-                + " DatabaseMigrations each gating a Deployment, without and with "
-                + unrelated
-                + " Deployments no DatabaseMigration gates (embedded API server; median of "
-                + rounds
-                + " rounds, the builds taking turns)");
+            cluster.title(
+                "7. Unrelated Deployments: "
+                    + gated
+                    + " DatabaseMigrations each gating a Deployment, without and with "
+                    + unrelated
+                    + " Deployments no DatabaseMigration gates (median of "
+                    + rounds
+                    + " rounds, the builds taking turns)"));
     table.note(
         "Load average before / after: "
             + loadBefore
@@ -136,7 +134,7 @@ final class FootprintBench {
               Table.met(Math.abs(heapGrowth) <= 0.10));
     }
     failures.forEach((k, why) -> table.note("Failed at least once: " + k + ": " + why));
-    table.print(results, "7-unrelated.md");
+    table.print(results, cluster.file("7-unrelated.md"));
   }
 
   private static String lastLines(String log) {
@@ -163,6 +161,28 @@ final class FootprintBench {
   private Figures once(Build build, int gated, int unrelated) throws Exception {
     try (Sandbox sandbox = cluster.sandbox("unrelated", Duration.ZERO)) {
       KubernetesClient client = sandbox.client();
+      if (cluster.real()) {
+        // the operator runs as a process here, not from its chart: the CRD the chart carries
+        try (var crd =
+            java.nio.file.Files.newInputStream(
+                home.resolve("charts/schemagate/crds/databasemigrations.schemagate.dev-v1.yml"))) {
+          client.load(crd).create();
+        }
+        waitFor(
+            "the CRD is served",
+            Duration.ofSeconds(30),
+            () -> {
+              try {
+                client
+                    .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
+                    .inAnyNamespace()
+                    .list();
+                return true;
+              } catch (RuntimeException notYet) {
+                return false;
+              }
+            });
+      }
       for (int n = 0; n < NAMESPACES; n++) {
         sandbox.namespace("ns-" + n);
       }
@@ -174,11 +194,17 @@ final class FootprintBench {
         created.add(
             pool.submit(
                 () ->
-                    client.apps().deployments().inNamespace(ns).resource(app(ns, name)).create()));
+                    client
+                        .apps()
+                        .deployments()
+                        .inNamespace(ns)
+                        .resource(app(ns, name, cluster.real() ? 0 : 1))
+                        .create()));
       }
       for (Future<?> f : created) {
         f.get();
       }
+      cluster.awaitDeploymentsSettled(client, gated + unrelated);
       OperatorProcess operator =
           new OperatorProcess(
               Path.of(System.getProperty("java.home"), "bin", "java"),
@@ -202,22 +228,7 @@ final class FootprintBench {
               return operator.log().contains("started in");
             });
         long pid = operator.pid();
-        AtomicInteger ready = new AtomicInteger();
-        Map<String, Boolean> seen = new ConcurrentHashMap<>();
-        client
-            .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
-            .inAnyNamespace()
-            .inform(
-                onChange(
-                    d -> {
-                      if (isReady(d, "r1")
-                          && seen.putIfAbsent(
-                                  d.getMetadata().getNamespace() + "/" + d.getMetadata().getName(),
-                                  true)
-                              == null) {
-                        ready.incrementAndGet();
-                      }
-                    }));
+        AtomicInteger ready = ClusterBench.readyCounter(client, "r1");
         Instant start = Instant.now();
         for (int i = 0; i < gated; i++) {
           String ns = "ns-" + (i % NAMESPACES);
@@ -255,8 +266,10 @@ final class FootprintBench {
   /**
    * A Deployment as teams write them: two containers (the app and a proxy), each with its
    * environment, ports, probes, resources and mounts; labels and annotations; about 4 KiB of JSON.
+   * On the real control plane with no replicas (the kubelet would run 11,000 pods): what the
+   * operator caches is the Deployment object, and the embedded server runs no pods for it either.
    */
-  static Deployment app(String ns, String name) {
+  static Deployment app(String ns, String name, int replicas) {
     List<EnvVar> env = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       env.add(
@@ -289,7 +302,7 @@ final class FootprintBench {
         .addToAnnotations("owner", "payments-team@example.com")
         .endMetadata()
         .withNewSpec()
-        .withReplicas(1)
+        .withReplicas(replicas)
         .withNewSelector()
         .addToMatchLabels("app.kubernetes.io/name", name)
         .endSelector()

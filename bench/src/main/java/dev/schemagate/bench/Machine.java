@@ -52,7 +52,10 @@ final class Machine {
     String info = jcmd(pid, "GC.heap_info");
     double kib = 0;
     java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("(?m)^\\s*\\S.*generation\\s+total \\d+K, used (\\d+)K")
+        // Java 17 names the serial collector's generations "def new generation" and "tenured
+        // generation", Java 25 "DefNew" and "Tenured"
+        java.util.regex.Pattern.compile(
+                "(?m)^\\s*(?:\\S.*generation|DefNew|Tenured)\\s+total \\d+K, used (\\d+)K")
             .matcher(info);
     while (m.find()) {
       kib += Long.parseLong(m.group(1));

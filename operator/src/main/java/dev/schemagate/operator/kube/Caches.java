@@ -30,8 +30,10 @@ import java.util.Set;
  * Deployments by the gate lists of the DatabaseMigrations (an index on the primary cache) and by
  * their held-by annotation, and the pods of apps that name a DatabaseMigration by their label (only
  * those: a label selector). Jobs, pods and Events are selected, so only the operator's own and the
- * gated apps' are cached; every Deployment of the watched namespaces is seen (a DatabaseMigration
- * may name one at any time), but only what the gate reads of it is kept ({@link DeploymentStore}).
+ * gated apps' are cached; of the operator's Jobs and pods only what the steps read is kept ({@link
+ * TrimmedStore}: not the pod template it wrote). Every Deployment of the watched namespaces is seen
+ * (a DatabaseMigration may name one at any time), but only what the gate reads of it is kept
+ * ({@link DeploymentStore}).
  */
 public final class Caches implements ClusterView {
   static final String GATED_INDEX = "gated-deployments";
@@ -65,6 +67,7 @@ public final class Caches implements ClusterView {
                 .withName("jobs")
                 .withLabelSelector(RunCodec.MANAGED_SELECTOR)
                 .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
+                .withItemStore(TrimmedStore.jobs())
                 .build(),
             context);
     pods =
@@ -73,6 +76,7 @@ public final class Caches implements ClusterView {
                 .withName("pods")
                 .withLabelSelector(RunCodec.MANAGED_SELECTOR)
                 .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
+                .withItemStore(TrimmedStore.pods())
                 .build(),
             context);
     appPods =
@@ -152,12 +156,14 @@ public final class Caches implements ClusterView {
   }
 
   void jobCreated(Job job) {
-    jobs.handleRecentResourceCreate(ResourceID.fromResource(job), job);
+    Job kept = TrimmedStore.job(job);
+    jobs.handleRecentResourceCreate(ResourceID.fromResource(kept), kept);
   }
 
   /** A Job as a write of ours left it: the next reconcile sees it even before the watch does. */
   void jobPatched(Job job) {
-    jobs.handleRecentResourceUpdate(ResourceID.fromResource(job), job, job);
+    Job kept = TrimmedStore.job(job);
+    jobs.handleRecentResourceUpdate(ResourceID.fromResource(kept), kept, kept);
   }
 
   void deploymentPatched(Deployment deployment) {

@@ -72,6 +72,19 @@ class DeploymentStoreTest {
   }
 
   @Test
+  void leavesOfTheInformersCopyOnlyWhatItKeeps() {
+    DeploymentStore store = new DeploymentStore();
+    Deployment d = full(Map.of(HeldBy.KEY, "orders", "owner", "payments"), true, null);
+    store.put(store.getKey(d), d);
+
+    assertThat(d.getSpec().getTemplate().getSpec()).isNull();
+    assertThat(d.getSpec().getReplicas()).isNull();
+    assertThat(d.getMetadata().getAnnotations()).containsExactly(Map.entry(HeldBy.KEY, "orders"));
+    assertThat(HeldBy.holders(d)).containsExactly("orders");
+    assertThat(d.getMetadata().getResourceVersion()).isEqualTo("42");
+  }
+
+  @Test
   void givesBackThePreviousStateOnUpdateAndRemoval() {
     DeploymentStore store = new DeploymentStore();
     store.put("shop/api", full(null, null, null));

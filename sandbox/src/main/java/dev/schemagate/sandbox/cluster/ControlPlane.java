@@ -298,6 +298,13 @@ public final class ControlPlane implements AutoCloseable {
                   "--secure-port",
                   "0",
                   "--profiling=false",
+                  // the scheduler's client limits: at the default 20 requests a second the
+                  // Deployment controller takes minutes over the benchmarks' thousands of
+                  // Deployments, and a chart installed meanwhile waits behind them
+                  "--kube-api-qps",
+                  "200",
+                  "--kube-api-burst",
+                  "400",
                   // a node that stops reporting is tainted after this, and its pods evicted 5
                   // minutes later
                   "--node-monitor-grace-period",

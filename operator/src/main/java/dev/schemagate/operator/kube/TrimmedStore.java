@@ -1,0 +1,86 @@
+package dev.schemagate.operator.kube;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodTemplateSpec;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobSpec;
+import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
+import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.util.function.UnaryOperator;
+
+/**
+ * The store of the informers of the operator's own Jobs and their pods: it keeps each object
+ * without what no step reads, so that a run costs its status, not the pod template the operator
+ * wrote. Of every object the metadata is kept without {@code managedFields}; of a Job, {@code
+ * spec.activeDeadlineSeconds}, the name and image of each container of its pod template, and its
+ * status; of a pod, its status (no spec at all).
+ */
+final class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
+  private final UnaryOperator<T> trim;
+
+  private TrimmedStore(UnaryOperator<T> trim) {
+    super(Cache::metaNamespaceKeyFunc);
+    this.trim = trim;
+  }
+
+  static TrimmedStore<Job> jobs() {
+    return new TrimmedStore<>(TrimmedStore::job);
+  }
+
+  static TrimmedStore<Pod> pods() {
+    return new TrimmedStore<>(TrimmedStore::pod);
+  }
+
+  @Override
+  public T put(String key, T obj) {
+    return super.put(key, trim.apply(obj));
+  }
+
+  /**
+   * Trims a Job to what this store keeps, in place, and gives it back: the informer's own copy,
+   * which its event handlers get and which waits in their queue, is then no larger than what is
+   * kept (a copy would leave the full object in the queue).
+   */
+  static Job job(Job job) {
+    stripManagedFields(job);
+    JobSpec full = job.getSpec();
+    JobSpec spec = new JobSpec();
+    if (full != null) {
+      spec.setActiveDeadlineSeconds(full.getActiveDeadlineSeconds());
+      PodTemplateSpec template = full.getTemplate();
+      if (template != null && template.getSpec() != null) {
+        PodSpec pod = new PodSpec();
+        pod.setContainers(
+            template.getSpec().getContainers().stream().map(TrimmedStore::nameAndImage).toList());
+        PodTemplateSpec kept = new PodTemplateSpec();
+        kept.setSpec(pod);
+        spec.setTemplate(kept);
+      }
+    }
+    job.setSpec(spec);
+    return job;
+  }
+
+  /** Trims a pod to what this store keeps, in place (see {@link #job}), and gives it back. */
+  static Pod pod(Pod pod) {
+    stripManagedFields(pod);
+    pod.setSpec(null);
+    return pod;
+  }
+
+  private static Container nameAndImage(Container full) {
+    Container kept = new Container();
+    kept.setName(full.getName());
+    kept.setImage(full.getImage());
+    return kept;
+  }
+
+  private static void stripManagedFields(HasMetadata resource) {
+    if (resource.getMetadata() != null) {
+      resource.getMetadata().setManagedFields(null);
+    }
+  }
+}
