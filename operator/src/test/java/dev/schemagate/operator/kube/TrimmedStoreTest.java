@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.Tool;
+import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.run.JobFactory;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunInputs;
@@ -30,7 +31,9 @@ class TrimmedStoreTest {
           "abcdef0123", "orders-abcdef0123", Direction.UPGRADE, IMAGE_1, IMAGE_1, "3", "2", 4);
 
   static Job job() {
-    Job job = JobFactory.desired(withUid(migration("shop", "orders", IMAGE_1, "3")), RUN, 900);
+    Job job =
+        JobFactory.desired(
+            withUid(migration("shop", "orders", IMAGE_1, "3")), RUN, JobDefaults.STANDARD);
     job.getMetadata().setUid("job-uid");
     job.getMetadata().setResourceVersion("17");
     job.getMetadata()
