@@ -1,7 +1,6 @@
 package dev.schemagate.operator.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.Optional;
 
 /**
@@ -13,19 +12,13 @@ import java.util.Optional;
  * @param revision the revision the database is at, as the check saw it, or null
  */
 public record CheckResult(SchemaFingerprint schema, String skipped, String revision) {
-  private static final ObjectMapper JSON = new ObjectMapper();
-
   /** The result in a termination message; empty when it holds no JSON object. */
   public static Optional<CheckResult> read(String terminationMessage) {
-    if (terminationMessage == null || !terminationMessage.strip().startsWith("{")) {
+    Optional<JsonNode> json = ResultParser.jsonObject(terminationMessage);
+    if (json.isEmpty()) {
       return Optional.empty();
     }
-    JsonNode root;
-    try {
-      root = JSON.readTree(terminationMessage.strip());
-    } catch (Exception notJson) {
-      return Optional.empty();
-    }
+    JsonNode root = json.get();
     String skipped = root.hasNonNull("skipped") ? root.get("skipped").asText() : null;
     String revision = root.hasNonNull("toRevision") ? root.get("toRevision").asText() : null;
     return Optional.of(

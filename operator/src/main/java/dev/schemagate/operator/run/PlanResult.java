@@ -30,15 +30,11 @@ public final class PlanResult {
    * when the message holds no plan (an image that does not know the direction plan).
    */
   public static Optional<Read> read(String terminationMessage, PlanStatus base) {
-    if (terminationMessage == null || !terminationMessage.strip().startsWith("{")) {
+    Optional<JsonNode> json = ResultParser.jsonObject(terminationMessage);
+    if (json.isEmpty()) {
       return Optional.empty();
     }
-    JsonNode root;
-    try {
-      root = JSON.readTree(terminationMessage.strip());
-    } catch (Exception notJson) {
-      return Optional.empty();
-    }
+    JsonNode root = json.get();
     JsonNode node = root.path("plan");
     String hash = text(node, "hash");
     if (hash == null || !hash.matches("[0-9a-f]{16}")) {

@@ -6,6 +6,7 @@ import dev.schemagate.api.AppliedMigration;
 import dev.schemagate.redact.Redactor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Reads the result a Job left in its termination message: the JSON object of the Job contract, or
@@ -22,18 +23,28 @@ public final class ResultParser {
       return RunResult.EMPTY;
     }
     String text = terminationMessage.strip();
-    if (text.startsWith("{")) {
-      try {
-        return fromJson(JSON.readTree(text));
-      } catch (Exception notJson) {
-        // a truncated or foreign object: keep it as text below
-      }
+    Optional<JsonNode> json = jsonObject(text);
+    if (json.isPresent()) {
+      return fromJson(json.get());
     }
+    // not JSON, or a truncated or foreign object: read as text
     String revision = alembicRevision(text);
     if (revision != null) {
       return new RunResult(null, revision, List.of(), 0, null, null);
     }
     return new RunResult(null, null, List.of(), 0, null, shorten(Redactor.redact(lastLines(text))));
+  }
+
+  /** The JSON object a termination message holds; empty when it holds none (or a cut-off one). */
+  static Optional<JsonNode> jsonObject(String terminationMessage) {
+    if (terminationMessage == null || !terminationMessage.strip().startsWith("{")) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(JSON.readTree(terminationMessage.strip()));
+    } catch (Exception notJson) {
+      return Optional.empty();
+    }
   }
 
   private static RunResult fromJson(JsonNode node) {
