@@ -6,17 +6,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -83,30 +80,6 @@ class DriftE2eTest {
     return value == null ? Map.of() : (Map<String, Object>) value;
   }
 
-  String kubectl(String... args) throws Exception {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                E2e.sandbox.real().kubectl().toString(),
-                "--kubeconfig",
-                E2e.sandbox.kubeconfig.toString(),
-                "--namespace",
-                world.ns));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(process.getInputStream().readAllBytes());
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).as(String.join(" ", args) + ": " + out).isZero();
-    return out;
-  }
-
-  List<Job> jobs(String direction) {
-    return world.jobs().stream()
-        .filter(
-            j -> direction.equals(j.getMetadata().getAnnotations().get("schemagate.dev/direction")))
-        .toList();
-  }
-
   @Test
   void flywayAnAlterTableByHandIsReportedAndBlockHoldsTheNextRunUntilAcknowledged()
       throws Exception {
@@ -162,7 +135,7 @@ class DriftE2eTest {
         .until(() -> "NoDrift".equals(world.condition("orders", "Drifted").get("reason")));
     assertThat(world.condition("orders", "Drifted")).containsEntry("status", "False");
     String firstCheck = (String) part("orders", "check").get("job");
-    assertThat(jobs("upgrade")).hasSize(1);
+    assertThat(world.jobs("upgrade")).hasSize(1);
 
     // The cost of a check: the next one, from the moment one has ended, on the API server.
     String endedCheck;
@@ -229,10 +202,11 @@ class DriftE2eTest {
         .anySatisfy(m -> assertThat(m).contains("changed public.app_user"));
     assertThat(world.phase("orders")).as("nothing to run: nothing held").isEqualTo("Ready");
     if (E2e.sandbox.real() != null) {
-      String get = kubectl("get", "dbm", "orders");
+      String get = world.kubectl("get", "dbm", "orders");
       assertThat(get).contains("DRIFTED", "true");
       System.out.println("$ kubectl get dbm orders\n" + get);
-      System.out.println("$ kubectl describe dbm orders\n" + kubectl("describe", "dbm", "orders"));
+      System.out.println(
+          "$ kubectl describe dbm orders\n" + world.kubectl("describe", "dbm", "orders"));
     }
 
     // the next release waits for the drift to be acknowledged
@@ -250,10 +224,10 @@ class DriftE2eTest {
     assertThat((String) ready.get("message"))
         .contains("set spec.drift.acknowledged: " + liveFingerprint);
     eventually().until(() -> world.paused("orders-api"));
-    assertThat(jobs("upgrade")).as("the new run waits").hasSize(1);
+    assertThat(world.jobs("upgrade")).as("the new run waits").hasSize(1);
     assertThat(world.events("DriftBlocked")).isNotEmpty();
     if (E2e.sandbox.real() != null) {
-      System.out.println("$ kubectl get dbm orders\n" + kubectl("get", "dbm", "orders"));
+      System.out.println("$ kubectl get dbm orders\n" + world.kubectl("get", "dbm", "orders"));
     }
 
     // a person acknowledges the live schema in the resource (a GitOps commit does the same)
@@ -266,7 +240,7 @@ class DriftE2eTest {
         });
     eventually()
         .atMost(Duration.ofSeconds(120))
-        .until(() -> "Ready".equals(world.phase("orders")) && jobs("upgrade").size() == 2);
+        .until(() -> "Ready".equals(world.phase("orders")) && world.jobs("upgrade").size() == 2);
     assertThat(
             world.rows(
                 "SELECT column_name FROM information_schema.columns WHERE table_name = 'app_user'"

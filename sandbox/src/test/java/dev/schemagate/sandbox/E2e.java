@@ -1,5 +1,6 @@
 package dev.schemagate.sandbox;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Event;
@@ -22,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.awaitility.core.ConditionFactory;
@@ -238,6 +240,32 @@ final class E2e {
                       change.accept(d);
                       return d;
                     }));
+  }
+
+  /** Runs kubectl on the sandbox in this namespace; it must succeed; its output. */
+  String kubectl(String... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                on.real().kubectl().toString(),
+                "--kubeconfig",
+                on.kubeconfig.toString(),
+                "--namespace",
+                ns));
+    command.addAll(List.of(args));
+    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(process.getInputStream().readAllBytes());
+    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(process.exitValue()).as(String.join(" ", args) + ": " + out).isZero();
+    return out;
+  }
+
+  /** The Jobs of this namespace that run in this direction (upgrade, plan, check, ...). */
+  List<Job> jobs(String direction) {
+    return jobs().stream()
+        .filter(
+            j -> direction.equals(j.getMetadata().getAnnotations().get("schemagate.dev/direction")))
+        .toList();
   }
 
   /** The reason of the Stalled condition, or null. */

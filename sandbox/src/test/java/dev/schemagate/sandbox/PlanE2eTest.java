@@ -5,13 +5,9 @@ import static dev.schemagate.sandbox.E2e.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -64,30 +60,6 @@ class PlanE2eTest {
     return (String) plan(name).get("awaitingApproval");
   }
 
-  String kubectl(String... args) throws Exception {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                E2e.sandbox.real().kubectl().toString(),
-                "--kubeconfig",
-                E2e.sandbox.kubeconfig.toString(),
-                "--namespace",
-                world.ns));
-    command.addAll(List.of(args));
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String out = new String(process.getInputStream().readAllBytes());
-    assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).as(String.join(" ", args) + ": " + out).isZero();
-    return out;
-  }
-
-  List<Job> jobs(String direction) {
-    return world.jobs().stream()
-        .filter(
-            j -> direction.equals(j.getMetadata().getAnnotations().get("schemagate.dev/direction")))
-        .toList();
-  }
-
   @Test
   void aPlanIsReviewedRehearsedApprovedInTheResourceAndOnlyTheApprovedPlanRuns() throws Exception {
     world.secret("orders-db", world.url());
@@ -106,7 +78,7 @@ class PlanE2eTest {
     assertThat(world.condition("orders", "Ready"))
         .containsEntry("status", "False")
         .containsEntry("reason", "ApprovalPending");
-    assertThat(jobs("upgrade")).as("nothing runs before the approval").isEmpty();
+    assertThat(world.jobs("upgrade")).as("nothing runs before the approval").isEmpty();
     assertThat(world.rows("SELECT to_regclass('public.app_user')::text"))
         .as("the rehearsal left nothing")
         .containsExactly((String) null);
@@ -116,9 +88,9 @@ class PlanE2eTest {
     assertThat(cm.getData().get("plan.sql")).contains("CREATE TABLE app_user");
     assertThat(plan.get("planSeconds")).as("how long the plan Job took").isNotNull();
     if (E2e.sandbox.real() != null) {
-      String get = kubectl("get", "dbm", "orders");
+      String get = world.kubectl("get", "dbm", "orders");
       assertThat(get).contains("AWAITING", first, "AwaitingApproval");
-      assertThat(kubectl("get", "dbm", "orders", "-o", "jsonpath={.status.plan.hash}"))
+      assertThat(world.kubectl("get", "dbm", "orders", "-o", "jsonpath={.status.plan.hash}"))
           .isEqualTo(first);
       System.out.println("$ kubectl get dbm orders\n" + get);
     }
@@ -146,7 +118,7 @@ class PlanE2eTest {
     assertThat(second).isNotEqualTo(first);
     assertThat((String) world.condition("orders", "Ready").get("message"))
         .contains("spec.approvedPlan " + first + " is not this plan");
-    assertThat(jobs("upgrade")).as("the stale approval runs nothing").isEmpty();
+    assertThat(world.jobs("upgrade")).as("the stale approval runs nothing").isEmpty();
     String sql =
         world
             .client()
@@ -162,7 +134,7 @@ class PlanE2eTest {
 
     world.editSpec("orders", s -> s.put("approvedPlan", second));
     eventually().atMost(Duration.ofSeconds(120)).until(() -> "Ready".equals(world.phase("orders")));
-    assertThat(jobs("upgrade")).as("exactly one run").hasSize(1);
+    assertThat(world.jobs("upgrade")).as("exactly one run").hasSize(1);
     assertThat(world.status("orders").get("currentRevision")).isEqualTo("5");
     assertThat(world.paused("orders-api")).isFalse();
     world.assertNowhere("Tr0ub4dor&3-e2e", true);
