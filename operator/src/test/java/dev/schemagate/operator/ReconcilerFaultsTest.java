@@ -5,6 +5,7 @@ import static dev.schemagate.operator.Fixtures.migration;
 import static dev.schemagate.operator.Fixtures.result;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.schemagate.api.Approval;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Outcome;
@@ -89,6 +90,47 @@ class ReconcilerFaultsTest extends ReconcilerTestBase {
     awaitPhase("orders", Phase.Ready);
     assertThat(cluster.jobs()).hasSize(1);
     assertThat(paused("orders-api")).isFalse();
+  }
+
+  @Test
+  void aPlanJobTheApiServerRefusesIsStatusAndAnEventAndIsTriedAgainUntilItIsAccepted() {
+    String refusal =
+        "jobs \"orders-x\" is forbidden: exceeded quota: jobs, requested: count/jobs.batch=1,"
+            + " used: count/jobs.batch=5, limited: count/jobs.batch=5";
+    server
+        .expect()
+        .post()
+        .withPath("/apis/batch/v1/namespaces/" + ns + "/jobs")
+        .andReturn(
+            403,
+            new StatusBuilder()
+                .withStatus("Failure")
+                .withCode(403)
+                .withReason("Forbidden")
+                .withMessage(refusal)
+                .build())
+        .times(2);
+    cluster.createDeployment("orders-api", false);
+    DatabaseMigration dbm = migration(ns, "orders", IMAGE_1, "3", "orders-api");
+    dbm.getSpec().setApproval(Approval.Manual);
+    apply(dbm);
+
+    awaitPhase("orders", Phase.Failed);
+    DatabaseMigration refused = cluster.dbm("orders");
+    assertThat(condition(refused, Conditions.STALLED).getReason()).isEqualTo("JobRejected");
+    assertThat(condition(refused, Conditions.STALLED).getMessage())
+        .contains("the API server refused Job", "(403)", "exceeded quota");
+    assertThat(paused("orders-api")).as("the app stays held").isTrue();
+    eventually()
+        .untilAsserted(
+            () -> assertThat(events("JobRejected")).first().asString().contains("(403)"));
+
+    // the quota is lifted: the retries make the plan Job, once
+    Job plan = awaitSingleJob();
+    assertThat(plan.getMetadata().getAnnotations())
+        .containsEntry("schemagate.dev/direction", "plan");
+    awaitPhase("orders", Phase.Pending);
+    assertThat(cluster.jobs()).hasSize(1);
   }
 
   @Test

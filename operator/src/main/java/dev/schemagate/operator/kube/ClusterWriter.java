@@ -174,20 +174,38 @@ public final class ClusterWriter {
         .delete();
   }
 
-  /** Creates a plan Job; one that exists already (AlreadyExists) is the same plan. */
+  /**
+   * Creates a plan Job; one that exists already (AlreadyExists) is the same plan. A plan Job the
+   * API server refuses is refused as a run's Job is ({@link RejectRun}): the run cannot start
+   * without it.
+   */
   private void createPlanJob(ReconcileState state, Job job) {
     String ns = job.getMetadata().getNamespace();
+    String name = job.getMetadata().getName();
     try {
       Job created = client.batch().v1().jobs().inNamespace(ns).resource(job).create();
       caches.jobCreated(created);
-      LOG.infof(
-          "%s/%s: started plan Job %s",
-          ns, state.resource().getMetadata().getName(), job.getMetadata().getName());
+      LOG.infof("%s/%s: started plan Job %s", ns, state.resource().getMetadata().getName(), name);
     } catch (KubernetesClientException e) {
-      if (e.getCode() != 409) {
+      if (e.getCode() == 409) {
+        return;
+      }
+      if (!REFUSED.contains(e.getCode())) {
         throw e;
       }
+      String message = refusal(e);
+      LOG.infof(
+          "%s/%s: the API server refused plan Job %s (%d): %s",
+          ns, state.resource().getMetadata().getName(), name, e.getCode(), message);
+      RejectRun.apply(state, name, e.getCode(), message);
     }
+  }
+
+  /** The API server's message of a refusal. */
+  private static String refusal(KubernetesClientException e) {
+    return e.getStatus() != null && e.getStatus().getMessage() != null
+        ? e.getStatus().getMessage()
+        : e.getMessage();
   }
 
   /**
@@ -209,10 +227,7 @@ public final class ClusterWriter {
       if (!REFUSED.contains(e.getCode())) {
         throw e;
       }
-      String message =
-          e.getStatus() != null && e.getStatus().getMessage() != null
-              ? e.getStatus().getMessage()
-              : e.getMessage();
+      String message = refusal(e);
       CheckDrift.refused(state, job.getMetadata().getName(), e.getCode(), message);
     }
   }
@@ -329,10 +344,7 @@ public final class ClusterWriter {
       if (!REFUSED.contains(e.getCode())) {
         throw e;
       }
-      String message =
-          e.getStatus() != null && e.getStatus().getMessage() != null
-              ? e.getStatus().getMessage()
-              : e.getMessage();
+      String message = refusal(e);
       LOG.infof(
           "%s/%s: the API server refused Job %s (%d): %s",
           ns, dbm.getMetadata().getName(), name, e.getCode(), message);
