@@ -174,64 +174,6 @@ public final class ClusterWriter {
         .delete();
   }
 
-  /**
-   * Creates a plan Job; one that exists already (AlreadyExists) is the same plan. A plan Job the
-   * API server refuses is refused as a run's Job is ({@link RejectRun}): the run cannot start
-   * without it.
-   */
-  private void createPlanJob(ReconcileState state, Job job) {
-    String ns = job.getMetadata().getNamespace();
-    String name = job.getMetadata().getName();
-    try {
-      Job created = client.batch().v1().jobs().inNamespace(ns).resource(job).create();
-      caches.jobCreated(created);
-      LOG.infof("%s/%s: started plan Job %s", ns, state.resource().getMetadata().getName(), name);
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 409) {
-        return;
-      }
-      if (!REFUSED.contains(e.getCode())) {
-        throw e;
-      }
-      String message = refusal(e);
-      LOG.infof(
-          "%s/%s: the API server refused plan Job %s (%d): %s",
-          ns, state.resource().getMetadata().getName(), name, e.getCode(), message);
-      RejectRun.apply(state, name, e.getCode(), message);
-    }
-  }
-
-  /** The API server's message of a refusal. */
-  private static String refusal(KubernetesClientException e) {
-    return e.getStatus() != null && e.getStatus().getMessage() != null
-        ? e.getStatus().getMessage()
-        : e.getMessage();
-  }
-
-  /**
-   * Creates a drift check Job; one that exists already is that check. A Job the API server refuses
-   * fails the check (told in status); the next one is tried after the interval.
-   */
-  private void createCheckJob(ReconcileState state, Job job) {
-    String ns = job.getMetadata().getNamespace();
-    try {
-      Job created = client.batch().v1().jobs().inNamespace(ns).resource(job).create();
-      caches.jobCreated(created);
-      LOG.debugf(
-          "%s/%s: started drift check Job %s",
-          ns, state.resource().getMetadata().getName(), job.getMetadata().getName());
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 409) {
-        return;
-      }
-      if (!REFUSED.contains(e.getCode())) {
-        throw e;
-      }
-      String message = refusal(e);
-      CheckDrift.refused(state, job.getMetadata().getName(), e.getCode(), message);
-    }
-  }
-
   /** Creates the plan's ConfigMap, or replaces its data (one merge patch) when it exists. */
   private void writeConfigMap(ConfigMap configMap) {
     String ns = configMap.getMetadata().getNamespace();
@@ -322,33 +264,87 @@ public final class ClusterWriter {
         .handleRecentResourceUpdate(ResourceID.fromResource(dbm), updated, dbm);
   }
 
-  private void create(ReconcileState state, ClusterChanges.NewJob newJob) {
-    DatabaseMigration dbm = state.resource();
-    String ns = dbm.getMetadata().getNamespace();
-    String name = newJob.run().jobName();
+  /** Whether the API server made a Job, had it already, or refused it. */
+  private enum Created {
+    CREATED,
+    EXISTS,
+    REFUSED
+  }
+
+  /** How a reconcile's state is told that the API server refused one of its Jobs. */
+  private interface Refusal {
+    void tell(ReconcileState state, String job, int code, String message);
+  }
+
+  /**
+   * Creates a Job the reconcile decided and hands it to the cache. One of that name that exists
+   * already (409) is that Job: the names are deterministic. A refusal for what the Job is (400,
+   * 403, 422: a value, a ResourceQuota, an admission policy) is told to the state, not retried
+   * blindly; any other error is thrown, for the SDK to retry.
+   */
+  private Created createJob(ReconcileState state, Job job, String what, Refusal refusal) {
+    String ns = job.getMetadata().getNamespace();
+    String name = job.getMetadata().getName();
     try {
-      Job created = client.batch().v1().jobs().inNamespace(ns).resource(newJob.job()).create();
-      caches.jobCreated(created);
-      LOG.infof(
-          "%s/%s: started %s (%s to %s)",
-          ns,
-          dbm.getMetadata().getName(),
-          name,
-          newJob.run().direction().word(),
-          newJob.run().targetRevision());
+      caches.jobCreated(client.batch().v1().jobs().inNamespace(ns).resource(job).create());
+      return Created.CREATED;
     } catch (KubernetesClientException e) {
       if (e.getCode() == 409) {
-        state.events().adopted("adopted existing Job " + name);
-        return;
+        return Created.EXISTS;
       }
       if (!REFUSED.contains(e.getCode())) {
         throw e;
       }
-      String message = refusal(e);
+      String message =
+          e.getStatus() != null && e.getStatus().getMessage() != null
+              ? e.getStatus().getMessage()
+              : e.getMessage();
       LOG.infof(
-          "%s/%s: the API server refused Job %s (%d): %s",
-          ns, dbm.getMetadata().getName(), name, e.getCode(), message);
-      RejectRun.apply(state, name, e.getCode(), message);
+          "%s/%s: the API server refused %s %s (%d): %s",
+          ns, state.name(), what, name, e.getCode(), message);
+      refusal.tell(state, name, e.getCode(), message);
+      return Created.REFUSED;
+    }
+  }
+
+  /** Creates the run's Job; one that exists already is adopted, never doubled. */
+  private void create(ReconcileState state, ClusterChanges.NewJob newJob) {
+    String name = newJob.run().jobName();
+    Created created = createJob(state, newJob.job(), "Job", RejectRun::apply);
+    if (created == Created.EXISTS) {
+      state.events().adopted("adopted existing Job " + name);
+    } else if (created == Created.CREATED) {
+      LOG.infof(
+          "%s/%s: started %s (%s to %s)",
+          state.namespace(),
+          state.name(),
+          name,
+          newJob.run().direction().word(),
+          newJob.run().targetRevision());
+    }
+  }
+
+  /**
+   * Creates a plan Job; one that exists already is the same plan. A plan Job the API server refuses
+   * is refused as a run's Job is ({@link RejectRun}): the run cannot start without it.
+   */
+  private void createPlanJob(ReconcileState state, Job job) {
+    if (createJob(state, job, "plan Job", RejectRun::apply) == Created.CREATED) {
+      LOG.infof(
+          "%s/%s: started plan Job %s",
+          state.namespace(), state.name(), job.getMetadata().getName());
+    }
+  }
+
+  /**
+   * Creates a drift check Job; one that exists already is that check. A Job the API server refuses
+   * fails the check (told in status); the next one is tried after the interval.
+   */
+  private void createCheckJob(ReconcileState state, Job job) {
+    if (createJob(state, job, "drift check Job", CheckDrift::refused) == Created.CREATED) {
+      LOG.debugf(
+          "%s/%s: started drift check Job %s",
+          state.namespace(), state.name(), job.getMetadata().getName());
     }
   }
 }

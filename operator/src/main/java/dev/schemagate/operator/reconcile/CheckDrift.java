@@ -54,11 +54,6 @@ public final class CheckDrift {
 
   private CheckDrift() {}
 
-  /** Checks under the chart's default policy. */
-  public static void apply(ReconcileState state, JobDefaults defaults) {
-    apply(state, MigrationPolicy.DEFAULTS, defaults);
-  }
-
   /**
    * Checks under the cluster admin's policy: a check Job is a Job of the resource's image, Secret
    * and service account like a run, and is made only within the policy.
@@ -264,25 +259,22 @@ public final class CheckDrift {
       return;
     }
     Optional<CheckResult> result = CheckResult.read(ReviewPlan.terminationMessage(pods));
+    boolean ended = observed instanceof RunState.Failed || observed instanceof RunState.Succeeded;
+    boolean skipped =
+        result.map(r -> r.skipped() != null).orElse(false)
+            || (observed instanceof RunState.Failed f && Reasons.RUNNING.equals(f.reason()));
+    if (ended && skipped) {
+      finish(state, check, SKIPPED, "a migration held the run lock: the check read nothing");
+      return;
+    }
     if (observed instanceof RunState.Failed failed) {
-      boolean skipped =
-          Reasons.RUNNING.equals(failed.reason())
-              || result.map(r -> r.skipped() != null).orElse(false);
-      if (skipped) {
-        finish(state, check, SKIPPED, "a migration held the run lock: the check read nothing");
-      } else {
-        finish(state, check, FAILED, failed.reason() + ": " + failed.message());
-      }
+      finish(state, check, FAILED, failed.reason() + ": " + failed.message());
       return;
     }
     if (!(observed instanceof RunState.Succeeded)) {
       if (observed instanceof RunState.AwaitingResult awaiting && awaiting.retryAfter() != null) {
         state.lookAgainAfter(awaiting.retryAfter());
       }
-      return;
-    }
-    if (result.isPresent() && result.get().skipped() != null) {
-      finish(state, check, SKIPPED, "a migration held the run lock: the check read nothing");
       return;
     }
     if (result.isEmpty() || result.get().schema() == null) {

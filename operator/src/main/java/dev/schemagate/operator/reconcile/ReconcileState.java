@@ -67,11 +67,11 @@ public final class ReconcileState {
     return now;
   }
 
-  String namespace() {
+  public String namespace() {
     return resource.getMetadata().getNamespace();
   }
 
-  String name() {
+  public String name() {
     return resource.getMetadata().getName();
   }
 

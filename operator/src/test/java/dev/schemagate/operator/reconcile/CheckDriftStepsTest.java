@@ -51,7 +51,7 @@ class CheckDriftStepsTest {
     ObserveRun.apply(state);
     RecordRun.apply(state);
     PlanRun.apply(state, MigrationPolicy.DEFAULTS);
-    CheckDrift.apply(state, JobDefaults.STANDARD);
+    CheckDrift.apply(state, MigrationPolicy.DEFAULTS, JobDefaults.STANDARD);
     ReviewPlan.apply(state, JobDefaults.STANDARD);
     GateRollout.apply(state, GateMode.Pause);
     StartRun.apply(state, JobDefaults.STANDARD);
