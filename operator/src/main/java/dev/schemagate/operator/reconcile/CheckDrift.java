@@ -258,7 +258,7 @@ public final class CheckDrift {
       finish(state, check, FAILED, blocked.reason() + ": " + blocked.message());
       return;
     }
-    Optional<CheckResult> result = CheckResult.read(ReviewPlan.terminationMessage(pods));
+    Optional<CheckResult> result = CheckResult.read(RunObserver.terminationMessage(pods));
     boolean ended = observed instanceof RunState.Failed || observed instanceof RunState.Succeeded;
     boolean skipped =
         result.map(r -> r.skipped() != null).orElse(false)

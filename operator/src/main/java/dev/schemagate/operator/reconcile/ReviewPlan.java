@@ -21,7 +21,6 @@ import dev.schemagate.operator.run.RunState;
 import dev.schemagate.operator.status.EventReason;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -29,7 +28,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -212,7 +210,7 @@ public final class ReviewPlan {
       state.decide(new Decision.Planning("planning " + what + " (Job " + jobName + ")"));
       return null;
     }
-    Optional<PlanResult.Read> read = PlanResult.read(terminationMessage(pods), plan);
+    Optional<PlanResult.Read> read = PlanResult.read(RunObserver.terminationMessage(pods), plan);
     if (read.isEmpty()) {
       PlanStatus out = copy(plan);
       out.setPhase(FAILED);
@@ -273,21 +271,6 @@ public final class ReviewPlan {
     } catch (RuntimeException e) {
       return null;
     }
-  }
-
-  static String terminationMessage(Collection<Pod> pods) {
-    return pods.stream()
-        .max(Comparator.comparing(p -> String.valueOf(p.getMetadata().getCreationTimestamp())))
-        .flatMap(
-            p ->
-                p.getStatus() == null || p.getStatus().getContainerStatuses() == null
-                    ? Optional.empty()
-                    : p.getStatus().getContainerStatuses().stream()
-                        .filter(c -> JobFactory.CONTAINER.equals(c.getName()))
-                        .findFirst())
-        .map(c -> c.getState() == null ? null : c.getState().getTerminated())
-        .map(ContainerStateTerminated::getMessage)
-        .orElse(null);
   }
 
   static ConfigMap configMap(DatabaseMigration dbm, PlanStatus plan, String sql) {

@@ -73,10 +73,9 @@ public final class RunObserver {
               + " was deleted before it reported a result: the run's outcome is unknown",
           RunResult.EMPTY);
     }
-    Optional<Pod> pod = pods.stream().max(Comparator.comparing(RunObserver::created));
+    Optional<Pod> pod = newestPod(pods);
     Optional<ContainerStatus> container = pod.flatMap(RunObserver::migrateContainer);
-    Optional<ContainerStateTerminated> terminated =
-        container.map(c -> c.getState() == null ? null : c.getState().getTerminated());
+    Optional<ContainerStateTerminated> terminated = container.flatMap(RunObserver::terminated);
 
     Optional<JobCondition> complete =
         condition(job, "Complete").or(() -> condition(job, "SuccessCriteriaMet"));
@@ -248,6 +247,25 @@ public final class RunObserver {
       message.append(": ").append(Redactor.redact(condition.getMessage()));
     }
     return new RunState.Failed(reason, ResultParser.shorten(message.toString()), result);
+  }
+
+  /** The result the Job's newest pod left in its termination message, or null. */
+  public static String terminationMessage(Collection<Pod> pods) {
+    return newestPod(pods)
+        .flatMap(RunObserver::migrateContainer)
+        .flatMap(RunObserver::terminated)
+        .map(ContainerStateTerminated::getMessage)
+        .orElse(null);
+  }
+
+  /** The Job's newest pod: the one whose result counts. */
+  private static Optional<Pod> newestPod(Collection<Pod> pods) {
+    return pods.stream().max(Comparator.comparing(RunObserver::created));
+  }
+
+  private static Optional<ContainerStateTerminated> terminated(ContainerStatus container) {
+    return Optional.ofNullable(
+        container.getState() == null ? null : container.getState().getTerminated());
   }
 
   private static Optional<ContainerStatus> migrateContainer(Pod pod) {
