@@ -14,7 +14,6 @@ import dev.schemagate.api.PlanSpec;
 import dev.schemagate.api.PlanStatus;
 import dev.schemagate.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.ConfigMap;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -65,22 +64,6 @@ class ApprovalReconcilerTest extends ReconcilerTestBase {
     DatabaseMigration dbm = migration(ns, name, image, "3", "orders-api");
     dbm.getSpec().setApproval(Approval.Manual);
     return dbm;
-  }
-
-  static String direction(Job job) {
-    return job.getMetadata().getAnnotations().get("schemagate.dev/direction");
-  }
-
-  static String env(Job job, String name) {
-    return job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
-        .filter(e -> name.equals(e.getName()))
-        .map(EnvVar::getValue)
-        .findFirst()
-        .orElse(null);
-  }
-
-  List<Job> jobs(String direction) {
-    return cluster.jobs().stream().filter(j -> direction.equals(direction(j))).toList();
   }
 
   PlanStatus awaitPlanAwaiting(String name, String hash) {

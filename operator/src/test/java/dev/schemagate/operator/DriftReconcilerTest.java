@@ -14,7 +14,6 @@ import dev.schemagate.api.OnDrift;
 import dev.schemagate.api.Phase;
 import dev.schemagate.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.quarkus.test.junit.QuarkusTest;
@@ -74,22 +73,6 @@ class DriftReconcilerTest extends ReconcilerTestBase {
     drift.setOnDrift(onDrift);
     dbm.getSpec().setDrift(drift);
     return dbm;
-  }
-
-  static String direction(Job job) {
-    return job.getMetadata().getAnnotations().get("schemagate.dev/direction");
-  }
-
-  static String env(Job job, String name) {
-    return job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
-        .filter(e -> name.equals(e.getName()))
-        .map(EnvVar::getValue)
-        .findFirst()
-        .orElse(null);
-  }
-
-  List<Job> jobs(String direction) {
-    return cluster.jobs().stream().filter(j -> direction.equals(direction(j))).toList();
   }
 
   Condition drifted(String name) {

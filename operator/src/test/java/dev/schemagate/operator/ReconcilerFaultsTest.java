@@ -127,8 +127,7 @@ class ReconcilerFaultsTest extends ReconcilerTestBase {
 
     // the quota is lifted: the retries make the plan Job, once
     Job plan = awaitSingleJob();
-    assertThat(plan.getMetadata().getAnnotations())
-        .containsEntry("schemagate.dev/direction", "plan");
+    assertThat(direction(plan)).isEqualTo("plan");
     awaitPhase("orders", Phase.Pending);
     assertThat(cluster.jobs()).hasSize(1);
   }

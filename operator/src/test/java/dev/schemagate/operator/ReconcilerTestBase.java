@@ -7,10 +7,12 @@ import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.Phase;
 import dev.schemagate.operator.status.Conditions;
 import io.fabric8.kubernetes.api.model.Condition;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import jakarta.inject.Inject;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
 import org.awaitility.core.ConditionFactory;
@@ -86,5 +88,24 @@ abstract class ReconcilerTestBase {
 
   boolean paused(String deployment) {
     return Boolean.TRUE.equals(cluster.deployment(deployment).getSpec().getPaused());
+  }
+
+  /** The direction a Job of the operator runs (upgrade, downgrade, plan, check). */
+  static String direction(Job job) {
+    return job.getMetadata().getAnnotations().get("schemagate.dev/direction");
+  }
+
+  /** The value of an environment variable of the Job's migration container, or null. */
+  static String env(Job job, String name) {
+    return job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+        .filter(e -> name.equals(e.getName()))
+        .map(EnvVar::getValue)
+        .findFirst()
+        .orElse(null);
+  }
+
+  /** The Jobs of this test's namespace that run in this direction. */
+  List<Job> jobs(String direction) {
+    return cluster.jobs().stream().filter(j -> direction.equals(direction(j))).toList();
   }
 }
