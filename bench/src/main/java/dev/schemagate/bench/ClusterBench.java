@@ -461,9 +461,7 @@ final class ClusterBench {
             "operator peak RSS (VmHWM; JVM: "
                 + (real()
                     ? "the chart's javaOptions under its 384 MiB limit"
-                    : System.getProperty(
-                        "schemagate.operator.jvm",
-                        dev.schemagate.sandbox.OperatorProcess.DEFAULT_JVM))
+                    : String.join(" ", dev.schemagate.sandbox.OperatorProcess.jvmOptions()))
                 + ")",
             String.format("%.0f MiB", peak),
             "<= 384 MiB (the chart's limit)",

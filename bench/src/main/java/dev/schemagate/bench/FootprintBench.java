@@ -12,6 +12,7 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -107,7 +108,7 @@ final class FootprintBench {
             + " / "
             + Machine.loadAverage()
             + ". JVM: "
-            + System.getProperty("schemagate.operator.jvm", OperatorProcess.DEFAULT_JVM));
+            + String.join(" ", OperatorProcess.jvmOptions()));
     for (Build build : builds) {
       Figures without = median(samples.get(key(build, 0)));
       Figures with = median(samples.get(key(build, unrelated)));
@@ -208,9 +209,7 @@ final class FootprintBench {
       OperatorProcess operator =
           new OperatorProcess(
               Path.of(System.getProperty("java.home"), "bin", "java"),
-              List.of(
-                  System.getProperty("schemagate.operator.jvm", OperatorProcess.DEFAULT_JVM)
-                      .split(" ")),
+              OperatorProcess.jvmOptions(),
               build.app().resolve("quarkus-run.jar"),
               sandbox.kubeconfig,
               sandbox.work.resolve("operator.log"),
@@ -254,7 +253,12 @@ final class FootprintBench {
             });
         double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
         Thread.sleep(5000);
-        double heap = Machine.heapAfterFullGcMiB(pid);
+        String histogram = Machine.jcmd(pid, "GC.class_histogram");
+        double heap = Machine.liveMiB(histogram);
+        // what the heap holds, kept beside the figures to say what grows with the Deployments
+        Files.writeString(
+            home.resolve("bench/target/unrelated-histogram-" + unrelated + ".txt"),
+            histogram + Machine.jcmd(pid, "VM.native_memory summary"));
         return new Figures(
             seconds, Machine.statusMiB(pid, "VmRSS"), Machine.statusMiB(pid, "VmHWM"), heap);
       } finally {

@@ -100,9 +100,7 @@ final class StartupBench {
   List<Variant> variants() {
     List<Variant> out = new ArrayList<>();
     Path java17 = Path.of(System.getProperty("java.home"), "bin", "java");
-    List<String> jvm =
-        List.of(
-            System.getProperty("schemagate.operator.jvm", OperatorProcess.DEFAULT_JVM).split(" "));
+    List<String> jvm = OperatorProcess.jvmOptions();
     Path app = home.resolve("operator/target/quarkus-app");
     String baseline = System.getProperty("bench.baseline");
     if (baseline != null) {
@@ -110,7 +108,7 @@ final class StartupBench {
     }
     out.add(new Variant("this build, Java 17", java17, jvm, app, Archive.NONE));
     packaged("bench.runtime17", "the image's Java 17 runtime with its AppCDS archive", jvm)
-        .ifPresent(out::add);
+        .forEach(out::add);
     out.add(
         new Variant(
             "this build, Java 17, AppCDS trained through a reconcile",
@@ -123,7 +121,7 @@ final class StartupBench {
       Path j25 = Path.of(java25, "bin", "java");
       out.add(new Variant("this build, Java 25", j25, jvm, app, Archive.NONE));
       packaged("bench.runtime25", "the image's Java 25 runtime with its AOT cache", jvm)
-          .ifPresent(out::add);
+          .forEach(out::add);
       out.add(
           new Variant(
               "this build, Java 25, AOT cache trained through a reconcile",
@@ -136,20 +134,29 @@ final class StartupBench {
   }
 
   /**
-   * A quarkus-app folder with the image's runtime and archive (runtime.sh), named by a property.
+   * The quarkus-app folders with the image's runtime and archive (runtime.sh) that a property
+   * names, separated by commas; beyond the first, each is labelled by its folder's name.
    */
-  private static java.util.Optional<Variant> packaged(
-      String property, String label, List<String> jvm) {
-    String dir = System.getProperty(property);
-    return dir == null
-        ? java.util.Optional.empty()
-        : java.util.Optional.of(
-            new Variant(
-                "this build, " + label + " (package time)",
-                Path.of(dir, "jre", "bin", "java"),
-                jvm,
-                Path.of(dir),
-                Archive.PACKAGED));
+  private static List<Variant> packaged(String property, String label, List<String> jvm) {
+    String dirs = System.getProperty(property);
+    List<Variant> out = new ArrayList<>();
+    if (dirs == null) {
+      return out;
+    }
+    for (String dir : dirs.split(",")) {
+      Path app = Path.of(dir);
+      out.add(
+          new Variant(
+              "this build, "
+                  + label
+                  + " (package time)"
+                  + (out.isEmpty() ? "" : ", " + app.getFileName()),
+              app.resolve("jre/bin/java"),
+              jvm,
+              app,
+              Archive.PACKAGED));
+    }
+    return out;
   }
 
   void run(int rounds) throws Exception {
@@ -187,18 +194,21 @@ final class StartupBench {
       Stats started = Stats.of(s.stream().map(a -> a[0]).toList());
       Stats leader = Stats.of(s.stream().map(a -> a[1]).toList());
       Stats reconciled = Stats.of(s.stream().map(a -> a[2]).toList());
+      Stats cpu = Stats.of(s.stream().map(a -> a[3] * 1000).toList());
       String archive =
           archiveBytes.get(v) == 0
               ? ""
               : String.format(" (archive %.0f MiB)", archiveBytes.get(v) / 1048576.0);
       table.row(
-          v.label() + archive + ": started / leader / first status written",
+          v.label() + archive + ": started / leader / first status written (CPU by then)",
           ClusterBench.fmt(started.median())
               + " / "
               + ClusterBench.fmt(leader.median())
               + " / "
               + ClusterBench.fmt(reconciled.median())
-              + " ms (max "
+              + " ms ("
+              + ClusterBench.fmt(cpu.median())
+              + " ms of CPU; max "
               + ClusterBench.fmt(reconciled.max())
               + ")",
           "first status <= 1 s",
@@ -207,7 +217,37 @@ final class StartupBench {
     table.print(results, "4-startup.md");
   }
 
-  /** One start: process start to Quarkus started, to the Lease held, to the first status. */
+  /**
+   * The client's settings as a pod of the chart has them: the API server's address, its CA and the
+   * credentials in the environment, no kubeconfig file (in a pod the client reads the service
+   * account's token and CA, and parses no kubeconfig YAML: bench/README.md, start-up, says what
+   * that parse costs; -Dbench.kubeconfig=true starts the operator with the sandbox's kubeconfig).
+   */
+  private static Map<String, String> asInAPod(Path kubeconfig) throws java.io.IOException {
+    io.fabric8.kubernetes.client.Config config =
+        io.fabric8.kubernetes.client.Config.fromKubeconfig(Files.readString(kubeconfig));
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
+    env.put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
+    env.put("KUBERNETES_MASTER", config.getMasterUrl());
+    env.put("KUBERNETES_NAMESPACE", "default");
+    put(env, "KUBERNETES_AUTH_TOKEN", config.getOauthToken());
+    put(env, "KUBERNETES_CERTS_CA_DATA", config.getCaCertData());
+    put(env, "KUBERNETES_CERTS_CLIENT_DATA", config.getClientCertData());
+    put(env, "KUBERNETES_CERTS_CLIENT_KEY_DATA", config.getClientKeyData());
+    return env;
+  }
+
+  private static void put(Map<String, String> env, String key, String value) {
+    if (value != null) {
+      env.put(key, value);
+    }
+  }
+
+  /**
+   * One start: process start to Quarkus started, to the Lease held, to the first status, and the
+   * CPU time (user and system, all threads) the process had used when its first status was seen.
+   */
   private double[] once(Variant v, Path work, boolean training) throws Exception {
     try (Sandbox sandbox = cluster.sandbox("startup", Duration.ZERO)) {
       KubernetesClient client = sandbox.client();
@@ -223,13 +263,14 @@ final class StartupBench {
                   v.jar(),
                   sandbox.kubeconfig,
                   sandbox.work.resolve("operator.log"),
-                  Map.of())
+                  Boolean.getBoolean("bench.kubeconfig") ? Map.of() : asInAPod(sandbox.kubeconfig))
               .in(v.archive() == Archive.PACKAGED ? v.app() : null)
               .launch();
       try {
         Double ready = null;
         Double lead = training ? Double.valueOf(0) : null; // no leader election in training
         Double done = null;
+        double cpu = Double.NaN;
         while (done == null || lead == null || ready == null) {
           double ms = Duration.between(t0, Instant.now()).toNanos() / 1e6;
           if (ready == null && operator.log().contains("started in")) {
@@ -245,6 +286,7 @@ final class StartupBench {
           if (done == null
               && ClusterBench.dbm(client, "s").getAdditionalProperties().get("status") != null) {
             done = ms;
+            cpu = Machine.cpuSeconds(operator.pid());
           }
           if (ms > 60_000 || !operator.isAlive()) {
             throw new IllegalStateException(
@@ -258,7 +300,7 @@ final class StartupBench {
           Thread.sleep(3000);
           operator.stop(Duration.ofMinutes(3));
         }
-        return new double[] {ready, lead, done};
+        return new double[] {ready, lead, done, cpu};
       } finally {
         operator.stop(Duration.ofSeconds(10));
       }

@@ -26,11 +26,21 @@ public final class OperatorProcess implements Operator {
   private Path workingDir;
   private Process process;
 
+  /**
+   * The options of -Dschemagate.operator.jvm, else {@link #DEFAULT_JVM}: separated by spaces, or by
+   * commas before a dash ({@code -XX:+UseSerialGC,-XX:MaxRAM=384m}), so that one word of a shell
+   * variable can carry several.
+   */
+  public static List<String> jvmOptions() {
+    return List.of(
+        System.getProperty("schemagate.operator.jvm", DEFAULT_JVM).trim().split("\\s+|,(?=-)"));
+  }
+
   /** The operator's jar run by this JVM, with the options of -Dschemagate.operator.jvm. */
   public OperatorProcess(Path jar, Path kubeconfig, Path log, Map<String, String> env) {
     this(
         Path.of(System.getProperty("java.home"), "bin", "java"),
-        List.of(System.getProperty("schemagate.operator.jvm", DEFAULT_JVM).split("\\s+")),
+        jvmOptions(),
         jar,
         kubeconfig,
         log,
