@@ -20,6 +20,7 @@ import dev.schemagate.operator.reconcile.StartRun;
 import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.status.MigrationMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.javaoperatorsdk.operator.api.config.informer.Informer;
 import io.javaoperatorsdk.operator.api.reconciler.Cleaner;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.api.reconciler.ControllerConfiguration;
@@ -44,6 +45,8 @@ import org.jboss.logging.Logger;
     finalizerName = DatabaseMigrationReconciler.FINALIZER,
     // the retry annotation is metadata: it changes no generation
     generationAwareEventProcessing = false,
+    // listed in pages, as every informer of the operator (Caches.LIST_PAGE)
+    informer = @Informer(informerListLimit = Caches.LIST_PAGE),
     // A safety net, not a clock the flows rely on: the informers resume their watches and relist
     // after an outage, but a change no watch reports (a ResourceQuota lifted, a namespace label
     // changed) or an event lost to a bug is picked up at the latest this long after. A reconcile

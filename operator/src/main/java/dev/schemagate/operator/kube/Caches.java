@@ -39,12 +39,16 @@ public final class Caches implements ClusterView {
   static final String GATED_INDEX = "gated-deployments";
 
   /**
-   * Deployments asked for per request when the informer (re)lists them: the real API server's audit
-   * log shows the first list as {@code GET /apis/apps/v1/deployments?limit=500}, then pages
-   * (fabric8 7.4 lists from the watch cache, {@code resourceVersion=0}, only when an informer has
-   * no limit).
+   * Objects asked for per request when an informer (re)lists, by every informer of the operator
+   * (its DatabaseMigrations' too): a list comes in pages of this many, each kept (trimmed) before
+   * the next is read. Unpaged, one answer held every Job, pod or DatabaseMigration of the cluster
+   * in full: at 5,000 DatabaseMigrations on the real API server the operator ran out of its 150 MiB
+   * heap reading its Job list, at every restart (bench/README.md, "5,000"). With 10,000 unrelated
+   * Deployments, pages of 500 grew the heap to its maximum while they were read; pages of 100 keep
+   * it near what the rest needs. (fabric8 7.4 lists from the API server's watch cache, {@code
+   * resourceVersion=0}, only when an informer has no limit.)
    */
-  static final long LIST_PAGE = 500;
+  public static final long LIST_PAGE = 100;
 
   private final InformerEventSource<Job, DatabaseMigration> jobs;
   private final InformerEventSource<Pod, DatabaseMigration> pods;
@@ -65,6 +69,7 @@ public final class Caches implements ClusterView {
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Job.class, DatabaseMigration.class)
                 .withName("jobs")
+                .withInformerListLimit(LIST_PAGE)
                 .withLabelSelector(RunCodec.MANAGED_SELECTOR)
                 .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
                 .withItemStore(TrimmedStore.jobs())
@@ -74,6 +79,7 @@ public final class Caches implements ClusterView {
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, DatabaseMigration.class)
                 .withName("pods")
+                .withInformerListLimit(LIST_PAGE)
                 .withLabelSelector(RunCodec.MANAGED_SELECTOR)
                 .withSecondaryToPrimaryMapper(Caches::byMigrationAnnotation)
                 .withItemStore(TrimmedStore.pods())
@@ -83,6 +89,7 @@ public final class Caches implements ClusterView {
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Pod.class, DatabaseMigration.class)
                 .withName("app-pods")
+                .withInformerListLimit(LIST_PAGE)
                 .withLabelSelector(PodRequirement.LABEL)
                 .withSecondaryToPrimaryMapper(Caches::byMigrationLabel)
                 .build(),
@@ -91,6 +98,7 @@ public final class Caches implements ClusterView {
         new InformerEventSource<>(
             InformerEventSourceConfiguration.from(Event.class, DatabaseMigration.class)
                 .withName("failed-creates")
+                .withInformerListLimit(LIST_PAGE)
                 .withFieldSelector(
                     new FieldSelector(
                         new FieldSelector.Field("involvedObject.kind", "Job"),
@@ -103,9 +111,9 @@ public final class Caches implements ClusterView {
             InformerEventSourceConfiguration.from(Deployment.class, DatabaseMigration.class)
                 .withName("deployments")
                 .withSecondaryToPrimaryMapper(deployment -> gatingMigrations(context, deployment))
-                // of every Deployment only what the gate reads (see LIST_PAGE for the lists)
-                .withItemStore(new DeploymentStore())
                 .withInformerListLimit(LIST_PAGE)
+                // of every Deployment only what the gate reads
+                .withItemStore(new DeploymentStore())
                 .build(),
             context);
   }
