@@ -2,18 +2,21 @@
 # The Java runtime the operator's image carries, and the class-data archive made with it (run by
 # the package phase, after Quarkus has built target/quarkus-app):
 #
-#   runtime.sh JDK[:JDK...] APP
+#   runtime.sh JDK[:JDK...] APP [TRAINING_CLASSPATH CRD]
 #
 # links a runtime from the first JDK of the list that is there into APP/jre (jlink), then starts
-# the operator once with that runtime,
-# pointed at an API server address where nothing listens: it boots, starts its controller, fails
-# to list the first resources and exits; the classes it loaded on the way are kept in
+# the operator once with that runtime and keeps the classes it loaded on the way in
 #   - JDK 25 and later: an ahead-of-time cache (JEP 483/514/515), APP/jre/app.aot;
 #   - JDK 17 to 24: a class-data-sharing archive (AppCDS), APP/jre/app-cds.jsa;
 # and writes the option that uses it to APP/jvm.args, relative to APP (the image's /deployments,
-# its working directory). A CDS archive or an AOT cache is only valid with the very runtime that
-# made it: carrying that runtime in the image, instead of the base image's Java, keeps them
-# together. The training run uses the chart's GC and JIT options, which the archive must match.
+# its working directory). The training run: with the operator's test classpath and its CRD,
+# TrainingRun starts a mock API server holding one DatabaseMigration and stops the operator once it
+# has written that resource's first status (start-up through a first reconcile); without them, or
+# should that fail, the operator is pointed at an address where nothing listens: it boots, starts
+# its controller, fails to list the first resources and exits. A CDS archive or an AOT cache is
+# only valid with the very runtime that made it: carrying that runtime in the image, instead of
+# the base image's Java, keeps them together. The training run uses the chart's GC and JIT
+# options, which the archive must match.
 set -euo pipefail
 jdk=
 IFS=: read -ra candidates <<<"$1"
@@ -41,9 +44,23 @@ rm -rf "$jre" "$app/jvm.args"
 feature=$("$jre/bin/java" -XshowSettings:properties -version 2>&1 |
   sed -n 's/^ *java\.specification\.version = //p')
 train=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:MaxRAM=384m -XX:MaxRAMPercentage=40
-  -Dkubernetes.master=http://127.0.0.1:9 -Dkubernetes.auth.tryKubeConfig=false
+  -Dquarkus.log.level=OFF)
+nowhere=(-Dkubernetes.master=http://127.0.0.1:9 -Dkubernetes.auth.tryKubeConfig=false
   -Dkubernetes.auth.tryServiceAccount=false -Dkubernetes.request.retry.backoffLimit=0
-  -Dquarkus.http.port=0 -Dquarkus.log.level=OFF)
+  -Dquarkus.http.port=0)
+classpath=${3:-}
+crd=${4:-}
+# one training run: through a first reconcile where it can, else against no API server
+run() {
+  if [ -n "$classpath" ] && [ -f "$crd" ] &&
+    "${JAVA_HOME:+$JAVA_HOME/bin/}java" -cp "$classpath" dev.schemagate.operator.TrainingRun \
+      "$crd" "$app" "$app/jre/bin/java" "${train[@]}" "$@"; then
+    echo "runtime: trained through a first reconcile"
+  else
+    echo "runtime: trained without an API server"
+    jre/bin/java "${train[@]}" "${nowhere[@]}" "$@" -jar quarkus-run.jar >/dev/null || true
+  fi
+}
 cd "$app"
 # Java 17 checks that the class path's jars are the ones the archive was made with by their
 # size and modification time: Jib gives every file of an image the time 1970-01-01T00:00:01Z,
@@ -51,12 +68,11 @@ cd "$app"
 touch -d @1 quarkus-run.jar lib/boot/*.jar
 if [ "$feature" -ge 25 ]; then
   archive=jre/app.aot
-  jre/bin/java "${train[@]}" -XX:AOTCacheOutput=$archive -jar quarkus-run.jar >/dev/null || true
+  run -XX:AOTCacheOutput=$archive
   option=-XX:AOTCache=$archive
 else
   archive=jre/app-cds.jsa
-  jre/bin/java "${train[@]}" -XX:ArchiveClassesAtExit=$archive -Xlog:cds=off -Xlog:cds+dynamic=off \
-    -jar quarkus-run.jar >/dev/null || true
+  run -XX:ArchiveClassesAtExit=$archive -Xlog:cds=off -Xlog:cds+dynamic=off
   option=-XX:SharedArchiveFile=$archive
 fi
 if [ ! -s "$archive" ]; then
