@@ -4,6 +4,7 @@ import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.operator.kube.Caches;
 import dev.schemagate.operator.kube.ClusterWriter;
 import dev.schemagate.operator.kube.EventRecorder;
+import dev.schemagate.operator.kube.MigrationStore;
 import dev.schemagate.operator.plan.MigrationPolicy;
 import dev.schemagate.operator.reconcile.CheckDrift;
 import dev.schemagate.operator.reconcile.ComposeStatus;
@@ -45,8 +46,9 @@ import org.jboss.logging.Logger;
     finalizerName = DatabaseMigrationReconciler.FINALIZER,
     // the retry annotation is metadata: it changes no generation
     generationAwareEventProcessing = false,
-    // listed in pages, as every informer of the operator (Caches.LIST_PAGE)
-    informer = @Informer(informerListLimit = Caches.LIST_PAGE),
+    // listed in pages, as every informer of the operator (Caches.LIST_PAGE), and cached without
+    // the managed fields no step reads (MigrationStore)
+    informer = @Informer(informerListLimit = Caches.LIST_PAGE, itemStore = MigrationStore.class),
     // A safety net, not a clock the flows rely on: the informers resume their watches and relist
     // after an outage, but a change no watch reports (a ResourceQuota lifted, a namespace label
     // changed) or an event lost to a bug is picked up at the latest this long after. A reconcile

@@ -183,6 +183,22 @@ public final class RealCluster implements Cluster {
   }
 
   /**
+   * Lists a user sent without a limit, from the API server's audit log: "list resource in namespace
+   * (uri)". An informer that lists unpaged holds its whole answer at once (every Job of the
+   * cluster, in full): the operator's lists ask for pages.
+   */
+  public List<String> unpagedLists(String user) throws IOException, InterruptedException {
+    List<String> unpaged = new ArrayList<>();
+    for (JsonNode event : audit(user, 0)) {
+      String uri = event.path("requestURI").asText();
+      if ("list".equals(event.path("verb").asText()) && !uri.matches(".*[?&]limit=[1-9].*")) {
+        unpaged.add(request(event) + " (" + uri + ")");
+      }
+    }
+    return unpaged;
+  }
+
+  /**
    * From now on the operator's RBAC goes away (helm uninstall removes the release's roles before
    * its pods have stopped): refusals after this are expected, not a fault of the chart.
    */

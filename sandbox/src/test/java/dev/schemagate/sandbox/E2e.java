@@ -504,7 +504,8 @@ final class E2e {
 
   /**
    * Prints the report of the test's world when the test fails; on the real control plane, fails a
-   * test during which the API server refused the operator a request (the chart's RBAC too narrow).
+   * test during which the API server refused the operator a request (the chart's RBAC too narrow)
+   * or the operator listed a resource unpaged.
    */
   static final class Reporter
       implements TestWatcher, org.junit.jupiter.api.extension.AfterEachCallback {
@@ -516,6 +517,10 @@ final class E2e {
         if (!refused.isEmpty()) {
           throw new AssertionError(
               "the API server refused the operator (the chart's RBAC): " + refused);
+        }
+        List<String> unpaged = real.unpagedLists(ChartOperator.USER);
+        if (!unpaged.isEmpty()) {
+          throw new AssertionError("the operator listed without a limit: " + unpaged);
         }
       }
     }

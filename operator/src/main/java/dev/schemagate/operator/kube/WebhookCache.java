@@ -14,16 +14,27 @@ import java.util.Optional;
 public final class WebhookCache implements AutoCloseable {
   private final List<SharedIndexInformer<DatabaseMigration>> informers = new ArrayList<>();
 
-  /** Starts informers on the namespaces watched (all when none are named). */
+  /**
+   * Starts informers on the namespaces watched (all when none are named), listing in pages and
+   * keeping what the primary cache keeps ({@link MigrationStore}).
+   */
   public WebhookCache(KubernetesClient client, Optional<List<String>> namespaces) {
     var resources = client.resources(DatabaseMigration.class);
     if (namespaces.isEmpty()) {
-      informers.add(resources.inAnyNamespace().inform());
+      informers.add(start(resources.inAnyNamespace().withLimit(Caches.LIST_PAGE)));
     } else {
       for (String ns : namespaces.get()) {
-        informers.add(resources.inNamespace(ns).inform());
+        informers.add(start(resources.inNamespace(ns).withLimit(Caches.LIST_PAGE)));
       }
     }
+  }
+
+  private static SharedIndexInformer<DatabaseMigration> start(
+      io.fabric8.kubernetes.client.dsl.Informable<DatabaseMigration> resources) {
+    SharedIndexInformer<DatabaseMigration> informer =
+        resources.runnableInformer(0).itemStore(new MigrationStore());
+    informer.start();
+    return informer;
   }
 
   /** The DatabaseMigration as cached, or null. */
