@@ -43,10 +43,10 @@ public final class Caches implements ClusterView {
    * (its DatabaseMigrations' too): a list comes in pages of this many, each kept (trimmed) before
    * the next is read. Unpaged, one answer held every Job, pod or DatabaseMigration of the cluster
    * in full: at 5,000 DatabaseMigrations on the real API server the operator ran out of its 150 MiB
-   * heap reading its Job list, at every restart (bench/README.md, "5,000"). With 10,000 unrelated
-   * Deployments, pages of 500 grew the heap to its maximum while they were read; pages of 100 keep
-   * it near what the rest needs. (fabric8 7.4 lists from the API server's watch cache, {@code
-   * resourceVersion=0}, only when an informer has no limit.)
+   * heap reading its Job list, at every restart. With 10,000 unrelated Deployments the JVM
+   * committed 33 MiB more heap while it read them in pages of 500, 12 MiB in pages of 100
+   * (bench/README.md, issue 15, third round). (fabric8 7.4 lists from the API server's watch cache,
+   * {@code resourceVersion=0}, only when an informer has no limit.)
    */
   public static final long LIST_PAGE = 100;
 
