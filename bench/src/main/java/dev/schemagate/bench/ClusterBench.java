@@ -435,11 +435,9 @@ final class ClusterBench {
     Map<String, Long> idleRequests = requests.operator(false);
     Map<String, Long> leaseRequests = requests.operator(true);
     double rssAfter = Machine.statusMiB(pid, "VmRSS");
-    String histogram = Machine.jcmd(pid, "GC.class_histogram");
-    double heap = Machine.liveMiB(histogram);
-    // what the leader's heap holds, kept beside the figures
-    java.nio.file.Files.writeString(
-        home.resolve("bench/target/scale-histogram-" + count + ".txt"), histogram);
+    double heap =
+        Machine.heapAfterFullGcMiB(
+            pid, home.resolve("bench/target/scale-histogram-" + count + ".txt"));
     long idleSeconds = idleFor.toSeconds();
     new Table(
             title(

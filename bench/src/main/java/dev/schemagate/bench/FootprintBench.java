@@ -253,12 +253,13 @@ final class FootprintBench {
             });
         double seconds = Duration.between(start, Instant.now()).toMillis() / 1000.0;
         Thread.sleep(5000);
-        String histogram = Machine.jcmd(pid, "GC.class_histogram");
-        double heap = Machine.liveMiB(histogram);
-        // what the heap holds, kept beside the figures to say what grows with the Deployments
+        double heap =
+            Machine.heapAfterFullGcMiB(
+                pid, home.resolve("bench/target/unrelated-histogram-" + unrelated + ".txt"));
+        // native memory, when the operator's JVM tracks it (-XX:NativeMemoryTracking=summary)
         Files.writeString(
-            home.resolve("bench/target/unrelated-histogram-" + unrelated + ".txt"),
-            histogram + Machine.jcmd(pid, "VM.native_memory summary"));
+            home.resolve("bench/target/unrelated-native-memory-" + unrelated + ".txt"),
+            Machine.jcmd(pid, "VM.native_memory summary"));
         return new Figures(
             seconds, Machine.statusMiB(pid, "VmRSS"), Machine.statusMiB(pid, "VmHWM"), heap);
       } finally {

@@ -48,14 +48,12 @@ final class Machine {
    * which collects first and counts the objects still reachable. (Until 2026-11-26 this was the
    * generations' "used" of GC.heap_info after GC.run, which also counts what the process allocated
    * between the two commands: on a JVM at rest the two agree; on an operator 5 s after a burst of
-   * 1,000 they differed by 6 and 18 MiB.)
+   * 1,000 they differed by 6 and 18 MiB.) The histogram is written to {@code keep}.
    */
-  static double heapAfterFullGcMiB(long pid) throws IOException, InterruptedException {
-    return liveMiB(jcmd(pid, "GC.class_histogram"));
-  }
-
-  /** The total of a class histogram (its last line, "Total instances bytes"), in MiB. */
-  static double liveMiB(String histogram) {
+  static double heapAfterFullGcMiB(long pid, Path keep) throws IOException, InterruptedException {
+    String histogram = jcmd(pid, "GC.class_histogram");
+    // what the heap holds, kept beside the figures
+    Files.writeString(keep, histogram);
     java.util.regex.Matcher m =
         java.util.regex.Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$").matcher(histogram);
     if (!m.find()) {

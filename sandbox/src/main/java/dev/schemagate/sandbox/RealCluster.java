@@ -159,14 +159,25 @@ public final class RealCluster implements Cluster {
   }
 
   /**
-   * Requests of a user that RBAC (or the Node authorizer) refused, from the API server's audit log:
-   * "VERB resource: reason". Admission refusals (a quota, PodSecurity) are not among them, nor are
-   * refusals during an outage the tests caused (the API server refuses what RBAC allows until its
-   * caches have refilled after a restart).
+   * What the API server's audit log holds against a user, read in one pass: {@code refused}, the
+   * requests RBAC (or the Node authorizer) refused, "VERB resource: reason" (admission refusals, a
+   * quota or PodSecurity, are not among them, nor are refusals during an outage the tests caused:
+   * the API server refuses what RBAC allows until its caches have refilled after a restart); and
+   * {@code unpaged}, the lists sent without a limit, "list resource in namespace (uri)" (an
+   * informer that lists unpaged holds its whole answer at once, every Job of the cluster in full:
+   * the operator's lists ask for pages).
    */
-  public List<String> forbidden(String user) throws IOException, InterruptedException {
+  public record AuditFindings(List<String> refused, List<String> unpaged) {}
+
+  /** {@link AuditFindings} of a user, from the whole audit log. */
+  public AuditFindings findings(String user) throws IOException, InterruptedException {
     List<String> refused = new ArrayList<>();
+    List<String> unpaged = new ArrayList<>();
     for (JsonNode event : audit(user, 0)) {
+      String uri = event.path("requestURI").asText();
+      if ("list".equals(event.path("verb").asText()) && !uri.matches(".*[?&]limit=[1-9].*")) {
+        unpaged.add(request(event) + " (" + uri + ")");
+      }
       Instant at = Instant.parse(event.path("requestReceivedTimestamp").asText());
       if ((rbacRemovedAt != null && at.isAfter(rbacRemovedAt)) || controlPlane.inOutage(at)) {
         continue;
@@ -179,23 +190,7 @@ public final class RealCluster implements Cluster {
                 + event.path("annotations").path("authorization.k8s.io/reason").asText());
       }
     }
-    return refused;
-  }
-
-  /**
-   * Lists a user sent without a limit, from the API server's audit log: "list resource in namespace
-   * (uri)". An informer that lists unpaged holds its whole answer at once (every Job of the
-   * cluster, in full): the operator's lists ask for pages.
-   */
-  public List<String> unpagedLists(String user) throws IOException, InterruptedException {
-    List<String> unpaged = new ArrayList<>();
-    for (JsonNode event : audit(user, 0)) {
-      String uri = event.path("requestURI").asText();
-      if ("list".equals(event.path("verb").asText()) && !uri.matches(".*[?&]limit=[1-9].*")) {
-        unpaged.add(request(event) + " (" + uri + ")");
-      }
-    }
-    return unpaged;
+    return new AuditFindings(refused, unpaged);
   }
 
   /**

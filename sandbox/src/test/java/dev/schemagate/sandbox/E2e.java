@@ -513,14 +513,13 @@ final class E2e {
     public void afterEach(ExtensionContext context) throws Exception {
       Sandbox on = world(context).map(w -> w.on).orElse(sandbox);
       if (on != null && on.cluster instanceof RealCluster real) {
-        List<String> refused = real.forbidden(ChartOperator.USER);
-        if (!refused.isEmpty()) {
+        RealCluster.AuditFindings audit = real.findings(ChartOperator.USER);
+        if (!audit.refused().isEmpty()) {
           throw new AssertionError(
-              "the API server refused the operator (the chart's RBAC): " + refused);
+              "the API server refused the operator (the chart's RBAC): " + audit.refused());
         }
-        List<String> unpaged = real.unpagedLists(ChartOperator.USER);
-        if (!unpaged.isEmpty()) {
-          throw new AssertionError("the operator listed without a limit: " + unpaged);
+        if (!audit.unpaged().isEmpty()) {
+          throw new AssertionError("the operator listed without a limit: " + audit.unpaged());
         }
       }
     }

@@ -2,8 +2,6 @@ package dev.schemagate.operator.kube;
 
 import dev.schemagate.api.DatabaseMigration;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
-import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
-import io.fabric8.kubernetes.client.informers.cache.Cache;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -16,23 +14,18 @@ import java.util.Map;
  * without (bench/README.md, issue 15, third round). Trimmed in place, as {@link TrimmedStore} does,
  * so that the informer's queue to its handlers holds no more than the store.
  */
-public final class MigrationStore extends BasicItemStore<DatabaseMigration> {
+public final class MigrationStore extends TrimmedStore<DatabaseMigration> {
   static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
   public MigrationStore() {
-    super(Cache::metaNamespaceKeyFunc);
-  }
-
-  @Override
-  public DatabaseMigration put(String key, DatabaseMigration dbm) {
-    return super.put(key, trim(dbm));
+    super(MigrationStore::trim);
   }
 
   /** Leaves out of a DatabaseMigration what this store does not keep, in place; gives it back. */
   static DatabaseMigration trim(DatabaseMigration dbm) {
+    TrimmedStore.stripManagedFields(dbm);
     ObjectMeta meta = dbm.getMetadata();
     if (meta != null) {
-      meta.setManagedFields(null);
       Map<String, String> annotations = meta.getAnnotations();
       if (annotations != null && annotations.containsKey(LAST_APPLIED)) {
         Map<String, String> kept = new LinkedHashMap<>(annotations);

@@ -18,10 +18,10 @@ import java.util.function.UnaryOperator;
  * spec.activeDeadlineSeconds}, the name and image of each container of its pod template, and its
  * status; of a pod, its status (no spec at all).
  */
-final class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
+class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
   private final UnaryOperator<T> trim;
 
-  private TrimmedStore(UnaryOperator<T> trim) {
+  TrimmedStore(UnaryOperator<T> trim) {
     super(Cache::metaNamespaceKeyFunc);
     this.trim = trim;
   }
@@ -35,7 +35,7 @@ final class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
   }
 
   @Override
-  public T put(String key, T obj) {
+  public final T put(String key, T obj) {
     return super.put(key, trim.apply(obj));
   }
 
@@ -78,7 +78,7 @@ final class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
     return kept;
   }
 
-  private static void stripManagedFields(HasMetadata resource) {
+  static void stripManagedFields(HasMetadata resource) {
     if (resource.getMetadata() != null) {
       resource.getMetadata().setManagedFields(null);
     }
