@@ -168,15 +168,23 @@ public final class Caches implements ClusterView {
     jobs.handleRecentResourceCreate(ResourceID.fromResource(kept), kept);
   }
 
-  /** A Job as a write of ours left it: the next reconcile sees it even before the watch does. */
-  void jobPatched(Job job) {
-    Job kept = TrimmedStore.job(job);
-    jobs.handleRecentResourceUpdate(ResourceID.fromResource(kept), kept, kept);
+  /**
+   * A Job as a write of ours left it ({@code after}), from the one it was written over ({@code
+   * before}, read from this cache): the next reconcile sees it even before the watch does. The SDK
+   * keeps {@code after} beside the informer's copy only while the informer still holds {@code
+   * before}'s version, and drops it when the watch brings the write. Handed {@code after} as its
+   * own previous version, it kept it exactly when the watch had come first, and then for good: a
+   * finished run's Job never changes again (at 5,000 DatabaseMigrations, 1,815 Jobs held twice).
+   */
+  void jobPatched(Job before, Job after) {
+    Job kept = TrimmedStore.job(after);
+    jobs.handleRecentResourceUpdate(ResourceID.fromResource(kept), kept, before);
   }
 
-  void deploymentPatched(Deployment deployment) {
-    Deployment kept = DeploymentStore.trim(deployment);
-    deployments.handleRecentResourceUpdate(ResourceID.fromResource(kept), kept, kept);
+  /** A Deployment as a write of ours left it, as {@link #jobPatched}. */
+  void deploymentPatched(Deployment before, Deployment after) {
+    Deployment kept = DeploymentStore.trim(after);
+    deployments.handleRecentResourceUpdate(ResourceID.fromResource(kept), kept, before);
   }
 
   private static Set<ResourceID> byMigrationLabel(Pod pod) {
@@ -186,8 +194,9 @@ public final class Caches implements ClusterView {
         : Set.of(new ResourceID(name, pod.getMetadata().getNamespace()));
   }
 
-  void appPodPatched(Pod pod) {
-    appPods.handleRecentResourceUpdate(ResourceID.fromResource(pod), pod, pod);
+  /** An app's pod as a write of ours left it, as {@link #jobPatched}. */
+  void appPodPatched(Pod before, Pod after) {
+    appPods.handleRecentResourceUpdate(ResourceID.fromResource(after), after, before);
   }
 
   private static Set<ResourceID> byMigrationAnnotation(HasMetadata resource) {

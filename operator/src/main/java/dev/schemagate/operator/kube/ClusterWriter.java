@@ -108,7 +108,7 @@ public final class ClusterWriter {
                     .withFieldManager(FIELD_MANAGER)
                     .build(),
                 patch.body());
-    caches.deploymentPatched(updated);
+    caches.deploymentPatched(d, updated);
   }
 
   /**
@@ -151,7 +151,7 @@ public final class ClusterWriter {
               .inNamespace(pod.getMetadata().getNamespace())
               .resource(pod)
               .patch(PatchContext.of(PatchType.JSON), patch);
-      caches.appPodPatched(updated);
+      caches.appPodPatched(pod, updated);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 404) {
         throw e;
@@ -234,7 +234,7 @@ public final class ClusterWriter {
                       .withFieldManager(FIELD_MANAGER)
                       .build(),
                   patch);
-      caches.jobPatched(owned);
+      caches.jobPatched(job, owned);
     } catch (KubernetesClientException e) {
       if (e.getCode() != 404) {
         throw e;
