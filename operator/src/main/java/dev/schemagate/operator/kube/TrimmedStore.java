@@ -1,9 +1,14 @@
 package dev.schemagate.operator.kube;
 
 import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateRunning;
+import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobSpec;
@@ -16,9 +21,16 @@ import java.util.function.UnaryOperator;
  * without what no step reads, so that a run costs its status, not the pod template the operator
  * wrote. Of every object the metadata is kept without {@code managedFields}; of a Job, {@code
  * spec.activeDeadlineSeconds}, the name and image of each container of its pod template, and its
- * status; of a pod, its status (no spec at all).
+ * status; of a pod, no spec, no owner references or finalizers, and of its status the phase, the
+ * {@code PodScheduled} condition and of each container its name, image digest and state (waiting
+ * with its reason, running, or terminated with exit code, reason and message). A finished run's pod
+ * stays cached as long as its Job (with the run's logs); what the kubelet reports besides
+ * (addresses, times, the other conditions, the last state) no step reads.
  */
 class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
+  /** The one pod condition a step reads: whether no node can take the pod. */
+  private static final String SCHEDULED = "PodScheduled";
+
   private final UnaryOperator<T> trim;
 
   TrimmedStore(UnaryOperator<T> trim) {
@@ -67,8 +79,54 @@ class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
   /** Trims a pod to what this store keeps, in place (see {@link #job}), and gives it back. */
   static Pod pod(Pod pod) {
     stripManagedFields(pod);
+    if (pod.getMetadata() != null) {
+      pod.getMetadata().setOwnerReferences(null);
+      pod.getMetadata().setFinalizers(null);
+    }
     pod.setSpec(null);
+    PodStatus full = pod.getStatus();
+    if (full != null) {
+      PodStatus status = new PodStatus();
+      status.setPhase(full.getPhase());
+      if (full.getConditions() != null) {
+        status.setConditions(
+            full.getConditions().stream().filter(c -> SCHEDULED.equals(c.getType())).toList());
+      }
+      if (full.getContainerStatuses() != null) {
+        status.setContainerStatuses(
+            full.getContainerStatuses().stream().map(TrimmedStore::imageAndState).toList());
+      }
+      pod.setStatus(status);
+    }
     return pod;
+  }
+
+  /**
+   * Of a container's status: its name, the image it runs by digest, whether it waits (and why),
+   * runs, or has ended (its exit code, reason and termination message: the run's result).
+   */
+  private static ContainerStatus imageAndState(ContainerStatus full) {
+    ContainerStatus kept = new ContainerStatus();
+    kept.setName(full.getName());
+    kept.setImageID(full.getImageID());
+    ContainerState state = full.getState();
+    if (state != null) {
+      ContainerState keptState = new ContainerState();
+      keptState.setWaiting(state.getWaiting());
+      if (state.getRunning() != null) {
+        keptState.setRunning(new ContainerStateRunning());
+      }
+      ContainerStateTerminated ended = state.getTerminated();
+      if (ended != null) {
+        ContainerStateTerminated keptEnd = new ContainerStateTerminated();
+        keptEnd.setExitCode(ended.getExitCode());
+        keptEnd.setReason(ended.getReason());
+        keptEnd.setMessage(ended.getMessage());
+        keptState.setTerminated(keptEnd);
+      }
+      kept.setState(keptState);
+    }
+    return kept;
   }
 
   private static Container nameAndImage(Container full) {

@@ -9,19 +9,25 @@ import dev.schemagate.api.Direction;
 import dev.schemagate.api.Tool;
 import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.run.JobFactory;
+import dev.schemagate.operator.run.PinnedImage;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunInputs;
 import dev.schemagate.operator.run.RunObserver;
 import dev.schemagate.operator.run.RunState;
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodConditionBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** The Job and pod stores keep what the steps read, and a run reads the same from them. */
@@ -54,13 +60,39 @@ class TrimmedStoreTest {
   }
 
   static Pod pod() {
+    return pod(
+        "Succeeded",
+        new ContainerStateBuilder()
+            .withNewTerminated()
+            .withExitCode(0)
+            .withReason("Completed")
+            .withMessage("{\"tool\":\"flyway\",\"toRevision\":\"3\"}")
+            .withStartedAt("2026-11-25T09:59:05Z")
+            .withFinishedAt("2026-11-25T09:59:29Z")
+            .withContainerID("containerd://" + "c".repeat(64))
+            .endTerminated()
+            .build());
+  }
+
+  /** A pod of the run as the kubelet reports it, in the given phase and container state. */
+  static Pod pod(String phase, ContainerState state) {
     return new PodBuilder()
         .withNewMetadata()
         .withName("orders-abcdef0123-x7k2p")
+        .withGenerateName("orders-abcdef0123-")
         .withNamespace("shop")
         .withCreationTimestamp("2026-11-25T09:59:00Z")
         .addToLabels(RunCodec.RUN_ID, "abcdef0123")
+        .addToLabels("batch.kubernetes.io/job-name", "orders-abcdef0123")
         .addToAnnotations(RunCodec.MIGRATION, "orders")
+        .addNewOwnerReference()
+        .withApiVersion("batch/v1")
+        .withKind("Job")
+        .withName("orders-abcdef0123")
+        .withUid("job-uid")
+        .withController(true)
+        .endOwnerReference()
+        .addToFinalizers("batch.kubernetes.io/job-tracking")
         .addNewManagedField()
         .withManager("kubelet")
         .endManagedField()
@@ -73,20 +105,46 @@ class TrimmedStoreTest {
         .endContainer()
         .endSpec()
         .withNewStatus()
-        .withPhase("Succeeded")
+        .withPhase(phase)
+        .withHostIP("10.0.0.7")
+        .withPodIP("10.244.1.9")
+        .withStartTime("2026-11-25T09:59:01Z")
+        .withQosClass("Burstable")
+        .withConditions(
+            new PodConditionBuilder().withType("Initialized").withStatus("True").build(),
+            new PodConditionBuilder().withType("Ready").withStatus("False").build(),
+            new PodConditionBuilder().withType("PodScheduled").withStatus("True").build())
         .withContainerStatuses(
             new ContainerStatusBuilder()
                 .withName(JobFactory.CONTAINER)
+                .withImage(IMAGE_1)
                 .withImageID("shop/orders@sha256:" + "0".repeat(64))
-                .withNewState()
-                .withNewTerminated()
-                .withExitCode(0)
-                .withMessage("{\"tool\":\"flyway\",\"toRevision\":\"3\"}")
-                .endTerminated()
-                .endState()
+                .withContainerID("containerd://" + "c".repeat(64))
+                .withRestartCount(0)
+                .withReady(false)
+                .withStarted(false)
+                .withState(state)
+                .withNewLastState()
+                .endLastState()
                 .build())
         .endStatus()
         .build();
+  }
+
+  /** A pod no node can take: pending, no container status, PodScheduled False. */
+  static Pod unschedulable() {
+    Pod pod = pod("Pending", null);
+    pod.getStatus().setContainerStatuses(null);
+    pod.getStatus()
+        .setConditions(
+            List.of(
+                new PodConditionBuilder()
+                    .withType("PodScheduled")
+                    .withStatus("False")
+                    .withReason("Unschedulable")
+                    .withMessage("0/1 nodes are available: 1 Insufficient memory.")
+                    .build()));
+    return pod;
   }
 
   @Test
@@ -119,7 +177,7 @@ class TrimmedStoreTest {
   }
 
   @Test
-  void keepsOfAPodItsMetadataAndStatus() {
+  void keepsOfAPodWhatTheStepsRead() {
     TrimmedStore<Pod> store = TrimmedStore.pods();
     Pod full = pod();
     store.put(store.getKey(full), pod());
@@ -127,8 +185,85 @@ class TrimmedStoreTest {
     Pod kept = store.get("shop/orders-abcdef0123-x7k2p");
     assertThat(kept.getSpec()).isNull();
     assertThat(kept.getMetadata().getManagedFields()).isNullOrEmpty();
+    assertThat(kept.getMetadata().getOwnerReferences()).isNullOrEmpty();
+    assertThat(kept.getMetadata().getFinalizers()).isNullOrEmpty();
+    assertThat(kept.getMetadata().getLabels()).isEqualTo(full.getMetadata().getLabels());
+    assertThat(kept.getMetadata().getAnnotations()).isEqualTo(full.getMetadata().getAnnotations());
+    assertThat(kept.getMetadata().getCreationTimestamp()).isEqualTo("2026-11-25T09:59:00Z");
     assertThat(RunCodec.runId(kept)).isEqualTo("abcdef0123");
-    assertThat(kept.getStatus()).isEqualTo(full.getStatus());
+    PodStatus status = kept.getStatus();
+    assertThat(status.getPhase()).isEqualTo("Succeeded");
+    assertThat(status.getHostIP()).isNull();
+    assertThat(status.getPodIP()).isNull();
+    assertThat(status.getStartTime()).isNull();
+    assertThat(status.getQosClass()).isNull();
+    assertThat(status.getConditions()).extracting(c -> c.getType()).containsExactly("PodScheduled");
+    assertThat(status.getContainerStatuses())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.getName()).isEqualTo(JobFactory.CONTAINER);
+              assertThat(c.getImageID()).isEqualTo("shop/orders@sha256:" + "0".repeat(64));
+              assertThat(c.getImage()).isNull();
+              assertThat(c.getContainerID()).isNull();
+              assertThat(c.getLastState()).isNull();
+              assertThat(c.getState().getTerminated().getExitCode()).isZero();
+              assertThat(c.getState().getTerminated().getMessage())
+                  .isEqualTo("{\"tool\":\"flyway\",\"toRevision\":\"3\"}");
+              assertThat(c.getState().getTerminated().getFinishedAt()).isNull();
+            });
+    assertThat(PinnedImage.imageId(List.of(kept))).isEqualTo(PinnedImage.imageId(List.of(full)));
+    assertThat(RunObserver.terminationMessage(List.of(kept)))
+        .isEqualTo(RunObserver.terminationMessage(List.of(full)));
+  }
+
+  /** A run not ended yet, in each state a step tells apart, reads the same from a kept pod. */
+  @Test
+  void aRunInEveryPodStateReadsTheSameFromWhatIsKept() {
+    Job running = job();
+    running.setStatus(null);
+    Instant now = Instant.parse("2026-11-25T10:00:00Z");
+    Map<Pod, Class<? extends RunState>> pods =
+        Map.of(
+            pod("Running", new ContainerStateBuilder().withNewRunning().endRunning().build()),
+            RunState.Running.class,
+            pod(
+                "Pending",
+                new ContainerStateBuilder()
+                    .withNewWaiting()
+                    .withReason("ImagePullBackOff")
+                    .withMessage("Back-off pulling image")
+                    .endWaiting()
+                    .build()),
+            RunState.Blocked.class,
+            pod(
+                "Pending",
+                new ContainerStateBuilder()
+                    .withNewWaiting()
+                    .withReason("CreateContainerConfigError")
+                    .withMessage("secret \"orders-db\" not found")
+                    .endWaiting()
+                    .build()),
+            RunState.Blocked.class,
+            unschedulable(),
+            RunState.Blocked.class);
+    Job keptJob = TrimmedStore.job(job());
+    keptJob.setStatus(null);
+    pods.forEach(
+        (pod, kind) -> {
+          RunState fromFull =
+              RunObserver.observe(
+                  RUN.jobName(), running, List.of(pod), List.of(), Tool.FLYWAY, now);
+          RunState fromKept =
+              RunObserver.observe(
+                  RUN.jobName(),
+                  keptJob,
+                  List.of(TrimmedStore.pod(new PodBuilder(pod).build())),
+                  List.of(),
+                  Tool.FLYWAY,
+                  now);
+          assertThat(fromKept).isEqualTo(fromFull).isInstanceOf(kind);
+        });
   }
 
   @Test
