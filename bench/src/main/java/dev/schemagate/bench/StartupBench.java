@@ -46,7 +46,13 @@ final class StartupBench {
       return switch (archive) {
         case NONE -> null;
         case PACKAGED -> {
-          String option = packagedOptions().get(0);
+          // jvm.args: the archive's option, with Java 25 beside the heap options it was made with
+          String option =
+              packagedOptions().stream()
+                  .filter(
+                      o -> o.startsWith("-XX:AOTCache=") || o.startsWith("-XX:SharedArchiveFile="))
+                  .findFirst()
+                  .orElseThrow(() -> new IllegalStateException(app + "/jvm.args names no archive"));
           yield app.resolve(option.substring(option.indexOf('=') + 1));
         }
         case TRAINED_CDS -> work.resolve(slug() + ".jsa");
@@ -135,7 +141,7 @@ final class StartupBench {
 
   /**
    * The quarkus-app folders with the image's runtime and archive (runtime.sh) that a property
-   * names, separated by commas; beyond the first, each is labelled by its folder's name.
+   * names, separated by commas; beyond the first, each is labelled by its folder.
    */
   private static List<Variant> packaged(String property, String label, List<String> jvm) {
     String dirs = System.getProperty(property);
@@ -150,7 +156,7 @@ final class StartupBench {
               "this build, "
                   + label
                   + " (package time)"
-                  + (out.isEmpty() ? "" : ", " + app.getFileName()),
+                  + (out.isEmpty() ? "" : ", " + app),
               app.resolve("jre/bin/java"),
               jvm,
               app,
