@@ -210,15 +210,18 @@ public final class ClusterWriter {
   /**
    * Gives a finished run's Job the owner reference of its DatabaseMigration, and puts the result in
    * the cache: a reconcile that follows before the watch brings the change does not own it again.
+   * The merge patch replaces the Job's whole list of owner references, so it is guarded by the
+   * resourceVersion it was decided on: a Job changed since (a reference another writer added, or
+   * one this operator already wrote while its cache was behind) is not written over; the API server
+   * answers 409, and the reconcile that the change brings decides again on the new Job.
    */
   private void own(DatabaseMigration dbm, Job job) {
-    String patch =
-        client
-            .getKubernetesSerialization()
-            .asJson(
-                Map.of(
-                    "metadata",
-                    Map.of("ownerReferences", java.util.List.of(RunCodec.ownerReference(dbm)))));
+    Map<String, Object> metadata = new java.util.LinkedHashMap<>();
+    metadata.put("ownerReferences", java.util.List.of(RunCodec.ownerReference(dbm)));
+    if (job.getMetadata().getResourceVersion() != null) {
+      metadata.put("resourceVersion", job.getMetadata().getResourceVersion());
+    }
+    String patch = client.getKubernetesSerialization().asJson(Map.of("metadata", metadata));
     try {
       Job owned =
           client
@@ -236,7 +239,7 @@ public final class ClusterWriter {
                   patch);
       caches.jobPatched(job, owned);
     } catch (KubernetesClientException e) {
-      if (e.getCode() != 404) {
+      if (e.getCode() != 404 && e.getCode() != 409) {
         throw e;
       }
     }
