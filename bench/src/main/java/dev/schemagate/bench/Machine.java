@@ -45,21 +45,47 @@ final class Machine {
 
   /**
    * The heap a JVM holds after a full GC, in MiB: the total of {@code jcmd GC.class_histogram},
-   * which collects first and counts the objects still reachable. (Until 2026-11-26 this was the
-   * generations' "used" of GC.heap_info after GC.run, which also counts what the process allocated
-   * between the two commands: on a JVM at rest the two agree; on an operator 5 s after a burst of
-   * 1,000 they differed by 6 and 18 MiB.) The histogram is written to {@code keep}.
+   * which collects first and counts the objects still reachable, less the GC's filler objects.
+   * (Until 2026-11-26 this was the generations' "used" of GC.heap_info after GC.run, which also
+   * counts what the process allocated between the two commands: on a JVM at rest the two agree; on
+   * an operator 5 s after a burst of 1,000 they differed by 6 and 18 MiB.) The histogram is written
+   * to {@code keep}.
    */
   static double heapAfterFullGcMiB(long pid, Path keep) throws IOException, InterruptedException {
     String histogram = jcmd(pid, "GC.class_histogram");
     // what the heap holds, kept beside the figures
     Files.writeString(keep, histogram);
-    java.util.regex.Matcher m =
+    return liveBytes(histogram) / 1048576.0;
+  }
+
+  /**
+   * The bytes of a class histogram's objects, without the fillers: Serial GC's full collection
+   * leaves dead space of up to 5% of a generation in place (MarkSweepDeadRatio) instead of
+   * compacting it, filled with filler objects, which the histogram counts as if they were live:
+   * {@code jdk.internal.vm.FillerElement[]} from Java 19, {@code int[]} before it. A heap dump of
+   * the operator on Java 17 with 10,000 unrelated Deployments: 3.7 of its 4.0 MiB of {@code int[]}
+   * referenced by no object, no static field and no GC root. On Java 17 and 18 every {@code int[]}
+   * is left out (the live ones were 0.25 MiB of that operator's 44 MiB).
+   */
+  static long liveBytes(String histogram) {
+    java.util.regex.Matcher total =
         java.util.regex.Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$").matcher(histogram);
-    if (!m.find()) {
+    if (!total.find()) {
       throw new IllegalStateException("no total in GC.class_histogram:\n" + histogram);
     }
-    return Long.parseLong(m.group(1)) / 1048576.0;
+    boolean intArrayFillers =
+        histogram.contains("(java.base@17") || histogram.contains("(java.base@18");
+    java.util.regex.Matcher row =
+        java.util.regex.Pattern.compile("(?m)^\\s*\\d+:\\s+\\d+\\s+(\\d+)\\s+(\\S+)")
+            .matcher(histogram);
+    long fillers = 0;
+    while (row.find()) {
+      String type = row.group(2);
+      if (type.contains("jdk.internal.vm.Filler") || (intArrayFillers && type.equals("[I"))) {
+        fillers += Long.parseLong(row.group(1));
+      }
+    }
+    return Long.parseLong(total.group(1)) - fillers;
   }
 
   static String jcmd(long pid, String command) throws IOException, InterruptedException {

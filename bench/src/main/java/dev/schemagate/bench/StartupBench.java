@@ -153,10 +153,7 @@ final class StartupBench {
       Path app = Path.of(dir);
       out.add(
           new Variant(
-              "this build, "
-                  + label
-                  + " (package time)"
-                  + (out.isEmpty() ? "" : ", " + app),
+              "this build, " + label + " (package time)" + (out.isEmpty() ? "" : ", " + app),
               app.resolve("jre/bin/java"),
               jvm,
               app,
