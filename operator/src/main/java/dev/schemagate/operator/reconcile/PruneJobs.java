@@ -12,8 +12,8 @@ import java.util.Set;
  * Step: the Jobs of runs cut from history go. A finished Job that belongs to no recorded or active
  * run is deleted (the Jobs of the runs in history are kept, with their pods' logs); a finished Job
  * that is kept gets the owner reference it had no need of while it ran, so that it goes with its
- * DatabaseMigration. Of the drift check Jobs, the last one and the one that last read the schema
- * are kept.
+ * DatabaseMigration, once the Job controller has written its last condition. Of the drift check
+ * Jobs, the last one and the one that last read the schema are kept.
  */
 public final class PruneJobs {
   private PruneJobs() {}
@@ -57,7 +57,8 @@ public final class PruneJobs {
         continue;
       }
       if (keep.contains(job.getMetadata().getName())) {
-        if (!RunCodec.ownedBy(job, state.resource())) {
+        // once the Job controller is done with it: a patch between its writes would meet a 409
+        if (RunObserver.settled(job) && !RunCodec.ownedBy(job, state.resource())) {
           state.changes().own(job);
         }
       } else if (!status.getHistory().isEmpty()) {

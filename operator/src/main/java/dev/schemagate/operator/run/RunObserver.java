@@ -305,6 +305,15 @@ public final class RunObserver {
         || conditionTrue(job, "FailureTarget");
   }
 
+  /**
+   * Whether the Job controller has written its last condition: {@code Complete} or {@code Failed}.
+   * Since 1.31 it tells {@code SuccessCriteriaMet} or {@code FailureTarget} first and goes on
+   * writing the Job (its pods' finalizers, the completion time) until then.
+   */
+  public static boolean settled(Job job) {
+    return conditionTrue(job, "Complete") || conditionTrue(job, "Failed");
+  }
+
   static boolean conditionTrue(Job job, String type) {
     return condition(job, type).isPresent();
   }

@@ -265,4 +265,15 @@ class RunObserverTest {
         .isInstanceOfSatisfying(
             RunState.Blocked.class, b -> assertThat(b.reason()).isEqualTo("SecretNotFound"));
   }
+
+  @Test
+  void aJobHasSettledOnlyOnceTheJobControllerWroteItsLastCondition() {
+    String at = "2026-11-25T09:59:30Z";
+    assertThat(RunObserver.finished(job("SuccessCriteriaMet", null, at))).isTrue();
+    assertThat(RunObserver.settled(job("SuccessCriteriaMet", null, at))).isFalse();
+    assertThat(RunObserver.settled(job("FailureTarget", "BackoffLimitExceeded", at))).isFalse();
+    assertThat(RunObserver.settled(job("Complete", null, at))).isTrue();
+    assertThat(RunObserver.settled(job("Failed", "BackoffLimitExceeded", at))).isTrue();
+    assertThat(RunObserver.settled(job(null, null, null))).isFalse();
+  }
 }
