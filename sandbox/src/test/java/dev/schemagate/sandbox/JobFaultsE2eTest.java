@@ -310,7 +310,6 @@ class JobFaultsE2eTest {
         .until(
             () ->
                 world.jobPods().stream().anyMatch(p -> "Running".equals(p.getStatus().getPhase())));
-    Job job = world.jobs().get(0);
 
     // Argo CD prunes with foreground deletion: the garbage collector deletes dependents first
     world.dbm("orders").withPropagationPolicy(DeletionPropagation.FOREGROUND).delete();
@@ -319,20 +318,19 @@ class JobFaultsE2eTest {
             () ->
                 "DeletionWaitsForRun"
                     .equals(world.condition("orders", "Reconciling").get("reason")));
-    List<Boolean> pausedWhileTheJobRan = new java.util.ArrayList<>();
-    var running =
-        world
-            .client()
-            .batch()
-            .v1()
-            .jobs()
-            .inNamespace(world.ns)
-            .withName(job.getMetadata().getName());
-    for (Job j = running.get(); j != null && !finished(j); j = running.get()) {
-      pausedWhileTheJobRan.add(world.paused("orders-api"));
+    // whether the app was paused, read while the migration's pod still ran: a sample counts only
+    // when the pod was seen running after it was taken (the Job's conditions come later than the
+    // pod's end: since 1.31 SuccessCriteriaMet first, Complete once the Job controller is done)
+    List<Boolean> pausedWhileTheMigrationRan = new java.util.ArrayList<>();
+    while (true) {
+      boolean paused = world.paused("orders-api");
+      if (!migrationPodRuns()) {
+        break;
+      }
+      pausedWhileTheMigrationRan.add(paused);
       Thread.sleep(200);
     }
-    assertThat(pausedWhileTheJobRan).isNotEmpty().containsOnly(true);
+    assertThat(pausedWhileTheMigrationRan).isNotEmpty().containsOnly(true);
     eventually().until(() -> world.dbm("orders").get() == null);
     assertThat(world.paused("orders-api")).isFalse();
     assertThat(world.rows("SELECT max(version) FROM flyway_schema_history"))
@@ -342,13 +340,8 @@ class JobFaultsE2eTest {
     assertThat(world.events("DeletionWaitsForRun")).hasSize(1);
   }
 
-  static boolean finished(Job job) {
-    return job.getStatus() != null
-        && job.getStatus().getConditions() != null
-        && job.getStatus().getConditions().stream()
-            .anyMatch(
-                c ->
-                    List.of("Complete", "Failed").contains(c.getType())
-                        && "True".equals(c.getStatus()));
+  private boolean migrationPodRuns() {
+    return world.jobPods().stream()
+        .anyMatch(p -> !List.of("Succeeded", "Failed").contains(p.getStatus().getPhase()));
   }
 }
