@@ -9,11 +9,12 @@
 #   - JDK 25 and later: an ahead-of-time cache (JEP 483/514/515), APP/jre/app.aot;
 #   - JDK 17 to 24: a class-data-sharing archive (AppCDS), APP/jre/app-cds.jsa;
 # and writes the option that uses it to APP/jvm.args, relative to APP (the image's /deployments,
-# its working directory), with Java 25 also the heap options the cache was made with. The training run: with the operator's test classpath and its CRD,
-# TrainingRun starts a mock API server holding one DatabaseMigration and stops the operator once it
-# has written that resource's first status (start-up through a first reconcile); without them, or
-# should that fail, the operator is pointed at an address where nothing listens: it boots, starts
-# its controller, fails to list the first resources and exits. A CDS archive or an AOT cache is
+# its working directory), with Java 25 also the heap options the cache was made with. The training
+# run: with the operator's test classpath and its CRD, TrainingRun starts a mock API server
+# holding one DatabaseMigration and stops the operator once it has written that resource's first
+# status (start-up through a first reconcile); without them, or should that fail, the operator is
+# pointed at an address where nothing listens: it boots, starts its controller, fails to list the
+# first resources and exits. A CDS archive or an AOT cache is
 # only valid with the very runtime that made it: carrying that runtime in the image, instead of
 # the base image's Java, keeps them together. The training run uses the chart's GC and JIT
 # options, which the archive must match.

@@ -168,23 +168,14 @@ public final class Caches implements ClusterView {
     jobs.handleRecentResourceCreate(ResourceID.fromResource(kept), kept);
   }
 
-  /**
-   * A Job as a write of ours left it ({@code after}), from the one it was written over ({@code
-   * before}, read from this cache): the next reconcile sees it even before the watch does. The SDK
-   * keeps {@code after} beside the informer's copy only while the informer still holds {@code
-   * before}'s version, and drops it when the watch brings the write. Handed {@code after} as its
-   * own previous version, it kept it exactly when the watch had come first, and then for good: a
-   * finished run's Job never changes again (at 5,000 DatabaseMigrations, 1,815 Jobs held twice).
-   */
+  /** A Job as a write of ours left it, trimmed as its store keeps it (see {@link #written}). */
   void jobPatched(Job before, Job after) {
-    Job kept = TrimmedStore.job(after);
-    jobs.handleRecentResourceUpdate(ResourceID.fromResource(kept), kept, before);
+    written(jobs, before, TrimmedStore.job(after));
   }
 
-  /** A Deployment as a write of ours left it, as {@link #jobPatched}. */
+  /** A Deployment as a write of ours left it, trimmed as its store keeps it. */
   void deploymentPatched(Deployment before, Deployment after) {
-    Deployment kept = DeploymentStore.trim(after);
-    deployments.handleRecentResourceUpdate(ResourceID.fromResource(kept), kept, before);
+    written(deployments, before, DeploymentStore.trim(after));
   }
 
   private static Set<ResourceID> byMigrationLabel(Pod pod) {
@@ -194,9 +185,23 @@ public final class Caches implements ClusterView {
         : Set.of(new ResourceID(name, pod.getMetadata().getNamespace()));
   }
 
-  /** An app's pod as a write of ours left it, as {@link #jobPatched}. */
+  /** An app's pod as a write of ours left it. */
   void appPodPatched(Pod before, Pod after) {
-    appPods.handleRecentResourceUpdate(ResourceID.fromResource(after), after, before);
+    written(appPods, before, after);
+  }
+
+  /**
+   * Hands a write of ours ({@code after}) to the informer it concerns, with the object it was
+   * written over ({@code before}, read from that informer): the next reconcile sees it even before
+   * the watch does. The SDK keeps {@code after} beside the informer's copy only while the informer
+   * still holds {@code before}'s version, and drops it when the watch brings the write. Handed
+   * {@code after} as its own previous version, it kept it exactly when the watch had come first,
+   * and then for good: a finished run's Job never changes again (at 5,000 DatabaseMigrations, 1,815
+   * Jobs held twice).
+   */
+  private static <R extends HasMetadata> void written(
+      InformerEventSource<R, DatabaseMigration> source, R before, R after) {
+    source.handleRecentResourceUpdate(ResourceID.fromResource(after), after, before);
   }
 
   private static Set<ResourceID> byMigrationAnnotation(HasMetadata resource) {
