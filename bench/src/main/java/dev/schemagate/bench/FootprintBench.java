@@ -39,7 +39,14 @@ final class FootprintBench {
 
   record Build(String label, Path app) {}
 
-  record Figures(double seconds, double rss, double peak, double heap) {}
+  /**
+   * One run: seconds until all Ready; RSS, peak RSS and the part of RSS in the Java heap (MiB); the
+   * heap after a full GC (MiB).
+   */
+  record Figures(double seconds, double rss, double peak, double heapRss, double heap) {
+    static final Figures NONE =
+        new Figures(Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+  }
 
   private final ClusterBench cluster;
   private final Path home;
@@ -75,7 +82,7 @@ final class FootprintBench {
           } catch (IllegalStateException e) {
             System.out.println(build.label() + ", " + extra + " unrelated: " + e.getMessage());
             failures.put(key(build, extra), e.getMessage().lines().findFirst().orElse(""));
-            f = new Figures(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+            f = Figures.NONE;
           }
           System.out.printf(
               "round %d, %s, %d unrelated: Ready in %.1f s, RSS %.0f MiB, peak %.0f MiB, heap after"
@@ -125,6 +132,15 @@ final class FootprintBench {
               "within 10%",
               Table.met(Math.abs(rssGrowth) <= 0.10))
           .row(
+              build.label() + ": of that RSS, in the Java heap / outside it, without / with",
+              String.format(
+                  "%.0f / %.0f MiB, %.0f / %.0f MiB (%+.0f%% outside the heap)",
+                  without.heapRss(),
+                  without.rss() - without.heapRss(),
+                  with.heapRss(),
+                  with.rss() - with.heapRss(),
+                  100 * ((with.rss() - with.heapRss()) / (without.rss() - without.heapRss()) - 1)))
+          .row(
               build.label() + ": peak RSS (VmHWM), without / with",
               String.format("%.0f / %.0f MiB", without.peak(), with.peak()))
           .row(
@@ -150,12 +166,13 @@ final class FootprintBench {
   private static Figures median(List<Figures> all) {
     List<Figures> list = all.stream().filter(f -> !Double.isNaN(f.rss())).toList();
     if (list.isEmpty()) {
-      return new Figures(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+      return Figures.NONE;
     }
     return new Figures(
         Stats.of(list.stream().map(Figures::seconds).toList()).median(),
         Stats.of(list.stream().map(Figures::rss).toList()).median(),
         Stats.of(list.stream().map(Figures::peak).toList()).median(),
+        Stats.of(list.stream().map(Figures::heapRss).toList()).median(),
         Stats.of(list.stream().map(Figures::heap).toList()).median());
   }
 
@@ -260,8 +277,18 @@ final class FootprintBench {
         Files.writeString(
             home.resolve("bench/target/unrelated-native-memory-" + unrelated + ".txt"),
             Machine.jcmd(pid, "VM.native_memory summary"));
+        // where the RSS is held, mapping by mapping (the Java heap, the C library's arenas, thread
+        // stacks, the archive and the jars)
+        Files.copy(
+            Path.of("/proc", Long.toString(pid), "smaps"),
+            home.resolve("bench/target/unrelated-smaps-" + unrelated + ".txt"),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         return new Figures(
-            seconds, Machine.statusMiB(pid, "VmRSS"), Machine.statusMiB(pid, "VmHWM"), heap);
+            seconds,
+            Machine.statusMiB(pid, "VmRSS"),
+            Machine.statusMiB(pid, "VmHWM"),
+            Machine.heapRssMiB(pid),
+            heap);
       } finally {
         operator.close();
       }

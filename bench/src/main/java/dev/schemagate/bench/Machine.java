@@ -134,6 +134,41 @@ final class Machine {
         .collect(java.util.stream.Collectors.joining(", "));
   }
 
+  /**
+   * The part of a JVM's RSS in its Java heap, in MiB: the resident pages of the mappings within the
+   * address range {@code jcmd GC.heap_info} gives its generations (Serial, Parallel and G1 print
+   * them as {@code [0x..., 0x...)}). RSS counts a committed page of the heap only once it has been
+   * touched: a heap that has just grown is committed but not yet resident.
+   */
+  static double heapRssMiB(long pid) throws IOException, InterruptedException {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\\[(0x[0-9a-f]+)[^\\]]*?(0x[0-9a-f]+)\\)")
+            .matcher(jcmd(pid, "GC.heap_info"));
+    long lo = Long.MAX_VALUE;
+    long hi = 0;
+    while (m.find()) {
+      lo = Math.min(lo, Long.decode(m.group(1)));
+      hi = Math.max(hi, Long.decode(m.group(2)));
+    }
+    if (hi == 0) {
+      throw new IllegalStateException("no address range in GC.heap_info of " + pid);
+    }
+    long kib = 0;
+    boolean inHeap = false;
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps"))) {
+      java.util.regex.Matcher range =
+          java.util.regex.Pattern.compile("^([0-9a-f]+)-([0-9a-f]+) ").matcher(line);
+      if (range.find()) {
+        inHeap =
+            Long.parseUnsignedLong(range.group(1), 16) >= lo
+                && Long.parseUnsignedLong(range.group(2), 16) <= hi;
+      } else if (inHeap && line.startsWith("Rss:")) {
+        kib += Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return kib / 1024.0;
+  }
+
   /** User + system CPU seconds of a process. */
   static double cpuSeconds(long pid) throws IOException {
     String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
