@@ -85,13 +85,14 @@ final class FootprintBench {
             f = Figures.NONE;
           }
           System.out.printf(
-              "round %d, %s, %d unrelated: Ready in %.1f s, RSS %.0f MiB, peak %.0f MiB, heap after"
-                  + " full GC %.1f MiB (load %s)%n",
+              "round %d, %s, %d unrelated: Ready in %.1f s, RSS %.0f MiB (%.0f MiB of it in the"
+                  + " Java heap), peak %.0f MiB, heap after full GC %.1f MiB (load %s)%n",
               r + 1,
               build.label(),
               extra,
               f.seconds(),
               f.rss(),
+              f.heapRss(),
               f.peak(),
               f.heap(),
               Machine.loadAverage());

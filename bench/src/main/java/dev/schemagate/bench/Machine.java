@@ -134,6 +134,14 @@ final class Machine {
         .collect(java.util.stream.Collectors.joining(", "));
   }
 
+  /** A generation's addresses in GC.heap_info: the first and the last of {@code [0x..., 0x...)}. */
+  private static final java.util.regex.Pattern GENERATION_RANGE =
+      java.util.regex.Pattern.compile("\\[(0x[0-9a-f]+)[^\\]]*?(0x[0-9a-f]+)\\)");
+
+  /** The first line of a mapping in /proc/PID/smaps: its start and end address. */
+  private static final java.util.regex.Pattern MAPPING =
+      java.util.regex.Pattern.compile("^([0-9a-f]+)-([0-9a-f]+) ");
+
   /**
    * The part of a JVM's RSS in its Java heap, in MiB: the resident pages of the mappings within the
    * address range {@code jcmd GC.heap_info} gives its generations (Serial, Parallel and G1 print
@@ -141,9 +149,7 @@ final class Machine {
    * touched: a heap that has just grown is committed but not yet resident.
    */
   static double heapRssMiB(long pid) throws IOException, InterruptedException {
-    java.util.regex.Matcher m =
-        java.util.regex.Pattern.compile("\\[(0x[0-9a-f]+)[^\\]]*?(0x[0-9a-f]+)\\)")
-            .matcher(jcmd(pid, "GC.heap_info"));
+    java.util.regex.Matcher m = GENERATION_RANGE.matcher(jcmd(pid, "GC.heap_info"));
     long lo = Long.MAX_VALUE;
     long hi = 0;
     while (m.find()) {
@@ -156,8 +162,7 @@ final class Machine {
     long kib = 0;
     boolean inHeap = false;
     for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps"))) {
-      java.util.regex.Matcher range =
-          java.util.regex.Pattern.compile("^([0-9a-f]+)-([0-9a-f]+) ").matcher(line);
+      java.util.regex.Matcher range = MAPPING.matcher(line);
       if (range.find()) {
         inHeap =
             Long.parseUnsignedLong(range.group(1), 16) >= lo
