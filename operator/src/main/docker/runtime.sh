@@ -14,10 +14,9 @@
 # holding one DatabaseMigration and stops the operator once it has written that resource's first
 # status (start-up through a first reconcile); without them, or should that fail, the operator is
 # pointed at an address where nothing listens: it boots, starts its controller, fails to list the
-# first resources and exits. A CDS archive or an AOT cache is
-# only valid with the very runtime that made it: carrying that runtime in the image, instead of
-# the base image's Java, keeps them together. The training run uses the chart's GC and JIT
-# options, which the archive must match.
+# first resources and exits. A CDS archive or an AOT cache is only valid with the very runtime
+# that made it: carrying that runtime in the image, instead of the base image's Java, keeps them
+# together. The training run uses the chart's GC and JIT options, which the archive must match.
 set -euo pipefail
 jdk=
 IFS=: read -ra candidates <<<"$1"

@@ -280,15 +280,16 @@ final class FootprintBench {
             Machine.jcmd(pid, "VM.native_memory summary"));
         // where the RSS is held, mapping by mapping (the Java heap, the C library's arenas, thread
         // stacks, the archive and the jars)
+        Path smaps = home.resolve("bench/target/unrelated-smaps-" + unrelated + ".txt");
         Files.copy(
             Path.of("/proc", Long.toString(pid), "smaps"),
-            home.resolve("bench/target/unrelated-smaps-" + unrelated + ".txt"),
+            smaps,
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         return new Figures(
             seconds,
             Machine.statusMiB(pid, "VmRSS"),
             Machine.statusMiB(pid, "VmHWM"),
-            Machine.heapRssMiB(pid),
+            Machine.heapRssMiB(pid, smaps),
             heap);
       } finally {
         operator.close();

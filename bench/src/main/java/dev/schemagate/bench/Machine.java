@@ -146,9 +146,10 @@ final class Machine {
    * The part of a JVM's RSS in its Java heap, in MiB: the resident pages of the mappings within the
    * address range {@code jcmd GC.heap_info} gives its generations (Serial, Parallel and G1 print
    * them as {@code [0x..., 0x...)}). RSS counts a committed page of the heap only once it has been
-   * touched: a heap that has just grown is committed but not yet resident.
+   * touched: a heap that has just grown is committed but not yet resident. {@code smaps}: the
+   * process's /proc/PID/smaps, or a copy of it.
    */
-  static double heapRssMiB(long pid) throws IOException, InterruptedException {
+  static double heapRssMiB(long pid, Path smaps) throws IOException, InterruptedException {
     java.util.regex.Matcher m = GENERATION_RANGE.matcher(jcmd(pid, "GC.heap_info"));
     long lo = Long.MAX_VALUE;
     long hi = 0;
@@ -161,7 +162,7 @@ final class Machine {
     }
     long kib = 0;
     boolean inHeap = false;
-    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps"))) {
+    for (String line : Files.readAllLines(smaps)) {
       java.util.regex.Matcher range = MAPPING.matcher(line);
       if (range.find()) {
         inHeap =

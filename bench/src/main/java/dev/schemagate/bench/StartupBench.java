@@ -1,11 +1,12 @@
 package dev.schemagate.bench;
 
+import static dev.schemagate.sandbox.Handlers.onChange;
+
 import dev.schemagate.sandbox.OperatorProcess;
 import dev.schemagate.sandbox.Sandbox;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.Consumer;
-import java.util.function.Predicate;
 
 /**
  * 4. Start-up of the operator's process, side by side: today's build (-Dbench.baseline=DIR, a
@@ -306,21 +305,23 @@ final class StartupBench {
                   .inNamespace("default")
                   .withName("schemagate-operator")
                   .inform(
-                      seen(
-                          lease ->
-                              lease.getSpec() != null
-                                  && lease.getSpec().getHolderIdentity() != null,
-                          lease -> leading.compareAndSet(null, Instant.now())));
+                      onChange(
+                          lease -> {
+                            if (lease.getSpec() != null
+                                && lease.getSpec().getHolderIdentity() != null) {
+                              leading.compareAndSet(null, Instant.now());
+                            }
+                          }));
           SharedIndexInformer<GenericKubernetesResource> migrations =
               client
                   .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
                   .inNamespace("default")
                   .withName("s")
                   .inform(
-                      seen(
-                          dbm -> dbm.getAdditionalProperties().get("status") != null,
+                      onChange(
                           dbm -> {
-                            if (statusSeen.get() == null) {
+                            if (dbm.getAdditionalProperties().get("status") != null
+                                && statusSeen.get() == null) {
                               Instant at = Instant.now();
                               long pid = operatorPid.get();
                               statusSeen.set(new StatusSeen(at, cpu(pid), threads(pid)));
@@ -341,15 +342,15 @@ final class StartupBench {
                 .in(v.archive() == Archive.PACKAGED ? v.app() : null)
                 .launch();
         operatorPid.set(operator.pid());
+        if (training) {
+          leading.set(t0); // no leader election in training
+        }
         try {
           Double ready = null;
           while (ready == null || statusSeen.get() == null || leading.get() == null) {
             double ms = millisSince(t0, Instant.now());
             if (ready == null && operator.log().contains("started in")) {
               ready = ms;
-            }
-            if (training) {
-              leading.compareAndSet(null, t0); // no leader election in training
             }
             if (ms > 60_000 || !operator.isAlive()) {
               throw new IllegalStateException(
@@ -396,25 +397,5 @@ final class StartupBench {
     } catch (java.io.IOException | RuntimeException e) {
       return Map.of(); // the process ended, or a thread's stat did not parse
     }
-  }
-
-  /** An informer's handler that acts once an added or updated object satisfies a test. */
-  private static <T> ResourceEventHandler<T> seen(Predicate<T> test, Consumer<T> action) {
-    return new ResourceEventHandler<>() {
-      @Override
-      public void onAdd(T obj) {
-        if (test.test(obj)) {
-          action.accept(obj);
-        }
-      }
-
-      @Override
-      public void onUpdate(T before, T obj) {
-        onAdd(obj);
-      }
-
-      @Override
-      public void onDelete(T obj, boolean unknownFinalState) {}
-    };
   }
 }
