@@ -7,8 +7,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.Phase;
+import dev.schemagate.operator.kube.GateDeployment;
 import io.fabric8.kubernetes.api.model.HasMetadata;
-import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.javaoperatorsdk.operator.Operator;
 import io.javaoperatorsdk.operator.processing.Controller;
@@ -66,8 +66,8 @@ class RecentWritesTest extends ReconcilerTestBase {
                                 .isEmpty()));
 
     InformerEventSource<Job, DatabaseMigration> jobSource = source(Job.class, "jobs");
-    InformerEventSource<Deployment, DatabaseMigration> deploymentSource =
-        source(Deployment.class, "deployments");
+    InformerEventSource<GateDeployment, DatabaseMigration> deploymentSource =
+        source(GateDeployment.class, "deployments");
     eventually()
         .untilAsserted(
             () -> {
@@ -85,7 +85,7 @@ class RecentWritesTest extends ReconcilerTestBase {
    * the informer's store has the live version, the temporary cache holds nothing for it.
    */
   private static <R extends HasMetadata> void assertHeldOnce(
-      InformerEventSource<R, DatabaseMigration> source, R live) {
+      InformerEventSource<R, DatabaseMigration> source, HasMetadata live) {
     String name = live.getMetadata().getName();
     String namespace = live.getMetadata().getNamespace();
     assertThat(

@@ -32,8 +32,9 @@ import java.util.Set;
  * those: a label selector). Jobs, pods and Events are selected, so only the operator's own and the
  * gated apps' are cached; of the operator's Jobs and pods only what the steps read is kept ({@link
  * TrimmedStore}: not the pod template it wrote). Every Deployment of the watched namespaces is seen
- * (a DatabaseMigration may name one at any time), but only what the gate reads of it is kept
- * ({@link DeploymentStore}).
+ * (a DatabaseMigration may name one at any time), but it is read as a {@link GateDeployment} (its
+ * pod template, status and managed fields skipped in the parser) and only what the gate reads of it
+ * is kept ({@link DeploymentStore}).
  */
 public final class Caches implements ClusterView {
   static final String GATED_INDEX = "gated-deployments";
@@ -52,7 +53,7 @@ public final class Caches implements ClusterView {
 
   private final InformerEventSource<Job, DatabaseMigration> jobs;
   private final InformerEventSource<Pod, DatabaseMigration> pods;
-  private final InformerEventSource<Deployment, DatabaseMigration> deployments;
+  private final InformerEventSource<GateDeployment, DatabaseMigration> deployments;
   private final InformerEventSource<Pod, DatabaseMigration> appPods;
   private final InformerEventSource<Event, DatabaseMigration> failedCreates;
 
@@ -108,7 +109,7 @@ public final class Caches implements ClusterView {
             context);
     deployments =
         new InformerEventSource<>(
-            InformerEventSourceConfiguration.from(Deployment.class, DatabaseMigration.class)
+            InformerEventSourceConfiguration.from(GateDeployment.class, DatabaseMigration.class)
                 .withName("deployments")
                 .withSecondaryToPrimaryMapper(deployment -> gatingMigrations(context, deployment))
                 .withInformerListLimit(LIST_PAGE)
@@ -175,7 +176,7 @@ public final class Caches implements ClusterView {
 
   /** A Deployment as a write of ours left it, trimmed as its store keeps it. */
   void deploymentPatched(Deployment before, Deployment after) {
-    written(deployments, before, DeploymentStore.trim(after));
+    written(deployments, DeploymentStore.trim(before), DeploymentStore.trim(after));
   }
 
   private static Set<ResourceID> byMigrationLabel(Pod pod) {

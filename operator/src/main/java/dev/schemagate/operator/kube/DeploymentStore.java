@@ -22,7 +22,7 @@ import java.util.stream.Stream;
  * pod template's label {@code schemagate.dev/migration}. A Deployment read from this store has
  * these and nothing else.
  */
-final class DeploymentStore implements ItemStore<Deployment> {
+final class DeploymentStore implements ItemStore<GateDeployment> {
   /**
    * What is kept of one Deployment; its namespace and name are the key (a progress deadline of -1:
    * none set).
@@ -53,7 +53,7 @@ final class DeploymentStore implements ItemStore<Deployment> {
           podLabels == null ? null : podLabels.get(PodRequirement.LABEL));
     }
 
-    Deployment restore(String namespace, String name) {
+    GateDeployment restore(String namespace, String name) {
       ObjectMeta meta = new ObjectMeta();
       meta.setNamespace(namespace);
       meta.setName(name);
@@ -76,7 +76,7 @@ final class DeploymentStore implements ItemStore<Deployment> {
       spec.setPaused(paused);
       spec.setProgressDeadlineSeconds(progressDeadlineSeconds < 0 ? null : progressDeadlineSeconds);
       spec.setTemplate(template);
-      Deployment d = new Deployment();
+      GateDeployment d = new GateDeployment();
       d.setMetadata(meta);
       d.setSpec(spec);
       return d;
@@ -86,17 +86,17 @@ final class DeploymentStore implements ItemStore<Deployment> {
   private final ConcurrentHashMap<String, Kept> store = new ConcurrentHashMap<>();
 
   /** The Deployment as this store would give it back: what the gate reads of it. */
-  static Deployment trim(Deployment d) {
+  static GateDeployment trim(Deployment d) {
     return Kept.of(d).restore(d.getMetadata().getNamespace(), d.getMetadata().getName());
   }
 
   @Override
-  public String getKey(Deployment d) {
+  public String getKey(GateDeployment d) {
     return Cache.metaNamespaceKeyFunc(d);
   }
 
   @Override
-  public Deployment put(String key, Deployment d) {
+  public GateDeployment put(String key, GateDeployment d) {
     Kept kept = Kept.of(d);
     shrink(d, kept);
     return restore(key, store.put(key, kept));
@@ -109,7 +109,7 @@ final class DeploymentStore implements ItemStore<Deployment> {
    * heap) before its handlers had caught up.
    */
   private static void shrink(Deployment d, Kept kept) {
-    Deployment small = kept.restore(d.getMetadata().getNamespace(), d.getMetadata().getName());
+    GateDeployment small = kept.restore(d.getMetadata().getNamespace(), d.getMetadata().getName());
     d.setMetadata(small.getMetadata());
     d.setSpec(small.getSpec());
     d.setStatus(null);
@@ -117,7 +117,7 @@ final class DeploymentStore implements ItemStore<Deployment> {
   }
 
   @Override
-  public Deployment remove(String key) {
+  public GateDeployment remove(String key) {
     return restore(key, store.remove(key));
   }
 
@@ -127,7 +127,7 @@ final class DeploymentStore implements ItemStore<Deployment> {
   }
 
   @Override
-  public Stream<Deployment> values() {
+  public Stream<GateDeployment> values() {
     return store.entrySet().stream().map(e -> restore(e.getKey(), e.getValue()));
   }
 
@@ -137,7 +137,7 @@ final class DeploymentStore implements ItemStore<Deployment> {
   }
 
   @Override
-  public Deployment get(String key) {
+  public GateDeployment get(String key) {
     return restore(key, store.get(key));
   }
 
@@ -146,7 +146,7 @@ final class DeploymentStore implements ItemStore<Deployment> {
     return false;
   }
 
-  private static Deployment restore(String key, Kept kept) {
+  private static GateDeployment restore(String key, Kept kept) {
     if (kept == null) {
       return null;
     }

@@ -6,8 +6,11 @@ import dev.schemagate.operator.gate.HeldBy;
 import dev.schemagate.operator.gate.PausePatch;
 import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.gate.RolloutGate;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntryBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatusBuilder;
+import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -49,10 +52,70 @@ class DeploymentStoreTest {
         .build();
   }
 
+  /** The Deployment as the informer reads it from the API server's JSON. */
+  static GateDeployment read(Deployment d) {
+    return SERIALIZATION.unmarshal(SERIALIZATION.asJson(d), GateDeployment.class);
+  }
+
+  private static final KubernetesSerialization SERIALIZATION = new KubernetesSerialization();
+
+  @Test
+  void readsPastWhatTheGateDoesNotRead() {
+    Deployment d =
+        full(
+            Map.of(
+                HeldBy.KEY,
+                "orders",
+                "kubectl.kubernetes.io/last-applied-configuration",
+                "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\"}"),
+            true,
+            "orders");
+    d.getMetadata()
+        .setManagedFields(
+            List.of(
+                new ManagedFieldsEntryBuilder()
+                    .withManager("kubectl")
+                    .withOperation("Update")
+                    .withNewFieldsV1()
+                    .addToAdditionalProperties("f:spec", Map.of("f:replicas", Map.of()))
+                    .endFieldsV1()
+                    .build()));
+    d.setStatus(new DeploymentStatusBuilder().withReplicas(3).withReadyReplicas(3).build());
+
+    GateDeployment read = read(d);
+
+    assertThat(read.getKind()).isEqualTo("Deployment");
+    assertThat(read.getMetadata().getName()).isEqualTo("api");
+    assertThat(read.getMetadata().getNamespace()).isEqualTo("shop");
+    assertThat(read.getMetadata().getResourceVersion()).isEqualTo("42");
+    assertThat(read.getMetadata().getAnnotations())
+        .containsExactly(Map.entry(HeldBy.KEY, "orders"));
+    assertThat(read.getMetadata().getManagedFields()).isNullOrEmpty();
+    assertThat(read.getMetadata().getLabels()).isNullOrEmpty();
+    assertThat(read.getMetadata().getAdditionalProperties()).isEmpty();
+    assertThat(read.getSpec().getPaused()).isTrue();
+    assertThat(read.getSpec().getProgressDeadlineSeconds()).isEqualTo(120);
+    assertThat(read.getSpec().getTemplate().getMetadata().getLabels())
+        .containsEntry(PodRequirement.LABEL, "orders");
+    assertThat(read.getSpec().getTemplate().getSpec()).isNull();
+    assertThat(read.getSpec().getTemplate().getAdditionalProperties()).isEmpty();
+    assertThat(read.getStatus()).isNull();
+    assertThat(read.getAdditionalProperties()).isEmpty();
+  }
+
+  @Test
+  void aDeploymentWithOtherAnnotationsOnlyReadsAsAnnotated() {
+    GateDeployment read = read(full(Map.of("owner", "payments"), null, null));
+    assertThat(read.getMetadata().getAnnotations()).isEmpty();
+    assertThat(HeldBy.holders(read)).isEmpty();
+    assertThat(read(full(null, null, null)).getMetadata().getAnnotations()).isNullOrEmpty();
+  }
+
   @Test
   void keepsWhatTheGateReadsAndNothingElse() {
     DeploymentStore store = new DeploymentStore();
-    Deployment d = full(Map.of(HeldBy.KEY, "orders", "owner", "payments"), true, "orders");
+    GateDeployment d =
+        read(full(Map.of(HeldBy.KEY, "orders", "owner", "payments"), true, "orders"));
     store.put(store.getKey(d), d);
 
     Deployment kept = store.get("shop/api");
@@ -74,7 +137,7 @@ class DeploymentStoreTest {
   @Test
   void leavesOfTheInformersCopyOnlyWhatItKeeps() {
     DeploymentStore store = new DeploymentStore();
-    Deployment d = full(Map.of(HeldBy.KEY, "orders", "owner", "payments"), true, null);
+    GateDeployment d = read(full(Map.of(HeldBy.KEY, "orders", "owner", "payments"), true, null));
     store.put(store.getKey(d), d);
 
     assertThat(d.getSpec().getTemplate().getSpec()).isNull();
@@ -87,10 +150,11 @@ class DeploymentStoreTest {
   @Test
   void givesBackThePreviousStateOnUpdateAndRemoval() {
     DeploymentStore store = new DeploymentStore();
-    store.put("shop/api", full(null, null, null));
-    Deployment before = store.put("shop/api", full(Map.of(HeldBy.KEY, "orders"), true, null));
+    store.put("shop/api", read(full(null, null, null)));
+    Deployment before = store.put("shop/api", read(full(Map.of(HeldBy.KEY, "orders"), true, null)));
     assertThat(before.getSpec().getPaused()).isNull();
-    assertThat(before.getMetadata().getAnnotations()).isNull();
+    // read from JSON without annotations: the client's model makes an empty map of them
+    assertThat(before.getMetadata().getAnnotations()).isEmpty();
     assertThat(before.getSpec().getProgressDeadlineSeconds()).isEqualTo(120);
     assertThat(store.size()).isEqualTo(1);
     assertThat(store.keySet()).containsExactly("shop/api");
