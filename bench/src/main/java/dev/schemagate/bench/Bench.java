@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] [live]
- * [admission] (all but admission by default). Each prints a table and keeps it under
- * bench/results/.
+ * [admission] [unrelated] [listread] (the first six by default). Each prints a table and keeps it
+ * under bench/results/.
  */
 public final class Bench {
   public static void main(String[] args) throws Exception {
@@ -46,6 +46,11 @@ public final class Bench {
                     Integer.parseInt(System.getProperty("bench.migrations", "1000")),
                     Integer.parseInt(System.getProperty("bench.unrelated", "10000")),
                     Integer.parseInt(System.getProperty("bench.rounds", "3")));
+        case "listread" ->
+            new ListReadBench(home, results)
+                .run(
+                    Integer.parseInt(System.getProperty("bench.unrelated", "11000")),
+                    Integer.parseInt(System.getProperty("bench.rounds", "5")));
         case "admission" ->
             new AdmissionBench(home, results)
                 .run(
@@ -55,7 +60,8 @@ public final class Bench {
             throw new IllegalArgumentException(
                 "unknown benchmark "
                     + name
-                    + ": latency, writes, scale, startup, runner, live, admission, unrelated");
+                    + ": latency, writes, scale, startup, runner, live, admission, unrelated,"
+                    + " listread");
       }
     }
     System.exit(0);

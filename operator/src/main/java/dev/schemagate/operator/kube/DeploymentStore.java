@@ -20,7 +20,8 @@ import java.util.stream.Stream;
  * patch's guard), the held-by annotation and whether there are annotations at all (the patch adds
  * the map when there is none), {@code spec.paused}, {@code spec.progressDeadlineSeconds} and the
  * pod template's label {@code schemagate.dev/migration}. A Deployment read from this store has
- * these and nothing else.
+ * these and nothing else. The informer hands it {@link GateDeployment}s: what it drops of them was
+ * never read from the JSON.
  */
 final class DeploymentStore implements ItemStore<GateDeployment> {
   /**
