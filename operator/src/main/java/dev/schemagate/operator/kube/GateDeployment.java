@@ -24,9 +24,9 @@ import java.util.Map;
  * everything the gate does not read, so that listing thousands of Deployments builds no pod
  * template, no status and no managed fields (skipped in the parser, never made into objects). What
  * is read: the metadata but its managed fields, owner references, labels and finalizers, of the
- * annotations only the held-by one (and whether there are any), the spec but its pod template's
- * spec. {@link DeploymentStore} keeps less still; this class only spares making what it would drop.
- * A watch event comes in full and the client converts it to this class.
+ * annotations only the held-by one, the spec but its pod template's spec. {@link DeploymentStore}
+ * keeps less still; this class only spares making what it would drop. A watch event comes in full
+ * and the client converts it to this class.
  */
 @Group("apps")
 @Version("v1")

@@ -104,7 +104,7 @@ class DeploymentStoreTest {
   }
 
   @Test
-  void aDeploymentWithOtherAnnotationsOnlyReadsAsAnnotated() {
+  void ofOtherAnnotationsNoneIsRead() {
     GateDeployment read = read(full(Map.of("owner", "payments"), null, null));
     assertThat(read.getMetadata().getAnnotations()).isEmpty();
     assertThat(HeldBy.holders(read)).isEmpty();
