@@ -1,9 +1,13 @@
 -- Argo CD health of schemagate.dev/DatabaseMigration.
 -- Healthy only when the operator has observed the current generation and Ready is True;
--- Degraded when Stalled is True (a failure that needs a person); Suspended with spec.suspend,
--- while a plan awaits approval (Ready False with reason ApprovalPending) and while a run waits for
--- a drifted schema to be acknowledged (reason DriftBlocked): a person's turn, not a failure;
--- a drift that only reports (Drifted True, Ready True) stays Healthy, with the drift in the message;
+-- Degraded when Stalled is True (a failure that needs a person), while a plan awaits approval
+-- (Ready False with reason ApprovalPending) and while a run waits for a drifted schema to be
+-- acknowledged (reason DriftBlocked): in a sync wave, Argo CD waits on Progressing and Suspended
+-- for as long as they last and starts no automated sync meanwhile, so the commit that approves or
+-- acknowledges would wait for someone to terminate the sync; Degraded ends the sync (the app's
+-- later wave is not applied) and lets that commit sync (docs/gitops.md cites the lines).
+-- Suspended with spec.suspend. A drift that only reports (Drifted True, Ready True) stays Healthy,
+-- with the drift in the message;
 -- Progressing otherwise (a run under way, or a generation not observed yet). What is held back
 -- (paused Deployments, pods at the scheduling gate) and why is added to the message.
 local hs = {}
@@ -49,8 +53,8 @@ if ready ~= nil and ready.status == "True" then
   return hs
 end
 if ready ~= nil and (ready.reason == "ApprovalPending" or ready.reason == "DriftBlocked") then
-  hs.status = "Suspended"
-  hs.message = withHeld(ready.message or "a plan awaits approval")
+  hs.status = "Degraded"
+  hs.message = withHeld(ready.reason .. ": " .. (ready.message or ""))
   return hs
 end
 if status.phase == "Suspended" then

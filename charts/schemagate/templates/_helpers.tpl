@@ -23,11 +23,18 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default (include "schemagate.fullname" .) .Values.serviceAccount.name -}}
 {{- end -}}
 
+{{/*
+The operator's image: by digest (a released chart has repository and digest from its release),
+else by a tag someone set. A chart from a clone has neither: it says so, and how to go on.
+*/}}
 {{- define "schemagate.image" -}}
-{{- if .Values.image.digest -}}
-{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- $image := .Values.image -}}
+{{- if and $image.repository $image.digest -}}
+{{ $image.repository }}@{{ $image.digest }}
+{{- else if and $image.repository $image.tag -}}
+{{ $image.repository }}:{{ $image.tag }}
 {{- else -}}
-{{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
+{{- fail (printf "image.repository and image.digest are not set (repository %q, digest %q): this chart comes from a clone, and only a release writes its image into it. Install a released chart (helm install schemagate oci://REGISTRY/charts/schemagate --version VERSION), or push the operator's image (scripts/images push REGISTRY, then scripts/images index REGISTRY ARCH) and set --set image.repository=REGISTRY/schemagate/operator --set image.digest=sha256:... (docs/install.md)" $image.repository $image.digest) -}}
 {{- end -}}
 {{- end -}}
 

@@ -18,7 +18,7 @@ const models = {
   "admissionregistration.k8s.io/v1": admission,
   "admissionregistration.k8s.io/v1beta1": admissionBeta,
 };
-const skipped = new Set(["monitoring.coreos.com/v1/ServiceMonitor", "cert-manager.io/v1/Issuer", "cert-manager.io/v1/Certificate"]);
+const skipped = new Set(["monitoring.coreos.com/v1/ServiceMonitor", "monitoring.coreos.com/v1/PrometheusRule", "cert-manager.io/v1/Issuer", "cert-manager.io/v1/Certificate"]);
 
 let input = "";
 for await (const chunk of process.stdin) input += chunk;

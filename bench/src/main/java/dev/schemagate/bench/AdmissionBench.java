@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSchedulingGate;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,8 +50,8 @@ final class AdmissionBench {
       try (Sandbox sandbox =
           Sandbox.start(home, work, null, Sandbox.Kind.REAL)
               .operatorValue("gate.admission.via", via)) {
-        sandbox.images.simulate(IMAGE, Duration.ofMillis(50), ClusterBench.RESULT);
-        sandbox.mapIdleImage(APP);
+        sandbox.simulatedImage(IMAGE, Duration.ofMillis(50), ClusterBench.RESULT, 0);
+        sandbox.idleImage(APP);
         sandbox.namespace(NS);
         sandbox.startOperator();
         Stats lifted = lift(sandbox, runs);
@@ -194,9 +195,7 @@ final class AdmissionBench {
                   .withLabels(Map.of("app", "plain"))
                   .endMetadata()
                   .build();
-      pod.getSpec()
-          .setSchedulingGates(
-              List.of(new io.fabric8.kubernetes.api.model.PodSchedulingGate("bench.example/keep")));
+      pod.getSpec().setSchedulingGates(List.of(new PodSchedulingGate("bench.example/keep")));
       long t = System.nanoTime();
       client.pods().inNamespace(NS).resource(pod).create();
       took.add((System.nanoTime() - t) / 1e6);

@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] [live]
- * [admission] [unrelated] [listread] (the first six by default). Each prints a table and keeps it
- * under bench/results/.
+ * [admission] [unrelated] [listread] [redaction] (the first six by default). Each prints a table
+ * and keeps it under bench/results/.
  */
 public final class Bench {
   public static void main(String[] args) throws Exception {
@@ -51,6 +51,7 @@ public final class Bench {
                 .run(
                     Integer.parseInt(System.getProperty("bench.unrelated", "11000")),
                     Integer.parseInt(System.getProperty("bench.rounds", "5")));
+        case "redaction" -> new RedactionBench(home, results).run();
         case "admission" ->
             new AdmissionBench(home, results)
                 .run(
@@ -61,7 +62,7 @@ public final class Bench {
                 "unknown benchmark "
                     + name
                     + ": latency, writes, scale, startup, runner, live, admission, unrelated,"
-                    + " listread");
+                    + " listread, redaction");
       }
     }
     System.exit(0);

@@ -6,8 +6,10 @@ import static dev.schemagate.sandbox.Handlers.onChange;
 
 import dev.schemagate.sandbox.ChartOperator;
 import dev.schemagate.sandbox.Demo;
+import dev.schemagate.sandbox.OperatorProcess;
 import dev.schemagate.sandbox.Sandbox;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ListOptionsBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
@@ -16,10 +18,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -35,6 +41,7 @@ final class ClusterBench {
   private final Path home;
   private final Path results;
   private final Sandbox.Kind kind;
+  private final List<OperatorProcess> followers = new ArrayList<>();
 
   ClusterBench(Path home, Path results) {
     this.home = home;
@@ -49,7 +56,7 @@ final class ClusterBench {
     Path work = home.resolve("bench/target/" + name);
     Demo.clean(work);
     Sandbox sandbox = Sandbox.start(home, work, null, kind);
-    sandbox.images.simulate(IMAGE, jobRuns, RESULT);
+    sandbox.simulatedImage(IMAGE, jobRuns, RESULT, 0);
     sandbox.namespace("bench");
     return sandbox;
   }
@@ -124,7 +131,7 @@ final class ClusterBench {
      * "VERB resource" -> count, the Lease's own renewals apart ({@code leases} true: only those).
      */
     Map<String, Long> operator(boolean leases) throws Exception {
-      Map<String, Long> out = new java.util.TreeMap<>();
+      Map<String, Long> out = new TreeMap<>();
       if (real()) {
         sandbox
             .real()
@@ -201,7 +208,7 @@ final class ClusterBench {
       KubernetesClient client = sandbox.client();
       Map<String, Instant> completed = jobCompletions(sandbox);
       Map<String, Instant> readyAt = new ConcurrentHashMap<>();
-      List<Instant> resumedAt = java.util.Collections.synchronizedList(new ArrayList<>());
+      List<Instant> resumedAt = Collections.synchronizedList(new ArrayList<>());
       Map<String, Boolean> pausedNow = new ConcurrentHashMap<>();
       client
           .apps()
@@ -376,7 +383,7 @@ final class ClusterBench {
     try (Sandbox sandbox = sandbox("scale", Duration.ZERO)) {
       scale(sandbox, count, namespaces, idleFor);
     } finally {
-      for (dev.schemagate.sandbox.OperatorProcess follower : followers) {
+      for (OperatorProcess follower : followers) {
         follower.close();
       }
       followers.clear();
@@ -405,8 +412,7 @@ final class ClusterBench {
     AtomicInteger readyCount = readyCounter(client, "r1");
     double cpuBefore = Machine.cpuSeconds(pid);
     Instant start = Instant.now();
-    java.util.concurrent.ExecutorService pool =
-        java.util.concurrent.Executors.newFixedThreadPool(8);
+    ExecutorService pool = Executors.newFixedThreadPool(8);
     for (int i = 0; i < count; i++) {
       final int k = i;
       pool.submit(
@@ -463,7 +469,7 @@ final class ClusterBench {
             "operator peak RSS (VmHWM; JVM: "
                 + (real()
                     ? "the chart's javaOptions under its 384 MiB limit"
-                    : String.join(" ", dev.schemagate.sandbox.OperatorProcess.jvmOptions()))
+                    : String.join(" ", OperatorProcess.jvmOptions()))
                 + ")",
             String.format("%.0f MiB", peak),
             "<= 384 MiB (the chart's limit)",
@@ -513,8 +519,8 @@ final class ClusterBench {
       }
       return chart.followerPids().isEmpty() ? -1 : chart.followerPids().get(0);
     }
-    dev.schemagate.sandbox.OperatorProcess follower =
-        new dev.schemagate.sandbox.OperatorProcess(
+    OperatorProcess follower =
+        new OperatorProcess(
                 sandbox.operatorJar(),
                 sandbox.kubeconfig,
                 sandbox.work.resolve("follower.log"),
@@ -523,8 +529,6 @@ final class ClusterBench {
     followers.add(follower);
     return follower.pid();
   }
-
-  private final List<dev.schemagate.sandbox.OperatorProcess> followers = new ArrayList<>();
 
   /**
    * How many DatabaseMigrations of any namespace the bench's own watch has seen Ready at a
@@ -568,10 +572,7 @@ final class ClusterBench {
                   .apps()
                   .replicaSets()
                   .inAnyNamespace()
-                  .list(
-                      new io.fabric8.kubernetes.api.model.ListOptionsBuilder()
-                          .withLimit(1L)
-                          .build());
+                  .list(new ListOptionsBuilder().withLimit(1L).build());
           Long more = page.getMetadata().getRemainingItemCount();
           if (page.getItems().size() + (more == null ? 0 : more) >= deployments) {
             return true;

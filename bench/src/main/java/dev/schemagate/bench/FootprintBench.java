@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -183,7 +184,7 @@ final class FootprintBench {
       if (cluster.real()) {
         // the operator runs as a process here, not from its chart: the CRD the chart carries
         try (var crd =
-            java.nio.file.Files.newInputStream(
+            Files.newInputStream(
                 home.resolve("charts/schemagate/crds/databasemigrations.schemagate.dev-v1.yml"))) {
           client.load(crd).create();
         }
@@ -284,7 +285,7 @@ final class FootprintBench {
         Files.copy(
             Path.of("/proc", Long.toString(pid), "smaps"),
             smaps,
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            StandardCopyOption.REPLACE_EXISTING);
         return new Figures(
             seconds,
             Machine.statusMiB(pid, "VmRSS"),

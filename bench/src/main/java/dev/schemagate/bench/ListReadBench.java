@@ -2,6 +2,7 @@ package dev.schemagate.bench;
 
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.management.ThreadMXBean;
 import io.fabric8.kubernetes.api.model.DefaultKubernetesResourceList;
 import io.fabric8.kubernetes.api.model.KubernetesResourceList;
 import io.fabric8.kubernetes.api.model.ListMetaBuilder;
@@ -127,8 +128,7 @@ final class ListReadBench {
   /** Reads every page as {@code type}; what the pass cost this thread, per Deployment read. */
   private static Cost read(ObjectMapper mapper, JavaType type, List<byte[]> pages, int count)
       throws Exception {
-    com.sun.management.ThreadMXBean threads =
-        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
     long id = Thread.currentThread().getId();
     long bytes = threads.getThreadAllocatedBytes(id);
     long cpu = threads.getCurrentThreadCpuTime();

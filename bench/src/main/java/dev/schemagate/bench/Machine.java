@@ -3,9 +3,21 @@ package dev.schemagate.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /** The machine a figure was measured on, and a process's CPU time and memory from /proc. */
 final class Machine {
+  /** A generation's addresses in GC.heap_info: the first and the last of {@code [0x..., 0x...)}. */
+  private static final Pattern GENERATION_RANGE =
+      Pattern.compile("\\[(0x[0-9a-f]+)[^\\]]*?(0x[0-9a-f]+)\\)");
+
+  /** The first line of a mapping in /proc/PID/smaps: its start and end address. */
+  private static final Pattern MAPPING = Pattern.compile("^([0-9a-f]+)-([0-9a-f]+) ");
+
   private Machine() {}
 
   static String describe() {
@@ -47,9 +59,9 @@ final class Machine {
    * The heap a JVM holds after a full GC, in MiB: the total of {@code jcmd GC.class_histogram},
    * which collects first and counts the objects still reachable, less the GC's filler objects.
    * (Until 2026-11-26 this was the generations' "used" of GC.heap_info after GC.run, which also
-   * counts what the process allocated between the two commands: on a JVM at rest the two agree; on
-   * an operator 5 s after a burst of 1,000 they differed by 6 and 18 MiB.) The histogram is written
-   * to {@code keep}.
+   * counts what the process allocated between the two commands: on a JVM at rest the two agree;
+   * right after a burst they did not, bench/README.md, issue 15, third round.) The histogram is
+   * written to {@code keep}.
    */
   static double heapAfterFullGcMiB(long pid, Path keep) throws IOException, InterruptedException {
     String histogram = jcmd(pid, "GC.class_histogram");
@@ -62,22 +74,19 @@ final class Machine {
    * The bytes of a class histogram's objects, without the fillers: Serial GC's full collection
    * leaves dead space of up to 5% of a generation in place (MarkSweepDeadRatio) instead of
    * compacting it, filled with filler objects, which the histogram counts as if they were live:
-   * {@code jdk.internal.vm.FillerElement[]} from Java 19, {@code int[]} before it. A heap dump of
-   * the operator on Java 17 with 10,000 unrelated Deployments: 3.7 of its 4.0 MiB of {@code int[]}
-   * referenced by no object, no static field and no GC root. On Java 17 and 18 every {@code int[]}
-   * is left out (the live ones were 0.25 MiB of that operator's 44 MiB).
+   * {@code jdk.internal.vm.FillerElement[]} from Java 19, {@code int[]} before it: in a heap dump
+   * of the operator on Java 17 nearly all of its {@code int[]} was referenced by no object, no
+   * static field and no GC root (bench/README.md, issue 15, fourth round). On Java 17 and 18 every
+   * {@code int[]} is left out.
    */
   static long liveBytes(String histogram) {
-    java.util.regex.Matcher total =
-        java.util.regex.Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$").matcher(histogram);
+    Matcher total = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)\\s*$").matcher(histogram);
     if (!total.find()) {
       throw new IllegalStateException("no total in GC.class_histogram:\n" + histogram);
     }
     boolean intArrayFillers =
         histogram.contains("(java.base@17") || histogram.contains("(java.base@18");
-    java.util.regex.Matcher row =
-        java.util.regex.Pattern.compile("(?m)^\\s*\\d+:\\s+\\d+\\s+(\\d+)\\s+(\\S+)")
-            .matcher(histogram);
+    Matcher row = Pattern.compile("(?m)^\\s*\\d+:\\s+\\d+\\s+(\\d+)\\s+(\\S+)").matcher(histogram);
     long fillers = 0;
     while (row.find()) {
       String type = row.group(2);
@@ -100,8 +109,8 @@ final class Machine {
   }
 
   /** User + system CPU seconds of each thread of a process, by "name (tid)". */
-  static java.util.Map<String, Double> threadCpuSeconds(long pid) throws IOException {
-    java.util.Map<String, Double> out = new java.util.HashMap<>();
+  static Map<String, Double> threadCpuSeconds(long pid) throws IOException {
+    Map<String, Double> out = new HashMap<>();
     try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
       for (Path task : tasks.toList()) {
         try {
@@ -120,27 +129,15 @@ final class Machine {
   }
 
   /** The threads that used the most CPU between two samples, with their seconds. */
-  static String busiest(
-      java.util.Map<String, Double> before, java.util.Map<String, Double> after, int n) {
+  static String busiest(Map<String, Double> before, Map<String, Double> after, int n) {
     return after.entrySet().stream()
-        .map(
-            e ->
-                java.util.Map.entry(
-                    e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
+        .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0.0)))
         .filter(e -> e.getValue() > 0)
-        .sorted(java.util.Map.Entry.<String, Double>comparingByValue().reversed())
+        .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
         .limit(n)
         .map(e -> String.format("%s %.2f", e.getKey(), e.getValue()))
-        .collect(java.util.stream.Collectors.joining(", "));
+        .collect(Collectors.joining(", "));
   }
-
-  /** A generation's addresses in GC.heap_info: the first and the last of {@code [0x..., 0x...)}. */
-  private static final java.util.regex.Pattern GENERATION_RANGE =
-      java.util.regex.Pattern.compile("\\[(0x[0-9a-f]+)[^\\]]*?(0x[0-9a-f]+)\\)");
-
-  /** The first line of a mapping in /proc/PID/smaps: its start and end address. */
-  private static final java.util.regex.Pattern MAPPING =
-      java.util.regex.Pattern.compile("^([0-9a-f]+)-([0-9a-f]+) ");
 
   /**
    * The part of a JVM's RSS in its Java heap, in MiB: the resident pages of the mappings within the
@@ -150,7 +147,7 @@ final class Machine {
    * process's /proc/PID/smaps, or a copy of it.
    */
   static double heapRssMiB(long pid, Path smaps) throws IOException, InterruptedException {
-    java.util.regex.Matcher m = GENERATION_RANGE.matcher(jcmd(pid, "GC.heap_info"));
+    Matcher m = GENERATION_RANGE.matcher(jcmd(pid, "GC.heap_info"));
     long lo = Long.MAX_VALUE;
     long hi = 0;
     while (m.find()) {
@@ -163,7 +160,7 @@ final class Machine {
     long kib = 0;
     boolean inHeap = false;
     for (String line : Files.readAllLines(smaps)) {
-      java.util.regex.Matcher range = MAPPING.matcher(line);
+      Matcher range = MAPPING.matcher(line);
       if (range.find()) {
         inHeap =
             Long.parseUnsignedLong(range.group(1), 16) >= lo

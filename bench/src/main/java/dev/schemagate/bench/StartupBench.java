@@ -6,8 +6,11 @@ import dev.schemagate.sandbox.OperatorProcess;
 import dev.schemagate.sandbox.Sandbox;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
+import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -70,8 +73,8 @@ final class StartupBench {
     List<String> packagedOptions() {
       try {
         return List.of(Files.readString(app.resolve("jvm.args")).trim().split("\\s+"));
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     }
 
@@ -259,9 +262,8 @@ final class StartupBench {
    * account's token and CA, and parses no kubeconfig YAML: bench/README.md, start-up, says what
    * that parse costs; -Dbench.kubeconfig=true starts the operator with the sandbox's kubeconfig).
    */
-  private static Map<String, String> asInAPod(Path kubeconfig) throws java.io.IOException {
-    io.fabric8.kubernetes.client.Config config =
-        io.fabric8.kubernetes.client.Config.fromKubeconfig(Files.readString(kubeconfig));
+  private static Map<String, String> asInAPod(Path kubeconfig) throws IOException {
+    Config config = Config.fromKubeconfig(Files.readString(kubeconfig));
     Map<String, String> env = new LinkedHashMap<>();
     env.put("KUBERNETES_AUTH_TRYKUBECONFIG", "false");
     env.put("KUBERNETES_AUTH_TRYSERVICEACCOUNT", "false");
@@ -386,7 +388,7 @@ final class StartupBench {
   private static double cpu(long pid) {
     try {
       return Machine.cpuSeconds(pid);
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       return Double.NaN;
     }
   }
@@ -394,7 +396,7 @@ final class StartupBench {
   private static Map<String, Double> threads(long pid) {
     try {
       return Machine.threadCpuSeconds(pid);
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       return Map.of(); // the process ended, or a thread's stat did not parse
     }
   }

@@ -23,12 +23,17 @@ class ChartTest {
 
   static List<JsonNode> render(String... extra) throws Exception {
     List<String> args =
-        new ArrayList<>(List.of("template", "sg", Tools.CHART.toString(), "--namespace", "ops"));
+        new ArrayList<>(
+            List.of("template", "sg", Tools.released().toString(), "--namespace", "ops"));
     args.addAll(List.of(extra));
     Tools.Result result = Tools.helm(args.toArray(String[]::new));
     assertThat(result.exit()).as(result.err()).isZero();
+    return documents(result.out());
+  }
+
+  static List<JsonNode> documents(String yaml) throws Exception {
     List<JsonNode> docs = new ArrayList<>();
-    try (var parser = new YAMLFactory().createParser(result.out())) {
+    try (var parser = new YAMLFactory().createParser(yaml)) {
       for (var it = YAML.readValues(parser, JsonNode.class); it.hasNext(); ) {
         JsonNode doc = it.next();
         if (doc != null && !doc.isEmpty()) {
@@ -48,11 +53,18 @@ class ChartTest {
     return docs.stream().filter(d -> kind.equals(d.path("kind").asText())).toList();
   }
 
+  static JsonNode named(List<JsonNode> docs, String name) {
+    return docs.stream()
+        .filter(d -> name.equals(d.at("/metadata/name").asText()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + name + " among " + docs));
+  }
+
   @Test
   void lintPassesForBothScopes() throws Exception {
-    Tools.Result cluster = Tools.helm("lint", Tools.CHART.toString());
+    Tools.Result cluster = Tools.helm("lint", Tools.released().toString());
     assertThat(cluster.exit()).as(cluster.out() + cluster.err()).isZero();
-    List<String> args = new ArrayList<>(List.of("lint", Tools.CHART.toString()));
+    List<String> args = new ArrayList<>(List.of("lint", Tools.released().toString()));
     args.addAll(List.of(NAMESPACED));
     Tools.Result namespaced = Tools.helm(args.toArray(String[]::new));
     assertThat(namespaced.exit()).as(namespaced.out() + namespaced.err()).isZero();
@@ -73,6 +85,12 @@ class ChartTest {
               "--set",
               "metrics.serviceMonitor.enabled=true",
               "--set",
+              "metrics.prometheusRule.enabled=true",
+              "--set",
+              "metrics.rulesConfigMap.enabled=true",
+              "--set",
+              "metrics.dashboard.enabled=true",
+              "--set",
               "image.digest=sha256:" + "a".repeat(64)
             },
             POLICY,
@@ -81,7 +99,8 @@ class ChartTest {
             },
             new String[] {"--set", "gate.admission.webhook.certManager.enabled=true"})) {
       List<String> args =
-          new ArrayList<>(List.of("template", "sg", Tools.CHART.toString(), "--namespace", "ops"));
+          new ArrayList<>(
+              List.of("template", "sg", Tools.released().toString(), "--namespace", "ops"));
       args.addAll(List.of(values));
       String manifests = Tools.helm(args.toArray(String[]::new)).out();
       Tools.Result validation =
@@ -199,7 +218,7 @@ class ChartTest {
     assertThat(env.toString())
         .contains("{\"name\":\"SCHEMAGATE_WATCH_NAMESPACES\",\"value\":\"shop,billing\"}");
     Tools.Result none =
-        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "watch.mode=namespaces");
+        Tools.helm("template", "sg", Tools.released().toString(), "--set", "watch.mode=namespaces");
     assertThat(none.exit()).isNotZero();
     assertThat(none.err()).contains("list them in watch.namespaces");
   }
@@ -224,7 +243,8 @@ class ChartTest {
     assertThat(container.at("/resources/limits/memory").asText()).isNotEmpty();
     assertThat(container.at("/env").toString())
         .contains("SCHEMAGATE_LEASE_NAMESPACE", "metadata.namespace");
-    assertThat(container.at("/image").asText()).isEqualTo("schemagate/operator:0.1.0-SNAPSHOT");
+    assertThat(container.at("/image").asText())
+        .isEqualTo(Tools.RELEASE_REPOSITORY + "@" + Tools.RELEASE_DIGEST);
     assertThat(ofKind(docs, "PodDisruptionBudget"))
         .singleElement()
         .satisfies(p -> assertThat(p.at("/spec/minAvailable").asInt()).isEqualTo(1));
@@ -234,7 +254,94 @@ class ChartTest {
                 .get(0)
                 .at("/spec/template/spec/containers/0/image")
                 .asText())
-        .isEqualTo("schemagate/operator@sha256:" + "b".repeat(64));
+        .isEqualTo(Tools.RELEASE_REPOSITORY + "@sha256:" + "b".repeat(64));
+  }
+
+  /**
+   * A chart from a clone names no image (only a release writes one into it): installing it fails
+   * with a message that names the values and both ways on, before anything reaches a cluster.
+   */
+  @Test
+  void aChartFromACloneNamesNoImageAndSaysHowToGoOn() throws Exception {
+    JsonNode values = YAML.readTree(Tools.CHART.resolve("values.yaml").toFile()).path("image");
+    assertThat(values.path("repository").asText()).isEmpty();
+    assertThat(values.path("digest").asText()).isEmpty();
+    Tools.Result clone = Tools.helm("template", "sg", Tools.CHART.toString());
+    assertThat(clone.exit()).isNotZero();
+    assertThat(clone.err())
+        .contains(
+            "image.repository and image.digest are not set",
+            "this chart comes from a clone",
+            "helm install schemagate oci://REGISTRY/charts/schemagate --version VERSION",
+            "--set image.repository=REGISTRY/schemagate/operator --set image.digest=sha256:",
+            "docs/install.md");
+    // a repository alone is not enough: no tag is made up for it
+    Tools.Result noDigest =
+        Tools.helm(
+            "template", "sg", Tools.CHART.toString(), "--set", "image.repository=r.example/op");
+    assertThat(noDigest.exit()).isNotZero();
+    assertThat(noDigest.err()).contains("image.repository and image.digest are not set");
+    // an image someone pushed, by tag
+    assertThat(
+            ofKind(
+                    documents(
+                        Tools.helm(
+                                "template",
+                                "sg",
+                                Tools.CHART.toString(),
+                                "--set",
+                                "image.repository=r.example/op",
+                                "--set-string",
+                                "image.tag=1.2")
+                            .out()),
+                    "Deployment")
+                .get(0)
+                .at("/spec/template/spec/containers/0/image")
+                .asText())
+        .isEqualTo("r.example/op:1.2");
+  }
+
+  /**
+   * What a release publishes: the chart's values name the operator's image by digest (the tag in
+   * the reference it is given dropped), its version and appVersion are the release's, and a
+   * reference without a digest is refused.
+   */
+  @Test
+  void theReleasedChartRunsTheReleasesImageByDigest() throws Exception {
+    Path dir = Path.of("target", "release-9.8.7").toAbsolutePath();
+    List<String> command =
+        List.of(
+            "env",
+            "SCHEMAGATE_VERSION=9.8.7",
+            "bash",
+            Tools.ROOT.resolve("scripts/chart").toString(),
+            "package",
+            "10.0.0.1:5000/schemagate/operator:9.8.7@sha256:" + "d".repeat(64),
+            dir.toString());
+    Tools.Result packaged = Tools.run(command, null);
+    assertThat(packaged.exit()).as(packaged.err()).isZero();
+    Path tgz = dir.resolve("schemagate-9.8.7.tgz");
+    assertThat(packaged.out().strip()).isEqualTo(tgz.toString());
+    JsonNode chart = YAML.readTree(Tools.helm("show", "chart", tgz.toString()).out());
+    assertThat(chart.path("version").asText()).isEqualTo("9.8.7");
+    assertThat(chart.path("appVersion").asText()).isEqualTo("9.8.7");
+    JsonNode image =
+        YAML.readTree(Tools.helm("show", "values", tgz.toString()).out()).path("image");
+    assertThat(image.path("repository").asText()).isEqualTo("10.0.0.1:5000/schemagate/operator");
+    assertThat(image.path("digest").asText()).isEqualTo("sha256:" + "d".repeat(64));
+    assertThat(image.path("tag").asText()).isEmpty();
+
+    Tools.Result byTag =
+        Tools.run(
+            List.of(
+                "bash",
+                Tools.ROOT.resolve("scripts/chart").toString(),
+                "package",
+                "10.0.0.1:5000/schemagate/operator:9.8.7",
+                dir.toString()),
+            null);
+    assertThat(byTag.exit()).isNotZero();
+    assertThat(byTag.err()).contains("is not REPOSITORY@sha256:DIGEST");
   }
 
   /**
@@ -322,28 +429,80 @@ class ChartTest {
             "{\"name\":\"SCHEMAGATE_DEFAULT_JOB_CPU_LIMIT\",\"value\":\"none\"}",
             "{\"name\":\"SCHEMAGATE_DEFAULT_JOB_TMP_SIZE_LIMIT\",\"value\":\"1Gi\"}");
     Tools.Result empty =
-        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "policy.allowedImages=null");
+        Tools.helm(
+            "template", "sg", Tools.released().toString(), "--set", "policy.allowedImages=null");
     assertThat(empty.exit()).isNotZero();
     Tools.Result none =
         Tools.helm(
-            "template", "sg", Tools.CHART.toString(), "--set-json", "policy.allowedImages=[]");
+            "template", "sg", Tools.released().toString(), "--set-json", "policy.allowedImages=[]");
     assertThat(none.exit()).as("an empty list would fall back to the default").isNotZero();
     assertThat(none.err()).contains("allowedImages");
     Tools.Result badAccount =
         Tools.helm(
             "template",
             "sg",
-            Tools.CHART.toString(),
+            Tools.released().toString(),
             "--set",
             "policy.allowedServiceAccounts={Not_A_Name}");
     assertThat(badAccount.exit()).isNotZero();
+  }
+
+  /**
+   * gate.admission.missingMigration reaches both paths: the operator (its webhook) as a setting,
+   * the policy path as a policy that gates every labelled pod and a rollout-gate policy that takes
+   * the gate off again for a pod whose DatabaseMigration exists and needs nothing (Hold), or
+   * neither (Admit).
+   */
+  @Test
+  void aPodNamingAMissingMigrationIsHeldOrAdmittedAsTheAdminChose() throws Exception {
+    List<JsonNode> hold = render(POLICY);
+    assertThat(
+            ofKind(hold, "Deployment").get(0).at("/spec/template/spec/containers/0/env").toString())
+        .contains("{\"name\":\"SCHEMAGATE_GATE_MISSING_MIGRATION\",\"value\":\"Hold\"}");
+    JsonNode gateAll =
+        named(ofKind(hold, "MutatingAdmissionPolicy"), "sg-schemagate-missing-migration");
+    assertThat(gateAll.at("/spec/paramKind").isMissingNode()).as("no params: every pod").isTrue();
+    assertThat(gateAll.at("/spec/mutations/0/jsonPatch/expression").asText())
+        .contains("\"/spec/schedulingGates\"", "schemagate.dev/migration");
+    named(ofKind(hold, "MutatingAdmissionPolicyBinding"), "sg-schemagate-missing-migration");
+    JsonNode rollout = named(ofKind(hold, "MutatingAdmissionPolicy"), "sg-schemagate-rollout-gate");
+    assertThat(rollout.at("/spec/reinvocationPolicy").asText()).isEqualTo("IfNeeded");
+    assertThat(rollout.at("/spec/mutations/0/jsonPatch/expression").asText())
+        .contains("op: \"replace\", path: \"/spec/schedulingGates\"");
+
+    List<String> args = new ArrayList<>(List.of(POLICY));
+    args.addAll(List.of("--set", "gate.admission.missingMigration=Admit"));
+    List<JsonNode> admit = render(args.toArray(String[]::new));
+    assertThat(
+            ofKind(admit, "Deployment")
+                .get(0)
+                .at("/spec/template/spec/containers/0/env")
+                .toString())
+        .contains("{\"name\":\"SCHEMAGATE_GATE_MISSING_MIGRATION\",\"value\":\"Admit\"}");
+    assertThat(ofKind(admit, "MutatingAdmissionPolicy"))
+        .extracting(p -> p.at("/metadata/name").asText())
+        .containsExactly("sg-schemagate-rollout-gate");
+    JsonNode only = ofKind(admit, "MutatingAdmissionPolicy").get(0);
+    assertThat(only.at("/spec/reinvocationPolicy").asText()).isEqualTo("Never");
+    assertThat(only.at("/spec/mutations/0/jsonPatch/expression").asText())
+        .doesNotContain("replace");
+
+    Tools.Result misspelt =
+        Tools.helm(
+            "template",
+            "sg",
+            Tools.CHART.toString(),
+            "--set",
+            "gate.admission.missingMigration=Allow");
+    assertThat(misspelt.exit()).isNotZero();
+    assertThat(misspelt.err()).contains("missingMigration");
   }
 
   @Test
   void onAClusterWithMutatingAdmissionPolicyPodsAreHeldByThePolicy() throws Exception {
     List<JsonNode> docs = render(POLICY);
     assertThat(ofKind(docs, "MutatingWebhookConfiguration")).isEmpty();
-    JsonNode policy = ofKind(docs, "MutatingAdmissionPolicy").get(0);
+    JsonNode policy = named(ofKind(docs, "MutatingAdmissionPolicy"), "sg-schemagate-rollout-gate");
     assertThat(policy.path("apiVersion").asText()).isEqualTo("admissionregistration.k8s.io/v1");
     assertThat(policy.at("/spec/paramKind/kind").asText()).isEqualTo("DatabaseMigration");
     assertThat(policy.at("/spec/matchConstraints/objectSelector/matchExpressions/0/key").asText())
@@ -351,8 +510,11 @@ class ChartTest {
     assertThat(policy.at("/spec/variables").toString())
         .as("the chart's default mode is in the policy")
         .contains("'Admission'");
-    JsonNode binding = ofKind(docs, "MutatingAdmissionPolicyBinding").get(0);
-    assertThat(binding.at("/spec/paramRef/parameterNotFoundAction").asText()).isEqualTo("Deny");
+    JsonNode binding =
+        named(ofKind(docs, "MutatingAdmissionPolicyBinding"), "sg-schemagate-rollout-gate");
+    assertThat(binding.at("/spec/paramRef/parameterNotFoundAction").asText())
+        .as("a namespace with no DatabaseMigration: gate.admission.missingMigration, not a refusal")
+        .isEqualTo("Allow");
     JsonNode env = ofKind(docs, "Deployment").get(0).at("/spec/template/spec/containers/0/env");
     assertThat(env.toString())
         .contains("SCHEMAGATE_GATE_MODE")
@@ -363,8 +525,8 @@ class ChartTest {
                     "--api-versions",
                     "admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicy"),
                 "MutatingAdmissionPolicy"))
-        .singleElement()
-        .satisfies(
+        .hasSize(2)
+        .allSatisfy(
             p ->
                 assertThat(p.path("apiVersion").asText())
                     .isEqualTo("admissionregistration.k8s.io/v1beta1"));
@@ -442,11 +604,13 @@ class ChartTest {
     assertThat(ofKind(docs, "MutatingAdmissionPolicy")).isEmpty();
     assertThat(ofKind(docs, "ValidatingAdmissionPolicy")).isEmpty();
     Tools.Result refused =
-        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "gate.admission.via=none");
+        Tools.helm(
+            "template", "sg", Tools.released().toString(), "--set", "gate.admission.via=none");
     assertThat(refused.exit()).isNotZero();
     assertThat(refused.err()).contains("gate.admission.via is none: set gate.defaultMode=Pause");
     Tools.Result noPolicy =
-        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "gate.admission.via=policy");
+        Tools.helm(
+            "template", "sg", Tools.released().toString(), "--set", "gate.admission.via=policy");
     assertThat(noPolicy.exit()).isNotZero();
     assertThat(noPolicy.err())
         .contains("serves no MutatingAdmissionPolicy", "gate.admission.via=webhook");
@@ -455,17 +619,18 @@ class ChartTest {
   @Test
   void theValuesSchemaRejectsWrongTypesAndUnknownKeys() throws Exception {
     Tools.Result wrongType =
-        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "replicaCount=two");
+        Tools.helm("template", "sg", Tools.released().toString(), "--set", "replicaCount=two");
     assertThat(wrongType.exit()).isNotZero();
-    assertThat(wrongType.err()).contains("replicaCount").contains("Expected: integer");
+    assertThat(wrongType.err()).contains("'/replicaCount': got string, want integer");
     Tools.Result unknown =
-        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "replicas=3");
+        Tools.helm("template", "sg", Tools.released().toString(), "--set", "replicas=3");
     assertThat(unknown.exit()).isNotZero();
-    assertThat(unknown.err()).contains("Additional property replicas is not allowed");
+    assertThat(unknown.err()).contains("additional properties 'replicas' not allowed");
     Tools.Result badMode =
-        Tools.helm("template", "sg", Tools.CHART.toString(), "--set", "watch.mode=everywhere");
+        Tools.helm("template", "sg", Tools.released().toString(), "--set", "watch.mode=everywhere");
     assertThat(badMode.exit()).isNotZero();
-    assertThat(badMode.err()).contains("watch.mode");
+    assertThat(badMode.err())
+        .contains("'/watch/mode': value must be one of 'cluster', 'namespaces'");
   }
 
   @Test

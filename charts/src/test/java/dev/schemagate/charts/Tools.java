@@ -8,15 +8,46 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The command-line tools the chart tests run: helm, node, lua5.4. */
+/** The command-line tools the chart tests run: helm, promtool, node, lua5.4. */
 final class Tools {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   static final Path CHART = ROOT.resolve("charts/schemagate");
   static final Path TOOLS = ROOT.resolve(".tools");
 
+  /** The operator's image a release writes into the chart: an index, by digest. */
+  static final String RELEASE_REPOSITORY = "registry.example.com/schemagate/operator";
+
+  static final String RELEASE_DIGEST = "sha256:" + "c".repeat(64);
+
   record Result(int exit, String out, String err) {}
 
+  private static Path released;
+
   private Tools() {}
+
+  /**
+   * The chart as a release publishes it (scripts/chart package): charts/schemagate with the
+   * release's image written into its values. What the tests render, as users install it.
+   */
+  static synchronized Path released() throws IOException, InterruptedException {
+    if (released == null) {
+      Path dir = Path.of("target", "released-chart").toAbsolutePath();
+      Result packaged =
+          run(
+              List.of(
+                  "bash",
+                  ROOT.resolve("scripts/chart").toString(),
+                  "package",
+                  RELEASE_REPOSITORY + "@" + RELEASE_DIGEST,
+                  dir.toString()),
+              null);
+      if (packaged.exit() != 0) {
+        throw new IllegalStateException("scripts/chart package failed: " + packaged.err());
+      }
+      released = Path.of(packaged.out().strip());
+    }
+    return released;
+  }
 
   static Path helm() {
     Path helm =
@@ -26,6 +57,23 @@ final class Tools {
           helm + " is missing: run bash scripts/tools (scripts/test does)");
     }
     return helm;
+  }
+
+  /** promtool, built from the Prometheus Go module by scripts/tools. */
+  static Path promtool() {
+    Path promtool = TOOLS.resolve("bin/promtool");
+    if (!Files.isExecutable(promtool)) {
+      throw new IllegalStateException(
+          promtool + " is missing: run bash scripts/tools (scripts/test does)");
+    }
+    return promtool;
+  }
+
+  static Result promtool(String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>();
+    command.add(promtool().toString());
+    command.addAll(List.of(args));
+    return run(command, null);
   }
 
   static Result helm(String... args) throws IOException, InterruptedException {

@@ -17,7 +17,7 @@ final class Connections {
     if (db.password() != null) {
       props.setProperty("password", db.password());
     }
-    props.setProperty("ApplicationName", applicationName());
+    props.setProperty("ApplicationName", settings.applicationName());
     props.setProperty("connectTimeout", "10");
     long waitMs = 1000;
     for (int attempt = 0; ; attempt++) {
@@ -64,17 +64,6 @@ final class Connections {
         waitMs = Math.min(waitMs * 2, settings.connectRetryMaxIntervalSeconds() * 1000L);
       }
     }
-  }
-
-  /**
-   * schemagate-runner and the run (SCHEMAGATE_MIGRATION, SCHEMAGATE_RUN_ID), so a lock's holder
-   * names its Job.
-   */
-  static String applicationName() {
-    String migration = Runner.env.getOrDefault("SCHEMAGATE_MIGRATION", "");
-    String run = Runner.env.getOrDefault("SCHEMAGATE_RUN_ID", "");
-    String name = ("schemagate-runner " + migration + (run.isEmpty() ? "" : " " + run)).strip();
-    return name.length() > 63 ? name.substring(0, 63) : name;
   }
 
   private static void sleep(long ms) {

@@ -46,9 +46,21 @@ public final class ExitCode {
    */
   public static final int MIGRATION_RUNNING = 11;
 
+  /**
+   * The target is the newest migration, and the database is above it: a newer image migrated it.
+   * Nothing was applied.
+   */
+  public static final int DATABASE_AHEAD = 12;
+
+  /**
+   * The schema has objects but no schema history, and no baseline was given (SCHEMAGATE_BASELINE):
+   * which migrations they are cannot be known. Nothing was changed.
+   */
+  public static final int BASELINE_REQUIRED = 13;
+
   private ExitCode() {}
 
-  /** The operator's reason for an exit code (the same names as its Reasons). */
+  /** The operator's reason for an exit code (the same words as its Reason, dev.schemagate.api). */
   static String reason(int code) {
     return switch (code) {
       case OK -> "MigrationSucceeded";
@@ -60,6 +72,8 @@ public final class ExitCode {
       case REPAIR_NEEDED -> "RepairNeeded";
       case PLAN_CHANGED -> "PlanChanged";
       case MIGRATION_RUNNING -> "MigrationRunning";
+      case DATABASE_AHEAD -> "DatabaseAhead";
+      case BASELINE_REQUIRED -> "BaselineRequired";
       default -> "MigrationFailed";
     };
   }

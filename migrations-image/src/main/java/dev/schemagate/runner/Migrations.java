@@ -3,16 +3,23 @@ package dev.schemagate.runner;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.FlywayException;
 import org.flywaydb.core.api.MigrationInfo;
+import org.flywaydb.core.api.MigrationState;
 import org.flywaydb.core.api.MigrationVersion;
 import org.flywaydb.core.api.exception.FlywayValidateException;
 import org.flywaydb.core.api.logging.LogFactory;
+import org.flywaydb.core.api.output.ValidateResult;
 import org.flywaydb.core.internal.exception.FlywayMigrateException;
+import org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension;
 
 /** The operations, on Flyway and the schema history table. */
 final class Migrations {
@@ -24,6 +31,7 @@ final class Migrations {
   private final RunnerSettings settings;
   private final LockRetry retry;
   private final Progress progress;
+  private final boolean ignorePending;
   private final Flyway flyway;
 
   Migrations(DatabaseSettings db, RunnerSettings settings, String target, boolean ignorePending) {
@@ -33,7 +41,13 @@ final class Migrations {
         new LockRetry(
             settings, new LockRetry.Deadline(settings.deadlineSeconds(), Runner.STARTED_MILLIS));
     this.progress = new Progress(settings, retry);
+    this.ignorePending = ignorePending;
     LogFactory.setLogCreator(new FlywayLog());
+    this.flyway = load(target);
+  }
+
+  /** Flyway on the database and locations, migrating to the target (null: Flyway's default). */
+  private Flyway load(String target) {
     var config =
         Flyway.configure()
             .dataSource(db.jdbcUrl(), db.user(), db.password())
@@ -41,16 +55,20 @@ final class Migrations {
             .schemas(settings.schema())
             .defaultSchema(settings.schema())
             .table(settings.table())
+            // a contract migration may say so in its name: V6__drop_name.contract.sql (Kinds)
+            .sqlMigrationSuffixes(Kinds.CONTRACT_SUFFIX, ".sql")
             .connectRetries(settings.connectRetries())
             .connectRetriesInterval(Math.max(1, settings.connectRetryMaxIntervalSeconds()))
             .cleanDisabled(true)
             .loggers(FlywayLog.class.getName())
             .callbacks(progress);
+    if (settings.baseline() != null) {
+      config.baselineVersion(settings.baseline());
+    }
     // Flyway's session lock, not its transaction-level one: a transaction Flyway keeps open would
     // make CREATE INDEX CONCURRENTLY wait for it forever.
     config
-        .getConfigurationExtension(
-            org.flywaydb.database.postgresql.PostgreSQLConfigurationExtension.class)
+        .getConfigurationExtension(PostgreSQLConfigurationExtension.class)
         .setTransactionalLock(false);
     if (target != null) {
       config.target(LATEST.contains(target) ? "latest" : target);
@@ -58,14 +76,14 @@ final class Migrations {
     if (ignorePending) {
       config.ignoreMigrationPatterns("*:pending");
     }
-    this.flyway = config.load();
+    return config.load();
   }
 
   /**
    * Runs the operation under the runner lock (bounded wait), with the connection retry and the lock
    * watch.
    */
-  <T> T locked(java.util.function.Function<LockWatch, T> operation) {
+  <T> T locked(Function<LockWatch, T> operation) {
     Connection connection = Connections.open(db, settings);
     try (RunLock lock =
             RunLock.acquire(
@@ -157,12 +175,37 @@ final class Migrations {
    */
   void migrate(String target, Report report, LockWatch watch) {
     checkTarget(target);
+    adopt(target, report);
     checkNoFailedMigration();
     report.fromRevision = currentVersion();
+    Flyway upTo = flyway;
+    if (settings.holdContract()) {
+      List<MigrationInfo> pending = pending();
+      List<Kinds.Held> held = Kinds.fromFirstContract(pending);
+      if (!held.isEmpty()) {
+        report.held.addAll(held);
+        String stop = lastBefore(pending, held.get(0).revision());
+        Console.info(
+            "holding back "
+                + held.size()
+                + " migration(s) from the contract migration "
+                + held.get(0).revision()
+                + " "
+                + held.get(0).description()
+                + " on (SCHEMAGATE_CONTRACT=hold): "
+                + (stop == null ? "nothing to apply before it" : "migrating to " + stop));
+        if (stop == null) {
+          report.toRevision = report.fromRevision;
+          return;
+        }
+        upTo = load(stop);
+      }
+    }
     try {
       while (true) {
         try {
-          flyway.migrate();
+          upTo.migrate();
+          checkNoInvalidIndex(watch);
           break;
         } catch (FlywayMigrateException e) {
           String version =
@@ -225,9 +268,220 @@ final class Migrations {
     }
   }
 
+  /**
+   * The version of the pending migration just before {@code version}, or null when it is the first.
+   */
+  private static String lastBefore(List<MigrationInfo> pending, String version) {
+    String before = null;
+    for (MigrationInfo m : pending) {
+      if (m.getVersion() == null) {
+        continue;
+      }
+      if (m.getVersion().getVersion().equals(version)) {
+        return before;
+      }
+      before = m.getVersion().getVersion();
+    }
+    return before;
+  }
+
+  /**
+   * A database to adopt: its schema holds objects, but there is no schema history. With a baseline
+   * (SCHEMAGATE_BASELINE) the history is made with that version as Flyway's baseline, and only the
+   * later migrations run; without one, nothing is changed (BASELINE_REQUIRED). The caller holds the
+   * run lock.
+   */
+  void adopt(String target, Report report) {
+    Adoption adoption = adoption();
+    if (adoption == Adoption.NONE) {
+      return;
+    }
+    if (target != null
+        && !LATEST.contains(target)
+        && version(settings.baseline()).isNewerThan(target)) {
+      throw new RunnerException(
+          ExitCode.CONFIGURATION,
+          "the baseline "
+              + settings.baseline()
+              + " (SCHEMAGATE_BASELINE) is above the target "
+              + target
+              + "; nothing was changed");
+    }
+    flyway.baseline();
+    report.baseline = settings.baseline();
+    Console.info(
+        "adopted the database: recorded "
+            + settings.baseline()
+            + " as the baseline in "
+            + settings.schema()
+            + "."
+            + settings.table()
+            + " (the schema held "
+            + adoption.objects()
+            + "); the migrations after it run");
+  }
+
+  /** SCHEMAGATE_BASELINE, or null. */
+  String baseline() {
+    return settings.baseline();
+  }
+
+  /** What adopting the database takes: nothing, or a baseline at SCHEMAGATE_BASELINE. */
+  record Adoption(String objects) {
+    static final Adoption NONE = new Adoption(null);
+  }
+
+  /**
+   * Whether the database needs adopting, read now: NONE when it has a schema history or its schema
+   * is empty; the objects it holds when it needs a baseline (SCHEMAGATE_BASELINE given); refused
+   * with BASELINE_REQUIRED when it needs one and none was given.
+   */
+  Adoption adoption() {
+    List<String> objects;
+    try (Connection c = Connections.open(db, settings)) {
+      if (historyExists(c)) {
+        return Adoption.NONE;
+      }
+      objects = objects(c);
+    } catch (SQLException e) {
+      throw new RunnerException(ExitCode.UNREACHABLE, e.getMessage(), null, e);
+    }
+    if (objects.isEmpty()) {
+      if (settings.baseline() != null) {
+        Console.info(
+            "the schema "
+                + settings.schema()
+                + " is empty: the baseline "
+                + settings.baseline()
+                + " is not needed; every migration runs");
+      }
+      return Adoption.NONE;
+    }
+    String named = describe(objects);
+    if (settings.baseline() == null) {
+      throw new RunnerException(
+          ExitCode.BASELINE_REQUIRED,
+          "the schema "
+              + settings.schema()
+              + " holds "
+              + named
+              + " but no history table "
+              + settings.schema()
+              + "."
+              + settings.table()
+              + ": which migrations made them cannot be known, and running them again would fail"
+              + " on them or change them. Give the version the database is at as its baseline"
+              + " (spec.baseline.revision; SCHEMAGATE_BASELINE): it is recorded, and only the"
+              + " migrations after it run. Nothing was changed",
+          null,
+          null);
+    }
+    return new Adoption(named);
+  }
+
+  private boolean historyExists(Connection c) throws SQLException {
+    try (var s = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      s.setString(1, quote(settings.schema()) + "." + quote(settings.table()));
+      try (var rs = s.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(1);
+      }
+    }
+  }
+
+  /** The tables, views, sequences and functions of the managed schema, by name. */
+  private List<String> objects(Connection c) throws SQLException {
+    List<String> objects = new ArrayList<>();
+    try (var s =
+        c.prepareStatement(
+            "SELECT kind || ' ' || name FROM ("
+                + " SELECT CASE r.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view'"
+                + "   WHEN 'm' THEN 'materialized view' ELSE 'table' END AS kind, r.relname AS name"
+                + " FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace"
+                + " WHERE n.nspname = ? AND r.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
+                + "   AND r.relname <> ?"
+                + "   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = r.oid"
+                + "     AND d.deptype IN ('a', 'i') AND r.relkind = 'S')"
+                + " UNION ALL"
+                + " SELECT 'function', p.proname FROM pg_proc p"
+                + " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = ?"
+                + "   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid"
+                + "     AND d.deptype = 'e')"
+                + ") o ORDER BY name")) {
+      s.setString(1, settings.schema());
+      s.setString(2, settings.table());
+      s.setString(3, settings.schema());
+      try (var rs = s.executeQuery()) {
+        while (rs.next()) {
+          objects.add(rs.getString(1));
+        }
+      }
+    }
+    return objects;
+  }
+
+  private static String describe(List<String> objects) {
+    int shown = Math.min(objects.size(), 5);
+    return objects.size()
+        + (objects.size() == 1 ? " object (" : " objects (")
+        + String.join(", ", objects.subList(0, shown))
+        + (objects.size() > shown ? ", ..." : "")
+        + ")";
+  }
+
+  /**
+   * After migrations that ran outside a transaction succeeded: an INVALID index in the schema is
+   * one a CREATE INDEX CONCURRENTLY left when it was interrupted (its pod evicted, the Job killed)
+   * and that the run again skipped (IF NOT EXISTS). Flyway records the migration as applied, yet
+   * the index does not work: RepairNeeded, never a silent success.
+   */
+  private void checkNoInvalidIndex(LockWatch watch) {
+    List<String> outside = progress.appliedOutsideTransaction();
+    if (outside.isEmpty()) {
+      return;
+    }
+    Set<String> invalid = watch.invalidIndexes(settings.schema());
+    if (invalid.isEmpty()) {
+      return;
+    }
+    String version = outside.get(outside.size() - 1);
+    StringBuilder steps = new StringBuilder();
+    int n = 1;
+    for (String index : invalid) {
+      steps
+          .append(" (")
+          .append(n++)
+          .append(") DROP INDEX CONCURRENTLY IF EXISTS ")
+          .append(index)
+          .append(";");
+    }
+    steps
+        .append(" (")
+        .append(n)
+        .append(") DELETE FROM ")
+        .append(quote(settings.schema()))
+        .append(".")
+        .append(quote(settings.table()))
+        .append(" WHERE version IN (")
+        .append(String.join(", ", outside.stream().map(v -> "'" + v + "'").toList()))
+        .append("), so that it runs again; then run again.");
+    throw new RunnerException(
+        ExitCode.REPAIR_NEEDED,
+        "migration "
+            + String.join(", ", outside)
+            + " ran outside a transaction and is recorded as applied, but the schema holds INVALID"
+            + " index "
+            + String.join(", ", invalid)
+            + " (a CREATE INDEX CONCURRENTLY interrupted, then skipped by IF NOT EXISTS): it is"
+            + " not used by any query. Repair by hand:"
+            + steps,
+        version,
+        null);
+  }
+
   /** A migration that failed outside a transaction: what it may have left, and how to repair it. */
   private RunnerException repairNeeded(String name, String version, String error, LockWatch watch) {
-    Set<String> left = new java.util.TreeSet<>(watch.invalidIndexes(settings.schema()));
+    Set<String> left = new TreeSet<>(watch.invalidIndexes(settings.schema()));
     left.removeAll(progress.invalidBefore());
     boolean recorded =
         List.of(flyway.info().all()).stream()
@@ -370,6 +624,7 @@ final class Migrations {
 
   void checkTarget(String target) {
     if (target == null || LATEST.contains(target)) {
+      checkNotAhead();
       return;
     }
     MigrationVersion wanted = version(target);
@@ -406,6 +661,36 @@ final class Migrations {
     }
   }
 
+  /**
+   * To the newest: a database above the newest migration this image has was migrated by a newer
+   * image (an older one rolled back onto it, a Deployment's old ReplicaSet): "the newest" cannot be
+   * reached from there, and Flyway would report it up to date (it ignores future migrations).
+   */
+  void checkNotAhead() {
+    String current = currentVersion();
+    if (current.isEmpty()) {
+      return;
+    }
+    Optional<MigrationVersion> newest =
+        Arrays.stream(flyway.info().all())
+            // what this image has: a future migration is one the database has and the image not
+            .filter(m -> m.getVersion() != null && m.getState().isResolved())
+            .map(MigrationInfo::getVersion)
+            .max(Comparator.naturalOrder());
+    if (newest.isEmpty() || version(current).isNewerThan(newest.get().getVersion())) {
+      throw new RunnerException(
+          ExitCode.DATABASE_AHEAD,
+          "the database is at "
+              + current
+              + ", above the newest migration in "
+              + String.join(",", settings.locations())
+              + " ("
+              + newest.map(MigrationVersion::getVersion).orElse("none")
+              + "): a newer image migrated it; run that image, or go down to a revision this"
+              + " image has (undo, with the newer image)");
+    }
+  }
+
   /** undo --target: the U scripts of every applied version above the target, newest first. */
   void undo(String target, Report report, LockWatch watch) {
     if (target == null || LATEST.contains(target)) {
@@ -425,6 +710,12 @@ final class Migrations {
     }
     toUndo.sort(Comparator.comparing(MigrationInfo::getVersion).reversed());
     List<UndoScripts.Script> scripts = UndoScripts.find(settings.locations(), toUndo);
+    java.util.Map<String, String> kinds = new java.util.HashMap<>();
+    for (MigrationInfo m : all()) {
+      if (m.getVersion() != null && m.getPhysicalLocation() != null) {
+        kinds.putIfAbsent(m.getVersion().getVersion(), Kinds.of(m));
+      }
+    }
     try (Connection connection = Connections.open(db, settings)) {
       int pid;
       try (var s = connection.createStatement();
@@ -464,7 +755,13 @@ final class Migrations {
         long ms = (System.nanoTime() - start) / 1_000_000;
         Console.info(
             "undone    " + script.version() + " " + script.description() + " (" + ms + " ms)");
-        report.applied.add(new Report.Applied(script.version(), script.description(), ms, attempt));
+        report.applied.add(
+            new Report.Applied(
+                script.version(),
+                script.description(),
+                ms,
+                attempt,
+                kinds.getOrDefault(script.version(), Kinds.EXPAND)));
       }
     } catch (SQLException e) {
       throw new RunnerException(ExitCode.UNREACHABLE, e.getMessage(), null, e);
@@ -477,7 +774,7 @@ final class Migrations {
   List<MigrationInfo> pending() {
     List<MigrationInfo> pending = new ArrayList<>();
     for (MigrationInfo m : flyway.info().all()) {
-      if (m.getState() == org.flywaydb.core.api.MigrationState.PENDING) {
+      if (m.getState() == MigrationState.PENDING) {
         pending.add(m);
       }
     }
@@ -493,7 +790,7 @@ final class Migrations {
     return flyway.info().all();
   }
 
-  org.flywaydb.core.api.output.ValidateResult validate() {
+  ValidateResult validate() {
     return flyway.validateWithResult();
   }
 

@@ -31,7 +31,12 @@ final class Plan {
   static final int HASH_LENGTH = 16;
 
   record Step(
-      String revision, String description, Integer checksum, boolean transactional, Path file) {}
+      String revision,
+      String description,
+      Integer checksum,
+      boolean transactional,
+      Path file,
+      String kind) {}
 
   record LockWait(String revision, String holder) {}
 
@@ -61,10 +66,13 @@ final class Plan {
   /** The plan of a migrate to the configured target; the caller holds the run lock. */
   static Plan of(Migrations migrations, String target, String inputs) {
     migrations.checkTarget(target);
-    String current = migrations.currentVersion();
+    // a database to adopt: planned from its baseline, as the run will record it
+    String baseline =
+        migrations.adoption() == Migrations.Adoption.NONE ? null : migrations.baseline();
+    String current = baseline != null ? baseline : migrations.currentVersion();
     List<Step> steps = new ArrayList<>();
     for (MigrationInfo m : migrations.pending()) {
-      if (m.getVersion() == null) {
+      if (m.getVersion() == null || (baseline != null && !m.getVersion().isNewerThan(baseline))) {
         continue;
       }
       boolean transactional =
@@ -79,13 +87,17 @@ final class Plan {
               m.getDescription(),
               m.getChecksum(),
               transactional,
-              file));
+              file,
+              Kinds.of(m)));
     }
     List<String> lines = new ArrayList<>();
     lines.add("schemagate-plan 1");
     lines.add("inputs " + (inputs == null ? "" : inputs));
     lines.add("target " + target);
     lines.add("current " + current);
+    if (baseline != null) {
+      lines.add("baseline " + baseline);
+    }
     for (MigrationInfo m : migrations.applied()) {
       lines.add(
           "applied "
@@ -240,6 +252,7 @@ final class Plan {
       if (!s.transactional()) {
         m.put("transactional", false);
       }
+      m.put("kind", s.kind());
       pending.add(m);
     }
     out.put("pending", pending);

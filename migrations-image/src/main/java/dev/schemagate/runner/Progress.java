@@ -27,6 +27,7 @@ final class Progress implements Callback {
   private volatile LockWatch watch;
   private final Map<String, Integer> retries = new HashMap<>();
   private final List<Report.Applied> applied = new ArrayList<>();
+  private final List<String> appliedOutsideTransaction = new ArrayList<>();
   private volatile String current;
   private volatile String currentName;
   private volatile boolean currentInTransaction = true;
@@ -65,6 +66,11 @@ final class Progress implements Callback {
   /** Counts one more lock retry of a migration; returns how many it has had before this one. */
   int retried(String version) {
     return retries.merge(version, 1, Integer::sum) - 1;
+  }
+
+  /** The versions this run applied outside a transaction (CREATE INDEX CONCURRENTLY...). */
+  List<String> appliedOutsideTransaction() {
+    return appliedOutsideTransaction;
   }
 
   List<Report.Applied> applied() {
@@ -109,7 +115,16 @@ final class Progress implements Callback {
                 + " ms"
                 + (n > 0 ? ", after " + n + " lock retr" + (n == 1 ? "y" : "ies") : "")
                 + ")");
-        applied.add(new Report.Applied(version, info == null ? "" : info.getDescription(), ms, n));
+        applied.add(
+            new Report.Applied(
+                version,
+                info == null ? "" : info.getDescription(),
+                ms,
+                n,
+                info == null ? null : Kinds.of(info)));
+        if (!currentInTransaction && version != null) {
+          appliedOutsideTransaction.add(version);
+        }
         current = null;
       }
       default -> {

@@ -20,9 +20,10 @@ final class Report {
   static final int MAX_DESCRIPTION = 120;
   static final int MAX_MESSAGE = 1500;
 
-  record Applied(String revision, String description, long durationMs, int lockRetries) {
+  record Applied(
+      String revision, String description, long durationMs, int lockRetries, String kind) {
     Applied(String revision, String description, long durationMs) {
-      this(revision, description, durationMs, 0);
+      this(revision, description, durationMs, 0, null);
     }
   }
 
@@ -38,21 +39,34 @@ final class Report {
   SchemaFingerprint schema;
   String skipped;
 
+  /**
+   * The migrations an upgrade with SCHEMAGATE_CONTRACT=hold left pending, from the first contract
+   * migration to the target: the operator runs them once the app has rolled out.
+   */
+  final List<Kinds.Held> held = new ArrayList<>();
+
+  /** The baseline recorded before the run (a database adopted with SCHEMAGATE_BASELINE). */
+  String baseline;
+
   Report(String direction) {
     this.direction = direction;
   }
 
   String toJson() {
-    String whole = toJson(applied.size(), true);
+    String whole = toJson(applied.size(), true, true);
     if (fits(whole)) {
       return whole;
     }
     for (int keep = applied.size();
         ;
         keep = keep == 0 ? 0 : Math.max(0, Math.min(keep - 1, keep * 3 / 4))) {
-      String json = toJson(keep, false);
-      if (fits(json) || keep == 0) {
+      String json = toJson(keep, false, true);
+      if (fits(json)) {
         return json;
+      }
+      if (keep == 0) {
+        // the held migrations' revisions and kinds are what the operator needs of them
+        return toJson(0, false, false);
       }
     }
   }
@@ -61,7 +75,7 @@ final class Report {
     return json.getBytes(StandardCharsets.UTF_8).length <= MAX_BYTES;
   }
 
-  private String toJson(int keep, boolean withTables) {
+  private String toJson(int keep, boolean withTables, boolean heldDescriptions) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("tool", "flyway");
     out.put("direction", direction);
@@ -76,12 +90,29 @@ final class Report {
       if (a.lockRetries() > 0) {
         m.put("lockRetries", a.lockRetries());
       }
+      if (a.kind() != null) {
+        m.put("kind", a.kind());
+      }
       list.add(m);
     }
     out.put("applied", list);
     if (keep < applied.size()) {
       out.put("omitted", applied.size() - keep);
     }
+    if (!held.isEmpty()) {
+      List<Object> heldList = new ArrayList<>();
+      for (Kinds.Held h : held) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("revision", h.revision());
+        if (heldDescriptions) {
+          m.put("description", cut(Secrets.mask(h.description()), MAX_DESCRIPTION));
+        }
+        m.put("kind", h.kind());
+        heldList.add(m);
+      }
+      out.put("held", heldList);
+    }
+    out.put("baseline", baseline);
     out.put("schema", schema == null ? null : schema.toMap(withTables));
     out.put("skipped", skipped);
     out.put("durationMs", durationMs);

@@ -1,10 +1,17 @@
 package dev.schemagate.runner;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.flywaydb.core.api.MigrationInfo;
 import org.flywaydb.core.api.output.ValidateOutput;
@@ -12,6 +19,7 @@ import org.flywaydb.core.api.output.ValidateResult;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 
 /**
  * The schemagate migration runner. With no arguments it follows the Job contract:
@@ -42,11 +50,11 @@ import picocli.CommandLine.Option;
       "7:a migration could not get its locks within its retries or the deadline (rolled back)",
       "8:a migration outside a transaction failed part-way: repair by hand (the message says how)",
       "10:the approved plan (SCHEMAGATE_APPROVED_PLAN) is no longer the plan: nothing was applied",
-      "11:a check found a run holding the migration lock: it read nothing and did not wait"
+      "11:a check found a run holding the migration lock: it read nothing and did not wait",
+      "13:the schema has objects but no history table and no baseline (SCHEMAGATE_BASELINE):"
+          + " nothing was changed"
     })
 public final class Runner implements Callable<Integer> {
-  static Map<String, String> env = System.getenv();
-
   /**
    * When the runner's process started (the JVM's own start-up included, which may take seconds on a
    * busy node): the Job's deadline counts from about here.
@@ -55,18 +63,27 @@ public final class Runner implements Callable<Integer> {
       ProcessHandle.current()
           .info()
           .startInstant()
-          .map(java.time.Instant::toEpochMilli)
+          .map(Instant::toEpochMilli)
           .orElseGet(System::currentTimeMillis);
 
-  static PrintStream out = System.out;
+  /** The environment the runner reads its settings from: the Job contract. */
+  private final Map<String, String> env;
 
-  public static void main(String[] args) {
-    System.exit(run(args));
+  /** Where output that is not a log line goes (the plan's SQL, the JSON of info). */
+  private final PrintStream out;
+
+  Runner(Map<String, String> env, PrintStream out) {
+    this.env = env;
+    this.out = out;
   }
 
-  static int run(String[] args) {
+  public static void main(String[] args) {
+    System.exit(new Runner(System.getenv(), System.out).run(args));
+  }
+
+  int run(String[] args) {
     Console.debug("true".equalsIgnoreCase(env.get("SCHEMAGATE_DEBUG")));
-    CommandLine cli = new CommandLine(new Runner());
+    CommandLine cli = new CommandLine(this);
     cli.setExecutionExceptionHandler(
         (e, command, parsed) -> {
           Console.error(e.getMessage());
@@ -96,7 +113,7 @@ public final class Runner implements Callable<Integer> {
   }
 
   /** migrate or undo, with the result file and the summary line. */
-  static int change(String direction, String target) {
+  int change(String direction, String target) {
     Report report = new Report(direction);
     long start = System.nanoTime();
     RunnerSettings settings = null;
@@ -156,7 +173,7 @@ public final class Runner implements Callable<Integer> {
    * exactly that plan: under the run lock, the plan is made again, and a different hash (the
    * database or the migrations changed since) ends the run before anything is applied.
    */
-  static void checkApprovedPlan(Migrations migrations, String target) {
+  void checkApprovedPlan(Migrations migrations, String target) {
     String approved = env.get("SCHEMAGATE_APPROVED_PLAN");
     if (approved == null || approved.isBlank()) {
       return;
@@ -181,7 +198,7 @@ public final class Runner implements Callable<Integer> {
    * The Job contract's direction plan: the pending migrations to the target, their SQL and the plan
    * hash; with SCHEMAGATE_REHEARSE=true also a rehearsal. Changes nothing.
    */
-  static int plan(String target) {
+  int plan(String target) {
     long start = System.nanoTime();
     RunnerSettings settings = null;
     String result = null;
@@ -238,13 +255,13 @@ public final class Runner implements Callable<Integer> {
       Console.error(e.getMessage());
       return e.exitCode();
     } finally {
-      java.nio.file.Path file =
+      Path file =
           settings != null
               ? settings.resultFile()
               : RunnerSettings.fromEnvironmentOrDefault(env).resultFile();
       try {
-        java.nio.file.Files.writeString(file, result, java.nio.charset.StandardCharsets.UTF_8);
-      } catch (java.io.IOException | RuntimeException e) {
+        Files.writeString(file, result, StandardCharsets.UTF_8);
+      } catch (IOException | RuntimeException e) {
         Console.warn("could not write the result to " + file + ": " + e.getMessage());
       }
     }
@@ -255,7 +272,7 @@ public final class Runner implements Callable<Integer> {
    * and the current version. Changes nothing and takes no lock; when a run holds the migration lock
    * it reads nothing and does not wait (exit 11, MigrationRunning).
    */
-  static int check() {
+  int check() {
     Report report = new Report("check");
     long start = System.nanoTime();
     RunnerSettings settings = null;
@@ -285,7 +302,7 @@ public final class Runner implements Callable<Integer> {
         Console.error(e.getMessage());
       }
       return e.exitCode();
-    } catch (java.sql.SQLException e) {
+    } catch (SQLException e) {
       report.durationMs = (System.nanoTime() - start) / 1_000_000;
       report.error = ExitCode.reason(ExitCode.UNREACHABLE);
       report.message = e.getMessage();
@@ -305,6 +322,8 @@ public final class Runner implements Callable<Integer> {
 
   @Command(name = "migrate", description = "Migrate up to exactly the target version (or latest).")
   static final class Migrate implements Callable<Integer> {
+    @ParentCommand Runner runner;
+
     @Option(
         names = "--target",
         required = true,
@@ -313,7 +332,7 @@ public final class Runner implements Callable<Integer> {
 
     @Override
     public Integer call() {
-      return change("upgrade", target);
+      return runner.change("upgrade", target);
     }
   }
 
@@ -321,23 +340,27 @@ public final class Runner implements Callable<Integer> {
       name = "undo",
       description = "Run the U scripts of every applied version above the target, newest first.")
   static final class Undo implements Callable<Integer> {
+    @ParentCommand Runner runner;
+
     @Option(names = "--target", required = true, description = "the version to go down to")
     String target;
 
     @Override
     public Integer call() {
-      return change("downgrade", target);
+      return runner.change("downgrade", target);
     }
   }
 
   @Command(name = "info", description = "The applied and pending migrations, as JSON on stdout.")
   static final class Info implements Callable<Integer> {
+    @ParentCommand Runner runner;
+
     @Override
     public Integer call() {
       return guarded(
           () -> {
-            RunnerSettings settings = RunnerSettings.fromEnvironment(env);
-            DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
+            RunnerSettings settings = RunnerSettings.fromEnvironment(runner.env);
+            DatabaseSettings db = DatabaseSettings.fromEnvironment(runner.env);
             Migrations migrations = reachable(db, settings);
             List<Object> list = new ArrayList<>();
             for (MigrationInfo m : migrations.all()) {
@@ -345,6 +368,7 @@ public final class Runner implements Callable<Integer> {
               item.put("version", m.getVersion() == null ? null : m.getVersion().getVersion());
               item.put("description", m.getDescription());
               item.put("type", m.getType() == null ? null : m.getType().name());
+              item.put("kind", m.getVersion() == null ? null : Kinds.of(m));
               item.put("state", m.getState().getDisplayName());
               item.put("script", m.getScript());
               item.put(
@@ -359,7 +383,7 @@ public final class Runner implements Callable<Integer> {
             info.put("table", settings.table());
             info.put("current", migrations.currentVersion());
             info.put("migrations", list);
-            out.println(Secrets.mask(Json.write(info)));
+            runner.out.println(Secrets.mask(Json.write(info)));
             return ExitCode.OK;
           });
     }
@@ -369,13 +393,16 @@ public final class Runner implements Callable<Integer> {
       name = "validate",
       description = "Flyway's validation: checksums, applied migrations missing locally.")
   static final class Validate implements Callable<Integer> {
+    @ParentCommand Runner runner;
+
     @Override
     public Integer call() {
       return guarded(
           () -> {
             Migrations migrations =
                 reachable(
-                    DatabaseSettings.fromEnvironment(env), RunnerSettings.fromEnvironment(env));
+                    DatabaseSettings.fromEnvironment(runner.env),
+                    RunnerSettings.fromEnvironment(runner.env));
             ValidateResult result = migrations.validate();
             if (result.validationSuccessful) {
               Console.info("valid: " + result.validateCount + " migration(s) checked");
@@ -399,18 +426,20 @@ public final class Runner implements Callable<Integer> {
       description =
           "Remove the failed rows a migration outside a transaction left in the schema history.")
   static final class Repair implements Callable<Integer> {
+    @ParentCommand Runner runner;
+
     @Override
     public Integer call() {
       return guarded(
           () -> {
-            RunnerSettings settings = RunnerSettings.fromEnvironment(env);
-            DatabaseSettings db = DatabaseSettings.fromEnvironment(env);
+            RunnerSettings settings = RunnerSettings.fromEnvironment(runner.env);
+            DatabaseSettings db = DatabaseSettings.fromEnvironment(runner.env);
             Migrations migrations = reachable(db, settings);
             List<String> removed =
                 migrations.locked(
                     watch -> {
                       List<String> rows = migrations.removeFailedRows();
-                      java.util.Set<String> invalid = watch.invalidIndexes(settings.schema());
+                      Set<String> invalid = watch.invalidIndexes(settings.schema());
                       if (!invalid.isEmpty()) {
                         Console.warn(
                             "INVALID indexes in "
@@ -433,8 +462,7 @@ public final class Runner implements Callable<Integer> {
   }
 
   /** Flyway for reading (pending migrations are no error), once the database answers. */
-  static Migrations reachable(DatabaseSettings db, RunnerSettings settings)
-      throws java.sql.SQLException {
+  static Migrations reachable(DatabaseSettings db, RunnerSettings settings) throws SQLException {
     Connections.open(db, settings).close();
     return new Migrations(db, settings, null, true);
   }

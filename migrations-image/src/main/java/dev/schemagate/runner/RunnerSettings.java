@@ -18,7 +18,10 @@ public record RunnerSettings(
     long statementTimeoutMs,
     int lockRetries,
     long runLockWaitMs,
-    long deadlineSeconds) {
+    long deadlineSeconds,
+    String applicationName,
+    boolean holdContract,
+    String baseline) {
 
   /** Defaults of the lock settings (the DatabaseMigration's spec.locks has the same). */
   static final long DEFAULT_LOCK_TIMEOUT_MS = 2_000;
@@ -46,7 +49,10 @@ public record RunnerSettings(
         millis(env, "SCHEMAGATE_STATEMENT_TIMEOUT", 0),
         number(env, "SCHEMAGATE_LOCK_RETRIES", DEFAULT_LOCK_RETRIES),
         millis(env, "SCHEMAGATE_RUN_LOCK_WAIT", DEFAULT_RUN_LOCK_WAIT_MS),
-        number(env, "SCHEMAGATE_DEADLINE_SECONDS", 0));
+        number(env, "SCHEMAGATE_DEADLINE_SECONDS", 0),
+        applicationName(env),
+        holdContract(env),
+        baseline(env));
   }
 
   /** The settings, or the defaults when the environment has a bad value (to report it). */
@@ -65,8 +71,60 @@ public record RunnerSettings(
           0,
           DEFAULT_LOCK_RETRIES,
           DEFAULT_RUN_LOCK_WAIT_MS,
-          0);
+          0,
+          applicationName(env),
+          false,
+          null);
     }
+  }
+
+  /**
+   * SCHEMAGATE_CONTRACT: {@code hold} stops an upgrade before its first contract migration (the
+   * operator runs the rest once the app has rolled out); {@code apply} (the default) applies every
+   * migration up to the target.
+   */
+  static boolean holdContract(Map<String, String> env) {
+    String value = env.getOrDefault("SCHEMAGATE_CONTRACT", "").strip();
+    return switch (value) {
+      case "", "apply" -> false;
+      case "hold" -> true;
+      default ->
+          throw new RunnerException(
+              ExitCode.CONFIGURATION,
+              "SCHEMAGATE_CONTRACT must be hold or apply, not \"" + value + "\"");
+    };
+  }
+
+  /**
+   * SCHEMAGATE_BASELINE: the version a database that has objects but no schema history is at; the
+   * runner records it as Flyway's baseline before it migrates. Null when not set.
+   */
+  static String baseline(Map<String, String> env) {
+    String value = env.getOrDefault("SCHEMAGATE_BASELINE", "").strip();
+    if (value.isEmpty()) {
+      return null;
+    }
+    try {
+      org.flywaydb.core.api.MigrationVersion.fromVersion(value);
+    } catch (RuntimeException e) {
+      throw new RunnerException(
+          ExitCode.CONFIGURATION,
+          "SCHEMAGATE_BASELINE (spec.baseline.revision) must be a version such as 3 or 1.2, not \""
+              + value
+              + "\"");
+    }
+    return value;
+  }
+
+  /**
+   * The name the runner's database sessions carry: schemagate-runner and the run
+   * (SCHEMAGATE_MIGRATION, SCHEMAGATE_RUN_ID), so that a lock's holder names its Job.
+   */
+  static String applicationName(Map<String, String> env) {
+    String migration = env.getOrDefault("SCHEMAGATE_MIGRATION", "");
+    String run = env.getOrDefault("SCHEMAGATE_RUN_ID", "");
+    String name = ("schemagate-runner " + migration + (run.isEmpty() ? "" : " " + run)).strip();
+    return name.length() > 63 ? name.substring(0, 63) : name;
   }
 
   private static Path resultFile(Map<String, String> env) {

@@ -8,11 +8,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -24,6 +26,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The Alembic Job on a live database, as the operator runs it: its shell wrapper (alembic-run.sh)
@@ -42,11 +46,102 @@ class AlembicJobTest {
 
   record Outcome(int exitCode, String log, String result, long millis) {}
 
+  /** The Pythons an image may have besides the right one (see {@link #pythons()}). */
+  @TempDir static Path pythons;
+
+  /** A virtual environment with nothing installed: a Python without Alembic. */
+  static Path bare;
+
+  /** One with Alembic and SQLAlchemy but not greenlet, which env.py's SQLAlchemy asyncio needs. */
+  static Path partial;
+
+  /** The machine's commands without any Python: an image whose only Python is the one added. */
+  static Path noPython;
+
   @BeforeAll
-  static void python() {
+  static void pythons() throws Exception {
     assertThat(PYTHON_BIN.resolve("alembic"))
         .as("the example's virtual environment: run bash scripts/tools")
         .exists();
+    bare = venv(pythons.resolve("bare"));
+    partial = venv(pythons.resolve("partial"));
+    Path sitePackages = sitePackages(PYTHON_BIN.getParent());
+    Path some = Files.createDirectories(pythons.resolve("alembic-without-greenlet"));
+    for (String p :
+        List.of("alembic", "sqlalchemy", "mako", "markupsafe", "typing_extensions.py")) {
+      Files.createSymbolicLink(some.resolve(p), sitePackages.resolve(p));
+    }
+    Files.writeString(sitePackages(partial).resolve("some.pth"), some + "\n");
+    assertThat(python(partial.resolve("bin/python3"), "import alembic.config, sqlalchemy"))
+        .as("the partial environment imports Alembic")
+        .isZero();
+    assertThat(python(partial.resolve("bin/python3"), "import greenlet")).isNotZero();
+    noPython = Files.createDirectories(pythons.resolve("no-python"));
+    try (Stream<Path> commands = Files.list(Path.of("/usr/bin"))) {
+      for (Path c : commands.toList()) {
+        if (!c.getFileName().toString().startsWith("python")) {
+          Files.createSymbolicLink(noPython.resolve(c.getFileName()), c);
+        }
+      }
+    }
+  }
+
+  static Path venv(Path dir) throws Exception {
+    Process p =
+        new ProcessBuilder(
+                PYTHON_BIN.resolve("python").toString(),
+                "-m",
+                "venv",
+                "--without-pip",
+                dir.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    return dir;
+  }
+
+  static Path sitePackages(Path venv) throws IOException {
+    try (Stream<Path> lib = Files.list(venv.resolve("lib"))) {
+      return lib.filter(d -> d.getFileName().toString().startsWith("python"))
+          .findFirst()
+          .orElseThrow()
+          .resolve("site-packages");
+    }
+  }
+
+  static int python(Path python, String program) throws Exception {
+    Process p =
+        new ProcessBuilder(python.toString(), "-c", program).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    return p.exitValue();
+  }
+
+  /** An executable script of these lines. */
+  static Path script(Path file, String... lines) throws IOException {
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, String.join("\n", lines) + "\n");
+    Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return file;
+  }
+
+  /** A Python that is a shell script around the virtual environment's (as pyenv's shims are). */
+  Path pythonScript(String dir, String name) throws IOException {
+    return script(
+        work.resolve(dir).resolve(name),
+        "#!/bin/sh",
+        "exec " + PYTHON_BIN.resolve("python") + " \"$@\"");
+  }
+
+  /** An alembic whose Python the wrapper cannot see: a shim that execs it through a variable. */
+  Path hiddenShim() throws IOException {
+    return script(
+        work.resolve("shim/alembic"),
+        "#!/bin/sh",
+        "PY=" + PYTHON_BIN.resolve("python"),
+        "exec \"$PY\" -m alembic \"$@\"");
   }
 
   @BeforeEach
@@ -71,6 +166,23 @@ class AlembicJobTest {
   Outcome job(String target, Map<String, String> extra) throws Exception {
     Path result = Files.createTempFile(work, "result", ".json");
     Path log = Files.createTempFile(work, "log", ".txt");
+    long start = System.nanoTime();
+    Process p = start(target, extra, result, log);
+    if (!p.waitFor(120, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IllegalStateException(
+          "the Alembic Job did not finish in 120 s: " + Files.readString(log));
+    }
+    return new Outcome(
+        p.exitValue(),
+        Files.readString(log),
+        Files.readString(result, StandardCharsets.UTF_8),
+        (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** The Alembic Job's container, started: the wrapper, as the Job's command runs it. */
+  Process start(String target, Map<String, String> extra, Path result, Path log)
+      throws IOException {
     ProcessBuilder builder =
         new ProcessBuilder("/bin/sh", "-c", Files.readString(WRAPPER))
             .directory(image.toFile())
@@ -88,18 +200,71 @@ class AlembicJobTest {
     env.put("SCHEMAGATE_DIRECTION", "upgrade");
     env.put("SCHEMAGATE_RESULT_FILE", result.toString());
     env.putAll(extra);
-    long start = System.nanoTime();
-    Process p = builder.start();
-    if (!p.waitFor(120, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IllegalStateException(
-          "the Alembic Job did not finish in 120 s: " + Files.readString(log));
+    return builder.start();
+  }
+
+  /**
+   * Issue 26, item 8: the Job's pod killed (SIGKILL: an eviction past its grace period, a node
+   * lost) while a revision runs, after others committed. Each revision commits with its
+   * alembic_version row (transaction_per_migration), so alembic_version names the last revision
+   * whose schema is there, and the revision cut short left nothing; the next run applies it.
+   */
+  @Test
+  void aJobKilledBetweenRevisionsLeavesAlembicVersionMatchingTheSchema() throws Exception {
+    assertThat(job("0001", Map.of()).exitCode()).isZero();
+    revision(
+        "0004_slow_table.py",
+        String.join(
+            "\n",
+            "from alembic import op",
+            "revision = '0004'",
+            "down_revision = '0003'",
+            "branch_labels = None",
+            "depends_on = None",
+            "def upgrade():",
+            "    op.execute('CREATE TABLE cut_short (id bigserial PRIMARY KEY)')",
+            "    op.execute('SELECT pg_sleep(3)')",
+            "def downgrade():",
+            "    op.execute('DROP TABLE cut_short')",
+            ""));
+    Path log = Files.createTempFile(work, "log", ".txt");
+    Process killed = start("head", Map.of(), Files.createTempFile(work, "result", ".json"), log);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (rows("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%'")
+        .equals(List.of("0"))) {
+      assertThat(System.nanoTime())
+          .as("revision 0004 started: " + Files.readString(log))
+          .isLessThan(deadline);
+      Thread.sleep(20);
     }
-    return new Outcome(
-        p.exitValue(),
-        Files.readString(log),
-        Files.readString(result, StandardCharsets.UTF_8),
-        (System.nanoTime() - start) / 1_000_000);
+    killed.descendants().forEach(ProcessHandle::destroyForcibly);
+    killed.destroyForcibly();
+    assertThat(killed.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    // the server ends the dead client's transaction once its statement ends
+    while (!rows("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(3)%'")
+        .equals(List.of("0"))) {
+      Thread.sleep(50);
+    }
+    Thread.sleep(200);
+
+    assertThat(rows("SELECT version_num FROM alembic_version"))
+        .as("the last revision that committed")
+        .containsExactly("0003");
+    assertThat(
+            rows(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'app_user'"
+                    + " AND column_name = 'display_name'"))
+        .as("0003's schema is there")
+        .containsExactly("1");
+    assertThat(
+            rows("SELECT count(*) FROM information_schema.tables WHERE table_name = 'cut_short'"))
+        .as("0004 left nothing")
+        .containsExactly("0");
+
+    Outcome again = job("head", Map.of());
+    assertThat(again.exitCode()).as(again.log()).isZero();
+    assertThat(again.result()).contains("\"fromRevision\":\"0003\"", "\"toRevision\":\"0004\"");
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0004");
   }
 
   List<String> rows(String sql) throws SQLException {
@@ -166,6 +331,9 @@ class AlembicJobTest {
 
     Outcome run = job("head", Map.of());
     assertThat(run.exitCode()).as(run.log()).isZero();
+    assertThat(json(run).path("python").asText())
+        .as("the Python of the alembic script's #! line")
+        .startsWith(PYTHON_BIN.resolve("python").toString());
     JsonNode schema = json(run).path("schema");
     assertThat(schema.path("tables").has("public.app_user")).isTrue();
     assertThat(schema.path("tables").has("public.alembic_version")).isFalse();
@@ -629,6 +797,175 @@ class AlembicJobTest {
     assertThat(run.result().getBytes(StandardCharsets.UTF_8).length).isLessThanOrEqualTo(4096);
     assertThat(run.result()).contains("\"toRevision\":\"0063\"", "\"omitted\":");
     assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0063");
+  }
+
+  /** The run recorded the schema it left (the runner's fingerprint), and a check reads the same. */
+  void assertRecordedThenChecked(Outcome run, Map<String, String> env) throws Exception {
+    assertThat(run.exitCode()).as(run.log()).isZero();
+    JsonNode schema = json(run).path("schema");
+    assertThat(schema.has("fingerprint"))
+        .as("the run recorded the schema it left: %s%s", run.result(), run.log())
+        .isTrue();
+    assertSameSchema(schema, runnerFingerprint());
+    Map<String, String> check = new HashMap<>(env);
+    check.put("SCHEMAGATE_DIRECTION", "check");
+    Outcome checked = job("head", check);
+    assertThat(checked.exitCode()).as(checked.log()).isZero();
+    assertThat(json(checked).path("schema")).isEqualTo(schema);
+    assertThat(json(checked).path("python")).isEqualTo(json(run).path("python"));
+  }
+
+  static String path(Path... dirs) {
+    return String.join(":", Stream.of(dirs).map(Path::toString).toList()) + ":/usr/bin:/bin";
+  }
+
+  /**
+   * The image's alembic is a shell script, the first python3 on PATH has no Alembic, and the
+   * project's alembic/ folder is where {@code import alembic} would land in that one: the wrapper
+   * runs in the Python the script execs (a shim, or the form pip writes for an interpreter whose
+   * path is too long for a #! line).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"shim", "pip"})
+  void anAlembicThatIsAShellScriptRunsTheWrapperInThePythonItExecs(String form) throws Exception {
+    Path python = PYTHON_BIN.resolve("python");
+    Path alembic =
+        form.equals("shim")
+            ? script(
+                work.resolve("bin/alembic"), "#!/bin/sh", "exec " + python + " -m alembic \"$@\"")
+            : script(
+                work.resolve("bin/alembic"),
+                "#!/bin/sh",
+                "'''exec' \"" + python + "\" \"$0\" \"$@\"",
+                "' '''",
+                "import sys",
+                "from alembic.config import main",
+                "sys.exit(main())");
+    Map<String, String> env = Map.of("PATH", path(alembic.getParent(), bare.resolve("bin")));
+    Outcome run = job("head", env);
+    assertRecordedThenChecked(run, env);
+    assertThat(json(run).path("python").asText()).isEqualTo(python.toString());
+    assertThat(run.log())
+        .contains(
+            "INFO  [schemagate] python: " + python + " (the one " + alembic + " runs): Python 3.");
+  }
+
+  /** An image whose only Python is {@code python}: no python3 anywhere on PATH. */
+  @Test
+  void anImageWithPythonAndNoPython3RunsTheWrapperInIt() throws Exception {
+    Path python = pythonScript("only", "python");
+    script(work.resolve("only/alembic"), "#!/bin/sh", "exec python -m alembic \"$@\"");
+    assertThat(noPython.resolve("sh")).exists();
+    assertThat(noPython.resolve("python3")).doesNotExist();
+    Map<String, String> env = Map.of("PATH", python.getParent() + ":" + noPython);
+    Outcome run = job("head", env);
+    assertRecordedThenChecked(run, env);
+    assertThat(json(run).path("python").asText()).isEqualTo(python.toString());
+  }
+
+  /**
+   * The project's alembic/ folder is a package (it has an __init__.py): the wrapper's passes still
+   * import the installed Alembic, not the folder.
+   */
+  @Test
+  void theProjectsAlembicPackageDoesNotStandInForTheInstalledOne() throws Exception {
+    Files.writeString(image.resolve("alembic/__init__.py"), "");
+    Outcome run = job("head", Map.of());
+    assertRecordedThenChecked(run, Map.of());
+    assertThat(run.log()).doesNotContain("could not read the schema");
+  }
+
+  /**
+   * The first python3 on PATH imports Alembic but not what env.py imports (SQLAlchemy's asyncio,
+   * without greenlet): it is passed over, with the reason in the log, for the python after it.
+   */
+  @Test
+  void aPythonWithAlembicButNotWhatEnvPyImportsIsPassedOver() throws Exception {
+    Path alembic = hiddenShim();
+    Path python3 =
+        script(
+            work.resolve("partial/python3"),
+            "#!/bin/sh",
+            "exec " + partial.resolve("bin/python3") + " \"$@\"");
+    Path python = pythonScript("full", "python");
+    Map<String, String> env =
+        Map.of("PATH", path(alembic.getParent(), python3.getParent(), python.getParent()));
+    Outcome run = job("head", env);
+    assertRecordedThenChecked(run, env);
+    assertThat(json(run).path("python").asText()).isEqualTo(python.toString());
+    assertThat(run.log())
+        .contains(
+            "INFO  [schemagate] python: not "
+                + python3
+                + " (python3 on PATH): env.py imports what it cannot: sqlalchemy.ext.asyncio (",
+            "greenlet");
+  }
+
+  /**
+   * SCHEMAGATE_PYTHON (spec.env) is the Python used, where the wrapper could find none; set to one
+   * without Alembic it is refused before anything runs, though another would have done.
+   */
+  @Test
+  void schemagatePythonIsTheOneUsedAndTheOnlyOneAsked() throws Exception {
+    Path alembic = hiddenShim();
+    Path chosen = pythonScript("chosen", "python-with-alembic");
+    Map<String, String> env =
+        Map.of(
+            "PATH", path(alembic.getParent(), bare.resolve("bin")),
+            "SCHEMAGATE_PYTHON", chosen.toString());
+    Outcome run = job("0002", env);
+    assertRecordedThenChecked(run, env);
+    assertThat(json(run).path("python").asText()).isEqualTo(chosen.toString());
+    assertThat(run.log()).contains("INFO  [schemagate] python: " + chosen + " (SCHEMAGATE_PYTHON)");
+
+    Path without = bare.resolve("bin/python3");
+    Outcome refused = job("head", Map.of("SCHEMAGATE_PYTHON", without.toString()));
+    assertThat(refused.exitCode()).as(refused.log()).isEqualTo(2);
+    JsonNode result = json(refused);
+    assertThat(result.path("error").asText()).isEqualTo("InvalidConfiguration");
+    assertThat(result.path("message").asText())
+        .contains(
+            "SCHEMAGATE_PYTHON (spec.env) names a Python that cannot run alembic",
+            without + " (SCHEMAGATE_PYTHON): No module named 'alembic'",
+            "nothing was run");
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0002");
+  }
+
+  /**
+   * No Python the wrapper can find runs alembic: nothing runs, the result says which were asked and
+   * why each does not fit (InvalidConfiguration, exit 2), for a run and for a check.
+   */
+  @Test
+  void withNoPythonThatCanRunAlembicNothingRunsAndTheResultSaysWhy() throws Exception {
+    Path alembic = hiddenShim();
+    for (String direction : List.of("upgrade", "check")) {
+      Outcome run =
+          job(
+              "head",
+              Map.of(
+                  "PATH",
+                  path(alembic.getParent(), bare.resolve("bin")),
+                  "SCHEMAGATE_DIRECTION",
+                  direction));
+      assertThat(run.exitCode()).as(run.log()).isEqualTo(2);
+      JsonNode result = json(run);
+      assertThat(result.path("direction").asText()).isEqualTo(direction);
+      assertThat(result.path("error").asText()).isEqualTo("InvalidConfiguration");
+      assertThat(result.path("message").asText())
+          .contains(
+              "no Python in the image can run alembic and what env.py imports: ",
+              bare.resolve("bin/python3") + " (python3 on PATH): No module named 'alembic'",
+              bare.resolve("bin/python") + " (python on PATH): No module named 'alembic'",
+              "Set SCHEMAGATE_PYTHON in spec.env",
+              "nothing was run");
+      assertThat(result.has("schema")).isFalse();
+      assertThat(result.has("python")).isFalse();
+      assertThat(run.log())
+          .contains("ERROR [schemagate] InvalidConfiguration: no Python in the image");
+    }
+    assertThat(rows("SELECT to_regclass('public.alembic_version')::text"))
+        .as("nothing was run")
+        .containsExactly((String) null);
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.schemagate.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.sql.Connection;
@@ -154,6 +155,48 @@ class LiveDatabaseTest extends RunnerFixture {
                 "SELECT c.relname || ':' || i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
                     + " WHERE c.relname IN ('app_user_name_idx', 'app_user_created_at_idx') ORDER BY 1"))
         .containsExactly("app_user_created_at_idx:true", "app_user_name_idx:true");
+  }
+
+  /**
+   * Issue 26, item 8: a pod evicted during CREATE INDEX CONCURRENTLY leaves an INVALID index and no
+   * row in Flyway's history; the Job's next pod runs the migration again, and IF NOT EXISTS skips
+   * the index. Before, that was exit 0 with the index unusable; now RepairNeeded with the steps.
+   */
+  @Test
+  void anIndexAnEvictedRunLeftInvalidIsRepairNeededNotASilentSuccess() throws Exception {
+    assertThat(runner().run("migrate", "--target", "4").exitCode()).isZero();
+    // what the evicted pod left: the build interrupted (here by duplicates), the index INVALID
+    execute("INSERT INTO app_user (name, display_name) VALUES ('ada', 'ada'), ('ada', 'ada 2')");
+    assertThatThrownBy(
+            () -> execute("CREATE UNIQUE INDEX CONCURRENTLY app_user_name_key ON app_user (name)"))
+        .hasMessageContaining("could not create unique index");
+    execute("DELETE FROM app_user WHERE display_name = 'ada 2'");
+    Files.writeString(
+        migrations.resolve("V5__unique_names.sql"),
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS app_user_name_key ON app_user (name);\n");
+    Files.writeString(
+        migrations.resolve("V5__unique_names.sql.conf"), "executeInTransaction=false\n");
+
+    var rerun = runner().run("migrate", "--target", "latest");
+    assertThat(rerun.exitCode()).as(rerun.stderr()).isEqualTo(ExitCode.REPAIR_NEEDED);
+    assertThat(rerun.result())
+        .contains(
+            "\"error\":\"RepairNeeded\"",
+            "\"failedRevision\":\"5\"",
+            "migration 5 ran outside a transaction and is recorded as applied",
+            "INVALID index app_user_name_key",
+            "DROP INDEX CONCURRENTLY IF EXISTS app_user_name_key;",
+            "WHERE version IN ('5'), so that it runs again");
+
+    // the repair, as the message says; then the run builds the index
+    execute("DROP INDEX CONCURRENTLY IF EXISTS app_user_name_key");
+    execute("DELETE FROM flyway_schema_history WHERE version IN ('5')");
+    var fixed = runner().run("migrate", "--target", "latest");
+    assertThat(fixed.exitCode()).as(fixed.stderr()).isZero();
+    assertThat(
+            rows(
+                "SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'app_user_name_key'::regclass"))
+        .containsExactly("true");
   }
 
   @Test

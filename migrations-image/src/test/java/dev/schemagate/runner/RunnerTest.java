@@ -161,6 +161,31 @@ class RunnerTest extends RunnerFixture {
     assertThat(validate.stderr()).contains("invalid 1");
   }
 
+  /**
+   * An older image (it has migrations 1 to 3) against a database a newer one took to 4, target
+   * latest: not "up to date" (Flyway ignores future migrations), but DatabaseAhead, exit 12, and
+   * nothing touched. The operator fails the run with that reason and is never Ready on it.
+   */
+  @Test
+  void anOlderImageAgainstANewerDatabaseIsDatabaseAheadNotASuccess() throws Exception {
+    assertThat(runner().run("migrate", "--target", "latest").exitCode()).isZero();
+    Files.delete(migrations.resolve("V4__display_name_required.sql"));
+    Files.delete(migrations.resolve("U4__display_name_required.sql"));
+    var older = runner().run("migrate", "--target", "latest");
+    assertThat(older.exitCode()).as(older.stderr()).isEqualTo(ExitCode.DATABASE_AHEAD);
+    assertThat(older.result())
+        .contains("\"error\":\"DatabaseAhead\"")
+        .contains("the database is at 4, above the newest migration in")
+        .contains("(3)");
+    assertThat(versions()).containsExactly("1:true", "2:true", "3:true", "4:true");
+    var head = runner().run("migrate", "--target", "head");
+    assertThat(head.exitCode()).as("head is latest").isEqualTo(ExitCode.DATABASE_AHEAD);
+    var pinned = runner().run("migrate", "--target", "3");
+    assertThat(pinned.exitCode())
+        .as("an explicit target below the database says so already")
+        .isEqualTo(ExitCode.CONFIGURATION);
+  }
+
   @Test
   void aFailingStatementIsExit4WithTheVersionAndItsTransactionRolledBack() throws Exception {
     assertThat(runner().run("migrate", "--target", "2").exitCode()).isZero();

@@ -4,20 +4,21 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /**
- * The fields a run in progress ({@link Run}) and a finished one ({@link HistoryEntry}) share. Each
- * names its target revision itself: the two carry it under different JSON names.
+ * The fields a run in progress ({@link Run}) and a finished one ({@link HistoryEntry}) share,
+ * besides those of every Job of the operator's. Each names its target revision itself: the two
+ * carry it under different JSON names.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public abstract class AbstractRun {
-  @JsonPropertyDescription(
-      "Identifier of the run, derived from its inputs; also in the Job's name.")
-  private String id;
-
-  @JsonPropertyDescription("Name of the Job that performs the run.")
-  private String job;
+public abstract class AbstractRun extends JobRecord {
 
   @JsonPropertyDescription("upgrade or downgrade.")
   private Direction direction;
+
+  @JsonPropertyDescription(
+      "The part of a release an upgrade applied: expand (it held the contract migrations back"
+          + " until the app had rolled out) or contract (those migrations, after the rollout);"
+          + " none for an upgrade that applied every migration to the target.")
+  private MigrationKind part;
 
   @JsonPropertyDescription("The image the Job runs (for a downgrade, the newer image).")
   private String image;
@@ -36,28 +37,20 @@ public abstract class AbstractRun {
   @JsonPropertyDescription("When the run started, with the creation of its Job (RFC 3339).")
   private String startedAt;
 
-  public String getId() {
-    return id;
-  }
-
-  public void setId(String id) {
-    this.id = id;
-  }
-
-  public String getJob() {
-    return job;
-  }
-
-  public void setJob(String job) {
-    this.job = job;
-  }
-
   public Direction getDirection() {
     return direction;
   }
 
   public void setDirection(Direction direction) {
     this.direction = direction;
+  }
+
+  public MigrationKind getPart() {
+    return part;
+  }
+
+  public void setPart(MigrationKind part) {
+    this.part = part;
   }
 
   public String getImage() {

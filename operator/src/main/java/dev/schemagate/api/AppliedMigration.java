@@ -15,6 +15,9 @@ public class AppliedMigration {
   @JsonPropertyDescription("How long it took, in milliseconds.")
   private Long durationMs;
 
+  @JsonPropertyDescription("expand or contract, as the Job reported it.")
+  private MigrationKind kind;
+
   public AppliedMigration() {}
 
   public AppliedMigration(String revision, String description, Long durationMs) {
@@ -37,6 +40,14 @@ public class AppliedMigration {
 
   public void setDescription(String description) {
     this.description = description;
+  }
+
+  public MigrationKind getKind() {
+    return kind;
+  }
+
+  public void setKind(MigrationKind kind) {
+    this.kind = kind;
   }
 
   public Long getDurationMs() {

@@ -94,6 +94,27 @@ public class DatabaseMigrationSpec {
   @JsonPropertyDescription("How the plan is made (approval: Manual).")
   private PlanSpec plan;
 
+  @Default("Automatic")
+  @JsonPropertyDescription(
+      "When the contract part of a release runs. A release whose migrations include contract"
+          + " migrations runs in two parts: the expand part (every migration before the first"
+          + " contract one), then, once every gated workload has rolled out completely, the"
+          + " contract part. Automatic (default): at once; Manual: once spec.approvedContract"
+          + " equals status.contract.hash.")
+  private ContractMode contract = ContractMode.Automatic;
+
+  @Pattern("^[0-9a-f]{10}$")
+  @JsonPropertyDescription(
+      "With contract: Manual, the hash of the contract part (status.contract.hash) approved to"
+          + " run.")
+  private String approvedContract;
+
+  @JsonPropertyDescription(
+      "Adopting a database that exists: on a database with objects but no history table, the"
+          + " revision it is at is recorded (Flyway's baseline, Alembic's stamp) and the migrations"
+          + " after it run. Without it such a database is not touched (reason BaselineRequired).")
+  private BaselineSpec baseline;
+
   @JsonPropertyDescription(
       "Drift detection: a check Job every interval compares the live schema with the fingerprint"
           + " the last successful run recorded; onDrift: Block holds the next run until the drift"
@@ -216,6 +237,30 @@ public class DatabaseMigrationSpec {
 
   public void setPlan(PlanSpec plan) {
     this.plan = plan;
+  }
+
+  public ContractMode getContract() {
+    return contract;
+  }
+
+  public void setContract(ContractMode contract) {
+    this.contract = contract;
+  }
+
+  public String getApprovedContract() {
+    return approvedContract;
+  }
+
+  public void setApprovedContract(String approvedContract) {
+    this.approvedContract = approvedContract;
+  }
+
+  public BaselineSpec getBaseline() {
+    return baseline;
+  }
+
+  public void setBaseline(BaselineSpec baseline) {
+    this.baseline = baseline;
   }
 
   public DriftSpec getDrift() {

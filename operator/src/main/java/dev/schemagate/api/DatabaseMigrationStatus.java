@@ -12,7 +12,8 @@ public class DatabaseMigrationStatus {
   private Long observedGeneration;
 
   @JsonPropertyDescription(
-      "Pending, Migrating, Ready, Failed, Suspended, AwaitingApproval or DriftBlocked.")
+      "Pending, Migrating, RollingOut, Contracting, Ready, Failed, Suspended, AwaitingApproval or"
+          + " DriftBlocked.")
   private Phase phase;
 
   @JsonPropertyDescription(
@@ -50,6 +51,20 @@ public class DatabaseMigrationStatus {
           + " undid them. A pod that requires one of them (schemagate.dev/requires-revision) is"
           + " admitted without waiting.")
   private List<String> appliedRevisions = new ArrayList<>();
+
+  @JsonPropertyDescription(
+      "The revisions among appliedRevisions that are contract migrations, oldest first. A pod that"
+          + " requires a revision older than the newest of them is held at admission: the schema"
+          + " no longer has what it needs (a rollback onto a contracted schema).")
+  // not written while empty: a status stored before contract migrations existed writes out as it
+  // was
+  @JsonInclude(JsonInclude.Include.NON_EMPTY)
+  private List<String> contractRevisions = new ArrayList<>();
+
+  @JsonPropertyDescription(
+      "The contract part of the release in progress (or of the last one): the migrations held"
+          + " back until the app has rolled out, and what they wait for.")
+  private ContractStatus contract;
 
   @JsonPropertyDescription("The Deployments this resource holds paused.")
   private List<String> heldDeployments = new ArrayList<>();
@@ -129,6 +144,22 @@ public class DatabaseMigrationStatus {
 
   public void setAppliedRevisions(List<String> appliedRevisions) {
     this.appliedRevisions = appliedRevisions;
+  }
+
+  public List<String> getContractRevisions() {
+    return contractRevisions;
+  }
+
+  public void setContractRevisions(List<String> contractRevisions) {
+    this.contractRevisions = contractRevisions;
+  }
+
+  public ContractStatus getContract() {
+    return contract;
+  }
+
+  public void setContract(ContractStatus contract) {
+    this.contract = contract;
   }
 
   public List<String> getHeldPods() {

@@ -5,12 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 /** One drift check Job. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class DriftCheck {
-  @JsonPropertyDescription("The check's id (also in its Job's name).")
-  private String id;
-
-  @JsonPropertyDescription("The check Job.")
-  private String job;
+public class DriftCheck extends JobRecord {
 
   @JsonPropertyDescription("When the check Job was created (RFC 3339).")
   private String startedAt;
@@ -24,7 +19,7 @@ public class DriftCheck {
   @JsonPropertyDescription(
       "NoDrift, Drifted, Skipped (a migration held the run lock: tried again soon) or Failed;"
           + " absent while the Job runs.")
-  private String outcome;
+  private CheckOutcome outcome;
 
   @JsonPropertyDescription("Why the check failed or was skipped.")
   private String message;
@@ -34,22 +29,6 @@ public class DriftCheck {
 
   @JsonPropertyDescription("How long the check Job took, from its creation to its completion.")
   private Long seconds;
-
-  public String getId() {
-    return id;
-  }
-
-  public void setId(String id) {
-    this.id = id;
-  }
-
-  public String getJob() {
-    return job;
-  }
-
-  public void setJob(String job) {
-    this.job = job;
-  }
 
   public String getStartedAt() {
     return startedAt;
@@ -75,11 +54,11 @@ public class DriftCheck {
     this.comparedWith = comparedWith;
   }
 
-  public String getOutcome() {
+  public CheckOutcome getOutcome() {
     return outcome;
   }
 
-  public void setOutcome(String outcome) {
+  public void setOutcome(CheckOutcome outcome) {
     this.outcome = outcome;
   }
 

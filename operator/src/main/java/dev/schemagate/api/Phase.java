@@ -10,5 +10,12 @@ public enum Phase {
   /** spec.approval: Manual: the plan waits for spec.approvedPlan to equal its hash. */
   AwaitingApproval,
   /** spec.drift.onDrift: Block: a run waits until the drifted schema is acknowledged. */
-  DriftBlocked
+  DriftBlocked,
+  /**
+   * The expand part of a release is in place and the app released; its contract part waits until
+   * every gated workload has rolled out.
+   */
+  RollingOut,
+  /** The contract part of a release runs, after the rollout. */
+  Contracting
 }

@@ -8,16 +8,10 @@ import java.util.List;
  * The plan of the next upgrade (spec.approval: Manual), made by a plan Job before anything changes.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public class PlanStatus {
-  @JsonPropertyDescription(
-      "The plan's id: a hash of its inputs (image, target, current revision, rehearse, retry).")
-  private String id;
-
-  @JsonPropertyDescription("The plan Job.")
-  private String job;
+public class PlanStatus extends JobRecord {
 
   @JsonPropertyDescription("Planning, AwaitingApproval, Approved or Failed.")
-  private String phase;
+  private PlanPhase phase;
 
   @JsonPropertyDescription(
       "The plan hash: what spec.approvedPlan must equal for the run to start. It covers the image, the target, the pending migrations (revision, description, checksum) and the database's state (current revision, applied checksums).")
@@ -67,27 +61,11 @@ public class PlanStatus {
   @JsonPropertyDescription("How long the plan Job took, from its creation to its completion.")
   private Long planSeconds;
 
-  public String getId() {
-    return id;
-  }
-
-  public void setId(String id) {
-    this.id = id;
-  }
-
-  public String getJob() {
-    return job;
-  }
-
-  public void setJob(String job) {
-    this.job = job;
-  }
-
-  public String getPhase() {
+  public PlanPhase getPhase() {
     return phase;
   }
 
-  public void setPhase(String phase) {
+  public void setPhase(PlanPhase phase) {
     this.phase = phase;
   }
 

@@ -18,6 +18,11 @@ public class PlannedMigration {
   @JsonPropertyDescription("false: it runs outside a transaction (and is not rehearsed).")
   private Boolean transactional;
 
+  @JsonPropertyDescription(
+      "expand (it adds: the app version before it runs on the schema it leaves) or contract (it"
+          + " removes what an older app version needs: it runs once the app has rolled out).")
+  private MigrationKind kind;
+
   public String getRevision() {
     return revision;
   }
@@ -40,6 +45,14 @@ public class PlannedMigration {
 
   public void setChecksum(Long checksum) {
     this.checksum = checksum;
+  }
+
+  public MigrationKind getKind() {
+    return kind;
+  }
+
+  public void setKind(MigrationKind kind) {
+    this.kind = kind;
   }
 
   public Boolean getTransactional() {

@@ -32,7 +32,11 @@ public class AdmissionRoutes {
     }
     cache = new WebhookCache(client, settings.watchNamespaces());
     new AdmissionWebhook(
-            cache::get, settings.gateMode(), client.getKubernetesSerialization(), registry)
+            cache::get,
+            settings.gateMode(),
+            settings.gateMissingMigration(),
+            client.getKubernetesSerialization(),
+            registry)
         .serveOn(router);
   }
 

@@ -1,23 +1,18 @@
 package dev.schemagate.operator;
 
 import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.operator.base.Names;
+import dev.schemagate.operator.gate.HeldBy;
+import dev.schemagate.operator.gate.MissingMigration;
+import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.kube.Caches;
 import dev.schemagate.operator.kube.ClusterWriter;
 import dev.schemagate.operator.kube.EventRecorder;
 import dev.schemagate.operator.kube.MigrationStore;
 import dev.schemagate.operator.plan.MigrationPolicy;
-import dev.schemagate.operator.reconcile.CheckDrift;
-import dev.schemagate.operator.reconcile.ComposeStatus;
 import dev.schemagate.operator.reconcile.Deletion;
-import dev.schemagate.operator.reconcile.GatePods;
-import dev.schemagate.operator.reconcile.GateRollout;
-import dev.schemagate.operator.reconcile.ObserveRun;
-import dev.schemagate.operator.reconcile.PlanRun;
-import dev.schemagate.operator.reconcile.PruneJobs;
+import dev.schemagate.operator.reconcile.Pipeline;
 import dev.schemagate.operator.reconcile.ReconcileState;
-import dev.schemagate.operator.reconcile.RecordRun;
-import dev.schemagate.operator.reconcile.ReviewPlan;
-import dev.schemagate.operator.reconcile.StartRun;
 import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.status.MigrationMetrics;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -31,6 +26,7 @@ import io.javaoperatorsdk.operator.api.reconciler.MaxReconciliationInterval;
 import io.javaoperatorsdk.operator.api.reconciler.Reconciler;
 import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
+import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -38,8 +34,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Takes a DatabaseMigration from "new target" to "database at target, app released". Level
- * triggered: each step reads the informer caches and the state the steps before it left, and
- * decides only what is missing; the writes are made at the end, in one place.
+ * triggered: each step of the {@link Pipeline} reads the informer caches and the state the steps
+ * before it left, and decides only what is missing; the writes are made in one place, the cluster's
+ * first, then the status.
  */
 @ControllerConfiguration(
     name = DatabaseMigrationReconciler.NAME,
@@ -52,9 +49,9 @@ import org.jboss.logging.Logger;
     // A safety net, not a clock the flows rely on: the informers resume their watches and relist
     // after an outage, but a change no watch reports (a ResourceQuota lifted, a namespace label
     // changed) or an event lost to a bug is picked up at the latest this long after. A reconcile
-    // with nothing to do reads only caches and writes nothing, but costs about 2 ms of CPU: every
-    // 5 minutes, 1,000 resources at rest kept the leader at 1.2% of a core (bench/README.md,
-    // "Idle"); once an hour it is 0.06%.
+    // with nothing to do reads only caches and writes nothing, but it costs CPU: every 5 minutes,
+    // many resources at rest kept the leader measurably busy; once an hour they do not
+    // (bench/README.md, "Idle").
     maxReconciliationInterval = @MaxReconciliationInterval(interval = 1, timeUnit = TimeUnit.HOURS))
 public class DatabaseMigrationReconciler
     implements Reconciler<DatabaseMigration>, Cleaner<DatabaseMigration> {
@@ -63,12 +60,12 @@ public class DatabaseMigrationReconciler
   private static final Logger LOG = Logger.getLogger(DatabaseMigrationReconciler.class);
 
   private final KubernetesClient client;
-  private final Settings settings;
   private final Clock clock;
   private final EventRecorder events;
   private final MigrationMetrics metrics;
-  private final MigrationPolicy policy;
+  private final Pipeline pipeline;
   private final JobDefaults jobDefaults;
+  private final MissingMigration missingMigration;
   private Caches caches;
   private ClusterWriter writer;
 
@@ -79,12 +76,13 @@ public class DatabaseMigrationReconciler
       EventRecorder events,
       MigrationMetrics metrics) {
     this.client = client;
-    this.settings = settings;
     this.clock = clock;
     this.events = events;
     this.metrics = metrics;
-    this.policy = policy(settings);
+    MigrationPolicy policy = policy(settings);
     this.jobDefaults = jobDefaults(settings);
+    this.missingMigration = settings.gateMissingMigration();
+    this.pipeline = new Pipeline(policy, jobDefaults, settings.gateMode());
     LOG.infof(
         "policy: images matching %s%s; service accounts %s; custom commands %s",
         String.join(", ", policy.allowedImages()),
@@ -96,7 +94,7 @@ public class DatabaseMigrationReconciler
         "Java %s (%s), %s",
         Runtime.version(),
         System.getProperty("java.vm.vendor"),
-        java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
             .filter(a -> a.startsWith("-XX:AOTCache=") || a.startsWith("-XX:SharedArchiveFile="))
             .findFirst()
             .orElse("no start-up archive"));
@@ -125,7 +123,7 @@ public class DatabaseMigrationReconciler
   @Override
   public List<EventSource<?, DatabaseMigration>> prepareEventSources(
       EventSourceContext<DatabaseMigration> context) {
-    caches = new Caches(context);
+    caches = new Caches(context, events, metrics, missingMigration);
     writer = new ClusterWriter(client, caches, events);
     return caches.eventSources();
   }
@@ -133,21 +131,12 @@ public class DatabaseMigrationReconciler
   @Override
   public UpdateControl<DatabaseMigration> reconcile(
       DatabaseMigration dbm, Context<DatabaseMigration> context) {
-    ReconcileState state = ReconcileState.begin(dbm, caches, clock.instant());
-    ObserveRun.apply(state); // the run in status, or a running Job of ours no status records
-    RecordRun.apply(state); // a run that ended goes into history
-    PlanRun.apply(state, policy); // no run under way: is one needed, which direction, which image
-    CheckDrift.apply(
-        state, policy, jobDefaults); // spec.drift: the check Job, and a run that waits for it
-    ReviewPlan.apply(state, jobDefaults); // approval: Manual: the plan, and the run waits for it
-    GateRollout.apply(
-        state, settings.gateMode()); // hold what the gate holds until the database is at the target
-    GatePods.apply( // pods whose revision is in place leave the scheduling gate
-        state, settings.gateMode(), settings.defaultJobDeadlineSeconds());
-    StartRun.apply(state, jobDefaults); // the decided run: its Job
-    ComposeStatus.apply(state); // phase and conditions
-    PruneJobs.apply(state); // finished Jobs that no history keeps go; the kept ones get an owner
-    writer.write(state, context); // the writes, in order; the status last, if it changed
+    caches.migrationExists(dbm);
+    ReconcileState state = ReconcileState.begin(dbm, caches, clock.instant(), jobDefaults);
+    pipeline.decide(state);
+    state.written(writer.write(state)); // Jobs, Deployments, pods: what was refused comes back
+    pipeline.conclude(state);
+    writer.record(state, context); // the status, if it changed; the Events; finished Jobs
     metrics.record(dbm, state.measurements(), state.now());
     UpdateControl<DatabaseMigration> control = UpdateControl.noUpdate();
     state.lookAgainAfter().ifPresent(after -> control.rescheduleAfter(after.toMillis()));
@@ -160,14 +149,45 @@ public class DatabaseMigrationReconciler
    */
   @Override
   public DeleteControl cleanup(DatabaseMigration dbm, Context<DatabaseMigration> context) {
-    ReconcileState state = ReconcileState.begin(dbm, caches, clock.instant());
+    ReconcileState state = ReconcileState.begin(dbm, caches, clock.instant(), jobDefaults);
     boolean mayGo = Deletion.apply(state);
-    writer.write(state, context);
+    writer.write(state);
+    writer.record(state, context);
     if (!mayGo) {
       // the Job's and its pod's events bring the resource back here
       return DeleteControl.noFinalizerRemoval();
     }
+    List<String> held = heldOnTheServer(dbm);
+    if (!held.isEmpty()) {
+      // a hold the cache has not seen yet (or a release refused): once the resource is gone,
+      // nothing would ever resume these; come back until the API server shows them released
+      LOG.infof(
+          "DatabaseMigration %s/%s still holds %s: deletion waits for their release",
+          dbm.getMetadata().getNamespace(), dbm.getMetadata().getName(), String.join(", ", held));
+      return DeleteControl.noFinalizerRemoval().rescheduleAfter(1, TimeUnit.SECONDS);
+    }
     metrics.forget(dbm);
     return DeleteControl.defaultDelete();
+  }
+
+  /**
+   * The Deployments the resource gates or held that the API server (not the cache, which may lag
+   * behind the operator's own writes) still shows held by it.
+   */
+  private List<String> heldOnTheServer(DatabaseMigration dbm) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>(RolloutGate.gatedNames(dbm));
+    if (dbm.getStatus() != null) {
+      names.addAll(dbm.getStatus().getHeldDeployments());
+    }
+    String ns = dbm.getMetadata().getNamespace();
+    return names.stream()
+        .filter(Names::isValidObjectName)
+        .filter(
+            name -> {
+              var deployment = client.apps().deployments().inNamespace(ns).withName(name).get();
+              return deployment != null
+                  && HeldBy.holders(deployment).contains(dbm.getMetadata().getName());
+            })
+        .toList();
   }
 }

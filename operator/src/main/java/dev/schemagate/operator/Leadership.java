@@ -4,6 +4,8 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.LaunchMode;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -53,16 +55,29 @@ public class Leadership {
   private final String identity;
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final AtomicBoolean leading = new AtomicBoolean();
+  private final AtomicBoolean electing = new AtomicBoolean();
   private final IntConsumer exit;
 
   @Inject
-  public Leadership(KubernetesClient client, Settings settings) {
+  public Leadership(KubernetesClient client, Settings settings, MeterRegistry registry) {
     this(
         client,
         settings.leaseName(),
         settings.leaseNamespace(),
         identity(System.getenv("HOSTNAME")),
         System::exit);
+    exportTo(registry);
+  }
+
+  /** schemagate_leader: 1 while this replica reconciles. */
+  void exportTo(MeterRegistry registry) {
+    // the registry may outlive an earlier instance (an application restarted in the same process)
+    registry.find("schemagate.leader").meters().forEach(registry::remove);
+    Gauge.builder("schemagate.leader", this, Leadership::reconciles)
+        .description(
+            "1 while this replica reconciles: it holds the Lease, or runs without leader election")
+        .strongReference(true)
+        .register(registry);
   }
 
   /** Leadership of the Lease {@code leaseName}, in its namespace or the client's. */
@@ -89,8 +104,19 @@ public class Leadership {
     return identity;
   }
 
+  /**
+   * The callbacks of leader election. The operator SDK asks for leader election's configuration
+   * (and so for these) only where leader election is on (the prod profile): until then this replica
+   * counts as reconciling, as it does without it.
+   */
   LeaderCallbacks callbacks() {
+    electing.set(true);
     return new LeaderCallbacks(this::startedLeading, this::stoppedLeading, this::newLeader);
+  }
+
+  /** 1 while this replica reconciles: it leads, or leader election is off; else 0. */
+  double reconciles() {
+    return leading.get() || !electing.get() ? 1 : 0;
   }
 
   private void startedLeading() {

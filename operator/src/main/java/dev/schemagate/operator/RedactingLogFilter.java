@@ -11,7 +11,8 @@ import org.jboss.logmanager.ExtLogRecord;
 /**
  * Every log line of the operator (its own, the operator SDK's, the Kubernetes client's) passes
  * through schemagate's redaction: the message, and the messages of an exception and its causes.
- * Named in application.properties (quarkus.log.console.filter).
+ * Named in application.properties (quarkus.log.console.filter). Log lines seldom repeat: they skip
+ * the redaction's memo (Redactor.redactOnce), which is kept for status messages.
  */
 @LoggingFilter(name = "redact")
 public final class RedactingLogFilter implements Filter {
@@ -20,7 +21,7 @@ public final class RedactingLogFilter implements Filter {
   public boolean isLoggable(LogRecord record) {
     String message =
         record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage();
-    String redacted = Redactor.redact(message);
+    String redacted = Redactor.redactOnce(message);
     if (record instanceof ExtLogRecord ext) {
       ext.setMessage(redacted, ExtLogRecord.FormatStyle.NO_FORMAT);
     } else {
@@ -51,7 +52,7 @@ public final class RedactingLogFilter implements Filter {
       Throwable cause = t.getCause();
       Redacted copy =
           new Redacted(
-              Redactor.redact(t.toString()),
+              Redactor.redactOnce(t.toString()),
               cause == null || seen.containsKey(cause) ? null : of(cause, seen));
       seen.put(t, copy);
       copy.setStackTrace(t.getStackTrace());

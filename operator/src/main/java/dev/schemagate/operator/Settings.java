@@ -1,6 +1,7 @@
 package dev.schemagate.operator;
 
 import dev.schemagate.api.GateMode;
+import dev.schemagate.operator.gate.MissingMigration;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.util.List;
@@ -19,6 +20,15 @@ public interface Settings {
    */
   @WithDefault("Pause")
   GateMode gateMode();
+
+  /**
+   * SCHEMAGATE_GATE_MISSING_MIGRATION: what admission does with a pod that names a
+   * DatabaseMigration that does not exist: Hold (at the scheduling gate until it exists and is
+   * where the pod needs) or Admit (ungated). The chart's admission policy does the same
+   * (gate.admission.missingMigration).
+   */
+  @WithDefault("Hold")
+  MissingMigration gateMissingMigration();
 
   /**
    * SCHEMAGATE_WEBHOOK_ENABLED: serve the admission webhook (POST /mutate-pods, on the HTTPS port

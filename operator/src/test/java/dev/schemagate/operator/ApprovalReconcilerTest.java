@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.schemagate.api.Approval;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.Phase;
+import dev.schemagate.api.PlanPhase;
 import dev.schemagate.api.PlanSpec;
 import dev.schemagate.api.PlanStatus;
 import dev.schemagate.operator.status.Conditions;
@@ -117,7 +118,7 @@ class ApprovalReconcilerTest extends ReconcilerTestBase {
             "3"));
     PlanStatus status = awaitPlanAwaiting("orders", HASH_1);
     assertThat(status.getHash()).isEqualTo(HASH_1);
-    assertThat(status.getPhase()).isEqualTo("AwaitingApproval");
+    assertThat(status.getPhase()).isEqualTo(PlanPhase.AwaitingApproval);
     assertThat(status.getPending()).extracting(m -> m.getRevision()).containsExactly("1", "2", "3");
     assertThat(status.getSummary())
         .isEqualTo("empty -> 3: 1 migration 1, 2 migration 2, 3 migration 3");
@@ -155,7 +156,8 @@ class ApprovalReconcilerTest extends ReconcilerTestBase {
         .as("the run's Job checks it applies exactly that plan")
         .isEqualTo(HASH_1);
     assertThat(env(run, "SCHEMAGATE_PLAN_INPUTS")).isEqualTo(env(plan, "SCHEMAGATE_PLAN_INPUTS"));
-    assertThat(cluster.dbm("orders").getStatus().getPlan().getPhase()).isEqualTo("Approved");
+    assertThat(cluster.dbm("orders").getStatus().getPlan().getPhase())
+        .isEqualTo(PlanPhase.Approved);
     assertThat(cluster.dbm("orders").getStatus().getPlan().getAwaitingApproval()).isNull();
     cluster.succeed(run, result("", "3", "1", "2", "3"));
     awaitPhase("orders", Phase.Ready);

@@ -7,6 +7,7 @@ import static dev.schemagate.operator.Fixtures.result;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.schemagate.api.CheckOutcome;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.api.DriftSpec;
@@ -224,7 +225,7 @@ class DriftReconcilerTest extends ReconcilerTestBase {
     assertThat(live.getChanged()).containsExactly("public.orders");
     assertThat(live.getAdded()).containsExactly("public.audit");
     assertThat(live.getRemoved()).isNull();
-    assertThat(dbm.getStatus().getDrift().getCheck().getOutcome()).isEqualTo("Drifted");
+    assertThat(dbm.getStatus().getDrift().getCheck().getOutcome()).isEqualTo(CheckOutcome.Drifted);
     assertThat(dbm.getStatus().getPhase()).as("Report only reports").isEqualTo(Phase.Ready);
     assertThat(condition(dbm, Conditions.READY).getStatus()).isEqualTo("True");
     eventually()
@@ -358,8 +359,8 @@ class DriftReconcilerTest extends ReconcilerTestBase {
     eventually()
         .until(
             () ->
-                "Skipped"
-                    .equals(cluster.dbm("orders").getStatus().getDrift().getCheck().getOutcome()));
+                CheckOutcome.Skipped
+                    == cluster.dbm("orders").getStatus().getDrift().getCheck().getOutcome());
     Condition drifted = drifted("orders");
     assertThat(drifted.getStatus()).isEqualTo("False");
     assertThat(drifted.getReason()).isEqualTo("SchemaRecorded");

@@ -226,6 +226,8 @@ final class FakeCluster {
     Pod pod = client.pods().inNamespace(ns).withName(name).get();
     if (pod == null) {
       var template = job.getSpec().getTemplate();
+      Job made =
+          client.batch().v1().jobs().inNamespace(ns).withName(job.getMetadata().getName()).get();
       pod =
           client
               .pods()
@@ -238,6 +240,15 @@ final class FakeCluster {
                       .withLabels(template.getMetadata().getLabels())
                       .withAnnotations(template.getMetadata().getAnnotations())
                       .addToLabels("job-name", job.getMetadata().getName())
+                      // the Job controller's: the pod is the Job's, by its UID
+                      .addNewOwnerReference()
+                      .withApiVersion("batch/v1")
+                      .withKind("Job")
+                      .withName(job.getMetadata().getName())
+                      .withUid(made == null ? null : made.getMetadata().getUid())
+                      .withController(true)
+                      .withBlockOwnerDeletion(true)
+                      .endOwnerReference()
                       .endMetadata()
                       .withSpec(template.getSpec())
                       .build())

@@ -2,6 +2,8 @@ package dev.schemagate.operator;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -48,5 +50,26 @@ class LeadershipTest {
     leadership.stoppedLeading();
     Thread.sleep(Duration.ofMillis(200).toMillis());
     assertThat(exited).isNotDone();
+  }
+
+  /** schemagate_leader, which SchemagateNoLeader reads: 1 only while this replica reconciles. */
+  @Test
+  void theLeaderGaugeIsOneWhileThisReplicaReconciles() {
+    Leadership leadership =
+        new Leadership(null, LEASE, Optional.of("schemagate-system"), "pod_1", code -> {});
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    leadership.exportTo(registry);
+    assertThat(registry.get("schemagate.leader").gauge().value())
+        .as("no leader election (tests, scripts/operator): it reconciles")
+        .isEqualTo(1);
+    LeaderCallbacks callbacks = leadership.callbacks();
+    assertThat(registry.get("schemagate.leader").gauge().value())
+        .as("leader election on, not leading yet")
+        .isZero();
+    callbacks.onStartLeading();
+    assertThat(registry.get("schemagate.leader").gauge().value()).isEqualTo(1);
+    leadership.onShutdown(null);
+    callbacks.onStopLeading();
+    assertThat(registry.get("schemagate.leader").gauge().value()).isZero();
   }
 }

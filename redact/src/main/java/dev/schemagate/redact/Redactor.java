@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
+import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -22,19 +23,29 @@ import java.util.regex.Pattern;
  *
  * <ul>
  *   <li>{@link #redact(String)} masks the shapes credentials take (the rules in {@code rules.txt}):
- *       the operator, which never reads a Secret, knows no password and relies on these.
+ *       the operator, which never reads a Secret, knows no password and relies on these. It
+ *       remembers its recent results ({@link Memo}): the operator redacts every message of a status
+ *       on every reconcile, and a message it has seen costs a lookup.
+ *   <li>{@link #redactOnce(String)} is the same without the memo, for text seen once (a log line).
  *   <li>{@link #redact(String, Collection)} first masks the passwords it is given, in every
  *       encoding they may appear in (raw, URL-encoded in any mix and case, form-encoded, JSON- or
  *       SQL-escaped), then the shapes: the runner knows the database password.
  * </ul>
  *
- * Masking is idempotent: redacting redacted text changes nothing.
+ * Every rule takes time linear in the text and no stack in proportion to it (see {@code
+ * rules.txt}). Masking is idempotent: redacting redacted text changes nothing.
  */
 public final class Redactor {
   public static final String MASK = "*****";
 
-  /** The rules, in order: each one's only group is the secret. */
+  /**
+   * The rules, in order: each one's only group is the secret. UNIX_LINES: only '\n' ends a line for
+   * '.', '^' and '$', as in Python (the same rules run there).
+   */
   static final List<Pattern> RULES = load("rules.txt");
+
+  /** Recent results of {@link #redact(String)}. */
+  static final Memo MEMO = new Memo(4096, 1 << 20);
 
   /** Environment variable names whose values are secrets. */
   private static final Pattern SECRET_NAME =
@@ -47,11 +58,26 @@ public final class Redactor {
 
   private Redactor() {}
 
-  /** The text with every credential shape masked. */
+  /**
+   * The text with every credential shape masked; text redacted lately (the same characters) is
+   * answered from the memo.
+   */
   public static String redact(String text) {
     if (text == null || text.isEmpty()) {
       return text;
     }
+    return MEMO.get(text, Redactor::shapes);
+  }
+
+  /** As {@link #redact(String)}, without the memo: for text that will not come again. */
+  public static String redactOnce(String text) {
+    if (text == null || text.isEmpty()) {
+      return text;
+    }
+    return shapes(text);
+  }
+
+  private static String shapes(String text) {
     String out = text;
     for (Pattern rule : RULES) {
       out = maskGroup(rule, out);
@@ -65,15 +91,15 @@ public final class Redactor {
       return text;
     }
     String out = text;
-    for (Pattern secret : patterns(secrets)) {
-      out = secret.matcher(out).replaceAll(Matcher.quoteReplacement(MASK));
+    for (KnownSecret secret : known(secrets)) {
+      out = secret.mask(out, MASK);
     }
-    return redact(out);
+    return shapes(out);
   }
 
   /** Whether any encoding of the secret occurs in the text (for tests and checks). */
   public static boolean contains(String text, String secret) {
-    return text != null && secret != null && pattern(secret).matcher(text).find();
+    return text != null && secret != null && new KnownSecret(secret).foundIn(text);
   }
 
   /**
@@ -100,8 +126,8 @@ public final class Redactor {
     return secrets;
   }
 
-  /** One pattern per secret, longest first, so that no secret is masked only in part. */
-  static List<Pattern> patterns(Collection<String> secrets) {
+  /** The secrets, longest first, so that no secret is masked only in part. */
+  static List<KnownSecret> known(Collection<String> secrets) {
     List<String> sorted = new ArrayList<>();
     for (String s : secrets) {
       if (s != null && !s.isEmpty() && !sorted.contains(s)) {
@@ -109,47 +135,11 @@ public final class Redactor {
       }
     }
     sorted.sort(Comparator.comparingInt(String::length).reversed());
-    return sorted.stream().map(Redactor::pattern).toList();
+    return sorted.stream().map(KnownSecret::new).toList();
   }
 
-  /**
-   * A pattern of the secret in every encoding: each character raw or percent-encoded (its UTF-8
-   * bytes, either case of hex), a space also as '+', a quote or backslash also escaped as JSON or
-   * SQL escape them, so that any mix (a password encoded only where a URL needs it) matches.
-   */
-  static Pattern pattern(String secret) {
-    StringBuilder regex = new StringBuilder();
-    secret
-        .codePoints()
-        .forEach(
-            cp -> {
-              String ch = new String(Character.toChars(cp));
-              List<String> forms = new ArrayList<>();
-              forms.add(Pattern.quote(ch));
-              StringBuilder encoded = new StringBuilder();
-              for (byte b : ch.getBytes(StandardCharsets.UTF_8)) {
-                encoded.append(
-                    String.format(
-                        "%%[%X%x][%X%x]", (b >> 4) & 0xF, (b >> 4) & 0xF, b & 0xF, b & 0xF));
-              }
-              forms.add(encoded.toString());
-              switch (ch) {
-                case " " -> forms.add("\\+");
-                case "\"" -> forms.add("\\\\\"");
-                case "\\" -> forms.add("\\\\\\\\");
-                case "/" -> forms.add("\\\\/");
-                case "'" -> {
-                  forms.add("''");
-                  forms.add("\\\\'");
-                }
-                default -> {}
-              }
-              regex.append("(?:").append(String.join("|", forms)).append(')');
-            });
-    return Pattern.compile(regex.toString());
-  }
-
-  private static String maskGroup(Pattern rule, String text) {
+  /** The text with the rule's group masked wherever the rule matches. */
+  static String maskGroup(Pattern rule, CharSequence text) {
     Matcher m = rule.matcher(text);
     StringBuilder out = null;
     int last = 0;
@@ -164,14 +154,14 @@ public final class Redactor {
       last = m.end(1);
     }
     if (out == null) {
-      return text;
+      return text.toString();
     }
     return out.append(text, last, text.length()).toString();
   }
 
   private static String percentDecode(String s) {
     try {
-      return java.net.URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+      return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException notEncoded) {
       return s;
     }
@@ -196,7 +186,7 @@ public final class Redactor {
       if (in == null) {
         throw new IllegalStateException("missing resource " + name);
       }
-      return ruleLines(in).stream().map(Pattern::compile).toList();
+      return ruleLines(in).stream().map(r -> Pattern.compile(r, Pattern.UNIX_LINES)).toList();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -6,7 +6,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -14,7 +17,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The Python copies of the redaction, for the Alembic path (which runs in the migration image's
  * Python, not in Java): the operator's Alembic wrapper and the example's env.py helper. Each is the
- * same block, holds rules.txt verbatim, and passes the corpus as the Java one does.
+ * block scripts/redaction-copies writes (redact/src/main/python/redaction.py.in with rules.txt),
+ * passes the corpus as the Java one does, gives what Java gives on random text, and is linear on
+ * the hard inputs; each of these with the rules as this Python compiles them and as a Python before
+ * 3.11 does (without possessive quantifiers).
  */
 class PythonCopiesTest {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -23,6 +29,7 @@ class PythonCopiesTest {
   static final String HELPER = "examples/fastapi-alembic/schemagate_alembic.py";
   static final String BEGIN = "# --- schemagate redaction: begin";
   static final String END = "# --- schemagate redaction: end";
+  static final Path SCRIPTS = Path.of("src/test/resources").toAbsolutePath();
 
   static String block(String file) throws IOException {
     String text = Files.readString(ROOT.resolve(file));
@@ -30,40 +37,214 @@ class PythonCopiesTest {
     return text.substring(text.indexOf(BEGIN), text.indexOf(END) + END.length());
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {WRAPPER, HELPER})
-  void eachCopyIsTheSameBlockWithTheRulesVerbatim(String file) throws IOException {
-    assertThat(block(file)).as(file + " and " + HELPER).isEqualTo(block(HELPER));
+  /** What scripts/redaction-copies writes between the markers. */
+  static String generated() throws IOException {
+    String template = Files.readString(ROOT.resolve("redact/src/main/python/redaction.py.in"));
     String rules =
         Files.readString(ROOT.resolve("redact/src/main/resources/dev/schemagate/redact/rules.txt"));
+    assertThat(rules).as("rules.txt goes in a raw string").doesNotContain("\"\"\"");
+    return template.replace("@rules.txt@\n", rules).stripTrailing();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {WRAPPER, HELPER})
+  void eachCopyIsWhatScriptsRedactionCopiesWrites(String file) throws IOException {
     assertThat(block(file))
-        .as("rules.txt, verbatim, in " + file)
-        .contains("_REDACTION_RULES = r\"\"\"\n" + rules + "\"\"\"\n");
+        .as(file + " differs from what bash scripts/redaction-copies writes: run it")
+        .isEqualTo(generated());
   }
 
   @ParameterizedTest
   @ValueSource(strings = {WRAPPER, HELPER})
   void eachCopyPassesTheCorpus(String file) throws Exception {
-    Process p =
-        new ProcessBuilder(
-                List.of(
-                    python(),
-                    Path.of("src/test/resources/run_corpus.py").toAbsolutePath().toString(),
-                    ROOT.resolve(file).toString(),
-                    Corpus.FILE.toString()))
-            .redirectErrorStream(true)
-            .start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    String out =
+        python(null, "run_corpus.py", ROOT.resolve(file).toString(), Corpus.FILE.toString());
     int cases = Corpus.load().cases().size();
-    int runs = cases + Corpus.load().shapes().size();
+    int runs = 2 * (cases + Corpus.load().shapes().size());
     assertThat(out).as(out).contains(cases + " cases, " + runs + " passed, 0 failed");
-    assertThat(p.exitValue()).isZero();
   }
 
-  /** The example's Python (scripts/tools), else the machine's. */
-  static String python() {
+  @ParameterizedTest
+  @ValueSource(strings = {WRAPPER, HELPER})
+  void eachCopyGivesWhatJavaGivesOnRandomText(String file) throws Exception {
+    List<String> texts = randomTexts(new Random(26), 3000);
+    Path inputs = Files.createTempFile(Path.of("target"), "random-texts", ".hex");
+    try {
+      HexFormat hex = HexFormat.of();
+      List<String> lines = new ArrayList<>();
+      for (String t : texts) {
+        lines.add(hex.formatHex(t.getBytes(StandardCharsets.UTF_8)));
+      }
+      Files.write(inputs, lines);
+      for (String mode : List.of("", "--without-possessive")) {
+        List<String> args = new ArrayList<>(List.of(ROOT.resolve(file).toString(), "redact"));
+        if (!mode.isEmpty()) {
+          args.add(mode);
+        }
+        String[] out = python(inputs, "check_copy.py", args.toArray(String[]::new)).split("\n");
+        assertThat(out).as("one output per text").hasSize(texts.size());
+        List<String> differ = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+          String python = new String(hex.parseHex(out[i].strip()), StandardCharsets.UTF_8);
+          String java = Redactor.redactOnce(texts.get(i));
+          if (!python.equals(java)) {
+            differ.add(
+                String.format(
+                    "%n  text   %s%n  java   %s%n  python %s", texts.get(i), java, python));
+          }
+        }
+        assertThat(differ).as("%s %s gives other results than Java on", file, mode).isEmpty();
+      }
+    } finally {
+      Files.deleteIfExists(inputs);
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {WRAPPER, HELPER})
+  void eachCopyIsLinearOnTheHardInputs(String file) throws Exception {
+    for (String mode : List.of("", "--without-possessive")) {
+      List<String> args =
+          new ArrayList<>(
+              List.of(ROOT.resolve(file).toString(), "linear", HardInputs.FILE.toString()));
+      if (!mode.isEmpty()) {
+        args.add(mode);
+      }
+      String out = python(null, "check_copy.py", args.toArray(String[]::new));
+      assertThat(out)
+          .as(out)
+          .contains(
+              Redactor.RULES.size()
+                  + " rules, "
+                  + HardInputs.load().shapes().size()
+                  + " inputs, 0 not linear");
+    }
+  }
+
+  /**
+   * Random text of the pieces credentials and the rules are made of (key words, separators, quotes,
+   * escapes, URLs, line ends of three kinds, characters outside ASCII), 1 to 16 pieces.
+   */
+  static List<String> randomTexts(Random random, int count) {
+    String[] pieces = {
+      "password",
+      "Password",
+      "PASSWD",
+      "pwd",
+      "pass",
+      "pw",
+      "db_pass",
+      "DB_PW",
+      "secret",
+      "token",
+      "api_key",
+      "access-key",
+      "private_key",
+      "client_secret",
+      "Authorization",
+      "Bearer ",
+      "--password ",
+      "-pwd ",
+      "export ",
+      "- ",
+      "identified by ",
+      "E'",
+      "=",
+      ":",
+      " = ",
+      ": ",
+      "\"",
+      "'",
+      "\\",
+      "\\\"",
+      "''",
+      "b'",
+      "b\"",
+      "{",
+      "}",
+      "}}",
+      ";",
+      "&",
+      ",",
+      " ",
+      "  ",
+      "\t",
+      "\n",
+      "\r\n",
+      "\r",
+      "//",
+      "://",
+      "@",
+      "/",
+      "?",
+      "#",
+      "(",
+      ")",
+      ")=(",
+      "postgresql://app:",
+      "https://u:",
+      "//a:",
+      "@db:5432/orders",
+      "@host",
+      "x",
+      "abc",
+      "s3cret",
+      "two words",
+      "[parameters: ",
+      "]",
+      "[SQL: ",
+      "Key (api_token)=(",
+      "db:5432:orders:app:",
+      "*:*:*:*:",
+      "\\:",
+      "12",
+      "10:15:",
+      "é",
+      "ß",
+      "\u00a0",
+      "\u0085",
+      "\u2028",
+      "\u212a",
+      "\u017f",
+      "\ud83d\udd11",
+      "tokens",
+      "bypass",
+      "passed"
+    };
+    List<String> texts = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      StringBuilder text = new StringBuilder();
+      for (int n = 1 + random.nextInt(16); n > 0; n--) {
+        text.append(pieces[random.nextInt(pieces.length)]);
+      }
+      texts.add(text.toString());
+    }
+    return texts;
+  }
+
+  /**
+   * Runs a script of src/test/resources with the project's Python, .tools/python (scripts/tools
+   * makes it), never one of the machine's, and gives what it printed.
+   */
+  static String python(Path stdin, String script, String... args) throws Exception {
     Path venv = ROOT.resolve(".tools/python/bin/python");
-    return Files.isExecutable(venv) ? venv.toString() : "python3";
+    assertThat(venv).as("the project's virtual environment: run bash scripts/tools").isExecutable();
+    String python = venv.toString();
+    List<String> command = new ArrayList<>(List.of(python, SCRIPTS.resolve(script).toString()));
+    command.addAll(List.of(args));
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT);
+    if (stdin != null) {
+      builder.redirectInput(stdin.toFile());
+    }
+    Process p = builder.start();
+    try {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(p.waitFor(300, TimeUnit.SECONDS)).as(script + " ended").isTrue();
+      assertThat(p.exitValue()).as(script + " " + String.join(" ", args) + ":\n" + out).isZero();
+      return out;
+    } finally {
+      p.destroyForcibly();
+    }
   }
 }

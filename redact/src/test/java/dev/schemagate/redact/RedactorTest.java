@@ -38,7 +38,18 @@ class RedactorTest {
         .anyMatch(n -> n.startsWith("jdbc"))
         .anyMatch(n -> n.startsWith("sqlalchemy"))
         .anyMatch(n -> n.startsWith("stack trace"))
-        .anyMatch(n -> n.startsWith("known: URL-encoded"));
+        .anyMatch(n -> n.startsWith("known: URL-encoded"))
+        .anyMatch(n -> n.startsWith("url: a cloud IAM token"))
+        .anyMatch(n -> n.startsWith("url: an OAuth access token"))
+        .anyMatch(n -> n.startsWith("python: a bytes repr"))
+        .anyMatch(n -> n.startsWith("key=value: ODBC with spaces"))
+        .anyMatch(n -> n.startsWith("key=value: pass="))
+        .anyMatch(n -> n.startsWith("key=value: pw="))
+        .anyMatch(n -> n.startsWith("pgpass:"))
+        .anyMatch(n -> n.startsWith("ordinary log text"));
+    assertThat(corpus.cases())
+        .filteredOn(c -> c.name().startsWith("url: a cloud IAM token"))
+        .allMatch(c -> c.secrets().get(0).length() > 256);
   }
 
   /** The operator's way: it knows no password, the shapes alone must hide it. */

@@ -14,6 +14,7 @@ import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -22,8 +23,11 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The embedded Kubernetes API: the fabric8 mock server in CRUD mode, with the schemagate CRD in it,
@@ -39,11 +43,10 @@ public final class ApiServer implements AutoCloseable {
   private final KubernetesClient client;
 
   /** The mock web server logs every request at INFO through java.util.logging. */
-  private static final java.util.logging.Logger QUIET =
-      java.util.logging.Logger.getLogger("io.fabric8.mockwebserver");
+  private static final Logger QUIET = Logger.getLogger("io.fabric8.mockwebserver");
 
   public ApiServer(Path crd) throws IOException {
-    QUIET.setLevel(java.util.logging.Level.WARNING);
+    QUIET.setLevel(Level.WARNING);
     KubernetesCrudDispatcher dispatcher = new CountingDispatcher(requests);
     server =
         new KubernetesMockServer(
@@ -97,7 +100,7 @@ public final class ApiServer implements AutoCloseable {
    * VERB one of GET (one named object), LIST, WATCH, POST, PUT, PATCH, DELETE.
    */
   public Map<String, Long> counts() {
-    Map<String, Long> out = new java.util.TreeMap<>();
+    Map<String, Long> out = new TreeMap<>();
     requests.forEach((k, v) -> out.put(k, v.get()));
     return out;
   }
@@ -194,7 +197,7 @@ public final class ApiServer implements AutoCloseable {
         try {
           list = (ObjectNode) JSON.readTree(all.getBody().getBytes());
         } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
+          throw new UncheckedIOException(e);
         }
         id = Long.toString(snapshotIds.incrementAndGet());
         offset = 0;

@@ -1,16 +1,18 @@
 package dev.schemagate.sandbox;
 
-import dev.schemagate.sandbox.kubelet.Kubelet;
+import dev.schemagate.sandbox.cluster.ContainerEvents;
+import dev.schemagate.sandbox.cluster.Network;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -18,10 +20,11 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The operator installed on the real cluster the way users install it: {@code helm install} of
- * {@code charts/schemagate}, with the chart's own RBAC, service account and leader election. The
- * chart's image is mapped to the operator's jar; the kubelet hands each pod its service account's
- * token, so every request is held to the chart's RBAC.
+ * The operator installed on the real cluster the way users install it: the chart pushed to the
+ * sandbox's registry as an OCI artifact, then {@code helm install schemagate
+ * oci://REGISTRY/charts/schemagate}, with the chart's own RBAC, service account and leader
+ * election, running the operator's image by digest. Every request it makes is held to the chart's
+ * RBAC.
  */
 public final class ChartOperator implements Operator {
   public static final String NAMESPACE = "schemagate-system";
@@ -32,6 +35,9 @@ public final class ChartOperator implements Operator {
 
   public static final String LEASE = "schemagate-operator";
   static final String SELECTOR = "app.kubernetes.io/name";
+
+  /** The operator's container in the chart's pods. */
+  public static final String CONTAINER = "operator";
 
   private final Sandbox sandbox;
   private final RealCluster cluster;
@@ -45,7 +51,7 @@ public final class ChartOperator implements Operator {
     try {
       this.helm = new Helm(sandbox.home, cluster.kubeconfig(), sandbox.work);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -55,27 +61,20 @@ public final class ChartOperator implements Operator {
     return this;
   }
 
-  /** The image the chart names by default: schemagate/operator:APP_VERSION. */
-  public static String image(Path home) throws IOException {
+  /** The chart's version (Chart.yaml's version). */
+  static String chartVersion(Path home) throws IOException {
     Matcher m =
-        Pattern.compile("(?m)^appVersion:\\s*\"?([^\"\\s]+)\"?")
+        Pattern.compile("(?m)^version:\\s*\"?([^\"\\s]+)\"?")
             .matcher(Files.readString(home.resolve("charts/schemagate/Chart.yaml")));
     if (!m.find()) {
-      throw new IllegalStateException("charts/schemagate/Chart.yaml has no appVersion");
+      throw new IllegalStateException("charts/schemagate/Chart.yaml has no version");
     }
-    return "schemagate/operator:" + m.group(1);
+    return m.group(1);
   }
 
-  /** The operator container's memory limit in the chart's values (as a JVM size, e.g. 384m). */
-  static String memoryLimit(Path home) throws IOException {
-    Matcher m =
-        Pattern.compile("(?m)^  limits:\\s*\\n\\s+memory:\\s*(\\d+)([MG])i")
-            .matcher(Files.readString(home.resolve("charts/schemagate/values.yaml")));
-    if (!m.find()) {
-      throw new IllegalStateException(
-          "charts/schemagate/values.yaml sets no resources.limits.memory");
-    }
-    return m.group(1) + m.group(2).toLowerCase();
+  /** Where helm installs the chart from: the sandbox's registry. */
+  public static String chartReference() {
+    return "oci://" + Network.REGISTRY + "/charts/schemagate";
   }
 
   @Override
@@ -90,20 +89,8 @@ public final class ChartOperator implements Operator {
   }
 
   private void install() throws Exception {
-    sandbox.images.map(
-        image(sandbox.home),
-        new ImageMap.LocalImage(
-            entrypoint(sandbox.operatorJar().getParent()),
-            sandbox.operatorJar().getParent(),
-            Map.of(
-                // every pod has its own loopback address; the operator serves on its own
-                "QUARKUS_HTTP_HOST",
-                "${SANDBOX_POD_IP}",
-                // no memory cgroup here: the JVM sizes its heap from the chart's memory limit
-                "JDK_JAVA_OPTIONS",
-                "-XX:MaxRAM=" + memoryLimit(sandbox.home)),
-            "185"));
     Path values = sandbox.work.resolve("operator-values.yaml");
+    // no image: the chart names the operator's by digest, as a released chart does
     StringBuilder yaml = new StringBuilder("replicaCount: " + replicas + "\n");
     if (!sandbox.operatorEnv().isEmpty()) {
       yaml.append("extraEnv:\n");
@@ -119,12 +106,16 @@ public final class ChartOperator implements Operator {
     }
     yaml.append(sandbox.chartValues());
     Files.writeString(values, yaml);
+    publishChart();
     List<String> args =
         new ArrayList<>(
             List.of(
                 "install",
                 RELEASE,
-                sandbox.home.resolve("charts/schemagate").toString(),
+                chartReference(),
+                "--version",
+                chartVersion(sandbox.home),
+                "--plain-http",
                 "--namespace",
                 NAMESPACE,
                 "--create-namespace",
@@ -139,27 +130,11 @@ public final class ChartOperator implements Operator {
   }
 
   /**
-   * The image's entrypoint, with the places it names on this machine: the Java runtime the image
-   * carries (quarkus-app/jre, made by the operator's package phase) with the start-up archive it
-   * made (jvm.args), run from quarkus-app as the image runs from /deployments; the sandbox's own
-   * Java when the package made no runtime (-Doperator.runtime.skip).
+   * Packages charts/schemagate with the operator's image written into it and pushes it to the
+   * registry: scripts/chart push, the command a release runs.
    */
-  static List<String> entrypoint(Path app) {
-    Path runtime = app.resolve("jre/bin/java");
-    if (!Files.isExecutable(runtime) || !Files.exists(app.resolve("jvm.args"))) {
-      return List.of(
-          Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Dkubernetes.user.agent=schemagate-operator",
-          "-jar",
-          app.resolve("quarkus-run.jar").toString());
-    }
-    return List.of(
-        runtime.toString(),
-        "@" + app.resolve("jvm.args"),
-        "-XX:+ExitOnOutOfMemoryError",
-        "-Dkubernetes.user.agent=schemagate-operator",
-        "-jar",
-        "quarkus-run.jar");
+  private void publishChart() throws Exception {
+    helm.script(sandbox.home.resolve("scripts/chart"), "push", Network.REGISTRY, "--plain-http");
   }
 
   /** helm uninstall, waiting until the release's objects are gone. */
@@ -198,12 +173,10 @@ public final class ChartOperator implements Operator {
     return cut < 0 ? identity : identity.substring(0, cut);
   }
 
-  /** The operator process the kubelet last started in this pod. */
+  /** The operator's process in this pod (its container's, as the node sees it). */
   public ProcessHandle process(String pod) {
-    return cluster.starts().stream()
-        .filter(s -> NAMESPACE.equals(s.namespace()) && s.pod().equals(pod) && s.pid() > 0)
-        .reduce((a, b) -> b)
-        .flatMap(s -> ProcessHandle.of(s.pid()))
+    long pid = cluster.node.pid(NAMESPACE, pod, CONTAINER);
+    return ProcessHandle.of(pid)
         .orElseThrow(() -> new IllegalStateException("no operator process in pod " + pod));
   }
 
@@ -229,7 +202,7 @@ public final class ChartOperator implements Operator {
                           p.getMetadata().getName().equals(leader)
                               && p.getMetadata().getDeletionTimestamp() == null
                               && "Running".equals(p.getStatus().getPhase()));
-      if (leading && cluster.kubelet.log(NAMESPACE, leader, "operator").contains("started in")) {
+      if (leading && cluster.podLog(NAMESPACE, leader, CONTAINER).contains("started in")) {
         return;
       }
       if (Instant.now().isAfter(deadline)) {
@@ -268,62 +241,72 @@ public final class ChartOperator implements Operator {
     }
   }
 
-  /** Whether a process of an operator pod still runs. */
+  /** Whether a container of an operator pod still runs. */
   @Override
   public boolean isAlive() {
-    return cluster.starts().stream()
-        .filter(s -> NAMESPACE.equals(s.namespace()) && s.pid() > 0)
+    return operatorStarts()
         .anyMatch(s -> ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false));
   }
 
   @Override
   public long pid() {
     String leader = leader();
-    return cluster.starts().stream()
-        .filter(s -> NAMESPACE.equals(s.namespace()) && s.pod().equals(leader))
+    return operatorStarts()
+        .filter(s -> s.pod().equals(leader))
         .reduce((a, b) -> b)
-        .map(Kubelet.Start::pid)
+        .map(ContainerEvents.Start::pid)
         .orElse(-1L);
   }
 
   /** The process ids of the replicas that do not lead (their latest starts that still run). */
   public List<Long> followerPids() {
     String leader = leader();
-    Map<String, Long> latest = new java.util.LinkedHashMap<>();
-    cluster.starts().stream()
-        .filter(s -> NAMESPACE.equals(s.namespace()) && s.pid() > 0 && !s.pod().equals(leader))
+    Map<String, Long> latest = new LinkedHashMap<>();
+    operatorStarts()
+        .filter(s -> !s.pod().equals(leader))
         .forEach(s -> latest.put(s.pod(), s.pid()));
     return latest.values().stream()
         .filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
         .toList();
   }
 
-  /** Every operator pod's log, oldest pod first. */
+  private Stream<ContainerEvents.Start> operatorStarts() {
+    return cluster.starts().stream()
+        .filter(s -> NAMESPACE.equals(s.namespace()) && CONTAINER.equals(s.container()));
+  }
+
+  /** Every operator pod's log (the previous container's first, where it restarted). */
   @Override
   public String log() {
-    Path dir = cluster.kubelet.podsDir().resolve(NAMESPACE);
-    if (!Files.isDirectory(dir)) {
-      return "";
-    }
     StringBuilder out = new StringBuilder();
-    try (Stream<Path> pods = Files.list(dir)) {
-      List<Path> logs = new ArrayList<>();
-      for (Path pod : pods.toList()) {
-        for (String name : List.of("operator.previous.log", "operator.log")) {
-          if (Files.exists(pod.resolve(name))) {
-            logs.add(pod.resolve(name));
-          }
+    for (Pod pod : pods()) {
+      String name = pod.getMetadata().getName();
+      boolean restarted =
+          pod.getStatus() != null
+              && pod.getStatus().getContainerStatuses() != null
+              && pod.getStatus().getContainerStatuses().stream()
+                  .anyMatch(c -> c.getRestartCount() != null && c.getRestartCount() > 0);
+      if (restarted) {
+        try {
+          out.append("==> ")
+              .append(name)
+              .append(" (previous) <==\n")
+              .append(
+                  client()
+                      .pods()
+                      .inNamespace(NAMESPACE)
+                      .withName(name)
+                      .inContainer(CONTAINER)
+                      .terminated()
+                      .getLog());
+        } catch (RuntimeException e) {
+          // no previous log kept
         }
       }
-      logs.sort(Comparator.comparing(p -> p.toFile().lastModified()));
-      for (Path log : logs) {
-        out.append("==> ")
-            .append(log.getParent().getFileName())
-            .append(" <==\n")
-            .append(Files.readString(log));
-      }
-    } catch (IOException e) {
-      out.append("(cannot read the operator's logs: ").append(e.getMessage()).append(")");
+      out.append("==> ")
+          .append(name)
+          .append(" <==\n")
+          .append(cluster.podLog(NAMESPACE, name, CONTAINER));
     }
     return out.toString();
   }
@@ -332,10 +315,7 @@ public final class ChartOperator implements Operator {
     return cluster.client();
   }
 
-  /**
-   * Nothing to do: the kubelet stops the operator's pods with every other pod when the cluster
-   * closes.
-   */
+  /** Nothing to do: the node stops the operator's pods with every other pod when it stops. */
   @Override
   public void close() {}
 }

@@ -1,9 +1,12 @@
 package dev.schemagate.sandbox;
 
+import dev.schemagate.sandbox.cluster.Daemon;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.Resource;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -48,29 +52,46 @@ public final class Demo {
     clean(work);
     out.println(
         kind == Sandbox.Kind.REAL
-            ? "schemagate sandbox: starting PostgreSQL, a Kubernetes control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, the sandbox's kubelet) and the operator's chart ..."
+            ? "schemagate sandbox: starting a Kubernetes cluster in namespaces of its own (etcd, kube-apiserver, kube-controller-manager, kube-scheduler; a node: containerd, kubelet, kube-proxy, CNI; CoreDNS; an image registry with schemagate's images), PostgreSQL and the operator's chart ..."
             : "schemagate sandbox: starting PostgreSQL, the API server and the operator ...");
+    // the demo's own database: a name no one else uses, dropped when the demo ends
+    String database = "orders_" + java.util.UUID.randomUUID().toString().substring(0, 8);
     try (Sandbox sandbox = Sandbox.start(home, work, databaseUrl, kind)) {
       Path v1 = copyMigrations(home, work.resolve("images/app-user-1"), 2);
       Path v2 = copyMigrations(home, work.resolve("images/app-user-2"), 4);
-      sandbox.mapRunnerImage(V1, v1);
-      sandbox.mapRunnerImage(V2, v2);
-      sandbox.mapIdleImage("shop/orders-api:1");
-      sandbox.mapIdleImage("shop/orders-api:2");
-      sandbox.database.create("orders");
+      sandbox.runnerImage(V1, v1);
+      sandbox.runnerImage(V2, v2);
+      sandbox.idleImage("shop/orders-api:1");
+      sandbox.idleImage("shop/orders-api:2");
+      sandbox.database.create(database);
+      try {
+        return demo(sandbox, kind, database, once, out);
+      } finally {
+        sandbox.database.drop(database);
+      }
+    }
+  }
+
+  private static int demo(
+      Sandbox sandbox, Sandbox.Kind kind, String database, boolean once, PrintStream out)
+      throws Exception {
+    {
       sandbox.startOperator();
+      Path work = sandbox.work;
       out.println(
           "  API server   "
               + sandbox.cluster.url()
-              + "   (kubectl --kubeconfig "
-              + sandbox.kubeconfig
-              + " get dbm -w)");
-      out.println("  PostgreSQL   port " + sandbox.database.port() + ", database orders");
+              + "   ("
+              + (kind == Sandbox.Kind.REAL
+                  ? sandbox.real().kubectlCommand() + " get dbm -w"
+                  : "kubectl --kubeconfig " + sandbox.kubeconfig + " get dbm -w")
+              + ")");
+      out.println("  PostgreSQL   port " + sandbox.database.port() + ", database " + database);
       out.println("  images       " + V1 + " = runner + V1..V2,  " + V2 + " = runner + V1..V4");
       out.println(
           "  logs         "
               + (kind == Sandbox.Kind.REAL
-                  ? work.resolve("pods") + " (kubectl logs works too)"
+                  ? sandbox.real().kubectlCommand() + " logs ..."
                   : work.resolve("operator.log") + ", " + work.resolve("pods")));
       out.println();
       KubernetesClient client = sandbox.client();
@@ -84,7 +105,7 @@ public final class Demo {
                     .withName("orders-db")
                     .endMetadata()
                     .addToStringData(
-                        "DATABASE_URL", sandbox.database.url("postgresql+asyncpg", "orders"))
+                        "DATABASE_URL", sandbox.database.url("postgresql+asyncpg", database))
                     .build())
             .create();
         client
@@ -159,7 +180,7 @@ public final class Demo {
                         .equals("shop/orders-api:1"));
         out.println();
         out.println("The database's own history (flyway_schema_history):");
-        try (var c = sandbox.database.connect("orders");
+        try (var c = sandbox.database.connect(database);
             var rs =
                 c.createStatement()
                     .executeQuery(
@@ -197,11 +218,7 @@ public final class Demo {
     GenericKubernetesResource dbm = new GenericKubernetesResource();
     dbm.setApiVersion("schemagate.dev/v1alpha1");
     dbm.setKind("DatabaseMigration");
-    dbm.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-            .withName("orders")
-            .withNamespace(NS)
-            .build());
+    dbm.setMetadata(new ObjectMetaBuilder().withName("orders").withNamespace(NS).build());
     dbm.setAdditionalProperty(
         "spec",
         Map.of(
@@ -257,7 +274,7 @@ public final class Demo {
       try {
         change.run();
         return;
-      } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+      } catch (KubernetesClientException e) {
         if (e.getCode() != 409 || attempt == 20) {
           throw e;
         }
@@ -329,11 +346,11 @@ public final class Demo {
     if (Files.exists(dir)) {
       try (Stream<Path> walk = Files.walk(dir)) {
         for (Path pids : walk.filter(p -> p.getFileName().toString().equals("pids")).toList()) {
-          dev.schemagate.sandbox.cluster.Daemon.stopLeftovers(pids);
+          Daemon.stopLeftovers(pids);
         }
       }
       try (Stream<Path> walk = Files.walk(dir)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
   }

@@ -32,9 +32,24 @@ public final class Helm {
     List<String> command = new ArrayList<>();
     command.add(helm.toString());
     command.addAll(List.of(args));
+    return exec(command, "helm " + String.join(" ", args));
+  }
+
+  /**
+   * Runs one of the project's scripts that drive helm (scripts/chart), with this helm and its
+   * configuration; returns its output, or throws with it when it fails.
+   */
+  public String script(Path script, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("bash", script.toString()));
+    command.addAll(List.of(args));
+    return exec(command, script.getFileName() + " " + String.join(" ", args));
+  }
+
+  private String exec(List<String> command, String what) throws IOException, InterruptedException {
     Path out = Files.createTempFile(home, "helm", ".out");
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(out.toFile());
+    builder.environment().put("HELM", helm.toString());
     builder.environment().put("KUBECONFIG", kubeconfig.toString());
     builder.environment().put("HELM_CACHE_HOME", home.resolve("cache").toString());
     builder.environment().put("HELM_CONFIG_HOME", home.resolve("config").toString());
@@ -42,13 +57,12 @@ public final class Helm {
     Process process = builder.start();
     if (!process.waitFor(5, TimeUnit.MINUTES)) {
       process.destroyForcibly();
-      throw new IllegalStateException(
-          "helm " + String.join(" ", args) + " did not finish in 5 minutes");
+      throw new IllegalStateException(what + " did not finish in 5 minutes");
     }
     String output = Files.readString(out);
     Files.delete(out);
     if (process.exitValue() != 0) {
-      throw new IllegalStateException("helm " + String.join(" ", args) + " failed:\n" + output);
+      throw new IllegalStateException(what + " failed:\n" + output);
     }
     return output;
   }

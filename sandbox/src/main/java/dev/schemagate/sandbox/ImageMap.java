@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
 /**
  * Which local command stands for which image: the sandbox's explicit replacement for pulling one.
@@ -85,7 +86,7 @@ public final class ImageMap {
   }
 
   private static <T> Optional<T> byDigest(
-      String image, Map<String, T> mapped, java.util.function.Function<T, String> digest) {
+      String image, Map<String, T> mapped, Function<T, String> digest) {
     int at = image.indexOf("@sha256:");
     if (at < 0) {
       return Optional.empty();

@@ -1,7 +1,7 @@
 package dev.schemagate.sandbox;
 
-import dev.schemagate.sandbox.kubelet.ContainerEnv;
-import dev.schemagate.sandbox.kubelet.TerminationMessage;
+import dev.schemagate.sandbox.local.ContainerEnv;
+import dev.schemagate.sandbox.local.TerminationMessage;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobCondition;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.JobStatus;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.IOException;
@@ -30,6 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 /**
  * Plays the Job controller and the kubelet: for each Job, a Pod object; its container's environment
@@ -48,7 +50,7 @@ public final class JobExecutor implements AutoCloseable {
   private final ScheduledExecutorService scheduler = Executors.newScheduledThreadPool(4);
   private final Map<String, Run> runs = new ConcurrentHashMap<>();
   private final Set<String> seen = ConcurrentHashMap.newKeySet();
-  private volatile java.util.function.BiConsumer<Job, Instant> onFinished = (job, at) -> {};
+  private volatile BiConsumer<Job, Instant> onFinished = (job, at) -> {};
   private SharedIndexInformer<Job> informer;
   private final ContainerEnv.Source source;
 
@@ -85,7 +87,7 @@ public final class JobExecutor implements AutoCloseable {
   }
 
   /** Told of each Job's terminal status, right after the API server took it. */
-  public JobExecutor onFinished(java.util.function.BiConsumer<Job, Instant> listener) {
+  public JobExecutor onFinished(BiConsumer<Job, Instant> listener) {
     this.onFinished = listener;
     return this;
   }
@@ -138,7 +140,7 @@ public final class JobExecutor implements AutoCloseable {
         .editStatus(
             j -> {
               if (j.getStatus() == null) {
-                j.setStatus(new io.fabric8.kubernetes.api.model.batch.v1.JobStatus());
+                j.setStatus(new JobStatus());
               }
               j.getStatus().setStartTime(start.toString());
               j.getStatus().setActive(1);
@@ -416,7 +418,7 @@ public final class JobExecutor implements AutoCloseable {
             .editStatus(
                 j -> {
                   if (j.getStatus() == null) {
-                    j.setStatus(new io.fabric8.kubernetes.api.model.batch.v1.JobStatus());
+                    j.setStatus(new JobStatus());
                   }
                   j.getStatus().setActive(0);
                   j.getStatus().setConditions(conditions);

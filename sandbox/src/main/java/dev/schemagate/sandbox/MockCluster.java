@@ -15,10 +15,15 @@ public final class MockCluster implements Cluster {
   public final ApiServer api;
   public final JobExecutor jobs;
   public final DeploymentController deployments;
+
+  /** Which local command stands for which image. */
+  public final ImageMap images;
+
   private final Path kubeconfig;
 
   MockCluster(Path home, Path work, ImageMap images, Map<String, String> baseEnv)
       throws IOException {
+    this.images = images;
     api = new ApiServer(home.resolve("crds/databasemigrations.schemagate.dev-v1.yml"));
     kubeconfig = api.writeKubeconfig(work.resolve("kubeconfig"));
     jobs =

@@ -2,71 +2,135 @@ package dev.schemagate.sandbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.schemagate.sandbox.cluster.ClusterDns;
+import dev.schemagate.sandbox.cluster.ContainerEvents;
 import dev.schemagate.sandbox.cluster.ControlPlane;
-import dev.schemagate.sandbox.kubelet.Kubelet;
+import dev.schemagate.sandbox.cluster.Daemon;
+import dev.schemagate.sandbox.cluster.Network;
+import dev.schemagate.sandbox.cluster.Node;
+import dev.schemagate.sandbox.cluster.Registry;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSet;
+import io.fabric8.kubernetes.api.model.discovery.v1.EndpointSliceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A real Kubernetes on loopback: etcd, kube-apiserver, kube-controller-manager and kube-scheduler
- * built from Kubernetes' own Go modules ({@code scripts/tools}), and the sandbox's kubelet, which
- * runs each pod's containers as local processes. The real Job, Deployment, ReplicaSet and garbage
+ * A real Kubernetes in the sandbox's namespaces ({@code scripts/sandbox-namespace}): etcd,
+ * kube-apiserver, kube-controller-manager and kube-scheduler, one node (containerd and runc, the
+ * CNI plugins, the kubelet and kube-proxy), CoreDNS, and an image registry, all built from their
+ * projects' Go modules ({@code scripts/tools}). Pods are containers of schemagate's images ({@code
+ * scripts/images}), pulled from the registry. The real Job, Deployment, ReplicaSet and garbage
  * collection controllers, admission and RBAC all apply. The operator is installed with its Helm
- * chart ({@link ChartOperator}).
+ * chart from the registry ({@link ChartOperator}).
  */
 public final class RealCluster implements Cluster {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   public final ControlPlane controlPlane;
-  public final Kubelet kubelet;
+  public final Node node;
+  public final RegistryImages images;
+  private final Registry registry;
   private final Path bin;
+  private final Path home;
   private volatile Instant rbacRemovedAt;
 
-  private RealCluster(ControlPlane controlPlane, Kubelet kubelet, Path bin) {
+  private RealCluster(
+      ControlPlane controlPlane,
+      Node node,
+      Registry registry,
+      RegistryImages images,
+      Path bin,
+      Path home) {
+    this.home = home;
     this.controlPlane = controlPlane;
-    this.kubelet = kubelet;
+    this.node = node;
+    this.registry = registry;
+    this.images = images;
     this.bin = bin;
   }
 
-  static RealCluster start(Path home, Path work, ImageMap images, Map<String, String> baseEnv)
-      throws IOException, InterruptedException {
+  /**
+   * Starts the registry and pushes schemagate's images to it while the control plane starts, then
+   * the node, then the cluster's DNS; returns once the node is Ready and DNS answers.
+   */
+  static RealCluster start(Path home, Path work) throws IOException, InterruptedException {
+    Network.requireInside();
     Path bin = ControlPlane.binaries(home);
-    ControlPlane cp = ControlPlane.start(bin, work.resolve("cluster"));
+    Path pids = work.resolve("pids");
+    Daemon.stopLeftovers(pids);
+    Registry registry = Registry.start(bin, work, pids);
+    ControlPlane cp = null;
+    Node node = null;
     try {
-      Path[] serving =
-          cp.pki.issue(
-              "kubelet",
-              "/CN=system:node:" + ControlPlane.NODE_NAME,
-              List.of("IP:127.0.0.1", "DNS:localhost", "DNS:" + ControlPlane.NODE_NAME),
-              true);
-      String version = cp.admin().getKubernetesVersion().getGitVersion();
-      Kubelet kubelet =
-          new Kubelet(
-                  cp.client(cp.nodeKubeconfig()),
-                  ControlPlane.NODE_NAME,
-                  version,
-                  images,
-                  work.resolve("pods"),
-                  baseEnv,
-                  serving,
-                  cp.pki.caPem())
-              .start();
-      return new RealCluster(cp, kubelet, bin);
-    } catch (IOException | RuntimeException e) {
-      cp.close();
+      CompletableFuture<RegistryImages> pushed =
+          CompletableFuture.supplyAsync(
+              () -> {
+                try {
+                  return RegistryImages.push(home, bin, work.resolve("images"));
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                  throw new IllegalStateException(e);
+                }
+              });
+      cp = ControlPlane.start(bin, work.resolve("cluster"));
+      RegistryImages images = join(pushed);
+      node =
+          Node.start(
+              bin,
+              home.resolve(".tools/cni/bin"),
+              work.resolve("node"),
+              cp,
+              images.project("pause"));
+      ClusterDns.install(cp.admin(), images.project("coredns"));
+      return new RealCluster(cp, node, registry, images, bin, home);
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      if (node != null) {
+        node.close();
+      }
+      if (cp != null) {
+        cp.close();
+      }
+      registry.close();
+      throw e;
+    }
+  }
+
+  private static <T> T join(CompletableFuture<T> future) throws IOException {
+    try {
+      return future.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof UncheckedIOException io) {
+        throw io.getCause();
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
       throw e;
     }
   }
@@ -90,6 +154,79 @@ public final class RealCluster implements Cluster {
     return bin.resolve("kubectl");
   }
 
+  /**
+   * A command a person runs in another terminal to use kubectl on this cluster: a script that
+   * enters the sandbox's namespaces ({@code scripts/sandbox-namespace --enter}) and runs kubectl
+   * with the admin kubeconfig.
+   */
+  public String kubectlCommand() throws IOException {
+    String hostPid = System.getenv("SCHEMAGATE_SANDBOX_HOST_PID");
+    Path script = controlPlane.dir.getParent().resolve("kubectl");
+    Files.writeString(
+        script,
+        String.join(
+            "\n",
+            "#!/bin/sh",
+            "# kubectl on the sandbox cluster, from the host: enters its network namespace (as root)",
+            "exec " + home.resolve("scripts/sandbox-namespace") + " --enter " + hostPid + " \\",
+            "  " + kubectl() + " --kubeconfig " + kubeconfig() + " \"$@\"",
+            ""));
+    script.toFile().setExecutable(true);
+    return script.toString();
+  }
+
+  /**
+   * A Service that sends its port to an address outside the pod network (the node's: PostgreSQL),
+   * through an EndpointSlice of its own, as a selectorless Service does.
+   */
+  void serviceFor(String namespace, String name, String ip, int targetPort, int port) {
+    KubernetesClient c = client();
+    if (c.namespaces().withName(namespace).get() == null) {
+      c.namespaces()
+          .resource(
+              new NamespaceBuilder().withNewMetadata().withName(namespace).endMetadata().build())
+          .create();
+    }
+    c.services()
+        .inNamespace(namespace)
+        .resource(
+            new ServiceBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .endMetadata()
+                .withNewSpec()
+                .addNewPort()
+                .withName("db")
+                .withPort(port)
+                .withNewTargetPort(targetPort)
+                .endPort()
+                .endSpec()
+                .build())
+        .create();
+    c.discovery()
+        .v1()
+        .endpointSlices()
+        .inNamespace(namespace)
+        .resource(
+            new EndpointSliceBuilder()
+                .withNewMetadata()
+                .withName(name)
+                .addToLabels("kubernetes.io/service-name", name)
+                .addToLabels("endpointslice.kubernetes.io/managed-by", "schemagate-sandbox")
+                .endMetadata()
+                .withAddressType("IPv4")
+                .addNewEndpoint()
+                .withAddresses(ip)
+                .endEndpoint()
+                .addNewPort()
+                .withName("db")
+                .withPort(targetPort)
+                .withProtocol("TCP")
+                .endPort()
+                .build())
+        .create();
+  }
+
   @Override
   public String jobLog(String namespace, String job) {
     return client()
@@ -102,13 +239,18 @@ public final class RealCluster implements Cluster {
         .max(
             Comparator.comparing((Pod p) -> p.getMetadata().getCreationTimestamp())
                 .thenComparing(p -> p.getMetadata().getName()))
-        .map(
-            p ->
-                kubelet.log(
-                    namespace,
-                    p.getMetadata().getName(),
-                    p.getSpec().getContainers().get(0).getName()))
+        .map(p -> podLog(namespace, p.getMetadata().getName(), null))
         .orElse("");
+  }
+
+  /** A container's log, as {@code kubectl logs} shows it ("" when it has none yet). */
+  public String podLog(String namespace, String pod, String container) {
+    try {
+      var p = client().pods().inNamespace(namespace).withName(pod);
+      return container == null ? p.getLog() : p.inContainer(container).getLog();
+    } catch (KubernetesClientException e) {
+      return "";
+    }
   }
 
   /**
@@ -153,9 +295,14 @@ public final class RealCluster implements Cluster {
     return new ChartOperator(sandbox, this).replicas(sandbox.operatorReplicas());
   }
 
-  /** Every container process the kubelet started, in order. */
-  public List<Kubelet.Start> starts() {
-    return kubelet.starts();
+  /** Every container the node started, in order. */
+  public List<ContainerEvents.Start> starts() {
+    return node.containers().starts();
+  }
+
+  /** Every container of the node that ended, in order. */
+  public List<ContainerEvents.Exit> exits() {
+    return node.containers().exits();
   }
 
   /**
@@ -213,14 +360,14 @@ public final class RealCluster implements Cluster {
    */
   public Map<String, Long> requests(String user, long since)
       throws IOException, InterruptedException {
-    Map<String, Long> counts = new java.util.TreeMap<>();
+    Map<String, Long> counts = new TreeMap<>();
     for (JsonNode event : audit(user, since)) {
       String verb =
           switch (event.path("verb").asText()) {
             case "create" -> "POST";
             case "update" -> "PUT";
             case "deletecollection" -> "DELETE";
-            default -> event.path("verb").asText().toUpperCase(java.util.Locale.ROOT);
+            default -> event.path("verb").asText().toUpperCase(Locale.ROOT);
           };
       JsonNode ref = event.path("objectRef");
       String resource =
@@ -247,13 +394,12 @@ public final class RealCluster implements Cluster {
     if (!Files.exists(controlPlane.auditLog)) {
       return events;
     }
-    try (var file = new java.io.RandomAccessFile(controlPlane.auditLog.toFile(), "r")) {
+    try (var file = new RandomAccessFile(controlPlane.auditLog.toFile(), "r")) {
       file.seek(Math.min(since, file.length()));
       BufferedReader lines =
           new BufferedReader(
-              new java.io.InputStreamReader(
-                  java.nio.channels.Channels.newInputStream(file.getChannel()),
-                  java.nio.charset.StandardCharsets.UTF_8));
+              new InputStreamReader(
+                  Channels.newInputStream(file.getChannel()), StandardCharsets.UTF_8));
       String line;
       while ((line = lines.readLine()) != null) {
         JsonNode event = JSON.readTree(line);
@@ -270,9 +416,17 @@ public final class RealCluster implements Cluster {
     TimeUnit.MILLISECONDS.sleep(1200);
   }
 
+  /** Stops the node (its containers first), the control plane and the registry. */
   @Override
   public void close() {
-    kubelet.close();
-    controlPlane.close();
+    try {
+      node.close();
+    } finally {
+      try {
+        controlPlane.close();
+      } finally {
+        registry.close();
+      }
+    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.schemagate.sandbox;
 
+import dev.schemagate.sandbox.cluster.Network;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
@@ -11,22 +12,24 @@ import java.util.Map;
 
 /**
  * Everything a look at schemagate needs, without a cluster of one's own: a real PostgreSQL, a
- * Kubernetes ({@link Cluster}: the embedded one, or a real control plane with the sandbox's
- * kubelet), and the operator. The demo and the end-to-end suite run on it.
+ * Kubernetes ({@link Cluster}: the embedded one, or a real cluster in namespaces of its own), and
+ * the operator. The demo and the end-to-end suite run on it.
  */
 public final class Sandbox implements AutoCloseable {
   /** Which Kubernetes the sandbox runs on. */
   public enum Kind {
     /** The fabric8 mock API server with a local Job executor: starts in a second. */
     EMBEDDED,
-    /** etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the sandbox's kubelet. */
+    /**
+     * etcd, kube-apiserver, kube-controller-manager, kube-scheduler, a node (containerd, the
+     * kubelet, kube-proxy, CNI), CoreDNS and a registry, in the sandbox's namespaces.
+     */
     REAL
   }
 
   public final Path home;
   public final Path work;
   public final Database database;
-  public final ImageMap images = new ImageMap();
   public final Cluster cluster;
   public final Path kubeconfig;
   private final Map<String, String> operatorEnv = new LinkedHashMap<>();
@@ -35,20 +38,16 @@ public final class Sandbox implements AutoCloseable {
   private final Map<String, String> operatorValues = new LinkedHashMap<>();
   private Operator operator;
 
-  private Sandbox(Path home, Path work, Database database, Kind kind)
-      throws IOException, InterruptedException {
+  /** Where the sandbox cluster's pods reach its PostgreSQL: a Service of its own namespace. */
+  static final String DATABASE_SERVICE = "postgres";
+
+  static final String SANDBOX_NAMESPACE = "sandbox";
+
+  private Sandbox(Path home, Path work, Database database, Cluster cluster) {
     this.home = home;
     this.work = work;
     this.database = database;
-    Map<String, String> base = new LinkedHashMap<>();
-    base.put("PATH", System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin"));
-    base.put("HOME", work.toString());
-    base.put("LANG", "C.UTF-8");
-    base.put("TMPDIR", Files.createDirectories(work.resolve("tmp")).toString());
-    this.cluster =
-        kind == Kind.REAL
-            ? RealCluster.start(home, work, images, base)
-            : new MockCluster(home, work, images, base);
+    this.cluster = cluster;
     this.kubeconfig = cluster.kubeconfig();
   }
 
@@ -62,14 +61,46 @@ public final class Sandbox implements AutoCloseable {
   public static Sandbox start(Path home, Path work, String externalDatabaseUrl, Kind kind)
       throws IOException, InterruptedException {
     Files.createDirectories(work);
-    Database db =
-        externalDatabaseUrl == null || externalDatabaseUrl.isBlank()
-            ? Database.embedded(work.resolve("postgres"))
-            : Database.external(externalDatabaseUrl);
+    boolean external = externalDatabaseUrl != null && !externalDatabaseUrl.isBlank();
+    if (kind == Kind.REAL && external) {
+      throw new IllegalArgumentException(
+          "SCHEMAGATE_SANDBOX_DATABASE_URL works with the embedded sandbox only: the sandbox"
+              + " cluster's network is a namespace of its own and reaches no server outside it."
+              + " Unset it to use the cluster's own PostgreSQL.");
+    }
+    Cluster cluster = null;
+    Database db = null;
     try {
-      return new Sandbox(home, work, db, kind);
+      if (kind == Kind.REAL) {
+        RealCluster real = RealCluster.start(home, work);
+        cluster = real;
+        db =
+            Database.embedded(
+                work.resolve("postgres"),
+                Network.NODE_IP,
+                Network.POD_RANGE,
+                DATABASE_SERVICE + "." + SANDBOX_NAMESPACE + ".svc.cluster.local");
+        real.serviceFor(SANDBOX_NAMESPACE, DATABASE_SERVICE, Network.NODE_IP, db.port(), 5432);
+      } else {
+        db =
+            external
+                ? Database.external(externalDatabaseUrl)
+                : Database.embedded(work.resolve("postgres"));
+        Map<String, String> base = new LinkedHashMap<>();
+        base.put("PATH", System.getenv().getOrDefault("PATH", "/usr/local/bin:/usr/bin:/bin"));
+        base.put("HOME", work.toString());
+        base.put("LANG", "C.UTF-8");
+        base.put("TMPDIR", Files.createDirectories(work.resolve("tmp")).toString());
+        cluster = new MockCluster(home, work, new ImageMap(), base);
+      }
+      return new Sandbox(home, work, db, cluster);
     } catch (IOException | InterruptedException | RuntimeException e) {
-      db.close();
+      if (db != null) {
+        db.close();
+      }
+      if (cluster != null) {
+        cluster.close();
+      }
       throw e;
     }
   }
@@ -114,34 +145,80 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  /** Maps an image to the schemagate runner with its SQL in a directory: a "FROM runner" image. */
-  public void mapRunnerImage(String image, Path sql) {
-    mapRunnerImage(image, sql, ImageMap.NON_ROOT);
+  /**
+   * A migration image of the schemagate runner with its SQL in a directory (a "FROM runner" image),
+   * running as the runner's user; returns the image to name in a spec.
+   */
+  public String runnerImage(String image, Path sql) throws IOException, InterruptedException {
+    return runnerImage(image, sql, ImageMap.NON_ROOT);
   }
 
   /**
    * The same, with the user its image config declares: "" for root, or a name (the user of a plain
    * {@code FROM python} image is root; one with {@code USER app} declares a name).
    */
-  public void mapRunnerImage(String image, Path sql, String user) {
+  public String runnerImage(String image, Path sql, String user)
+      throws IOException, InterruptedException {
+    if (cluster instanceof RealCluster real) {
+      return real.images.runner(image, sql, user.isEmpty() ? "0:0" : user);
+    }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    images.map(
-        image,
-        new ImageMap.LocalImage(
-            List.of(
-                java,
-                "-XX:+UseSerialGC",
-                "-XX:TieredStopAtLevel=1",
-                "-jar",
-                runnerJar().toString()),
-            work,
-            Map.of("SCHEMAGATE_LOCATIONS", sql.toString(), "SCHEMAGATE_CONNECT_RETRIES", "2"),
-            user));
+    mock()
+        .images
+        .map(
+            image,
+            new ImageMap.LocalImage(
+                List.of(
+                    java,
+                    "-XX:+UseSerialGC",
+                    "-XX:TieredStopAtLevel=1",
+                    "-jar",
+                    runnerJar().toString()),
+                work,
+                Map.of("SCHEMAGATE_LOCATIONS", sql.toString(), "SCHEMAGATE_CONNECT_RETRIES", "2"),
+                user));
+    return image;
   }
 
-  /** Maps an app's image to a process that idles until it is stopped, as a server would. */
-  public void mapIdleImage(String image) {
-    images.map(image, new ImageMap.LocalImage(List.of("sleep", "infinity"), work, Map.of()));
+  /**
+   * An image of a Python project (an Alembic project, say) over the example's: Debian's Python with
+   * the example's virtual environment (/opt/venv, first on PATH), the project's files in /app, the
+   * working directory, and these variables added to the image's (PATH among them, to put a folder
+   * of the project first). On the embedded sandbox, a local process in the project's folder with
+   * the Python of .tools/python first on PATH.
+   */
+  public String pythonImage(String image, Path project, Map<String, String> env)
+      throws IOException, InterruptedException {
+    if (cluster instanceof RealCluster real) {
+      return real.images.python(image, project, env);
+    }
+    Map<String, String> local = new LinkedHashMap<>();
+    local.put("PATH", home.resolve(".tools/python/bin") + ":/usr/bin:/bin");
+    local.putAll(env);
+    mock().images.map(image, new ImageMap.LocalImage(List.of("/bin/sh"), project, local));
+    return image;
+  }
+
+  /** An app's image that idles until it is stopped, as a server would; returns the image. */
+  public String idleImage(String image) throws IOException, InterruptedException {
+    if (cluster instanceof RealCluster real) {
+      return real.images.idle(image);
+    }
+    mock().images.map(image, new ImageMap.LocalImage(List.of("sleep", "infinity"), work, Map.of()));
+    return image;
+  }
+
+  /**
+   * A Job's image that runs for a set time, reports a set result (the Job contract's result file)
+   * and exits with a set code; returns the image.
+   */
+  public String simulatedImage(String image, java.time.Duration runFor, String result, int exitCode)
+      throws IOException, InterruptedException {
+    if (cluster instanceof RealCluster real) {
+      return real.images.simulated(image, runFor, result, exitCode);
+    }
+    mock().images.simulate(image, runFor, result, exitCode);
+    return image;
   }
 
   public Sandbox operatorEnv(String name, String value) {

@@ -3,7 +3,7 @@ package dev.schemagate.sandbox;
 import static dev.schemagate.sandbox.E2e.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.schemagate.sandbox.kubelet.Kubelet;
+import dev.schemagate.sandbox.cluster.ContainerEvents;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,8 +46,8 @@ abstract class AdmissionGateScenarios {
   @BeforeEach
   void world() throws Exception {
     world = new E2e(sandbox());
-    sandbox().images.simulate(MIGRATIONS, Duration.ofMillis(300), RESULT);
-    sandbox().images.simulate(FAILING, Duration.ofMillis(300), "", 4);
+    sandbox().simulatedImage(MIGRATIONS, Duration.ofMillis(300), RESULT, 0);
+    sandbox().simulatedImage(FAILING, Duration.ofMillis(300), "", 4);
     apply(migration("r1", MIGRATIONS), app(1, 2));
     awaitReadyAt("r1");
     awaitRolledOut(1);
@@ -139,7 +139,7 @@ abstract class AdmissionGateScenarios {
 
   @Test
   void resumingOrPausingTheDeploymentByHandChangesNothing() throws Exception {
-    sandbox().images.simulate(MIGRATIONS, Duration.ofSeconds(4), RESULT);
+    sandbox().simulatedImage(MIGRATIONS, Duration.ofSeconds(4), RESULT, 0);
     apply(migration("r2", MIGRATIONS), app(2, 2));
     eventually().until(() -> "Migrating".equals(world.phase("orders")));
     setPaused(true);
@@ -147,7 +147,94 @@ abstract class AdmissionGateScenarios {
     awaitReadyAt("r2");
     awaitRolledOut(2);
     assertStartedOnlyAfterItsMigration(2);
-    sandbox().images.simulate(MIGRATIONS, Duration.ofMillis(300), RESULT);
+    sandbox().simulatedImage(MIGRATIONS, Duration.ofMillis(300), RESULT, 0);
+  }
+
+  /**
+   * Issue 26, item 5, with the chart's default gate.admission.missingMigration=Hold: a template
+   * that names a DatabaseMigration that does not exist (not created yet, while another exists; then
+   * deleted after Ready, in a namespace left with none) has its pods admitted at the scheduling
+   * gate on both paths, never refused nor run unchecked, told on the Deployment; they start once it
+   * exists and is Ready. Before: the policy admitted the first ungated and refused the last; the
+   * webhook held them, and nothing told it.
+   */
+  @Test
+  void podsNamingAMissingMigrationWaitAtTheGateAreToldAndStartOnceItExists() throws Exception {
+    String billing = "shop/billing-api:1";
+    sandbox().idleImage(billing);
+    apply(
+        String.join(
+            "\n",
+            "apiVersion: apps/v1",
+            "kind: Deployment",
+            "metadata: {name: billing-api}",
+            "spec:",
+            "  replicas: 1",
+            "  selector: {matchLabels: {app: billing-api}}",
+            "  template:",
+            "    metadata:",
+            "      labels: {app: billing-api, schemagate.dev/migration: billing}",
+            "    spec:",
+            "      containers:",
+            "      - {name: api, image: \"" + billing + "\"}",
+            ""));
+    eventually().until(() -> gated("billing-api").size() == 1);
+    eventually()
+        .until(
+            () ->
+                world.events().stream()
+                    .anyMatch(
+                        e ->
+                            "MigrationNotFound".equals(e.getReason())
+                                && "Deployment".equals(e.getInvolvedObject().getKind())
+                                && "billing-api".equals(e.getInvolvedObject().getName())
+                                && e.getMessage().contains("wait at the scheduling gate")));
+    Thread.sleep(2000);
+    assertThat(starts(billing)).as("no process of a pod whose migration is missing").isEmpty();
+
+    apply(
+        migration("r1", MIGRATIONS)
+            .replace("name: orders", "name: billing")
+            .replace("orders-api", "billing-api"));
+    eventually()
+        .until(
+            () ->
+                "Ready".equals(world.phase("billing"))
+                    && gated("billing-api").isEmpty()
+                    && !starts(billing).isEmpty());
+
+    // deleted after Ready, and no DatabaseMigration left in the namespace: a new pod waits again
+    kubectl("delete", "databasemigration", "billing", "orders", "--wait=true");
+    world.client().apps().deployments().inNamespace(world.ns).withName("billing-api").scale(2);
+    eventually().until(() -> gated("billing-api").size() == 1);
+    assertThat(
+            world
+                .client()
+                .pods()
+                .inNamespace(world.ns)
+                .withLabel("app", "billing-api")
+                .list()
+                .getItems())
+        .as("one ran before the delete, one waits; none refused")
+        .hasSize(2);
+  }
+
+  List<Pod> gated(String app) {
+    return world
+        .client()
+        .pods()
+        .inNamespace(world.ns)
+        .withLabel("app", app)
+        .list()
+        .getItems()
+        .stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .filter(
+            p ->
+                p.getSpec().getSchedulingGates() != null
+                    && p.getSpec().getSchedulingGates().stream()
+                        .anyMatch(g -> "schemagate.dev/migration".equals(g.getName())))
+        .toList();
   }
 
   // --- what the scenarios apply: the DatabaseMigration and the app, as a GitOps commit would
@@ -166,8 +253,8 @@ abstract class AdmissionGateScenarios {
   }
 
   /** The app's version {@code v}: image shop/orders-api:v, needing revision rv. */
-  String app(int v, int replicas) {
-    sandbox().mapIdleImage(image(v));
+  String app(int v, int replicas) throws Exception {
+    sandbox().idleImage(image(v));
     return String.join(
         "\n",
         "apiVersion: apps/v1",
@@ -277,7 +364,7 @@ abstract class AdmissionGateScenarios {
                 uid.equals(p.getMetadata().getUid()) && "Running".equals(p.getStatus().getPhase()));
   }
 
-  List<Kubelet.Start> starts(String image) {
+  List<ContainerEvents.Start> starts(String image) {
     return sandbox().real().starts().stream()
         .filter(s -> s.namespace().equals(world.ns) && s.image().equals(image))
         .toList();
@@ -300,13 +387,13 @@ abstract class AdmissionGateScenarios {
             .orElseThrow();
     String job = String.valueOf(run.get("job"));
     Instant migrated =
-        sandbox().real().kubelet.exits().stream()
+        sandbox().real().exits().stream()
             .filter(
                 e ->
                     e.namespace().equals(world.ns)
                         && e.pod().startsWith(job + "-")
                         && e.exitCode() == 0)
-            .map(Kubelet.Exit::at)
+            .map(ContainerEvents.Exit::at)
             .max(Instant::compareTo)
             .orElseThrow(() -> new AssertionError("no successful exit of Job " + job));
     Instant completed =
@@ -321,7 +408,7 @@ abstract class AdmissionGateScenarios {
                 .get()
                 .getStatus()
                 .getCompletionTime());
-    List<Kubelet.Start> started = starts(image(v));
+    List<ContainerEvents.Start> started = starts(image(v));
     assertThat(started).as("processes of " + image(v)).isNotEmpty();
     assertThat(started)
         .allSatisfy(

@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,23 +38,10 @@ class AlembicE2eTest {
   @BeforeAll
   static void images() throws Exception {
     Sandbox sandbox = E2e.sandbox();
-    Path bin = Files.createDirectories(sandbox.work.resolve("bin"));
-    Path alembic = bin.resolve("alembic");
-    Files.writeString(alembic, "#!/bin/sh\nexec " + PYTHON + " -m alembic \"$@\"\n");
-    Files.setPosixFilePermissions(alembic, PosixFilePermissions.fromString("rwxr-xr-x"));
-    String path = bin + ":/usr/bin:/bin";
-    sandbox.images.map(
-        V12,
-        new ImageMap.LocalImage(
-            List.of("/bin/sh"),
-            copy(sandbox.work.resolve("images/orders-1.2"), "0003"),
-            Map.of("PATH", path)));
-    sandbox.images.map(
-        V13,
-        new ImageMap.LocalImage(
-            List.of("/bin/sh"),
-            copy(sandbox.work.resolve("images/orders-1.3"), null),
-            Map.of("PATH", path)));
+    Path v12 = copy(sandbox.work.resolve("images/orders-1.2"), "0003");
+    sandbox.pythonImage(V12, v12, shim(v12));
+    Path v13 = copy(sandbox.work.resolve("images/orders-1.3"), null);
+    sandbox.pythonImage(V13, v13, shim(v13));
     // 1.3 and a revision that prints the database URL, then fails on SQL that holds its password
     Path leaky = copy(sandbox.work.resolve("images/orders-1.4-leaky"), null);
     Files.writeString(
@@ -77,8 +63,55 @@ class AlembicE2eTest {
             "def downgrade():",
             "    pass",
             ""));
-    sandbox.images.map(
-        LEAKY, new ImageMap.LocalImage(List.of("/bin/sh"), leaky, Map.of("PATH", path)));
+    sandbox.pythonImage(LEAKY, leaky, shim(leaky));
+  }
+
+  /**
+   * The environment of the example's images: their {@code alembic} is a shell shim that execs the
+   * virtual environment's Python (as Poetry, pipx or a distribution's package may install it), and
+   * the first python3 after it has no Alembic, so that no run depends on what a Python other than
+   * the one the image's alembic runs has installed. On the real node the image's own: the shim in
+   * the project's bin/, then Debian's python3 of the image's base, which carries only the standard
+   * library; on the embedded sandbox, a virtual environment with nothing installed ({@link
+   * #imagePath}).
+   */
+  static Map<String, String> shim(Path project) throws Exception {
+    if (E2e.KIND != Sandbox.Kind.REAL) {
+      return Map.of("PATH", imagePath(E2e.sandbox()));
+    }
+    Path bin = Files.createDirectories(project.resolve("bin"));
+    Path alembic = bin.resolve("alembic");
+    Files.writeString(alembic, "#!/bin/sh\nexec /opt/venv/bin/python -m alembic \"$@\"\n");
+    Files.setPosixFilePermissions(alembic, PosixFilePermissions.fromString("rwxr-xr-x"));
+    return Map.of("PATH", "/app/bin:/usr/bin:/bin");
+  }
+
+  /**
+   * The PATH of the example's images: their {@code alembic} is a shell shim that execs the virtual
+   * environment's Python (as Poetry, pipx or a distribution's package may install it), and the
+   * first python3 after it has no Alembic (a virtual environment with nothing installed), so that
+   * no run depends on what the machine's own Python has installed.
+   */
+  static synchronized String imagePath(Sandbox sandbox) throws Exception {
+    Path bin = Files.createDirectories(sandbox.work.resolve("bin"));
+    Path alembic = bin.resolve("alembic");
+    Files.writeString(alembic, "#!/bin/sh\nexec " + PYTHON + " -m alembic \"$@\"\n");
+    Files.setPosixFilePermissions(alembic, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path bare = sandbox.work.resolve("python-without-alembic");
+    if (!Files.isExecutable(bare.resolve("bin/python3"))) {
+      assertThat(python(PYTHON.toString(), "-m", "venv", "--without-pip", bare.toString()))
+          .isZero();
+    }
+    assertThat(python(bare.resolve("bin/python3").toString(), "-c", "import alembic.config"))
+        .as("the python3 first on the images' PATH has no Alembic")
+        .isNotZero();
+    return bin + ":" + bare.resolve("bin") + ":/usr/bin:/bin";
+  }
+
+  private static int python(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    p.getInputStream().readAllBytes();
+    return p.waitFor();
   }
 
   /** The example's files, as an image of that release holds them (without a later revision). */
@@ -104,7 +137,13 @@ class AlembicE2eTest {
   @Test
   void upgradeToHeadServeTheAppThenDowngradeWithTheNewerImage() throws Exception {
     world.secret("orders-db", E2e.sandbox.database.url("postgresql+asyncpg", world.database));
-    world.deployment("orders-api", "registry.example.com/shop/orders-api:1.3.0");
+    boolean real = E2e.KIND == Sandbox.Kind.REAL;
+    if (real) {
+      // the example's own app, from its image, gated until its database is at the target
+      world.app("orders-api", E2e.sandbox.real().images.project("example-app"), "orders-db", 8000);
+    } else {
+      world.deployment("orders-api", "registry.example.com/shop/orders-api:1.3.0");
+    }
     Map<String, Object> spec = spec(V13, "head", "orders-db", "orders-api");
     spec.put("tool", "alembic");
     spec.put("downgrade", Map.of("policy", "Allow"));
@@ -112,34 +151,52 @@ class AlembicE2eTest {
 
     eventually().until(() -> "Ready".equals(world.phase("orders")));
     assertThat(world.status("orders").get("currentRevision")).isEqualTo("0003");
+    assertThat(
+            E2e.sandbox.cluster.jobLog(
+                world.ns, world.jobs("upgrade").get(0).getMetadata().getName()))
+        .as("the Python the alembic shim execs, not the first python3 on PATH")
+        .contains(
+            "INFO  [schemagate] python: "
+                + (real ? "/opt/venv/bin/python" : PYTHON)
+                + " (the one "
+                + (real ? "/app/bin/alembic" : E2e.sandbox.work.resolve("bin/alembic"))
+                + " runs)");
     assertThat(world.rows("SELECT version_num FROM alembic_version")).containsExactly("0003");
     assertThat(world.history("orders").get(0).get("applied")).asList().hasSize(3);
     assertThat(world.paused("orders-api")).isFalse();
 
     // The app itself, against the database the operator migrated: the schema matches the models.
-    int port;
-    try (ServerSocket socket = new ServerSocket(0)) {
-      port = socket.getLocalPort();
+    // On the real node its pods, released by the operator, serve it; on the embedded sandbox a
+    // local uvicorn does.
+    URI users;
+    Process app = null;
+    if (real) {
+      users = URI.create("http://" + world.servingPod("orders-api") + ":8000/users");
+    } else {
+      int port;
+      try (ServerSocket socket = new ServerSocket(0)) {
+        port = socket.getLocalPort();
+      }
+      ProcessBuilder uvicorn =
+          new ProcessBuilder(
+                  PYTHON.toString(),
+                  "-m",
+                  "uvicorn",
+                  "app.main:app",
+                  "--port",
+                  Integer.toString(port))
+              .directory(EXAMPLE.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(E2e.sandbox.work.resolve("uvicorn-" + world.ns + ".log").toFile());
+      uvicorn
+          .environment()
+          .put("DATABASE_URL", E2e.sandbox.database.url("postgresql+asyncpg", world.database));
+      uvicorn.environment().put("PYTHONDONTWRITEBYTECODE", "1");
+      app = uvicorn.start();
+      users = URI.create("http://127.0.0.1:" + port + "/users");
     }
-    ProcessBuilder uvicorn =
-        new ProcessBuilder(
-                PYTHON.toString(),
-                "-m",
-                "uvicorn",
-                "app.main:app",
-                "--port",
-                Integer.toString(port))
-            .directory(EXAMPLE.toFile())
-            .redirectErrorStream(true)
-            .redirectOutput(E2e.sandbox.work.resolve("uvicorn-" + world.ns + ".log").toFile());
-    uvicorn
-        .environment()
-        .put("DATABASE_URL", E2e.sandbox.database.url("postgresql+asyncpg", world.database));
-    uvicorn.environment().put("PYTHONDONTWRITEBYTECODE", "1");
-    Process app = uvicorn.start();
     try {
       HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-      URI users = URI.create("http://127.0.0.1:" + port + "/users");
       eventually()
           .ignoreExceptions()
           .until(
@@ -173,7 +230,9 @@ class AlembicE2eTest {
           .as("the synchronous path through run_in_threadpool")
           .isEqualTo(200);
     } finally {
-      app.destroy();
+      if (app != null) {
+        app.destroy();
+      }
     }
 
     // Roll back to 1.2: revision 0002, run with the 1.3 image that holds 0003's downgrade.

@@ -128,7 +128,7 @@ class ApiServerE2eTest {
 
   @Test
   void theOperatorMayLiftItsOwnSchedulingGateAndChangeNothingElseOfAPod() throws Exception {
-    E2e.sandbox.mapIdleImage("shop/orders-api:1");
+    E2e.sandbox.idleImage("shop/orders-api:1");
     world
         .client()
         .pods()

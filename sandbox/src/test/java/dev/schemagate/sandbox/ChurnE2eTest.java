@@ -47,8 +47,8 @@ class ChurnE2eTest {
     E2e.sandbox();
     Assumptions.assumeTrue(
         E2e.sandbox.cluster instanceof RealCluster, "churn is measured on the real control plane");
-    E2e.sandbox.images.simulate(V1, Duration.ofMillis(300), RESULT);
-    E2e.sandbox.images.simulate(V2, Duration.ofMillis(300), RESULT);
+    E2e.sandbox.simulatedImage(V1, Duration.ofMillis(300), RESULT, 0);
+    E2e.sandbox.simulatedImage(V2, Duration.ofMillis(300), RESULT, 0);
   }
 
   Map<String, Object> spec(String image, String target, int deployment) {

@@ -6,9 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -44,23 +42,10 @@ class DriftE2eTest {
     two.keySet().removeIf(k -> k.matches("[VU]3__.*"));
     flyway2 = E2e.runnerImage("e2e/drift-app-user:2", two);
 
-    Path bin = Files.createDirectories(sandbox.work.resolve("bin"));
-    Path alembic = bin.resolve("alembic");
-    Files.writeString(alembic, "#!/bin/sh\nexec " + AlembicE2eTest.PYTHON + " -m alembic \"$@\"\n");
-    Files.setPosixFilePermissions(alembic, PosixFilePermissions.fromString("rwxr-xr-x"));
-    Map<String, String> env = Map.of("PATH", bin + ":/usr/bin:/bin");
-    sandbox.images.map(
-        ALEMBIC_2,
-        new ImageMap.LocalImage(
-            List.of("/bin/sh"),
-            AlembicE2eTest.copy(sandbox.work.resolve("images/drift-orders-0002"), "0003"),
-            env));
-    sandbox.images.map(
-        ALEMBIC_3,
-        new ImageMap.LocalImage(
-            List.of("/bin/sh"),
-            AlembicE2eTest.copy(sandbox.work.resolve("images/drift-orders-0003"), null),
-            env));
+    Path two2 = AlembicE2eTest.copy(sandbox.work.resolve("images/drift-orders-0002"), "0003");
+    sandbox.pythonImage(ALEMBIC_2, two2, AlembicE2eTest.shim(two2));
+    Path three3 = AlembicE2eTest.copy(sandbox.work.resolve("images/drift-orders-0003"), null);
+    sandbox.pythonImage(ALEMBIC_3, three3, AlembicE2eTest.shim(three3));
   }
 
   @BeforeEach

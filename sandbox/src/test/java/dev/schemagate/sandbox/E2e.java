@@ -3,6 +3,8 @@ package dev.schemagate.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
@@ -130,8 +132,7 @@ final class E2e {
     for (var f : files.entrySet()) {
       Files.writeString(dir.resolve(f.getKey()), f.getValue());
     }
-    sandbox.mapRunnerImage(name, dir, user);
-    return name;
+    return sandbox.runnerImage(name, dir, user);
   }
 
   static Map<String, String> exampleMigrations() throws Exception {
@@ -163,36 +164,91 @@ final class E2e {
         .create();
   }
 
-  void deployment(String name, String image) {
-    on.mapIdleImage(image);
-    client()
-        .apps()
-        .deployments()
-        .inNamespace(ns)
-        .resource(
-            new DeploymentBuilder()
-                .withNewMetadata()
-                .withName(name)
-                .endMetadata()
-                .withNewSpec()
-                .withReplicas(2)
-                .withNewSelector()
-                .addToMatchLabels("app", name)
-                .endSelector()
-                .withNewTemplate()
-                .withNewMetadata()
-                .addToLabels("app", name)
-                .endMetadata()
-                .withNewSpec()
-                .addNewContainer()
+  /** A Deployment (2 replicas) of an app that idles: an image of its own name. */
+  void deployment(String name, String image) throws Exception {
+    on.idleImage(image);
+    create(deployment(name, new ContainerBuilder().withName("app").withImage(image).build()));
+  }
+
+  /**
+   * A Deployment of a real app (2 replicas): its image, the database Secret's keys as its
+   * environment, serving HTTP on the port, ready once it answers there.
+   */
+  void app(String name, String image, String secret, int port) {
+    create(
+        deployment(
+            name,
+            new ContainerBuilder()
                 .withName("app")
                 .withImage(image)
-                .endContainer()
-                .endSpec()
-                .endTemplate()
-                .endSpec()
-                .build())
-        .create();
+                .addNewEnvFrom()
+                .withNewSecretRef()
+                .withName(secret)
+                .endSecretRef()
+                .endEnvFrom()
+                .addNewPort()
+                .withContainerPort(port)
+                .endPort()
+                .withNewReadinessProbe()
+                .withNewTcpSocket()
+                .withNewPort(port)
+                .endTcpSocket()
+                .withPeriodSeconds(1)
+                .endReadinessProbe()
+                .build()));
+  }
+
+  /** A Deployment of two replicas of one container, its pods labelled app=NAME. */
+  static Deployment deployment(String name, Container container) {
+    return new DeploymentBuilder()
+        .withNewMetadata()
+        .withName(name)
+        .endMetadata()
+        .withNewSpec()
+        .withReplicas(2)
+        .withNewSelector()
+        .addToMatchLabels("app", name)
+        .endSelector()
+        .withNewTemplate()
+        .withNewMetadata()
+        .addToLabels("app", name)
+        .endMetadata()
+        .withNewSpec()
+        .withContainers(container)
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  private void create(Deployment deployment) {
+    client().apps().deployments().inNamespace(ns).resource(deployment).create();
+  }
+
+  /** The address of a ready pod of the Deployment, once one is (CNI gave it). */
+  String servingPod(String deployment) {
+    String[] ip = new String[1];
+    eventually()
+        .until(
+            () ->
+                client()
+                    .pods()
+                    .inNamespace(ns)
+                    .withLabel("app", deployment)
+                    .list()
+                    .getItems()
+                    .stream()
+                    .filter(
+                        p ->
+                            p.getStatus().getConditions().stream()
+                                .anyMatch(
+                                    c ->
+                                        "Ready".equals(c.getType())
+                                            && "True".equals(c.getStatus())))
+                    .map(p -> ip[0] = p.getStatus().getPodIP())
+                    .findFirst()
+                    .isPresent());
+    return ip[0];
   }
 
   static Map<String, Object> spec(String image, String target, String secret, String... gated) {

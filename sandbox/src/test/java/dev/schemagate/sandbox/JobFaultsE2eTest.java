@@ -91,7 +91,8 @@ class JobFaultsE2eTest {
   }
 
   @Test
-  void aJobTheApiServerRejectsIsReportedWithItsMessageAndStartsOnceTheSpecIsFixed() {
+  void aJobTheApiServerRejectsIsReportedWithItsMessageAndStartsOnceTheSpecIsFixed()
+      throws Exception {
     world.deployment("orders-api", "shop/orders-api:1");
     Map<String, Object> spec = spec(good, "latest", "orders-db", "orders-api");
     spec.put("job", Map.of("podLabels", Map.of("team", "shop orders")));
@@ -112,7 +113,7 @@ class JobFaultsE2eTest {
   }
 
   @Test
-  void aJobAQuotaRefusesStartsOnceTheQuotaIsLifted() {
+  void aJobAQuotaRefusesStartsOnceTheQuotaIsLifted() throws Exception {
     quota("no-jobs", "count/jobs.batch", "0");
     world.deployment("orders-api", "shop/orders-api:1");
     world.migration("orders", spec(good, "latest", "orders-db", "orders-api"));
@@ -133,7 +134,7 @@ class JobFaultsE2eTest {
   }
 
   @Test
-  void podsAQuotaRefusesAreReportedWithinSecondsAndTheRunGoesOnOnceItIsLifted() {
+  void podsAQuotaRefusesAreReportedWithinSecondsAndTheRunGoesOnOnceItIsLifted() throws Exception {
     quota("no-pods", "pods", "0");
     world.deployment("orders-api", "shop/orders-api:1");
     world.migration("orders", spec(good, "latest", "orders-db", "orders-api"));

@@ -4,7 +4,7 @@ import static dev.schemagate.sandbox.E2e.eventually;
 import static dev.schemagate.sandbox.E2e.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.schemagate.sandbox.kubelet.Kubelet;
+import dev.schemagate.sandbox.cluster.ContainerEvents;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.time.Duration;
 import java.time.Instant;
@@ -54,7 +54,7 @@ class RolloutGateE2eTest {
     world = new E2e().createDatabase();
     world.secret("orders-db", world.url());
     world.deployment("orders-api", V1);
-    E2e.sandbox.mapIdleImage(V2);
+    E2e.sandbox.idleImage(V2);
     eventually().until(() -> V1.equals(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api")));
   }
 
@@ -72,7 +72,7 @@ class RolloutGateE2eTest {
     eventually().until(() -> "Ready".equals(world.phase("orders")));
     eventually().until(() -> V2.equals(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api")));
     Instant completed = Instant.parse(world.jobs().get(0).getStatus().getCompletionTime());
-    List<Kubelet.Start> started = starts(V2);
+    List<ContainerEvents.Start> started = starts(V2);
     assertThat(started)
         .hasSize(2)
         .allSatisfy(
@@ -181,7 +181,7 @@ class RolloutGateE2eTest {
         .toList();
   }
 
-  private List<Kubelet.Start> starts(String image) {
+  private List<ContainerEvents.Start> starts(String image) {
     return E2e.sandbox.real().starts().stream()
         .filter(s -> s.namespace().equals(world.ns) && s.image().equals(image))
         .toList();

@@ -39,11 +39,10 @@ class SecurityE2eTest {
     Sandbox sandbox = E2e.sandbox();
     pinned = E2e.runnerImage("e2e/pinned:4", E2e.exampleMigrations());
     // the same image under another tag: a registry keeps a digest after its tag moves
-    sandbox.mapRunnerImage("e2e/pinned:build-1", sandbox.work.resolve("images/e2e-pinned-4"));
+    sandbox.runnerImage("e2e/pinned:build-1", sandbox.work.resolve("images/e2e-pinned-4"));
     Path dir = Files.createDirectories(sandbox.work.resolve("images/custom-tool"));
     custom = "e2e/custom-tool:1";
-    sandbox.images.map(
-        custom, new ImageMap.LocalImage(List.of("/bin/sh"), dir, Map.of("PATH", "/usr/bin:/bin")));
+    sandbox.pythonImage(custom, dir, Map.of());
   }
 
   @BeforeEach
@@ -147,8 +146,7 @@ class SecurityE2eTest {
     broken.put("U4__display_name_required.sql", "THIS IS NOT SQL;");
     broken.put("U3__add_display_name.sql", "THIS IS NOT SQL;");
     E2e.runnerImage("e2e/pinned:broken", broken);
-    E2e.sandbox.mapRunnerImage(
-        "e2e/pinned:4", E2e.sandbox.work.resolve("images/e2e-pinned-broken"));
+    E2e.sandbox.runnerImage("e2e/pinned:4", E2e.sandbox.work.resolve("images/e2e-pinned-broken"));
 
     world.editSpec(
         "orders",

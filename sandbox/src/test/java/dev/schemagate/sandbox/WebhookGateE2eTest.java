@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * until a replica is back.)
  */
 @ExtendWith(E2e.Reporter.class)
+@Tag("own-sandbox")
 class WebhookGateE2eTest extends AdmissionGateScenarios {
   static Sandbox sandbox;
   static ChartOperator operator;
@@ -31,9 +33,6 @@ class WebhookGateE2eTest extends AdmissionGateScenarios {
                 E2e.HOME, work, System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL"), Sandbox.Kind.REAL)
             .operatorReplicas(2)
             .operatorValue("gate.admission.via", "webhook");
-    Assumptions.assumeTrue(
-        sandbox.real().kubelet.podNetworkRoutable(),
-        "the webhook's Service needs pod addresses it can route to (root and the network capability)");
     operator = (ChartOperator) sandbox.startOperator();
     assertThat(
             sandbox

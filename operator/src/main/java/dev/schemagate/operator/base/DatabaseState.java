@@ -1,5 +1,7 @@
 package dev.schemagate.operator.base;
 
+import dev.schemagate.api.ContractPhase;
+import dev.schemagate.api.ContractStatus;
 import dev.schemagate.api.DatabaseMigrationSpec;
 import dev.schemagate.api.DatabaseMigrationStatus;
 import java.util.Objects;
@@ -16,5 +18,31 @@ public final class DatabaseState {
     return status != null
         && Objects.equals(spec.getImage(), status.getAppliedImage())
         && Objects.equals(spec.getTargetRevision(), status.getAppliedTargetRevision());
+  }
+
+  /**
+   * The contract part of the spec's release that is not applied yet (its expand part is): the app
+   * of this release runs on the expanded schema while it waits; null when there is none.
+   */
+  public static ContractStatus contractPending(
+      DatabaseMigrationSpec spec, DatabaseMigrationStatus status) {
+    ContractStatus contract = status == null ? null : status.getContract();
+    if (contract == null
+        || contract.getPhase() == null
+        || contract.getPhase() == ContractPhase.Completed) {
+      return null;
+    }
+    return Objects.equals(spec.getImage(), contract.getImage())
+            && Objects.equals(spec.getTargetRevision(), contract.getTargetRevision())
+        ? contract
+        : null;
+  }
+
+  /**
+   * Whether the app of the spec's release may run: the database is at the target, or the expand
+   * part of the release is in place and only its contract part waits.
+   */
+  public static boolean appReleased(DatabaseMigrationSpec spec, DatabaseMigrationStatus status) {
+    return atTarget(spec, status) || contractPending(spec, status) != null;
   }
 }

@@ -1,6 +1,8 @@
 package dev.schemagate.operator.gate;
 
+import dev.schemagate.api.ContractStatus;
 import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.api.DatabaseMigrationSpec;
 import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.api.GateMode;
 import dev.schemagate.api.Tool;
@@ -10,6 +12,7 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSchedulingGate;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * What a pod that depends on a DatabaseMigration needs before it may run, and whether the database
@@ -50,8 +53,10 @@ public final class PodRequirement {
 
   /**
    * Why the pod must wait, or null when what it needs is in place: the revision it requires is
-   * among the revisions applied (for Flyway versions, at or below the current one); without a
-   * requirement, the database is at the target of the spec.
+   * among the revisions applied (for Flyway versions, at or below the current one) and no contract
+   * migration applied since has removed what it uses, or it belongs to the contract part of the
+   * release, which waits for this rollout; without a requirement, the database is at the target of
+   * the spec, or the release's expand part is.
    */
   public static String unmet(Pod pod, DatabaseMigration dbm) {
     String required = required(pod);
@@ -59,7 +64,7 @@ public final class PodRequirement {
         dbm.getStatus() == null ? new DatabaseMigrationStatus() : dbm.getStatus();
     String current = status.getCurrentRevision() == null ? "none" : status.getCurrentRevision();
     if (required == null) {
-      return DatabaseState.atTarget(dbm.getSpec(), status)
+      return DatabaseState.appReleased(dbm.getSpec(), status)
           ? null
           : "the database is not at the target of DatabaseMigration "
               + dbm.getMetadata().getName()
@@ -68,8 +73,29 @@ public final class PodRequirement {
               + ") yet; it is at "
               + current;
     }
-    if (inPlace(required, dbm.getSpec().getTool(), status)) {
+    if (inContractPart(required, dbm.getSpec(), status)) {
       return null;
+    }
+    if (inPlace(required, dbm.getSpec().getTool(), status)) {
+      return contractedBy(required, dbm.getSpec().getTool(), status)
+          .map(
+              contract ->
+                  "revision "
+                      + required
+                      + " of DatabaseMigration "
+                      + dbm.getMetadata().getName()
+                      + " is contracted: contract migration "
+                      + contract
+                      + ", applied after it, removed what a pod that requires "
+                      + required
+                      + " uses (the database is at "
+                      + current
+                      + "). Roll forward to a template that requires "
+                      + contract
+                      + " or later, or migrate the database down below "
+                      + contract
+                      + " (spec.targetRevision with spec.downgrade.policy: Allow)")
+          .orElse(null);
     }
     return "revision "
         + required
@@ -77,6 +103,48 @@ public final class PodRequirement {
         + dbm.getMetadata().getName()
         + " is not in place yet; the database is at "
         + current;
+  }
+
+  /**
+   * Whether the revision is one of the contract part of the spec's release that waits for the
+   * rollout: the release's app runs on the expanded schema meanwhile, so that it can roll out.
+   */
+  static boolean inContractPart(
+      String required, DatabaseMigrationSpec spec, DatabaseMigrationStatus status) {
+    ContractStatus contract = DatabaseState.contractPending(spec, status);
+    return contract != null
+        && (required.equals(contract.getTargetRevision())
+            || contract.getPending().stream().anyMatch(m -> required.equals(m.getRevision())));
+  }
+
+  /**
+   * The first contract migration in place that was applied after the revision (by the order of
+   * status.appliedRevisions, or for whole Flyway versions by number): a pod that requires the
+   * revision needs what it removed. Empty when none stands between the revision and the database.
+   */
+  public static Optional<String> contractedBy(
+      String required, Tool tool, DatabaseMigrationStatus status) {
+    List<String> contracts = status.getContractRevisions();
+    if (contracts == null || contracts.isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> applied =
+        status.getAppliedRevisions() == null ? List.of() : status.getAppliedRevisions();
+    int at = applied.indexOf(required);
+    for (String contract : contracts) {
+      int index = applied.indexOf(contract);
+      boolean after =
+          at >= 0 && index >= 0
+              ? index > at
+              : tool == Tool.FLYWAY
+                  && required.matches("\\d+")
+                  && contract.matches("\\d+")
+                  && Versions.compare(contract, required) > 0;
+      if (after) {
+        return Optional.of(contract);
+      }
+    }
+    return Optional.empty();
   }
 
   /**
@@ -97,18 +165,25 @@ public final class PodRequirement {
 
   /**
    * Whether admission holds a new pod at the gate, and why; empty when it goes ahead. A pod whose
-   * DatabaseMigration does not exist (yet) waits for it; one whose DatabaseMigration holds its app
-   * by pausing Deployments goes ahead.
+   * DatabaseMigration does not exist waits for it or goes ahead, as the cluster admin chose ({@link
+   * MissingMigration}); one whose DatabaseMigration holds its app by pausing Deployments goes
+   * ahead.
    */
-  public static java.util.Optional<String> admission(
-      Pod pod, DatabaseMigration dbm, GateMode defaultMode) {
+  public static Optional<String> admission(
+      Pod pod, DatabaseMigration dbm, GateMode defaultMode, MissingMigration missing) {
     if (dbm == null) {
-      return java.util.Optional.of("DatabaseMigration " + migration(pod) + " does not exist (yet)");
+      return missing == MissingMigration.Hold
+          ? Optional.of(
+              "DatabaseMigration "
+                  + migration(pod)
+                  + " does not exist: the pod waits until it exists and the revision it needs is"
+                  + " in place")
+          : Optional.empty();
     }
     if (mode(dbm, defaultMode) != GateMode.Admission) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
-    return java.util.Optional.ofNullable(unmet(pod, dbm));
+    return Optional.ofNullable(unmet(pod, dbm));
   }
 
   /** Whether the pod waits at this gate. */

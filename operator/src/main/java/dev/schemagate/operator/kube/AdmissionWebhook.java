@@ -2,6 +2,7 @@ package dev.schemagate.operator.kube;
 
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.GateMode;
+import dev.schemagate.operator.gate.MissingMigration;
 import dev.schemagate.operator.gate.PodRequirement;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.admission.v1.AdmissionRequest;
@@ -14,6 +15,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -35,13 +37,19 @@ public final class AdmissionWebhook {
 
   private final Lookup cache;
   private final GateMode defaultMode;
+  private final MissingMigration missing;
   private final KubernetesSerialization json;
   private final MeterRegistry registry;
 
   public AdmissionWebhook(
-      Lookup cache, GateMode defaultMode, KubernetesSerialization json, MeterRegistry registry) {
+      Lookup cache,
+      GateMode defaultMode,
+      MissingMigration missing,
+      KubernetesSerialization json,
+      MeterRegistry registry) {
     this.cache = cache;
     this.defaultMode = defaultMode;
+    this.missing = missing;
     this.json = json;
     this.registry = registry;
   }
@@ -51,23 +59,65 @@ public final class AdmissionWebhook {
     router.post(PATH).handler(BodyHandler.create().setBodyLimit(4 << 20)).handler(this::handle);
   }
 
+  /**
+   * Buckets of the webhook's answer times: the API server waits {@code timeoutSeconds} (5 s by
+   * default) and then, with failurePolicy Fail, refuses the pod.
+   */
+  static final Duration[] ANSWER_BUCKETS = {
+    Duration.ofMillis(5),
+    Duration.ofMillis(10),
+    Duration.ofMillis(25),
+    Duration.ofMillis(50),
+    Duration.ofMillis(100),
+    Duration.ofMillis(250),
+    Duration.ofMillis(500),
+    Duration.ofSeconds(1),
+    Duration.ofMillis(2500),
+    Duration.ofSeconds(5),
+    Duration.ofSeconds(10)
+  };
+
+  /**
+   * The timer of the webhook's requests by result: gated, admitted, or error (no answer the API
+   * server can use: with failurePolicy Fail, it refuses the pod).
+   */
+  public static Timer requests(MeterRegistry registry, String result) {
+    return Timer.builder("schemagate.admission.requests")
+        .description(
+            "Pod admission requests the webhook answered (gated, admitted) or could not (error)")
+        .tag("result", result)
+        .serviceLevelObjectives(ANSWER_BUCKETS)
+        .register(registry);
+  }
+
   private void handle(RoutingContext context) {
     Timer.Sample took = Timer.start(registry);
     AdmissionReview review;
     try {
       review = json.unmarshal(context.body().asString(), AdmissionReview.class);
     } catch (RuntimeException e) {
+      took.stop(requests(registry, "error"));
       context.response().setStatusCode(400).end("not an AdmissionReview: " + e.getMessage());
       return;
     }
-    AdmissionReview answer = review(review.getRequest());
+    AdmissionReview answer;
+    try {
+      answer = review(review.getRequest());
+    } catch (RuntimeException e) {
+      took.stop(requests(registry, "error"));
+      LOG.warnf(e, "could not answer the admission request of a pod in %s", namespaceOf(review));
+      context.response().setStatusCode(500).end("schemagate could not review the pod: " + e);
+      return;
+    }
     String result = answer.getResponse().getPatch() == null ? "admitted" : "gated";
-    took.stop(
-        Timer.builder("schemagate.admission.requests")
-            .description("Pod admission requests the webhook answered, gated or admitted")
-            .tag("result", result)
-            .register(registry));
+    took.stop(requests(registry, result));
     context.response().putHeader("Content-Type", "application/json").end(json.asJson(answer));
+  }
+
+  private static String namespaceOf(AdmissionReview review) {
+    return review.getRequest() == null
+        ? "an unknown namespace"
+        : review.getRequest().getNamespace();
   }
 
   /**
@@ -80,7 +130,7 @@ public final class AdmissionWebhook {
     Pod pod = json.convertValue(request.getObject(), Pod.class);
     String namespace = request.getNamespace();
     DatabaseMigration dbm = cache.get(namespace, PodRequirement.migration(pod));
-    Optional<String> wait = PodRequirement.admission(pod, dbm, defaultMode);
+    Optional<String> wait = PodRequirement.admission(pod, dbm, defaultMode, missing);
     if (wait.isPresent() && !PodRequirement.gated(pod)) {
       boolean hasGates =
           pod.getSpec().getSchedulingGates() != null

@@ -2,16 +2,19 @@ package dev.schemagate.operator.kube;
 
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.operator.gate.HeldBy;
+import dev.schemagate.operator.gate.MissingMigration;
 import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.reconcile.ClusterView;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunObserver;
+import dev.schemagate.operator.status.MigrationMetrics;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
 import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
@@ -43,9 +46,8 @@ public final class Caches implements ClusterView {
    * Objects asked for per request when an informer (re)lists, by every informer of the operator
    * (its DatabaseMigrations' too): a list comes in pages of this many, each kept (trimmed) before
    * the next is read. Unpaged, one answer held every Job, pod or DatabaseMigration of the cluster
-   * in full: at 5,000 DatabaseMigrations on the real API server the operator ran out of its 150 MiB
-   * heap reading its Job list, at every restart. With 10,000 unrelated Deployments the JVM
-   * committed 33 MiB more heap while it read them in pages of 500, 12 MiB in pages of 100
+   * in full, and with thousands of them on the real API server the operator ran out of heap reading
+   * its Job list, at every restart; pages of this many commit less heap than larger ones
    * (bench/README.md, issue 15, third round). (fabric8 7.4 lists from the API server's watch cache,
    * {@code resourceVersion=0}, only when an informer has no limit.)
    */
@@ -56,8 +58,42 @@ public final class Caches implements ClusterView {
   private final InformerEventSource<GateDeployment, DatabaseMigration> deployments;
   private final InformerEventSource<Pod, DatabaseMigration> appPods;
   private final InformerEventSource<Event, DatabaseMigration> failedCreates;
+  private final MissingMigrations missing;
 
-  public Caches(EventSourceContext<DatabaseMigration> context) {
+  /**
+   * @param missing what admission does with a pod that names a DatabaseMigration that does not
+   *     exist: such pods are told as Events on their Deployment, and counted
+   */
+  public Caches(
+      EventSourceContext<DatabaseMigration> context,
+      EventRecorder events,
+      MigrationMetrics metrics,
+      MissingMigration missing) {
+    this.missing =
+        new MissingMigrations(
+            (ns, name) -> context.getPrimaryCache().get(new ResourceID(name, ns)).isPresent(),
+            this::cached,
+            // the pod may come before its Deployment reaches the cache: then it is read once
+            (ns, name) -> {
+              Deployment cached = deployment(ns, name);
+              if (cached != null) {
+                return cached;
+              }
+              try {
+                return context
+                    .getClient()
+                    .apps()
+                    .deployments()
+                    .inNamespace(ns)
+                    .withName(name)
+                    .get();
+              } catch (KubernetesClientException e) {
+                return null; // told on the pod instead
+              }
+            },
+            events,
+            metrics,
+            missing);
     context
         .getPrimaryCache()
         .addIndexer(
@@ -92,7 +128,7 @@ public final class Caches implements ClusterView {
                 .withName("app-pods")
                 .withInformerListLimit(LIST_PAGE)
                 .withLabelSelector(PodRequirement.LABEL)
-                .withSecondaryToPrimaryMapper(Caches::byMigrationLabel)
+                .withSecondaryToPrimaryMapper(this::byMigrationLabel)
                 .build(),
             context);
     failedCreates =
@@ -179,7 +215,22 @@ public final class Caches implements ClusterView {
     written(deployments, DeploymentStore.trim(before), DeploymentStore.trim(after));
   }
 
-  private static Set<ResourceID> byMigrationLabel(Pod pod) {
+  /** Whether an app's pod is (still) in the cache. */
+  private boolean cached(Pod pod) {
+    return appPods.get(ResourceID.fromResource(pod)).isPresent();
+  }
+
+  /** A DatabaseMigration exists: the pods that name it no longer name a missing one. */
+  public void migrationExists(DatabaseMigration dbm) {
+    missing.exists(dbm.getMetadata().getNamespace(), dbm.getMetadata().getName());
+  }
+
+  /**
+   * The DatabaseMigration an app's pod names; a pod that names one that does not exist is told
+   * ({@link MissingMigrations}).
+   */
+  private Set<ResourceID> byMigrationLabel(Pod pod) {
+    missing.seen(pod);
     String name = PodRequirement.migration(pod);
     return name == null || name.isBlank()
         ? Set.of()
@@ -197,8 +248,8 @@ public final class Caches implements ClusterView {
    * the watch does. The SDK keeps {@code after} beside the informer's copy only while the informer
    * still holds {@code before}'s version, and drops it when the watch brings the write. Handed
    * {@code after} as its own previous version, it kept it exactly when the watch had come first,
-   * and then for good: a finished run's Job never changes again (at 5,000 DatabaseMigrations, 1,815
-   * Jobs held twice).
+   * and then for good: a finished run's Job never changes again (bench/README.md, issue 15, fourth
+   * round).
    */
   private static <R extends HasMetadata> void written(
       InformerEventSource<R, DatabaseMigration> source, R before, R after) {

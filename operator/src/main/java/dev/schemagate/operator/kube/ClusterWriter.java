@@ -3,14 +3,15 @@ package dev.schemagate.operator.kube;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.operator.gate.PausePatch;
 import dev.schemagate.operator.gate.PodRequirement;
-import dev.schemagate.operator.reconcile.CheckDrift;
 import dev.schemagate.operator.reconcile.ClusterChanges;
 import dev.schemagate.operator.reconcile.ReconcileState;
-import dev.schemagate.operator.reconcile.RejectRun;
 import dev.schemagate.operator.run.RunCodec;
+import dev.schemagate.operator.status.EventReason;
 import dev.schemagate.operator.status.ReconcileEvents;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.DeletionPropagation;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
@@ -20,27 +21,32 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.javaoperatorsdk.operator.api.reconciler.Context;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
- * The one place the operator writes to the cluster. A reconcile's writes go in this order: the Job
- * of a superseded run is deleted, the gated Deployments are paused or resumed (before any Job is
- * made), the run's Job is created (or a plan or drift check Job), the pods whose revision is in
- * place leave the scheduling gate, the status is written, once, only when it changed, then the
- * Events are recorded and finished Jobs get their owner reference or, when no history keeps them,
- * are deleted. The status comes before the Events and the Jobs' bookkeeping because it is what
- * users and tools wait for: on the real control plane those three writes put 80 ms between the
- * Deployment resumed and Ready (bench/ README.md). Each write is handed to the informer cache it
- * concerns, so the next reconcile reads its own writes. A Job the API server refuses is not an
- * error to retry blindly: the state is told ({@link RejectRun}) before the status and the Events
- * are written.
+ * The one place the operator writes to the cluster, in two turns. First the writes to the cluster a
+ * reconcile decided, in this order: the Jobs that never started are deleted, the gated Deployments
+ * are paused or resumed (before any Job is made), the Jobs of the operator's (a run, a plan, a
+ * drift check) are created through one path, the plan's ConfigMap written, and the pods whose
+ * revision is in place leave the scheduling gate; a Job the API server refuses for what it is, or
+ * has already, is not an error to retry blindly: it is given back ({@link ClusterChanges.Refusal})
+ * for the reconcile to decide what it means before its status is written. Then that status, once,
+ * only when it changed; then the Events, and finished Jobs get their owner reference or, when no
+ * history keeps them, are deleted. The status comes before the Events and the Jobs' bookkeeping
+ * because it is what users and tools wait for: written after them, Ready came measurably later than
+ * the Deployment's resume on the real control plane (bench/README.md, issue 15). Each write is
+ * handed to the informer cache it concerns, so the next reconcile reads its own writes.
  */
 public final class ClusterWriter {
   private static final Logger LOG = Logger.getLogger(ClusterWriter.class);
@@ -61,6 +67,10 @@ public final class ClusterWriter {
   /** What the API server answers when it refuses an object for what it is, not for its load. */
   private static final Set<Integer> REFUSED = Set.of(400, 403, 422);
 
+  /** The API server's words when a JSON Patch's test op fails (evanphx/json-patch). */
+  private static final Pattern TEST_FAILED =
+      Pattern.compile("testing value .* failed|test operation does not apply|test failed");
+
   private final KubernetesClient client;
   private final Caches caches;
   private final EventRecorder events;
@@ -71,25 +81,163 @@ public final class ClusterWriter {
     this.events = events;
   }
 
-  /** Makes the writes a reconcile decided. */
-  public void write(ReconcileState state, Context<DatabaseMigration> context) {
+  /**
+   * Makes the writes to the cluster a reconcile decided, the status excepted; returns what the API
+   * server refused for what it is, and the Jobs it created. A refused hold on a gated Deployment
+   * means the run's Job is not even asked for: the hold always comes first.
+   */
+  public ClusterChanges.Written write(ReconcileState state) {
+    DatabaseMigration dbm = state.resource();
+    String ns = dbm.getMetadata().getNamespace();
+    ClusterChanges changes = state.changes();
+    List<ClusterChanges.Refusal> refusals = new ArrayList<>();
+    for (String name : changes.supersededJobs()) {
+      attempt(ClusterChanges.Write.CLEANUP, jobNamed(ns, name), () -> deleteJob(ns, name))
+          .ifPresent(refusals::add);
+    }
+    boolean holdRefused = false;
+    for (PausePatch patch : changes.gatePatches()) {
+      Optional<ClusterChanges.Refusal> refused =
+          attempt(
+              patch.paused() ? ClusterChanges.Write.HOLD : ClusterChanges.Write.RELEASE,
+              patch.deployment(),
+              () -> patch(patch));
+      refused.ifPresent(refusals::add);
+      holdRefused |= refused.isPresent() && patch.paused();
+    }
+    List<Job> created = new ArrayList<>();
+    List<Job> notAsked = new ArrayList<>();
+    for (Job job : changes.newJobs()) {
+      if (holdRefused && RunCodec.isRun(job)) {
+        notAsked.add(job);
+        continue;
+      }
+      try {
+        created.add(create(state, job));
+      } catch (KubernetesClientException e) {
+        refusals.add(createRefused(state, job, e));
+      }
+    }
+    changes
+        .planConfigMap()
+        .flatMap(cm -> attempt(ClusterChanges.Write.PLAN, cm, () -> writeConfigMap(cm)))
+        .ifPresent(refusals::add);
+    refusals.addAll(liftAll(changes.gateLifts()));
+    return new ClusterChanges.Written(refusals, created, notAsked);
+  }
+
+  /**
+   * Writes what the reconcile concluded: the status, if it changed; its Events; the owner
+   * references and deletions of finished Jobs. A status write the API server refuses for what it is
+   * (an admission policy, a webhook, RBAC) cannot be told in the status: it is a Warning Event and
+   * a log line, and the reconcile fails, to be tried again with the SDK's backoff (250 ms doubling
+   * to a minute, without end) until the status is written.
+   */
+  public void record(ReconcileState state, Context<DatabaseMigration> context) {
     DatabaseMigration dbm = state.resource();
     ClusterChanges changes = state.changes();
-    changes.supersededJobs().forEach(name -> deleteJob(dbm.getMetadata().getNamespace(), name));
-    changes.gatePatches().forEach(this::patch);
-    changes.newJob().ifPresent(newJob -> create(state, newJob));
-    changes.planJob().ifPresent(job -> createPlanJob(state, job));
-    changes.planConfigMap().ifPresent(this::writeConfigMap);
-    changes.checkJob().ifPresent(job -> createCheckJob(state, job));
-    liftAll(changes.gateLifts());
     if (state.statusChanged()) {
-      writeStatus(state, context);
+      try {
+        writeStatus(state, context);
+      } catch (KubernetesClientException e) {
+        Optional<ClusterChanges.Refusal> refused = refusal(ClusterChanges.Write.CLEANUP, dbm, e);
+        if (refused.isEmpty()) {
+          throw e;
+        }
+        String message =
+            "the API server refused the status of DatabaseMigration "
+                + dbm.getMetadata().getName()
+                + " ("
+                + e.getCode()
+                + "): "
+                + refused.get().message()
+                + "; the status is written again with a backoff until it is accepted (an"
+                + " admission policy or webhook on databasemigrations/status, or the operator's"
+                + " RBAC)";
+        LOG.warnf(
+            "%s/%s: %s", dbm.getMetadata().getNamespace(), dbm.getMetadata().getName(), message);
+        recordEvents(state);
+        events.record(dbm, EventReason.StatusRejected, message);
+        throw new StatusRefused(message, e);
+      }
     }
     recordEvents(state);
-    changes.jobsToOwn().forEach(job -> own(dbm, job));
-    changes
-        .finishedJobsToDelete()
-        .forEach(job -> deleteJob(job.getMetadata().getNamespace(), job.getMetadata().getName()));
+    for (Job job : changes.jobsToOwn()) {
+      attempt(ClusterChanges.Write.CLEANUP, job, () -> own(dbm, job))
+          .ifPresent(r -> cleanupRefused(dbm, r, "give its owner reference to"));
+    }
+    for (Job job : changes.finishedJobsToDelete()) {
+      attempt(
+              ClusterChanges.Write.CLEANUP,
+              job,
+              () -> deleteJob(job.getMetadata().getNamespace(), job.getMetadata().getName()))
+          .ifPresent(r -> cleanupRefused(dbm, r, "delete"));
+    }
+  }
+
+  /** The status write the API server refused: the reconcile fails, and is tried again. */
+  public static final class StatusRefused extends RuntimeException {
+    StatusRefused(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private void cleanupRefused(DatabaseMigration dbm, ClusterChanges.Refusal refusal, String verb) {
+    String message =
+        "the API server refused to let the operator "
+            + verb
+            + " "
+            + refusal.what()
+            + " ("
+            + refusal.code()
+            + "): "
+            + refusal.message()
+            + "; tried again at the next reconcile";
+    LOG.infof("%s/%s: %s", dbm.getMetadata().getNamespace(), dbm.getMetadata().getName(), message);
+    events.record(dbm, EventReason.CleanupRejected, message);
+  }
+
+  /**
+   * Makes one write; a refusal for what it is (400, 403, 422, but not the failed test of a JSON
+   * Patch, which means the cache was behind) is given back, any other error thrown for the SDK to
+   * retry.
+   */
+  private static Optional<ClusterChanges.Refusal> attempt(
+      ClusterChanges.Write write, HasMetadata object, Runnable call) {
+    try {
+      call.run();
+      return Optional.empty();
+    } catch (KubernetesClientException e) {
+      Optional<ClusterChanges.Refusal> refused = refusal(write, object, e);
+      if (refused.isEmpty()) {
+        throw e;
+      }
+      return refused;
+    }
+  }
+
+  /** The refusal an error of the API server is, if it refused the write for what it is. */
+  static Optional<ClusterChanges.Refusal> refusal(
+      ClusterChanges.Write write, HasMetadata object, KubernetesClientException e) {
+    if (!REFUSED.contains(e.getCode())) {
+      return Optional.empty();
+    }
+    String message =
+        e.getStatus() != null && e.getStatus().getMessage() != null
+            ? e.getStatus().getMessage()
+            : e.getMessage();
+    if (e.getCode() == 422 && message != null && TEST_FAILED.matcher(message).find()) {
+      return Optional.empty(); // a JSON Patch's test: what it relied on changed; decide again
+    }
+    return Optional.of(new ClusterChanges.Refusal(write, object, e.getCode(), message));
+  }
+
+  private static Job jobNamed(String namespace, String name) {
+    Job job = new Job();
+    job.setMetadata(new ObjectMeta());
+    job.getMetadata().setNamespace(namespace);
+    job.getMetadata().setName(name);
+    return job;
   }
 
   /** Pauses or resumes a gated Deployment. */
@@ -113,27 +261,29 @@ public final class ClusterWriter {
 
   /**
    * Lifts the gates of all the pods whose revision is in place at once: they wait for the same
-   * event, and one after the other would add a round trip per pod to the last one's wait.
+   * event, and one after the other would add a round trip per pod to the last one's wait. Returns
+   * the lifts the API server refused.
    */
-  private void liftAll(List<ClusterChanges.GateLift> lifts) {
+  private List<ClusterChanges.Refusal> liftAll(List<ClusterChanges.GateLift> lifts) {
     if (lifts.size() <= 1) {
-      lifts.forEach(this::lift);
-      return;
+      return lifts.stream().map(this::lift).flatMap(Optional::stream).toList();
     }
-    List<CompletableFuture<Void>> running =
-        lifts.stream().map(lift -> CompletableFuture.runAsync(() -> lift(lift), LIFTS)).toList();
+    List<CompletableFuture<Optional<ClusterChanges.Refusal>>> running =
+        lifts.stream().map(lift -> CompletableFuture.supplyAsync(() -> lift(lift), LIFTS)).toList();
     try {
       CompletableFuture.allOf(running.toArray(CompletableFuture[]::new)).join();
     } catch (CompletionException e) {
       throw e.getCause() instanceof RuntimeException r ? r : e;
     }
+    return running.stream().map(CompletableFuture::join).flatMap(Optional::stream).toList();
   }
 
   /**
    * Lifts the scheduling gate from a pod: a JSON Patch that removes that gate and nothing else,
-   * guarded by a test that it is still where the cached pod has it.
+   * guarded by a test that it is still where the cached pod has it. A pod that is gone needs no
+   * lift; one the API server refuses to change is given back.
    */
-  private void lift(ClusterChanges.GateLift lift) {
+  private Optional<ClusterChanges.Refusal> lift(ClusterChanges.GateLift lift) {
     Pod pod = lift.pod();
     String at = "/spec/schedulingGates/" + lift.index();
     String patch =
@@ -152,10 +302,16 @@ public final class ClusterWriter {
               .resource(pod)
               .patch(PatchContext.of(PatchType.JSON), patch);
       caches.appPodPatched(pod, updated);
+      return Optional.empty();
     } catch (KubernetesClientException e) {
-      if (e.getCode() != 404) {
+      if (e.getCode() == 404) {
+        return Optional.empty();
+      }
+      Optional<ClusterChanges.Refusal> refused = refusal(ClusterChanges.Write.POD_GATE, pod, e);
+      if (refused.isEmpty()) {
         throw e;
       }
+      return refused;
     }
   }
 
@@ -216,8 +372,8 @@ public final class ClusterWriter {
    * answers 409, and the reconcile that the change brings decides again on the new Job.
    */
   private void own(DatabaseMigration dbm, Job job) {
-    Map<String, Object> metadata = new java.util.LinkedHashMap<>();
-    metadata.put("ownerReferences", java.util.List.of(RunCodec.ownerReference(dbm)));
+    Map<String, Object> metadata = new LinkedHashMap<>();
+    metadata.put("ownerReferences", List.of(RunCodec.ownerReference(dbm)));
     if (job.getMetadata().getResourceVersion() != null) {
       metadata.put("resourceVersion", job.getMetadata().getResourceVersion());
     }
@@ -229,8 +385,15 @@ public final class ClusterWriter {
               .v1()
               .jobs()
               .inNamespace(job.getMetadata().getNamespace())
-              // the Job in hand, so that the client does not read it from the server first
-              .resource(job)
+              // the Job in hand, so that the client does not read it from the server first (as
+              // a plain Job: the client copies it)
+              .resource(
+                  new Job(
+                      job.getApiVersion(),
+                      job.getKind(),
+                      job.getMetadata(),
+                      job.getSpec(),
+                      job.getStatus()))
               .patch(
                   new PatchContext.Builder()
                       .withPatchType(PatchType.JSON_MERGE)
@@ -267,87 +430,41 @@ public final class ClusterWriter {
         .handleRecentResourceUpdate(ResourceID.fromResource(dbm), updated, dbm);
   }
 
-  /** Whether the API server made a Job, had it already, or refused it. */
-  private enum Created {
-    CREATED,
-    EXISTS,
-    REFUSED
-  }
-
-  /** How a reconcile's state is told that the API server refused one of its Jobs. */
-  private interface Refusal {
-    void tell(ReconcileState state, String job, int code, String message);
-  }
-
   /**
-   * Creates a Job the reconcile decided and hands it to the cache. One of that name that exists
-   * already (409) is that Job: the names are deterministic. A refusal for what the Job is (400,
-   * 403, 422: a value, a ResourceQuota, an admission policy) is told to the state, not retried
-   * blindly; any other error is thrown, for the SDK to retry.
+   * Creates a Job of the operator's, of any kind, hands it to the cache and gives back the Job the
+   * API server made (with its UID).
    */
-  private Created createJob(ReconcileState state, Job job, String what, Refusal refusal) {
+  private Job create(ReconcileState state, Job job) {
     String ns = job.getMetadata().getNamespace();
-    String name = job.getMetadata().getName();
-    try {
-      caches.jobCreated(client.batch().v1().jobs().inNamespace(ns).resource(job).create());
-      return Created.CREATED;
-    } catch (KubernetesClientException e) {
-      if (e.getCode() == 409) {
-        return Created.EXISTS;
-      }
-      if (!REFUSED.contains(e.getCode())) {
-        throw e;
-      }
-      String message =
-          e.getStatus() != null && e.getStatus().getMessage() != null
-              ? e.getStatus().getMessage()
-              : e.getMessage();
-      LOG.infof(
-          "%s/%s: the API server refused %s %s (%d): %s",
-          ns, state.name(), what, name, e.getCode(), message);
-      refusal.tell(state, name, e.getCode(), message);
-      return Created.REFUSED;
-    }
-  }
-
-  /** Creates the run's Job; one that exists already is adopted, never doubled. */
-  private void create(ReconcileState state, ClusterChanges.NewJob newJob) {
-    String name = newJob.run().jobName();
-    Created created = createJob(state, newJob.job(), "Job", RejectRun::apply);
-    if (created == Created.EXISTS) {
-      state.events().adopted("adopted existing Job " + name);
-    } else if (created == Created.CREATED) {
-      LOG.infof(
-          "%s/%s: started %s (%s to %s)",
-          state.namespace(),
-          state.name(),
-          name,
-          newJob.run().direction().word(),
-          newJob.run().targetRevision());
-    }
+    Job made = client.batch().v1().jobs().inNamespace(ns).resource(job).create();
+    caches.jobCreated(made);
+    LOG.infof("%s/%s: started %s %s", ns, state.name(), kind(job), job.getMetadata().getName());
+    return made;
   }
 
   /**
-   * Creates a plan Job; one that exists already is the same plan. A plan Job the API server refuses
-   * is refused as a run's Job is ({@link RejectRun}): the run cannot start without it.
+   * A Job create that failed: one of that name that exists already (409), or one the API server
+   * refuses for what it is (400, 403, 422: a value, a ResourceQuota, an admission policy), is given
+   * back; any other error is thrown, for the SDK to retry.
    */
-  private void createPlanJob(ReconcileState state, Job job) {
-    if (createJob(state, job, "plan Job", RejectRun::apply) == Created.CREATED) {
-      LOG.infof(
-          "%s/%s: started plan Job %s",
-          state.namespace(), state.name(), job.getMetadata().getName());
+  private ClusterChanges.Refusal createRefused(
+      ReconcileState state, Job job, KubernetesClientException e) {
+    if (e.getCode() == 409) {
+      return new ClusterChanges.Refusal(ClusterChanges.Write.JOB, job, 409, e.getMessage());
     }
+    ClusterChanges.Refusal refused = refusal(ClusterChanges.Write.JOB, job, e).orElseThrow(() -> e);
+    LOG.infof(
+        "%s/%s: the API server refused %s %s (%d): %s",
+        job.getMetadata().getNamespace(),
+        state.name(),
+        kind(job),
+        job.getMetadata().getName(),
+        e.getCode(),
+        refused.message());
+    return refused;
   }
 
-  /**
-   * Creates a drift check Job; one that exists already is that check. A Job the API server refuses
-   * fails the check (told in status); the next one is tried after the interval.
-   */
-  private void createCheckJob(ReconcileState state, Job job) {
-    if (createJob(state, job, "drift check Job", CheckDrift::refused) == Created.CREATED) {
-      LOG.debugf(
-          "%s/%s: started drift check Job %s",
-          state.namespace(), state.name(), job.getMetadata().getName());
-    }
+  private static String kind(Job job) {
+    return RunCodec.isRun(job) ? "Job" : RunCodec.isPlan(job) ? "plan Job" : "check Job";
   }
 }

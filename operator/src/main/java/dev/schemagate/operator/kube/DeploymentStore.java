@@ -5,10 +5,14 @@ import dev.schemagate.operator.gate.PodRequirement;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.DeploymentSpec;
+import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.fabric8.kubernetes.client.informers.cache.ItemStore;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -20,8 +24,11 @@ import java.util.stream.Stream;
  * patch's guard), the held-by annotation and whether there are annotations at all (the patch adds
  * the map when there is none), {@code spec.paused}, {@code spec.progressDeadlineSeconds} and the
  * pod template's label {@code schemagate.dev/migration}. A Deployment read from this store has
- * these and nothing else. The informer hands it {@link GateDeployment}s: what it drops of them was
- * never read from the JSON.
+ * these and nothing else. Also kept, for the contract part of a release that waits for the rollout:
+ * the generation, {@code spec.replicas}, and of the status the observed generation, the replica
+ * counts (all, updated, available) and a Progressing condition that reports
+ * ProgressDeadlineExceeded. The informer hands it {@link GateDeployment}s: what it drops of them
+ * was never read from the JSON.
  */
 final class DeploymentStore implements ItemStore<GateDeployment> {
   /**
@@ -34,7 +41,10 @@ final class DeploymentStore implements ItemStore<GateDeployment> {
       String heldBy,
       Boolean paused,
       int progressDeadlineSeconds,
-      String podMigration) {
+      String podMigration,
+      Long generation,
+      Integer replicas,
+      Rollout rollout) {
     static Kept of(Deployment d) {
       Map<String, String> annotations = d.getMetadata().getAnnotations();
       DeploymentSpec spec = d.getSpec();
@@ -51,7 +61,10 @@ final class DeploymentStore implements ItemStore<GateDeployment> {
           spec == null || spec.getProgressDeadlineSeconds() == null
               ? -1
               : spec.getProgressDeadlineSeconds(),
-          podLabels == null ? null : podLabels.get(PodRequirement.LABEL));
+          podLabels == null ? null : podLabels.get(PodRequirement.LABEL),
+          d.getMetadata().getGeneration(),
+          spec == null ? null : spec.getReplicas(),
+          Rollout.of(d.getStatus()));
     }
 
     GateDeployment restore(String namespace, String name) {
@@ -77,10 +90,67 @@ final class DeploymentStore implements ItemStore<GateDeployment> {
       spec.setPaused(paused);
       spec.setProgressDeadlineSeconds(progressDeadlineSeconds < 0 ? null : progressDeadlineSeconds);
       spec.setTemplate(template);
+      meta.setGeneration(generation);
+      spec.setReplicas(replicas);
       GateDeployment d = new GateDeployment();
       d.setMetadata(meta);
       d.setSpec(spec);
+      d.setStatus(rollout == null ? null : rollout.restore());
       return d;
+    }
+  }
+
+  /**
+   * What is kept of a Deployment's status: how far its rollout is.
+   *
+   * @param deadlineExceeded the message of Progressing=False, ProgressDeadlineExceeded; null when
+   *     it does not report that
+   */
+  record Rollout(
+      Long observedGeneration,
+      Integer replicas,
+      Integer updatedReplicas,
+      Integer availableReplicas,
+      String deadlineExceeded) {
+    static final String DEADLINE_EXCEEDED = "ProgressDeadlineExceeded";
+
+    static Rollout of(DeploymentStatus status) {
+      if (status == null) {
+        return null;
+      }
+      String deadline = null;
+      if (status.getConditions() != null) {
+        for (DeploymentCondition c : status.getConditions()) {
+          if ("Progressing".equals(c.getType())
+              && "False".equals(c.getStatus())
+              && DEADLINE_EXCEEDED.equals(c.getReason())) {
+            deadline = c.getMessage() == null ? "" : c.getMessage();
+          }
+        }
+      }
+      return new Rollout(
+          status.getObservedGeneration(),
+          status.getReplicas(),
+          status.getUpdatedReplicas(),
+          status.getAvailableReplicas(),
+          deadline);
+    }
+
+    DeploymentStatus restore() {
+      DeploymentStatus status = new DeploymentStatus();
+      status.setObservedGeneration(observedGeneration);
+      status.setReplicas(replicas);
+      status.setUpdatedReplicas(updatedReplicas);
+      status.setAvailableReplicas(availableReplicas);
+      if (deadlineExceeded != null) {
+        DeploymentCondition c = new DeploymentCondition();
+        c.setType("Progressing");
+        c.setStatus("False");
+        c.setReason(DEADLINE_EXCEEDED);
+        c.setMessage(deadlineExceeded.isEmpty() ? null : deadlineExceeded);
+        status.setConditions(new ArrayList<>(List.of(c)));
+      }
+      return status;
     }
   }
 
@@ -105,15 +175,15 @@ final class DeploymentStore implements ItemStore<GateDeployment> {
 
   /**
    * Leaves of the informer's own copy of a Deployment only what is kept. The informer hands that
-   * copy to its event handlers through a queue; with 10,000 Deployments listed at start-up the
-   * queue held them in full, and the operator ran out of heap on the real control plane (a 150 MiB
-   * heap) before its handlers had caught up.
+   * copy to its event handlers through a queue; with many Deployments listed at start-up the queue
+   * held them in full, and the operator ran out of heap on the real control plane before its
+   * handlers had caught up (bench/README.md, issue 15).
    */
   private static void shrink(Deployment d, Kept kept) {
     GateDeployment small = kept.restore(d.getMetadata().getNamespace(), d.getMetadata().getName());
     d.setMetadata(small.getMetadata());
     d.setSpec(small.getSpec());
-    d.setStatus(null);
+    d.setStatus(small.getStatus());
     d.getAdditionalProperties().clear();
   }
 

@@ -8,6 +8,7 @@ import dev.schemagate.operator.status.EventReason;
 import dev.schemagate.redact.Redactor;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.EventBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -46,6 +47,11 @@ public class EventRecorder {
   }
 
   public void record(DatabaseMigration dbm, EventReason reason, String message) {
+    record((HasMetadata) dbm, reason, message);
+  }
+
+  /** An Event about any object: a Deployment, a pod. */
+  public void record(HasMetadata dbm, EventReason reason, String message) {
     String safeMessage = ResultParser.shorten(Redactor.redact(message));
     String key = dbm.getMetadata().getUid() + "|" + reason + "|" + safeMessage;
     if (!sent.add(key)) {

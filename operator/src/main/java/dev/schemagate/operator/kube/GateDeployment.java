@@ -22,17 +22,17 @@ import java.util.Map;
 /**
  * A Deployment as the operator's informer reads it from the API server: the JSON is read past
  * everything the gate does not read, so that listing thousands of Deployments builds no pod
- * template, no status and no managed fields (skipped in the parser, never made into objects). What
- * is read: the metadata but its managed fields, owner references, labels and finalizers, of the
- * annotations only the held-by one, the spec but its pod template's spec. {@link DeploymentStore}
- * keeps less still; this class only spares making what it would drop. A watch event comes in full
- * and the client converts it to this class.
+ * template and no managed fields (skipped in the parser, never made into objects). What is read:
+ * the metadata but its managed fields, owner references, labels and finalizers, of the annotations
+ * only the held-by one, the spec but its pod template's spec, and the status (a few counts and
+ * conditions: how far the rollout is). {@link DeploymentStore} keeps less still; this class only
+ * spares making what it would drop. A watch event comes in full and the client converts it to this
+ * class.
  */
 @Group("apps")
 @Version("v1")
 @Kind("Deployment")
 @Plural("deployments")
-@JsonIgnoreProperties({"status"})
 public final class GateDeployment extends Deployment {
   @Override
   @JsonDeserialize(as = Meta.class)

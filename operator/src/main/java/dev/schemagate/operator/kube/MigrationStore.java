@@ -9,10 +9,10 @@ import java.util.Map;
  * The store of the primary informer: DatabaseMigrations without {@code metadata.managedFields} and
  * without kubectl's last-applied-configuration annotation, which no step reads (the operator writes
  * with JSON merge patches and the status subresource, not server-side apply). On the real API
- * server every object carries its managed fields, a tree of maps per field manager: at 5,000
- * DatabaseMigrations, all with a Job started, the live heap was 131 MiB with them and 103 MiB
- * without (bench/README.md, issue 15, third round). Trimmed in place, as {@link TrimmedStore} does,
- * so that the informer's queue to its handlers holds no more than the store.
+ * server every object carries its managed fields, a tree of maps per field manager, a large share
+ * of the live heap with thousands of DatabaseMigrations (bench/README.md, issue 15, third round).
+ * Trimmed in place, as {@link TrimmedStore} does, so that the informer's queue to its handlers
+ * holds no more than the store.
  */
 public final class MigrationStore extends TrimmedStore<DatabaseMigration> {
   static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";

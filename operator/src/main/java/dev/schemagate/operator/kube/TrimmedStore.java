@@ -1,11 +1,14 @@
 package dev.schemagate.operator.kube;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import dev.schemagate.operator.run.JobShape;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerState;
 import io.fabric8.kubernetes.api.model.ContainerStateRunning;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.PodStatus;
@@ -14,18 +17,21 @@ import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobSpec;
 import io.fabric8.kubernetes.client.informers.cache.BasicItemStore;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
+import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
  * The store of the informers of the operator's own Jobs and their pods: it keeps each object
  * without what no step reads, so that a run costs its status, not the pod template the operator
  * wrote. Of every object the metadata is kept without {@code managedFields}; of a Job, {@code
- * spec.activeDeadlineSeconds}, the name and image of each container of its pod template, and its
- * status; of a pod, no spec, no owner references or finalizers, and of its status the phase, the
- * {@code PodScheduled} condition and of each container its name, image digest and state (waiting
- * with its reason, running, or terminated with exit code, reason and message). A finished run's pod
- * stays cached as long as its Job (with the run's logs); what the kubelet reports besides
- * (addresses, times, the other conditions, the last state) no step reads.
+ * spec.activeDeadlineSeconds}, the name and image of each container of its pod template, its
+ * status, and its {@link JobShape} (made from the full spec before it is trimmed: what proves it to
+ * be the Job the operator would create, in 64 bytes); of a pod, no spec, only its controller's
+ * owner reference, no finalizers, its shape (what its migration container runs), and of its status
+ * the phase, the {@code PodScheduled} condition and of each container its name, image digest and
+ * state (waiting with its reason, running, or terminated with exit code, reason and message). A
+ * finished run's pod stays cached as long as its Job (with the run's logs); what the kubelet
+ * reports besides (addresses, times, the other conditions, the last state) no step reads.
  */
 class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
   /** The one pod condition a step reads: whether no node can take the pod. */
@@ -52,11 +58,13 @@ class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
   }
 
   /**
-   * Trims a Job to what this store keeps, in place, and gives it back: the informer's own copy,
-   * which its event handlers get and which waits in their queue, is then no larger than what is
-   * kept (a copy would leave the full object in the queue).
+   * Trims a Job to what this store keeps, in place, and gives back what is kept: the trimmed Job
+   * with its shape. The informer's own copy, which its event handlers get and which waits in their
+   * queue, is then no larger than what is kept (left whole, the full object would wait in the
+   * queue).
    */
   static Job job(Job job) {
+    JobShape shape = JobShape.ofSpec(job);
     stripManagedFields(job);
     JobSpec full = job.getSpec();
     JobSpec spec = new JobSpec();
@@ -73,14 +81,22 @@ class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
       }
     }
     job.setSpec(spec);
-    return job;
+    return new ShapedJob(job, shape);
   }
 
-  /** Trims a pod to what this store keeps, in place (see {@link #job}), and gives it back. */
+  /**
+   * Trims a pod to what this store keeps, in place, and gives back what is kept (see {@link #job}).
+   */
   static Pod pod(Pod pod) {
+    JobShape shape = JobShape.ofSpec(pod);
     stripManagedFields(pod);
     if (pod.getMetadata() != null) {
-      pod.getMetadata().setOwnerReferences(null);
+      List<OwnerReference> owners = pod.getMetadata().getOwnerReferences();
+      pod.getMetadata()
+          .setOwnerReferences(
+              owners == null
+                  ? null
+                  : owners.stream().filter(o -> Boolean.TRUE.equals(o.getController())).toList());
       pod.getMetadata().setFinalizers(null);
     }
     pod.setSpec(null);
@@ -98,7 +114,60 @@ class TrimmedStore<T extends HasMetadata> extends BasicItemStore<T> {
       }
       pod.setStatus(status);
     }
-    return pod;
+    return new ShapedPod(pod, shape);
+  }
+
+  /**
+   * A cached Job: trimmed, with the shape made of its full spec. A copy the client makes of it (by
+   * serialization) has no shape, and proves nothing.
+   */
+  static final class ShapedJob extends Job implements JobShape.Shaped {
+    private final transient JobShape shape;
+
+    ShapedJob() {
+      this.shape = null;
+    }
+
+    ShapedJob(Job trimmed, JobShape shape) {
+      super(
+          trimmed.getApiVersion(),
+          trimmed.getKind(),
+          trimmed.getMetadata(),
+          trimmed.getSpec(),
+          trimmed.getStatus());
+      this.shape = shape;
+    }
+
+    @Override
+    @JsonIgnore
+    public JobShape shape() {
+      return shape;
+    }
+  }
+
+  /** A cached pod: trimmed, with the shape made of its full spec (what it runs); see ShapedJob. */
+  static final class ShapedPod extends Pod implements JobShape.Shaped {
+    private final transient JobShape shape;
+
+    ShapedPod() {
+      this.shape = null;
+    }
+
+    ShapedPod(Pod trimmed, JobShape shape) {
+      super(
+          trimmed.getApiVersion(),
+          trimmed.getKind(),
+          trimmed.getMetadata(),
+          trimmed.getSpec(),
+          trimmed.getStatus());
+      this.shape = shape;
+    }
+
+    @Override
+    @JsonIgnore
+    public JobShape shape() {
+      return shape;
+    }
   }
 
   /**

@@ -2,6 +2,7 @@ package dev.schemagate.operator.kube;
 
 import dev.schemagate.api.DatabaseMigration;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.Informable;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +31,7 @@ public final class WebhookCache implements AutoCloseable {
   }
 
   private static SharedIndexInformer<DatabaseMigration> start(
-      io.fabric8.kubernetes.client.dsl.Informable<DatabaseMigration> resources) {
+      Informable<DatabaseMigration> resources) {
     SharedIndexInformer<DatabaseMigration> informer =
         resources.runnableInformer(0).itemStore(new MigrationStore());
     informer.start();

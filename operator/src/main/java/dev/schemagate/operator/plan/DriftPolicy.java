@@ -1,16 +1,28 @@
 package dev.schemagate.operator.plan;
 
+import dev.schemagate.api.CheckOutcome;
+import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.api.DriftCheck;
 import dev.schemagate.api.DriftSpec;
 import dev.schemagate.api.DriftStatus;
 import dev.schemagate.api.LiveSchema;
 import dev.schemagate.api.OnDrift;
 import dev.schemagate.operator.base.Intervals;
+import dev.schemagate.operator.base.Time;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 
-/** What spec.drift asks for, read against status.drift. Pure. */
+/**
+ * What spec.drift asks for, read against status.drift: when a check is due, what the checks found
+ * of the live schema, and what a drift does to a run. What one check Job is and what it found:
+ * {@link DriftChecks}. Pure.
+ */
 public final class DriftPolicy {
+  /** How soon a check that found a migration under way is tried again, at most. */
+  static final Duration SKIPPED_RETRY = Duration.ofSeconds(30);
+
   private DriftPolicy() {}
 
   /** The check interval, or null when spec.drift asks for no checks. */
@@ -63,5 +75,48 @@ public final class DriftPolicy {
                     + " spec.drift.acknowledged: "
                     + live.getFingerprint()
                     + " to let it run, or put the schema back (the next check sees it)");
+  }
+
+  /** A hold ({@link RunPlanner#HOLDS}): a drift nobody acknowledged blocks the run. */
+  static Decision blocks(DatabaseMigration dbm, Decision.Start start, UnderWay underWay) {
+    DriftStatus drift = dbm.getStatus() == null ? null : dbm.getStatus().getDrift();
+    return blocking(dbm.getSpec().getDrift(), drift)
+        .<Decision>map(Decision.DriftBlocked::new)
+        .orElse(start);
+  }
+
+  /** A hold ({@link RunPlanner#HOLDS}): a run waits for the check Jobs under way to end. */
+  static Decision awaitsCheck(DatabaseMigration dbm, Decision.Start start, UnderWay underWay) {
+    if (underWay.checks().isEmpty()) {
+      return start;
+    }
+    return new Decision.AwaitingCheck(
+        "the drift check Job "
+            + String.join(", ", underWay.checks())
+            + " is running: the run starts once it has ended (a check and a migration of a"
+            + " resource never run together)");
+  }
+
+  /**
+   * When the next check is due: an interval after the last check ended (began, while it has not),
+   * or after the fingerprint was recorded if that came later; soon after a check that found a
+   * migration under way. From the end, so that a check that takes longer than the interval (a large
+   * schema, a busy database) is never followed by the next one at once.
+   */
+  public static Instant due(DriftStatus drift, Duration interval, Instant now) {
+    Instant base = Time.parse(drift.getRecordedAt());
+    Duration wait = interval;
+    DriftCheck last = drift.getCheck();
+    if (last != null && last.getStartedAt() != null) {
+      Instant started = Time.parse(last.getStartedAt());
+      if (base == null || !started.isBefore(base)) {
+        Instant finished = Time.parse(last.getFinishedAt());
+        base = finished != null ? finished : started;
+        if (last.getOutcome() == CheckOutcome.Skipped && interval.compareTo(SKIPPED_RETRY) > 0) {
+          wait = SKIPPED_RETRY;
+        }
+      }
+    }
+    return base == null ? now : base.plus(wait);
   }
 }

@@ -6,6 +6,7 @@ import dev.schemagate.operator.gate.RolloutGate;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunObserver;
 import dev.schemagate.operator.run.RunState;
+import dev.schemagate.operator.status.Conditions;
 import dev.schemagate.operator.status.EventReason;
 import dev.schemagate.operator.status.StatusComposer;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -30,14 +31,12 @@ public final class Deletion {
 
   /** Decides the writes; returns whether the resource may go now. */
   public static boolean apply(ReconcileState state) {
-    List<Job> jobs = state.cluster().jobs(state.resource());
+    List<Job> jobs = state.jobs().all();
     List<String> inFlight = new ArrayList<>();
     List<Job> ended = new ArrayList<>();
     for (Job job : jobs) {
       String name = job.getMetadata().getName();
-      String runId = RunCodec.runId(job);
-      Collection<Pod> pods =
-          runId == null ? List.of() : state.cluster().pods(state.namespace(), runId);
+      Collection<Pod> pods = state.jobs().podsOfRun(RunCodec.runId(job));
       boolean podRuns = pods.stream().anyMatch(p -> !RunObserver.terminal(p));
       if (!RunCodec.isRun(job)) {
         // a plan or a drift check changes nothing: it need not end before the resource goes
@@ -50,15 +49,7 @@ public final class Deletion {
         ended.add(job);
         continue;
       }
-      RunState observed =
-          RunObserver.observe(
-              name,
-              job,
-              pods,
-              state.cluster().failedCreates(job),
-              state.resource().getSpec().getTool(),
-              state.now());
-      if (observed instanceof RunState.Blocked) {
+      if (state.jobs().observe(job).state() instanceof RunState.Blocked) {
         state.changes().deleteSupersededJob(name);
       } else {
         inFlight.add(name);
@@ -67,7 +58,7 @@ public final class Deletion {
     Run active = state.status().getActiveRun();
     if (active != null
         && jobs.stream().noneMatch(j -> j.getMetadata().getName().equals(active.getJob()))
-        && state.cluster().pods(state.namespace(), active.getId()).stream()
+        && state.jobs().podsOfRun(active.getId()).stream()
             .anyMatch(p -> !RunObserver.terminal(p))) {
       // its Job was deleted, but its pod still stops: the migration may still be running
       inFlight.add(active.getJob());
@@ -80,7 +71,8 @@ public final class Deletion {
               + " runs: a migration is never stopped mid-way, so the DatabaseMigration goes once"
               + " it has ended"
               + (held.isEmpty() ? "" : "; " + String.join(", ", held) + " stay paused until then");
-      StatusComposer.deleting(state.status(), message, state.generation(), state.now());
+      StatusComposer.deleting(
+          state.status(), message, new Conditions(state.generation(), state.now()));
       state.events().tell(EventReason.DeletionWaitsForRun, message);
       return false;
     }

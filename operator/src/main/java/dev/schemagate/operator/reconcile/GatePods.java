@@ -20,16 +20,27 @@ import java.util.Objects;
  * and why. In Admission mode, warn of a gated Deployment whose progress deadline ends before the
  * migration's may: it would report ProgressDeadlineExceeded while its pods wait.
  */
-public final class GatePods {
+public final class GatePods implements Step {
   /** Pods named in status.heldPods; the condition counts them all. */
   static final int NAMED = 20;
 
-  private GatePods() {}
+  private final GateMode defaultMode;
+  private final long defaultDeadlineSeconds;
 
-  public static void apply(
-      ReconcileState state, GateMode defaultMode, long defaultDeadlineSeconds) {
+  /**
+   * @param defaultMode the mode of a DatabaseMigration that sets no spec.gate.mode
+   * @param defaultDeadlineSeconds the deadline of a migration Job whose spec.job sets none
+   */
+  public GatePods(GateMode defaultMode, long defaultDeadlineSeconds) {
+    this.defaultMode = defaultMode;
+    this.defaultDeadlineSeconds = defaultDeadlineSeconds;
+  }
+
+  @Override
+  public void apply(ReconcileState state) {
     List<Pod> waiting = new ArrayList<>();
     String waitFor = null;
+    boolean contracted = false;
     List<Pod> pods = new ArrayList<>(state.cluster().appPods(state.namespace(), state.name()));
     pods.sort(Comparator.comparing(p -> p.getMetadata().getName()));
     for (Pod pod : pods) {
@@ -46,7 +57,12 @@ public final class GatePods {
         }
       } else {
         waiting.add(pod);
-        waitFor = waitFor == null ? unmet : waitFor;
+        boolean onContracted = isContracted(pod, state);
+        if (waitFor == null || (onContracted && !contracted)) {
+          // a rollback onto a contracted schema is what a person must hear of first
+          waitFor = unmet;
+          contracted = onContracted;
+        }
       }
     }
     state
@@ -54,14 +70,23 @@ public final class GatePods {
         .setHeldPods(
             new ArrayList<>(
                 waiting.stream().limit(NAMED).map(p -> p.getMetadata().getName()).toList()));
-    state.podsHeld(waiting.size(), waitFor);
+    state.podsHeld(waiting.size(), waitFor, contracted);
     if (!waiting.isEmpty()
         && PodRequirement.mode(state.resource(), defaultMode) == GateMode.Admission) {
-      state.deadlineWarnings(deadlineWarnings(state, defaultDeadlineSeconds));
+      state.deadlineWarnings(deadlineWarnings(state));
     }
   }
 
-  private static List<String> deadlineWarnings(ReconcileState state, long defaultDeadlineSeconds) {
+  /** Whether the pod waits because a contract migration removed what the revision it needs had. */
+  private static boolean isContracted(Pod pod, ReconcileState state) {
+    String required = PodRequirement.required(pod);
+    return required != null
+        && PodRequirement.contractedBy(
+                required, state.resource().getSpec().getTool(), state.status())
+            .isPresent();
+  }
+
+  private List<String> deadlineWarnings(ReconcileState state) {
     long migration = JobFactory.deadlineSeconds(state.resource().getSpec(), defaultDeadlineSeconds);
     List<String> warnings = new ArrayList<>();
     for (String name : RolloutGate.gatedNames(state.resource())) {

@@ -2,6 +2,8 @@ package dev.schemagate.operator.reconcile;
 
 import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.api.GateMode;
+import dev.schemagate.api.MigrationKind;
+import dev.schemagate.operator.base.DatabaseState;
 import dev.schemagate.operator.base.Names;
 import dev.schemagate.operator.base.Time;
 import dev.schemagate.operator.gate.HeldBy;
@@ -19,21 +21,43 @@ import java.util.function.Function;
 
 /**
  * Step: hold the gated Deployments while a run is under way or the database is behind the target;
- * release them once it is at the target. A Deployment that does not exist yet is held as soon as it
- * appears; one paused by someone else is left as it is. A hold someone else undoes while it is due
- * is restored, with a GateOverridden Event. In Admission mode the pods are held at admission
- * instead, and only a gated Deployment whose pod template does not name this DatabaseMigration
- * (label schemagate.dev/migration) is paused: its pods would not be held.
+ * release them once it is at the target, or once the expand part of a release is (its contract part
+ * runs after the rollout, without holding them again). A Deployment that does not exist yet is held
+ * as soon as it appears; one paused by someone else is left as it is. A hold someone else undoes
+ * while it is due is restored, with a GateOverridden Event. In Admission mode the pods are held at
+ * admission instead, and only a gated Deployment whose pod template does not name this
+ * DatabaseMigration (label schemagate.dev/migration) is paused: its pods would not be held.
  */
-public final class GateRollout {
-  private GateRollout() {}
+public final class GateRollout implements Step {
+  private final GateMode defaultMode;
 
-  public static void apply(ReconcileState state, GateMode defaultMode) {
-    if (!state.runUnderWay() && state.decision().databaseAtTarget()) {
+  /**
+   * @param defaultMode the mode of a DatabaseMigration that sets no spec.gate.mode
+   */
+  public GateRollout(GateMode defaultMode) {
+    this.defaultMode = defaultMode;
+  }
+
+  @Override
+  public void apply(ReconcileState state) {
+    if (appReleased(state)) {
       release(state);
     } else {
       hold(state, PodRequirement.mode(state.resource(), defaultMode));
     }
+  }
+
+  /**
+   * Whether the app may run: with no run under way, the database is at the target (or the expand
+   * part of the release is, its contract part held); the contract part's own run never holds the
+   * app, which runs on the expanded schema it leaves in place.
+   */
+  private static boolean appReleased(ReconcileState state) {
+    if (state.runUnderWay()) {
+      return state.run().getPart() == MigrationKind.CONTRACT;
+    }
+    return state.decision().databaseAtTarget()
+        || DatabaseState.contractPending(state.resource().getSpec(), state.status()) != null;
   }
 
   private static void hold(ReconcileState state, GateMode mode) {
@@ -61,8 +85,7 @@ public final class GateRollout {
     RolloutGate.Released released = RolloutGate.release(state.name(), names, lookup(state));
     if (!released.names().isEmpty()) {
       state.events().released(released.names());
-      Conditions.find(status.getConditions(), Conditions.ROLLOUT_HELD)
-          .filter(c -> "True".equals(c.getStatus()))
+      Conditions.isTrue(status.getConditions(), Conditions.ROLLOUT_HELD)
           .ifPresent(
               c ->
                   state

@@ -1,46 +1,25 @@
 package dev.schemagate.operator.reconcile;
 
-import dev.schemagate.api.Run;
-import dev.schemagate.operator.base.Time;
-import dev.schemagate.operator.plan.Decision;
 import dev.schemagate.operator.plan.MigrationPolicy;
 import dev.schemagate.operator.plan.RunPlanner;
-import dev.schemagate.operator.run.RunCodec;
-import dev.schemagate.operator.run.RunInputs;
-import io.fabric8.kubernetes.api.model.batch.v1.Job;
 
 /**
- * Step: with no run under way, decide whether one is needed, in which direction and with which
- * image. A run whose Job exists already (its creation was never recorded) is that Job, adopted:
- * under way, it is the run; finished, it is recorded and the decision made again.
+ * Step: with no run under way, the decision, made once: whether a run is needed, in which direction
+ * and with which image, under the cluster admin's policy (a run outside it gets no Job); then what
+ * holds back a run that may start, in the order {@link RunPlanner} declares (a drift, a check under
+ * way, the plan and its approval). No later step changes it.
  */
-public final class PlanRun {
-  private PlanRun() {}
+public final class PlanRun implements Step {
+  private final MigrationPolicy policy;
 
-  /** Plans under the cluster admin's policy: a run outside it gets no Job. */
-  public static void apply(ReconcileState state, MigrationPolicy policy) {
-    if (state.runUnderWay()) {
-      return;
-    }
-    Decision decision = RunPlanner.decide(state.withStatus(), policy);
-    if (decision instanceof Decision.Start start && adoptExistingJob(state, start.run())) {
-      if (!RecordRun.recorded(state)) {
-        return;
-      }
-      decision = RunPlanner.decide(state.withStatus(), policy);
-    }
-    state.decide(decision);
+  public PlanRun(MigrationPolicy policy) {
+    this.policy = policy;
   }
 
-  private static boolean adoptExistingJob(ReconcileState state, RunInputs inputs) {
-    Job existing = state.cluster().job(state.namespace(), inputs.jobName());
-    if (existing == null) {
-      return false;
+  @Override
+  public void apply(ReconcileState state) {
+    if (!state.runUnderWay()) {
+      state.decide(RunPlanner.decide(state.withStatus(), policy, state.underWay()));
     }
-    String created = existing.getMetadata().getCreationTimestamp();
-    Run run = RunCodec.run(inputs, created != null ? created : Time.format(state.now()));
-    state.events().adopted("adopted existing Job " + inputs.jobName());
-    state.follow(run, ObserveRun.observe(state, run));
-    return true;
   }
 }

@@ -13,31 +13,22 @@ import java.util.Set;
  * run is deleted (the Jobs of the runs in history are kept, with their pods' logs); a finished Job
  * that is kept gets the owner reference it had no need of while it ran, so that it goes with its
  * DatabaseMigration, once the Job controller has written its last condition. Of the drift check
- * Jobs, the last one and the one that last read the schema are kept.
+ * Jobs, the last one and the one that last read the schema are kept. A Job that is not the
+ * resource's own is never deleted nor owned, unless it carries the resource's owner reference
+ * already (a Job of a run cut from history, made from a spec that has changed since): it would go
+ * with the resource anyway.
  */
-public final class PruneJobs {
-  private PruneJobs() {}
+public final class PruneJobs implements Step {
 
-  private static Set<String> checkJobsKept(DatabaseMigrationStatus status) {
-    Set<String> kept = new HashSet<>();
-    DriftStatus drift = status.getDrift();
-    if (drift != null && drift.getCheck() != null) {
-      kept.add(drift.getCheck().getJob());
-    }
-    if (drift != null && drift.getLive() != null) {
-      kept.add(drift.getLive().getJob());
-    }
-    return kept;
-  }
-
-  public static void apply(ReconcileState state) {
+  @Override
+  public void apply(ReconcileState state) {
     DatabaseMigrationStatus status = state.status();
     Set<String> keep = new HashSet<>();
     status.getHistory().forEach(h -> keep.add(h.getJob()));
     if (status.getActiveRun() != null) {
       keep.add(status.getActiveRun().getJob());
     }
-    for (Job job : state.cluster().jobs(state.resource())) {
+    for (Job job : state.jobs().all()) {
       if (!RunObserver.finished(job)) {
         continue;
       }
@@ -65,5 +56,23 @@ public final class PruneJobs {
         state.changes().deleteFinishedJob(job);
       }
     }
+    for (Job job : state.jobs().leftovers()) {
+      if (!keep.contains(job.getMetadata().getName())
+          && !checkJobsKept(status).contains(job.getMetadata().getName())) {
+        state.changes().deleteFinishedJob(job);
+      }
+    }
+  }
+
+  private static Set<String> checkJobsKept(DatabaseMigrationStatus status) {
+    Set<String> kept = new HashSet<>();
+    DriftStatus drift = status.getDrift();
+    if (drift != null && drift.getCheck() != null) {
+      kept.add(drift.getCheck().getJob());
+    }
+    if (drift != null && drift.getLive() != null) {
+      kept.add(drift.getLive().getJob());
+    }
+    return kept;
   }
 }

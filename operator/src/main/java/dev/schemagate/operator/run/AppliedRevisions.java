@@ -4,6 +4,7 @@ import dev.schemagate.api.AppliedMigration;
 import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.api.MigrationKind;
 import dev.schemagate.api.Outcome;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,6 +58,28 @@ public final class AppliedRevisions {
       revisions.subList(0, revisions.size() - LIMIT).clear();
     }
     return revisions;
+  }
+
+  /**
+   * The contract migrations among the revisions in place after a successful run, oldest first:
+   * those in place before it that still are, and those it applied; only revisions that are in place
+   * ({@code inPlace}, as {@link #after} left them) are kept.
+   */
+  public static List<String> contractsAfter(
+      List<String> before, HistoryEntry run, List<String> inPlace) {
+    List<String> contracts = new ArrayList<>(before == null ? List.of() : before);
+    if (run.getOutcome() == Outcome.Succeeded && run.getDirection() == Direction.UPGRADE) {
+      for (AppliedMigration applied : run.getApplied()) {
+        if (applied.getKind() == MigrationKind.CONTRACT
+            && applied.getRevision() != null
+            && !contracts.contains(applied.getRevision())) {
+          contracts.add(applied.getRevision());
+        }
+      }
+    }
+    contracts.retainAll(inPlace);
+    contracts.sort(java.util.Comparator.comparingInt(inPlace::indexOf));
+    return contracts;
   }
 
   /** The revisions in place, replayed from a history (newest first) of successful runs. */

@@ -16,6 +16,8 @@ import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicy;
+import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicyBuilder;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,10 +25,12 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * Builds the Job of a run: a pure function of the resource, the run and the defaults. The Job has
+ * Builds every Job of the operator's, a run, a plan or a drift check, whole: a pure function of the
+ * resource, the Job's inputs and the defaults, which no caller changes afterwards. A run's Job has
  * no owner reference while it runs, so that no cascading deletion of its DatabaseMigration (Argo CD
  * prunes with foreground deletion) kills a migration mid-way; it gets one once its run is recorded
- * ({@link RunCodec#ownerReference}).
+ * ({@link RunCodec#ownerReference}). A plan or a check changes nothing: its Job is owned from the
+ * start, and goes with its DatabaseMigration.
  */
 public final class JobFactory {
   public static final String CONTAINER = "migrate";
@@ -41,7 +45,7 @@ public final class JobFactory {
 
   private JobFactory() {}
 
-  /** The Job of a run: spec.job over the operator's defaults. */
+  /** The Job of these inputs: spec.job over the operator's defaults. */
   public static Job desired(DatabaseMigration dbm, RunInputs run, JobDefaults defaults) {
     long defaultDeadlineSeconds = defaults.deadlineSeconds();
     DatabaseMigrationSpec spec = dbm.getSpec();
@@ -71,19 +75,15 @@ public final class JobFactory {
         .withNamespace(dbm.getMetadata().getNamespace())
         .withLabels(labels)
         .withAnnotations(RunCodec.jobAnnotations(name, run))
+        .withOwnerReferences(
+            run.direction() == Direction.PLAN || run.direction() == Direction.CHECK
+                ? List.of(RunCodec.ownerReference(dbm))
+                : null)
         .endMetadata()
         .withNewSpec()
         .withBackoffLimit(options.getBackoffLimit())
         .withActiveDeadlineSeconds(deadline)
-        .withNewPodFailurePolicy()
-        .addNewRule()
-        .withAction("Ignore")
-        .addNewOnPodCondition()
-        .withType("DisruptionTarget")
-        .withStatus("True")
-        .endOnPodCondition()
-        .endRule()
-        .endPodFailurePolicy()
+        .withPodFailurePolicy(podFailurePolicy(spec.getTool()))
         .withNewTemplate()
         .withNewMetadata()
         .withLabels(podLabels)
@@ -123,6 +123,44 @@ public final class JobFactory {
         .endTemplate()
         .endSpec()
         .build();
+  }
+
+  /**
+   * The Job controller's rules for a pod that failed, first match first (Kubernetes'
+   * pkg/controller/job/pod_failure_policy.go): a pod with the condition DisruptionTarget (evicted
+   * by a node drain, preempted, its node lost) is ignored, not counted against backoffLimit, and
+   * the Job makes a new one once it has stopped (podReplacementPolicy Failed, the default with a
+   * policy): the migration runs again from where the database is. The rule comes first, so that an
+   * eviction's exit code never matches the next one. Then, for the runner and the Alembic wrapper,
+   * whose exit codes the operator knows, an exit code no retry can change fails the Job at once
+   * (FailJob), whatever spec.job.backoffLimit allows: a configuration, validation or SQL failure, a
+   * migration that needs a repair (never tried again by itself), several heads, a plan that
+   * changed, a database ahead of the image. The other codes (an unreachable database, a lock held)
+   * count against backoffLimit like any failure. A custom command's codes mean what it says they
+   * do: it gets the first rule only.
+   */
+  static PodFailurePolicy podFailurePolicy(Tool tool) {
+    PodFailurePolicyBuilder policy =
+        new PodFailurePolicyBuilder()
+            .addNewRule()
+            .withAction("Ignore")
+            .addNewOnPodCondition()
+            .withType("DisruptionTarget")
+            .withStatus("True")
+            .endOnPodCondition()
+            .endRule();
+    if (tool != Tool.CUSTOM) {
+      policy
+          .addNewRule()
+          .withAction("FailJob")
+          .withNewOnExitCodes()
+          .withContainerName(CONTAINER)
+          .withOperator("In")
+          .withValues(RunnerExitCode.notRetried())
+          .endOnExitCodes()
+          .endRule();
+    }
+    return policy.build();
   }
 
   /** The Job's activeDeadlineSeconds: spec.job's, or the operator's default. */
@@ -225,6 +263,25 @@ public final class JobFactory {
     }
     if (spec.getTool() == Tool.ALEMBIC) {
       env.add(new EnvVar("PYTHONDONTWRITEBYTECODE", "1", null));
+    }
+    // a plan reports the hash of what it covers; a run that applies an approved plan checks, under
+    // its run lock, that the hash of the same inputs is still the approved one
+    if (run.direction() == Direction.PLAN || run.approvedPlan() != null) {
+      env.add(new EnvVar("SCHEMAGATE_PLAN_INPUTS", run.planInputs(), null));
+    }
+    if (run.approvedPlan() != null) {
+      env.add(new EnvVar("SCHEMAGATE_APPROVED_PLAN", run.approvedPlan(), null));
+    }
+    // an upgrade applies every migration, or holds the contract part back until the app has
+    // rolled out (RunPart); a database without the tool's history is adopted at spec.baseline
+    if (run.direction() == Direction.UPGRADE) {
+      env.add(new EnvVar("SCHEMAGATE_CONTRACT", run.part().contractSetting(), null));
+    }
+    if ((run.direction() == Direction.UPGRADE || run.direction() == Direction.PLAN)
+        && spec.getBaseline() != null
+        && spec.getBaseline().getRevision() != null
+        && !spec.getBaseline().getRevision().isBlank()) {
+      env.add(new EnvVar("SCHEMAGATE_BASELINE", spec.getBaseline().getRevision(), null));
     }
     return env;
   }

@@ -1,10 +1,7 @@
 package dev.schemagate.operator.run;
 
-import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.Pod;
 import java.util.Collection;
-import java.util.Comparator;
-import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,12 +17,7 @@ public final class PinnedImage {
 
   /** The imageID of the migration container of the run's newest pod, or null. */
   public static String imageId(Collection<Pod> pods) {
-    return pods.stream()
-        .max(Comparator.comparing(PinnedImage::created))
-        .flatMap(PinnedImage::migrateContainer)
-        .map(ContainerStatus::getImageID)
-        .filter(id -> !id.isBlank())
-        .orElse(null);
+    return PodResult.of(pods).imageId();
   }
 
   /**
@@ -48,19 +40,5 @@ public final class PinnedImage {
     String ref = image.contains("@") ? image.substring(0, image.indexOf('@')) : image;
     int colon = ref.lastIndexOf(':');
     return colon > ref.lastIndexOf('/') ? ref.substring(0, colon) : ref;
-  }
-
-  private static Optional<ContainerStatus> migrateContainer(Pod pod) {
-    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
-      return Optional.empty();
-    }
-    return pod.getStatus().getContainerStatuses().stream()
-        .filter(c -> JobFactory.CONTAINER.equals(c.getName()) && c.getImageID() != null)
-        .findFirst();
-  }
-
-  private static String created(Pod pod) {
-    String ts = pod.getMetadata().getCreationTimestamp();
-    return (ts == null ? "" : ts) + pod.getMetadata().getName();
   }
 }

@@ -2,6 +2,7 @@ package dev.schemagate.operator.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.schemagate.api.MigrationKind;
 import dev.schemagate.api.PlanRehearsal;
 import dev.schemagate.api.PlanStatus;
 import dev.schemagate.api.PlannedMigration;
@@ -51,6 +52,7 @@ public final class PlanResult {
       p.setDescription(ResultParser.shorten(Redactor.redact(text(m, "description"))));
       p.setChecksum(m.hasNonNull("checksum") ? m.get("checksum").asLong() : null);
       p.setTransactional(m.has("transactional") ? m.get("transactional").asBoolean() : null);
+      p.setKind(MigrationKind.of(text(m, "kind")));
       pending.add(p);
     }
     plan.setPending(pending);
@@ -105,6 +107,9 @@ public final class PlanResult {
         break;
       }
       s.append(m.getRevision()).append(' ').append(m.getDescription());
+      if (m.getKind() == MigrationKind.CONTRACT) {
+        s.append(" (contract: after the rollout)");
+      }
       if (Boolean.FALSE.equals(m.getTransactional())) {
         s.append(" (outside a transaction)");
       }

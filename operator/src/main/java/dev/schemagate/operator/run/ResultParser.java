@@ -3,9 +3,13 @@ package dev.schemagate.operator.run;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.schemagate.api.AppliedMigration;
+import dev.schemagate.api.MigrationKind;
+import dev.schemagate.api.PlannedMigration;
 import dev.schemagate.redact.Redactor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -50,11 +54,26 @@ public final class ResultParser {
   private static RunResult fromJson(JsonNode node) {
     List<AppliedMigration> applied = new ArrayList<>();
     for (JsonNode m : node.path("applied")) {
-      applied.add(
+      AppliedMigration one =
           new AppliedMigration(
               text(m, "revision"),
               shorten(Redactor.redact(text(m, "description"))),
-              m.hasNonNull("durationMs") ? m.get("durationMs").asLong() : null));
+              m.hasNonNull("durationMs") ? m.get("durationMs").asLong() : null);
+      one.setKind(MigrationKind.of(text(m, "kind")));
+      applied.add(one);
+    }
+    List<PlannedMigration> held = new ArrayList<>();
+    for (JsonNode m : node.path("held")) {
+      String revision = text(m, "revision");
+      if (revision == null || revision.isBlank()) {
+        continue;
+      }
+      PlannedMigration one = new PlannedMigration();
+      one.setRevision(revision);
+      one.setDescription(shorten(Redactor.redact(text(m, "description"))));
+      one.setKind(
+          Objects.requireNonNullElse(MigrationKind.of(text(m, "kind")), MigrationKind.CONTRACT));
+      held.add(one);
     }
     String message = text(node, "message");
     return new RunResult(
@@ -64,7 +83,9 @@ public final class ResultParser {
         node.path("omitted").asInt(0),
         text(node, "failedRevision"),
         message == null ? null : shorten(Redactor.redact(message)),
-        SchemaFingerprint.of(node.get("schema")).orElse(null));
+        SchemaFingerprint.of(node.get("schema")).orElse(null),
+        held,
+        text(node, "baseline"));
   }
 
   /**
@@ -93,7 +114,7 @@ public final class ResultParser {
   private static String lastLines(String text) {
     String[] lines = text.split("\\R");
     int from = Math.max(0, lines.length - 5);
-    return String.join("\n", java.util.Arrays.asList(lines).subList(from, lines.length)).strip();
+    return String.join("\n", Arrays.asList(lines).subList(from, lines.length)).strip();
   }
 
   public static String shorten(String text) {

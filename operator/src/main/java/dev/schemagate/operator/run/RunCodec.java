@@ -3,6 +3,7 @@ package dev.schemagate.operator.run;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.api.MigrationKind;
 import dev.schemagate.api.Run;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
@@ -29,6 +30,11 @@ public final class RunCodec {
   static final String FROM_REVISION = DatabaseMigration.GROUP + "/from-revision";
   static final String REQUESTED_IMAGE = DatabaseMigration.GROUP + "/requested-image";
   static final String GENERATION = DatabaseMigration.GROUP + "/generation";
+  static final String APPROVED_PLAN = DatabaseMigration.GROUP + "/approved-plan";
+
+  /** On a run's Job: the part of a release it applies (expand, contract); none for all of it. */
+  static final String PART = DatabaseMigration.GROUP + "/part";
+
   static final String MANAGED_BY = "app.kubernetes.io/managed-by";
   static final String MANAGER = "schemagate";
 
@@ -54,6 +60,12 @@ public final class RunCodec {
     annotations.put(GENERATION, Long.toString(run.generation()));
     if (run.fromRevision() != null) {
       annotations.put(FROM_REVISION, run.fromRevision());
+    }
+    if (run.approvedPlan() != null) {
+      annotations.put(APPROVED_PLAN, run.approvedPlan());
+    }
+    if (run.part().word() != null) {
+      annotations.put(PART, run.part().word());
     }
     return annotations;
   }
@@ -100,11 +112,25 @@ public final class RunCodec {
           case "check" -> Direction.CHECK;
           default -> Direction.UPGRADE;
         },
-        job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage(),
+        image(job),
         annotation(job, REQUESTED_IMAGE),
         annotation(job, TARGET_REVISION),
         annotation(job, FROM_REVISION),
-        generation == null ? 0L : Long.parseLong(generation));
+        generation == null || !generation.matches("\\d{1,18}") ? 0L : Long.parseLong(generation),
+        annotation(job, APPROVED_PLAN),
+        RunPart.of(annotation(job, PART)));
+  }
+
+  /** The image of the Job's first container (the migration's), or null. */
+  private static String image(Job job) {
+    if (job.getSpec() == null
+        || job.getSpec().getTemplate() == null
+        || job.getSpec().getTemplate().getSpec() == null
+        || job.getSpec().getTemplate().getSpec().getContainers() == null
+        || job.getSpec().getTemplate().getSpec().getContainers().isEmpty()) {
+      return null;
+    }
+    return job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
   }
 
   /** Whether the Job is a plan Job (spec.approval: Manual), not a run. */
@@ -132,6 +158,17 @@ public final class RunCodec {
     return annotation(job, RUN_ID);
   }
 
+  /** The UID of the pod's controller (its Job, for a pod the Job controller made), or null. */
+  public static String controllerUid(Pod pod) {
+    return pod.getMetadata().getOwnerReferences() == null
+        ? null
+        : pod.getMetadata().getOwnerReferences().stream()
+            .filter(o -> Boolean.TRUE.equals(o.getController()))
+            .map(o -> o.getUid())
+            .findFirst()
+            .orElse(null);
+  }
+
   /** The id of the run a pod belongs to, or null. */
   public static String runId(Pod pod) {
     Map<String, String> labels = pod.getMetadata().getLabels();
@@ -150,6 +187,7 @@ public final class RunCodec {
     run.setTargetRevision(inputs.targetRevision());
     run.setGeneration(inputs.generation());
     run.setStartedAt(startedAt);
+    run.setPart(inputs.part() == RunPart.CONTRACT ? MigrationKind.CONTRACT : null);
     return run;
   }
 
@@ -160,6 +198,7 @@ public final class RunCodec {
     HistoryEntry entry = new HistoryEntry();
     entry.setId(run.getId());
     entry.setJob(run.getJob());
+    entry.setJobUid(run.getJobUid());
     entry.setDirection(run.getDirection());
     entry.setImage(run.getImage());
     entry.setRequestedImage(run.getRequestedImage());
@@ -167,6 +206,7 @@ public final class RunCodec {
     entry.setTargetRevision(run.getTargetRevision());
     entry.setGeneration(run.getGeneration());
     entry.setStartedAt(run.getStartedAt());
+    entry.setPart(run.getPart());
     return entry;
   }
 

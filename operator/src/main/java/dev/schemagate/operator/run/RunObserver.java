@@ -1,7 +1,7 @@
 package dev.schemagate.operator.run;
 
+import dev.schemagate.api.Reason;
 import dev.schemagate.api.Tool;
-import dev.schemagate.operator.base.Reasons;
 import dev.schemagate.operator.base.Time;
 import dev.schemagate.redact.Redactor;
 import io.fabric8.kubernetes.api.model.ContainerStateTerminated;
@@ -67,15 +67,16 @@ public final class RunObserver {
                 + " to stop");
       }
       return new RunState.Failed(
-          Reasons.JOB_DELETED,
+          Reason.JobDeleted,
           "Job "
               + jobName
               + " was deleted before it reported a result: the run's outcome is unknown",
           RunResult.EMPTY);
     }
-    Optional<Pod> pod = newestPod(pods);
-    Optional<ContainerStatus> container = pod.flatMap(RunObserver::migrateContainer);
-    Optional<ContainerStateTerminated> terminated = container.flatMap(RunObserver::terminated);
+    PodResult newest = PodResult.of(pods);
+    Optional<Pod> pod = newest.pod();
+    Optional<ContainerStatus> container = newest.container();
+    Optional<ContainerStateTerminated> terminated = newest.terminated();
 
     Optional<JobCondition> complete =
         condition(job, "Complete").or(() -> condition(job, "SuccessCriteriaMet"));
@@ -98,6 +99,16 @@ public final class RunObserver {
       RunResult result =
           terminated.map(t -> ResultParser.parse(t.getMessage())).orElse(RunResult.EMPTY);
       if (complete.isPresent()) {
+        if (terminated.isEmpty() || !Integer.valueOf(0).equals(terminated.get().getExitCode())) {
+          // the Job controller counts any pod it controls; the result is read from its own only
+          return new RunState.Failed(
+              Reason.ResultMissing,
+              "Job "
+                  + jobName
+                  + " completed, but no pod of its own (controlled by it and running what it says)"
+                  + " reported success: the run's outcome is unknown, so it runs again",
+              RunResult.EMPTY);
+        }
         return new RunState.Succeeded(result);
       }
       return failure(job, failed.get(), terminated.orElse(null), result, tool);
@@ -110,7 +121,7 @@ public final class RunObserver {
               .max(Comparator.comparing(RunObserver::eventTime));
       if (refused.isPresent()) {
         return new RunState.Blocked(
-            Reasons.PODS_REJECTED,
+            Reason.PodsRejected,
             "the API server refuses the migration pod of Job "
                 + jobName
                 + suffix(Redactor.redact(refused.get().getMessage()))
@@ -134,7 +145,7 @@ public final class RunObserver {
                         .findFirst());
     if (unschedulable.isPresent() && container.isEmpty()) {
       return new RunState.Blocked(
-          Reasons.POD_UNSCHEDULABLE,
+          Reason.PodUnschedulable,
           "no node can run the migration pod of Job "
               + jobName
               + suffix(unschedulable.get().getMessage())
@@ -148,7 +159,7 @@ public final class RunObserver {
       String message = Redactor.redact(waiting.get().getMessage());
       if (reason != null && PULL_FAILURES.contains(reason)) {
         return new RunState.Blocked(
-            Reasons.IMAGE_PULL_FAILED,
+            Reason.ImagePullFailed,
             "image "
                 + job.getSpec().getTemplate().getSpec().getContainers().get(0).getImage()
                 + " cannot be pulled ("
@@ -165,7 +176,7 @@ public final class RunObserver {
       }
       if ("CreateContainerConfigError".equals(reason) && refusesRootUser(message)) {
         return new RunState.Blocked(
-            Reasons.NON_ROOT_USER_REQUIRED,
+            Reason.NonRootUserRequired,
             "the migration container must run as a non-root user, and its image runs as root or"
                 + " names its user (USER) without a number the kubelet can check"
                 + suffix(message)
@@ -174,13 +185,13 @@ public final class RunObserver {
       }
       if ("CreateContainerConfigError".equals(reason)) {
         return new RunState.Blocked(
-            Reasons.SECRET_NOT_FOUND,
+            Reason.SecretNotFound,
             "the migration container cannot start"
                 + suffix(message)
                 + "; create the Secret named in spec.database.secretRef, or fix spec.env");
       }
       if ("CreateContainerError".equals(reason) || "RunContainerError".equals(reason)) {
-        return new RunState.Blocked(Reasons.CONTAINER_CREATE_FAILED, reason + suffix(message));
+        return new RunState.Blocked(Reason.ContainerCreateFailed, reason + suffix(message));
       }
     }
     boolean started =
@@ -223,7 +234,7 @@ public final class RunObserver {
       Tool tool) {
     if ("DeadlineExceeded".equals(condition.getReason())) {
       return new RunState.Failed(
-          Reasons.DEADLINE_EXCEEDED,
+          Reason.DeadlineExceeded,
           "the Job ran longer than its deadline ("
               + job.getSpec().getActiveDeadlineSeconds()
               + "s, spec.job.activeDeadlineSeconds) and was stopped"
@@ -231,7 +242,7 @@ public final class RunObserver {
           result);
     }
     Integer exit = terminated == null ? null : terminated.getExitCode();
-    String reason = tool != Tool.CUSTOM ? RunnerExitCode.reasonFor(exit) : Reasons.MIGRATION_FAILED;
+    Reason reason = tool != Tool.CUSTOM ? RunnerExitCode.reasonFor(exit) : Reason.MigrationFailed;
     StringBuilder message = new StringBuilder();
     if (result.failedRevision() != null && !result.failedRevision().isEmpty()) {
       message.append("revision ").append(result.failedRevision()).append(" failed");
@@ -251,41 +262,13 @@ public final class RunObserver {
 
   /** The result the Job's newest pod left in its termination message, or null. */
   public static String terminationMessage(Collection<Pod> pods) {
-    return newestPod(pods)
-        .flatMap(RunObserver::migrateContainer)
-        .flatMap(RunObserver::terminated)
-        .map(ContainerStateTerminated::getMessage)
-        .orElse(null);
-  }
-
-  /** The Job's newest pod: the one whose result counts. */
-  private static Optional<Pod> newestPod(Collection<Pod> pods) {
-    return pods.stream().max(Comparator.comparing(RunObserver::created));
-  }
-
-  private static Optional<ContainerStateTerminated> terminated(ContainerStatus container) {
-    return Optional.ofNullable(
-        container.getState() == null ? null : container.getState().getTerminated());
-  }
-
-  private static Optional<ContainerStatus> migrateContainer(Pod pod) {
-    if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
-      return Optional.empty();
-    }
-    return pod.getStatus().getContainerStatuses().stream()
-        .filter(c -> JobFactory.CONTAINER.equals(c.getName()))
-        .findFirst();
+    return PodResult.of(pods).message();
   }
 
   /** Whether the pod has stopped for good: nothing of it runs, or will run, any more. */
   public static boolean terminal(Pod pod) {
     String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
     return "Succeeded".equals(phase) || "Failed".equals(phase);
-  }
-
-  private static String created(Pod pod) {
-    String ts = pod.getMetadata().getCreationTimestamp();
-    return (ts == null ? "" : ts) + pod.getMetadata().getName();
   }
 
   private static String eventTime(Event event) {

@@ -1,5 +1,8 @@
 package dev.schemagate.operator.run;
 
+import dev.schemagate.api.Reason;
+import java.time.Duration;
+
 /** Where a run's Job stands, as read from the Job and its pod. */
 public sealed interface RunState {
 
@@ -13,7 +16,7 @@ public sealed interface RunState {
    * The container cannot start (bad image, missing Secret, a root image), or its pod cannot be made
    * or placed (quota, PodSecurity, no node fits): it has run nothing yet.
    */
-  record Blocked(String reason, String message) implements RunState {}
+  record Blocked(Reason reason, String message) implements RunState {}
 
   /**
    * The Job finished, but its pod still runs or its result has not reached the cache yet.
@@ -21,9 +24,9 @@ public sealed interface RunState {
    * @param retryAfter when to look again if no event comes first; null when the pod's own events
    *     will tell
    */
-  record AwaitingResult(java.time.Duration retryAfter) implements RunState {}
+  record AwaitingResult(Duration retryAfter) implements RunState {}
 
   record Succeeded(RunResult result) implements RunState {}
 
-  record Failed(String reason, String message, RunResult result) implements RunState {}
+  record Failed(Reason reason, String message, RunResult result) implements RunState {}
 }

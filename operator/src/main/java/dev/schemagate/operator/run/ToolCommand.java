@@ -3,6 +3,9 @@ package dev.schemagate.operator.run;
 import dev.schemagate.api.DatabaseMigrationSpec;
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.Tool;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /** The container command and arguments each tool runs. */
@@ -38,9 +41,9 @@ public final class ToolCommand {
   }
 
   private static String resource(String name) {
-    try (var in = ToolCommand.class.getResourceAsStream(name)) {
-      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-    } catch (java.io.IOException | NullPointerException e) {
+    try (InputStream in = ToolCommand.class.getResourceAsStream(name)) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException | NullPointerException e) {
       throw new IllegalStateException("missing resource " + name, e);
     }
   }

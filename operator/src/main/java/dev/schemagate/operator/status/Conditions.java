@@ -1,5 +1,6 @@
 package dev.schemagate.operator.status;
 
+import dev.schemagate.api.Reason;
 import dev.schemagate.operator.base.Time;
 import io.fabric8.kubernetes.api.model.Condition;
 import io.fabric8.kubernetes.api.model.ConditionBuilder;
@@ -9,7 +10,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
-/** Kubernetes-convention conditions: lastTransitionTime changes only when the status flips. */
+/**
+ * Kubernetes-convention conditions, set for one generation at one instant: every condition carries
+ * the generation it describes, and its lastTransitionTime changes only when its status flips.
+ */
 public final class Conditions {
   public static final String READY = "Ready";
   public static final String RECONCILING = "Reconciling";
@@ -20,29 +24,29 @@ public final class Conditions {
   /** The order conditions are listed in. */
   static final List<String> TYPES = List.of(READY, RECONCILING, STALLED, ROLLOUT_HELD, DRIFTED);
 
-  private Conditions() {}
+  private final long generation;
+  private final Instant now;
 
-  /** Returns the conditions with one of them set. */
-  public static List<Condition> set(
-      List<Condition> conditions,
-      String type,
-      boolean status,
-      String reason,
-      String message,
-      long generation,
-      Instant now) {
-    return set(conditions, type, status ? "True" : "False", reason, message, generation, now);
+  /** Conditions set for {@code generation} by a reconcile at {@code now}. */
+  public Conditions(long generation, Instant now) {
+    this.generation = generation;
+    this.now = now;
+  }
+
+  /** The generation the conditions describe. */
+  public long generation() {
+    return generation;
+  }
+
+  /** Returns the conditions with one of them set to True or False. */
+  public List<Condition> set(
+      List<Condition> conditions, String type, boolean value, Reason reason, String message) {
+    return set(conditions, type, value ? "True" : "False", reason, message);
   }
 
   /** Returns the conditions with one of them set to True, False or Unknown. */
-  public static List<Condition> set(
-      List<Condition> conditions,
-      String type,
-      String value,
-      String reason,
-      String message,
-      long generation,
-      Instant now) {
+  public List<Condition> set(
+      List<Condition> conditions, String type, String value, Reason reason, String message) {
     Optional<Condition> previous = find(conditions, type);
     String transition =
         previous
@@ -53,7 +57,7 @@ public final class Conditions {
         new ConditionBuilder()
             .withType(type)
             .withStatus(value)
-            .withReason(reason)
+            .withReason(reason.name())
             .withMessage(message == null ? "" : message)
             .withObservedGeneration(generation)
             .withLastTransitionTime(transition)
@@ -81,5 +85,10 @@ public final class Conditions {
     return conditions == null
         ? Optional.empty()
         : conditions.stream().filter(c -> Objects.equals(type, c.getType())).findFirst();
+  }
+
+  /** The condition of this type when it is True. */
+  public static Optional<Condition> isTrue(List<Condition> conditions, String type) {
+    return find(conditions, type).filter(c -> "True".equals(c.getStatus()));
   }
 }

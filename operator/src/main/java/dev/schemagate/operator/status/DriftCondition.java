@@ -1,14 +1,14 @@
 package dev.schemagate.operator.status;
 
+import dev.schemagate.api.CheckOutcome;
 import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.api.DriftCheck;
 import dev.schemagate.api.DriftSpec;
 import dev.schemagate.api.DriftStatus;
 import dev.schemagate.api.LiveSchema;
 import dev.schemagate.api.OnDrift;
-import dev.schemagate.operator.base.Reasons;
+import dev.schemagate.api.Reason;
 import dev.schemagate.operator.plan.DriftPolicy;
-import java.time.Instant;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -22,19 +22,18 @@ import java.util.Optional;
 public final class DriftCondition {
   private DriftCondition() {}
 
-  public static void apply(
-      DatabaseMigrationStatus status, DriftSpec spec, long generation, Instant now) {
+  public static void apply(DatabaseMigrationStatus status, DriftSpec spec, Conditions at) {
     if (DriftPolicy.interval(spec) == null) {
       status.setConditions(Conditions.remove(status.getConditions(), Conditions.DRIFTED));
       return;
     }
     DriftStatus drift = status.getDrift();
     String value;
-    String reason;
+    Reason reason;
     String message;
     if (drift == null || drift.getFingerprint() == null) {
       value = "Unknown";
-      reason = Reasons.NO_FINGERPRINT;
+      reason = Reason.NoFingerprint;
       message =
           drift == null || drift.getRecordedBy() == null
               ? "no successful run has recorded a schema fingerprint yet: drift is checked against"
@@ -49,15 +48,15 @@ public final class DriftCondition {
       DriftCheck check = drift.getCheck();
       boolean lastFailed =
           check != null
-              && "Failed".equals(check.getOutcome())
+              && check.getOutcome() == CheckOutcome.Failed
               && Objects.equals(drift.getFingerprint(), check.getComparedWith());
       if (current.isEmpty() && lastFailed) {
         value = "Unknown";
-        reason = Reasons.DRIFT_CHECK_FAILED;
+        reason = Reason.DriftCheckFailed;
         message = "the drift check Job " + check.getJob() + " failed: " + check.getMessage();
       } else if (current.isEmpty()) {
         value = "False";
-        reason = Reasons.SCHEMA_RECORDED;
+        reason = Reason.SchemaRecorded;
         message =
             "fingerprint "
                 + drift.getFingerprint()
@@ -70,7 +69,7 @@ public final class DriftCondition {
       } else if (!Boolean.TRUE.equals(current.get().getDrifted())) {
         LiveSchema live = current.get();
         value = "False";
-        reason = Reasons.NO_DRIFT;
+        reason = Reason.NoDrift;
         message =
             "the live schema matches fingerprint "
                 + drift.getFingerprint()
@@ -83,7 +82,7 @@ public final class DriftCondition {
         LiveSchema live = current.get();
         boolean acknowledged = DriftPolicy.acknowledged(spec, live);
         value = "True";
-        reason = acknowledged ? Reasons.DRIFT_ACKNOWLEDGED : Reasons.DRIFT_DETECTED;
+        reason = acknowledged ? Reason.DriftAcknowledged : Reason.DriftDetected;
         message =
             "the live schema (fingerprint "
                 + live.getFingerprint()
@@ -111,7 +110,6 @@ public final class DriftCondition {
       }
     }
     status.setConditions(
-        Conditions.set(
-            status.getConditions(), Conditions.DRIFTED, value, reason, message, generation, now));
+        at.set(status.getConditions(), Conditions.DRIFTED, value, reason, message));
   }
 }

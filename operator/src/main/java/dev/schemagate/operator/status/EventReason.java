@@ -1,5 +1,7 @@
 package dev.schemagate.operator.status;
 
+import dev.schemagate.api.Reason;
+
 /** The fixed set of reasons of the Kubernetes Events the operator emits. */
 public enum EventReason {
   RunStarted(false),
@@ -16,11 +18,19 @@ public enum EventReason {
   ImagePullFailed(true),
   ContainerCreateFailed(true),
   JobRejected(true),
+  GateRejected(true),
+  PodGateRejected(true),
+  PlanRejected(true),
+  StatusRejected(true),
+  CleanupRejected(true),
   PodsRejected(true),
   PodUnschedulable(true),
   NonRootUserRequired(true),
   JobDeleted(true),
+  ForeignJob(true),
+  ForeignPod(true),
   GateOverridden(true),
+  MigrationNotFound(true),
   DeletionWaitsForRun(false),
   PlanStarted(false),
   PlanReady(false),
@@ -28,7 +38,10 @@ public enum EventReason {
   DriftDetected(true),
   DriftResolved(false),
   DriftCheckFailed(true),
-  DriftBlocked(true);
+  DriftBlocked(true),
+  RolloutComplete(false),
+  RolloutStuck(true),
+  SchemaContracted(true);
 
   private final boolean warning;
 
@@ -41,9 +54,9 @@ public enum EventReason {
   }
 
   /** The event reason for a Stalled condition reason, if it has its own. */
-  public static EventReason forStalledReason(String reason) {
+  public static EventReason forStalledReason(Reason reason) {
     for (EventReason r : values()) {
-      if (r.warning && r.name().equals(reason)) {
+      if (r.warning && r.name().equals(reason.name())) {
         return r;
       }
     }

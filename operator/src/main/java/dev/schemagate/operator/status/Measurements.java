@@ -1,10 +1,12 @@
 package dev.schemagate.operator.status;
 
+import dev.schemagate.api.CheckOutcome;
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.Outcome;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /** What one reconcile measured, for {@link MigrationMetrics} once its writes are made. */
 public final class Measurements {
@@ -13,14 +15,24 @@ public final class Measurements {
   private final List<FinishedRun> finishedRuns = new ArrayList<>();
   private final List<Duration> rolloutsHeld = new ArrayList<>();
   private final List<Duration> podsWaited = new ArrayList<>();
-  private final List<String> driftChecks = new ArrayList<>();
+  private final List<CheckOutcome> driftChecks = new ArrayList<>();
+  private MigrationState state;
 
-  /** A drift check ended with this outcome (NoDrift, Drifted, Skipped, Failed). */
-  public void driftChecked(String outcome) {
+  /** The state the composed status shows (its phase, what is held, stalled, drifted). */
+  public void composed(MigrationState state) {
+    this.state = state;
+  }
+
+  Optional<MigrationState> state() {
+    return Optional.ofNullable(state);
+  }
+
+  /** A drift check ended with this outcome. */
+  public void driftChecked(CheckOutcome outcome) {
     driftChecks.add(outcome);
   }
 
-  List<String> driftChecks() {
+  List<CheckOutcome> driftChecks() {
     return driftChecks;
   }
 

@@ -2,7 +2,7 @@ package dev.schemagate.operator.status;
 
 import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Outcome;
-import dev.schemagate.operator.base.Reasons;
+import dev.schemagate.api.Reason;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -32,8 +32,23 @@ public final class ReconcileEvents {
     held.addAll(names);
   }
 
+  /** Deployments told as held whose hold the API server refused. */
+  public void notHeld(List<String> names) {
+    held.removeAll(names);
+  }
+
   public void released(List<String> names) {
     released.addAll(names);
+  }
+
+  /** Deployments told as released whose release the API server refused. */
+  public void notReleased(List<String> names) {
+    released.removeAll(names);
+  }
+
+  /** An Event told in this reconcile that did not happen after all (its write was refused). */
+  public void withdraw(EventReason reason) {
+    told.removeIf(notice -> notice.reason() == reason);
   }
 
   public void started(String message) {
@@ -71,7 +86,7 @@ public final class ReconcileEvents {
             new Notice(
                 EventReason.RunSucceeded,
                 finished.getMessage() + " by Job " + finishedJob + releasedText));
-      } else if (Reasons.JOB_DELETED.equals(finished.getReason())) {
+      } else if (Reason.JobDeleted.name().equals(finished.getReason())) {
         notices.add(new Notice(EventReason.JobDeleted, finished.getMessage()));
       } else {
         notices.add(

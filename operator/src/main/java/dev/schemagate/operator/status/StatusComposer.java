@@ -2,175 +2,119 @@ package dev.schemagate.operator.status;
 
 import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.api.HistoryEntry;
+import dev.schemagate.api.MigrationKind;
 import dev.schemagate.api.Phase;
+import dev.schemagate.api.Reason;
 import dev.schemagate.api.Run;
-import dev.schemagate.operator.base.Reasons;
 import dev.schemagate.operator.plan.Decision;
 import dev.schemagate.operator.run.RunState;
 import dev.schemagate.redact.Redactor;
 import io.fabric8.kubernetes.api.model.Condition;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Sets phase and conditions from what the reconcile found. Pure. */
+/**
+ * The status as a verdict: each state of a run under way and each decision is one {@link Verdict};
+ * phase, Ready, Reconciling and Stalled are set from it here, and only here. Then RolloutHeld, from
+ * what the gate holds. Pure.
+ */
 public final class StatusComposer {
   static final String RETRY_HINT =
       " Fix the cause, then change the spec or give annotation schemagate.dev/retry a new value.";
 
   private StatusComposer() {}
 
-  /** For a resource with a run under way. */
-  public static void running(
-      DatabaseMigrationStatus status, Run run, RunState state, long generation, Instant now) {
-    String what =
-        run.getDirection().word()
-            + " to "
-            + run.getTargetRevision()
-            + " with "
-            + run.getImage()
-            + " (Job "
-            + run.getJob()
-            + ")";
+  /** The verdict on a resource with a run under way. */
+  public static Verdict verdict(Run run, RunState state) {
     if (state instanceof RunState.Blocked blocked) {
-      apply(
-          status,
-          Phase.Failed,
-          generation,
-          now,
-          false,
-          blocked.reason(),
-          blocked.message(),
-          false,
-          blocked.reason(),
-          blocked.message(),
-          true);
-    } else {
-      String message =
-          state instanceof RunState.Stopping stopping ? stopping.message() : "running " + what;
-      apply(
-          status,
-          Phase.Migrating,
-          generation,
-          now,
-          false,
-          Reasons.RUNNING,
-          message,
-          true,
-          Reasons.RUNNING,
-          message,
-          false);
+      return new Verdict(Phase.Failed, false, blocked.reason(), blocked.message());
     }
+    if (run.getPart() == MigrationKind.CONTRACT) {
+      // the app runs on the expanded schema meanwhile: it is Ready, and the resource on its way
+      return new Verdict(
+          Phase.Contracting,
+          true,
+          Reason.MigrationRunning,
+          state instanceof RunState.Stopping stopping
+              ? stopping.message()
+              : "the rollout is complete; running the contract part to "
+                  + run.getTargetRevision()
+                  + " with "
+                  + run.getImage()
+                  + " (Job "
+                  + run.getJob()
+                  + ")");
+    }
+    String message =
+        state instanceof RunState.Stopping stopping
+            ? stopping.message()
+            : "running "
+                + run.getDirection().word()
+                + " to "
+                + run.getTargetRevision()
+                + " with "
+                + run.getImage()
+                + " (Job "
+                + run.getJob()
+                + ")";
+    return new Verdict(Phase.Migrating, false, Reason.MigrationRunning, message);
   }
 
-  /** For a resource with no run under way. */
-  public static void idle(
-      DatabaseMigrationStatus status, Decision decision, long generation, Instant now) {
+  /** The verdict on a resource with no run under way, from what was decided. */
+  public static Verdict verdict(Decision decision, DatabaseMigrationStatus status) {
     if (decision instanceof Decision.UpToDate) {
-      String message =
+      return new Verdict(
+          Phase.Ready,
+          true,
+          Reason.UpToDate,
           "database at revision "
               + status.getCurrentRevision()
               + " ("
               + status.getAppliedImage()
-              + ")";
-      apply(
-          status,
-          Phase.Ready,
-          generation,
-          now,
-          true,
-          Reasons.UP_TO_DATE,
-          message,
-          false,
-          Reasons.UP_TO_DATE,
-          "",
-          false);
-    } else if (decision instanceof Decision.Suspended suspended) {
+              + ")");
+    }
+    if (decision instanceof Decision.Suspended suspended) {
       boolean atTarget = !suspended.runNeeded();
-      String message =
+      return new Verdict(
+          Phase.Suspended,
+          atTarget && status.getHeldDeployments().isEmpty(),
+          Reason.Suspended,
           atTarget
               ? "spec.suspend is true; database at revision " + status.getCurrentRevision()
-              : "spec.suspend is true: no migration is started, the gated Deployments stay held";
-      apply(
-          status,
-          Phase.Suspended,
-          generation,
-          now,
-          atTarget && status.getHeldDeployments().isEmpty(),
-          Reasons.SUSPENDED,
-          message,
-          false,
-          Reasons.SUSPENDED,
-          message,
-          false);
-    } else if (decision instanceof Decision.Refused refused) {
-      apply(
-          status,
-          Phase.Failed,
-          generation,
-          now,
-          false,
-          refused.reason(),
-          refused.message(),
-          false,
-          refused.reason(),
-          refused.message(),
-          true);
-    } else if (decision instanceof Decision.Planning planning) {
-      apply(
-          status,
-          Phase.Pending,
-          generation,
-          now,
-          false,
-          Reasons.PLANNING,
-          planning.message(),
-          true,
-          Reasons.PLANNING,
-          planning.message(),
-          false);
-    } else if (decision instanceof Decision.AwaitingApproval awaiting) {
-      apply(
-          status,
-          Phase.AwaitingApproval,
-          generation,
-          now,
-          false,
-          Reasons.APPROVAL_PENDING,
-          awaiting.message(),
-          false,
-          Reasons.APPROVAL_PENDING,
-          awaiting.message(),
-          false);
-    } else if (decision instanceof Decision.DriftBlocked blocked) {
-      apply(
-          status,
-          Phase.DriftBlocked,
-          generation,
-          now,
-          false,
-          Reasons.DRIFT_BLOCKED,
-          blocked.message(),
-          false,
-          Reasons.DRIFT_BLOCKED,
-          blocked.message(),
-          false);
-    } else if (decision instanceof Decision.AwaitingCheck awaiting) {
-      apply(
-          status,
-          Phase.Pending,
-          generation,
-          now,
-          false,
-          Reasons.DRIFT_CHECK_RUNNING,
-          awaiting.message(),
-          true,
-          Reasons.DRIFT_CHECK_RUNNING,
-          awaiting.message(),
-          false);
-    } else if (decision instanceof Decision.AwaitingRetry awaiting) {
+              : "spec.suspend is true: no migration is started, the gated Deployments stay held");
+    }
+    if (decision instanceof Decision.Refused refused) {
+      return new Verdict(Phase.Failed, false, refused.reason(), refused.message());
+    }
+    if (decision instanceof Decision.Planning planning) {
+      return new Verdict(Phase.Pending, false, Reason.Planning, planning.message());
+    }
+    if (decision instanceof Decision.AwaitingApproval awaiting) {
+      return new Verdict(Phase.AwaitingApproval, false, Reason.ApprovalPending, awaiting.message());
+    }
+    if (decision instanceof Decision.DriftBlocked blocked) {
+      return new Verdict(Phase.DriftBlocked, false, Reason.DriftBlocked, blocked.message());
+    }
+    if (decision instanceof Decision.AwaitingCheck awaiting) {
+      return new Verdict(Phase.Pending, false, Reason.DriftCheckRunning, awaiting.message());
+    }
+    if (decision instanceof Decision.ContractHeld held) {
+      // Ready: the app of the release runs on the expanded schema; Stalled when its rollout is
+      // stuck, since the contract part gets no further without a person
+      Reason reason =
+          switch (held.phase()) {
+            case RolloutStuck -> Reason.RolloutStuck;
+            case AwaitingApproval -> Reason.ContractApprovalPending;
+            default -> Reason.AwaitingRollout;
+          };
+      return new Verdict(Phase.RollingOut, true, reason, held.message());
+    }
+    if (decision instanceof Decision.AwaitingRetry awaiting) {
       HistoryEntry failed = awaiting.failedRun();
-      String message =
+      return new Verdict(
+          Phase.Failed,
+          false,
+          Reason.of(failed.getReason()),
           "run "
               + failed.getId()
               + " (Job "
@@ -178,52 +122,71 @@ public final class StatusComposer {
               + ") failed: "
               + failed.getMessage()
               + "."
-              + RETRY_HINT;
-      apply(
-          status,
-          Phase.Failed,
-          generation,
-          now,
-          false,
-          failed.getReason(),
-          message,
-          false,
-          failed.getReason(),
-          message,
-          true);
-    } else {
-      throw new IllegalArgumentException("not an idle decision: " + decision);
+              + RETRY_HINT);
     }
+    throw new IllegalArgumentException("no verdict on " + decision);
+  }
+
+  /** Phase, Ready, Reconciling and Stalled, from the verdict. */
+  public static void apply(DatabaseMigrationStatus status, Verdict verdict, Conditions at) {
+    status.setPhase(verdict.phase());
+    status.setObservedGeneration(at.generation());
+    List<Condition> conditions = status.getConditions();
+    conditions =
+        at.set(conditions, Conditions.READY, verdict.ready(), verdict.reason(), verdict.message());
+    conditions =
+        at.set(
+            conditions,
+            Conditions.RECONCILING,
+            verdict.reconciling(),
+            verdict.reason(),
+            verdict.reconciling() ? verdict.message() : "");
+    conditions =
+        at.set(
+            conditions,
+            Conditions.STALLED,
+            verdict.stalled(),
+            verdict.stalled() ? verdict.reason() : Reason.NotStalled,
+            verdict.stalled() ? verdict.message() : "");
+    status.setConditions(conditions);
   }
 
   /** For a resource deleted while a run of it is in flight: Reconciling, with why it stays. */
-  public static void deleting(
-      DatabaseMigrationStatus status, String message, long generation, Instant now) {
+  public static void deleting(DatabaseMigrationStatus status, String message, Conditions at) {
     status.setConditions(
-        Conditions.set(
+        at.set(
             status.getConditions(),
             Conditions.RECONCILING,
             true,
-            Reasons.DELETION_WAITS_FOR_RUN,
-            message,
-            generation,
-            now));
+            Reason.DeletionWaitsForRun,
+            message));
   }
 
-  /** RolloutHeld, from the Deployments held. */
-  public static void rollout(
-      DatabaseMigrationStatus status,
+  /**
+   * What holds the gated app, besides the Deployments status.heldDeployments names.
+   *
+   * @param pausedByOthers gated Deployments someone else paused, left as they are
+   * @param heldPods how many pods wait at the scheduling gate
+   * @param podsWaitFor what the first of them waits for
+   * @param contracted whether that is a contract migration applied after the revision it needs (a
+   *     rollback onto a contracted schema)
+   * @param warnings of gated Deployments whose progress deadline ends before the migration's may
+   */
+  public record Rollout(
       List<String> pausedByOthers,
       int heldPods,
       String podsWaitFor,
-      List<String> warnings,
-      long generation,
-      Instant now) {
+      boolean contracted,
+      List<String> warnings) {}
+
+  /** RolloutHeld, from the Deployments and pods held. */
+  public static void rollout(DatabaseMigrationStatus status, Rollout rollout, Conditions at) {
     List<String> held = status.getHeldDeployments();
     List<String> parts = new ArrayList<>();
     if (!held.isEmpty()) {
       parts.add("holding " + String.join(", ", held) + " until the database reaches the target");
     }
+    int heldPods = rollout.heldPods();
     if (heldPods > 0) {
       List<String> named = status.getHeldPods();
       parts.add(
@@ -233,7 +196,7 @@ public final class StatusComposer {
               + String.join(", ", named)
               + (heldPods > named.size() ? ", ..." : "")
               + "): "
-              + podsWaitFor);
+              + rollout.podsWaitFor());
     }
     if (parts.isEmpty()) {
       parts.add(
@@ -242,22 +205,24 @@ public final class StatusComposer {
               : "no gated Deployment exists yet");
     }
     String message = String.join("; ", parts);
-    if (!pausedByOthers.isEmpty()) {
-      message += "; paused by someone else, left as they are: " + String.join(", ", pausedByOthers);
+    if (!rollout.pausedByOthers().isEmpty()) {
+      message +=
+          "; paused by someone else, left as they are: "
+              + String.join(", ", rollout.pausedByOthers());
     }
-    for (String warning : warnings) {
+    for (String warning : rollout.warnings()) {
       message += "; warning: " + warning;
     }
     boolean holding = !held.isEmpty() || heldPods > 0;
     status.setConditions(
-        Conditions.set(
+        at.set(
             status.getConditions(),
             Conditions.ROLLOUT_HELD,
             holding,
-            holding ? Reasons.HELD : Reasons.RELEASED,
-            message,
-            generation,
-            now));
+            holding
+                ? (rollout.contracted() ? Reason.SchemaContracted : Reason.DatabaseNotAtTarget)
+                : Reason.DatabaseAtTarget,
+            message));
   }
 
   /**
@@ -272,44 +237,5 @@ public final class StatusComposer {
       entry.setMessage(Redactor.redact(entry.getMessage()));
       entry.getApplied().forEach(a -> a.setDescription(Redactor.redact(a.getDescription())));
     }
-  }
-
-  private static void apply(
-      DatabaseMigrationStatus status,
-      Phase phase,
-      long generation,
-      Instant now,
-      boolean ready,
-      String readyReason,
-      String readyMessage,
-      boolean reconciling,
-      String reconcilingReason,
-      String reconcilingMessage,
-      boolean stalled) {
-    status.setPhase(phase);
-    status.setObservedGeneration(generation);
-    var conditions = status.getConditions();
-    conditions =
-        Conditions.set(
-            conditions, Conditions.READY, ready, readyReason, readyMessage, generation, now);
-    conditions =
-        Conditions.set(
-            conditions,
-            Conditions.RECONCILING,
-            reconciling,
-            reconcilingReason,
-            reconciling ? reconcilingMessage : "",
-            generation,
-            now);
-    conditions =
-        Conditions.set(
-            conditions,
-            Conditions.STALLED,
-            stalled,
-            stalled ? readyReason : "NotStalled",
-            stalled ? readyMessage : "",
-            generation,
-            now);
-    status.setConditions(conditions);
   }
 }

@@ -7,6 +7,168 @@
 # alembic): the secrets of its environment in every encoding, and every credential shape, SQLAlchemy's
 # [SQL: ...] and [parameters: ...] included. The result is capped at 4096 bytes, as the runner's.
 set -u
+
+# --- schemagate python: begin
+# The Python that runs this wrapper's own passes (the redaction of everything it prints and
+# reports, the plan, the schema's fingerprint), chosen before anything runs: the first of these that
+# can import alembic and every module the project's env.py imports (a module env.py imports inside
+# a try, or under `if TYPE_CHECKING`, is not required):
+#   1. SCHEMAGATE_PYTHON (spec.env), when it is set: that one alone, a path or a name on PATH;
+#   2. the Python the image's `alembic` runs: the one its #! line names (`#!/usr/bin/env python3`
+#      too), or, when it is a shell script (a shim such as `exec /venv/bin/python -m alembic "$@"`,
+#      or pip's `'''exec' "/long/path/python" "$0" "$@"`), the one its exec line names;
+#   3. python3 on PATH; 4. python on PATH.
+# Each is asked by running a probe from the project's folder (nothing of what the probe's imports
+# print is kept). Every pass (the probe too) moves the working directory, which `python -c` puts
+# first on sys.path, to its end: a folder or file of the project (alembic/, json.py) is then found
+# only when nothing installed has its name, yet the project's modules still import as under
+# `python -m alembic`. Not `-P` (Python 3.11 and newer only) nor `-I`, which also drops PYTHONPATH
+# and the user's site-packages, on which images rely (ENV PYTHONPATH=/app, pip install --user).
+# Leaves py (exported as SCHEMAGATE_PYTHON, which the result reports as "python"); when none fits,
+# writes the result (reason InvalidConfiguration, exit 2) before anything has run, and exits.
+py_probe=$(cat <<'PY'
+import sys
+if sys.path and sys.path[0] == "":
+    sys.path.append(sys.path.pop(0))
+import os
+
+out = os.fdopen(3, "w")
+
+
+def answer(ok, text):
+    out.write(text + "\n")
+    out.flush()
+    os._exit(0 if ok else 1)
+
+
+if sys.version_info < (3, 7):
+    answer(False, "Python %d.%d is too old (3.7 or newer)" % sys.version_info[:2])
+try:
+    import alembic
+    from alembic.config import CommandLine
+    from alembic.script import ScriptDirectory
+except ImportError as e:
+    found = sys.modules.get("alembic")
+    if found is None:
+        answer(False, "No module named 'alembic'")
+    where = getattr(found, "__file__", None)
+    if not where:  # a folder named alembic, found only because nothing installed has the name
+        answer(False, "No module named 'alembic' (%s is a folder, not the package)" % list(found.__path__)[0])
+    if os.path.dirname(os.path.dirname(os.path.abspath(where))) == os.getcwd():
+        answer(False, "No module named 'alembic' (%s is the project's, not the package)" % where)
+    answer(False, "cannot import alembic: %s" % e)
+env = []
+
+
+class Probe(CommandLine):
+    def run_cmd(self, config, options):
+        env.append(os.path.join(ScriptDirectory.from_config(config).dir, "env.py"))
+
+
+try:
+    Probe(prog="alembic").main(["current"])  # as alembic reads its configuration; nothing runs
+except BaseException:
+    pass  # a configuration alembic cannot read: alembic says so itself when it runs
+names = []
+try:
+    import ast
+    with open(env[0], "rb") as f:
+        tree = ast.parse(f.read(), env[0])
+    guards = (ast.Try, getattr(ast, "TryStar", ast.Try))
+
+    def visit(node, optional):
+        for child in ast.iter_child_nodes(node):
+            quiet = optional or isinstance(child, guards) or (
+                isinstance(child, ast.If) and "TYPE_CHECKING" in ast.dump(child.test))
+            if isinstance(child, ast.Import) and not quiet:
+                names.extend(a.name for a in child.names)
+            elif isinstance(child, ast.ImportFrom) and not quiet and not child.level and child.module:
+                names.append(child.module)
+            visit(child, quiet)
+
+    visit(tree, False)
+    here = os.path.dirname(os.path.abspath(env[0]))
+    sys.path.extend(p for p in (here, os.path.dirname(here)) if p not in sys.path)
+except Exception:
+    pass  # no env.py, or one Python cannot read: alembic says so itself when it runs
+import importlib
+missing = []
+for name in sorted(set(names), key=names.index):
+    try:
+        importlib.import_module(name)
+    except ImportError as e:
+        missing.append("%s (%s)" % (name, e))
+    except BaseException:
+        pass  # not a missing package: env.py fails the same way in any Python, and says why
+if missing:
+    answer(False, "env.py imports what it cannot: " + "; ".join(missing))
+answer(True, "Python %s, alembic %s" % (sys.version.split()[0], getattr(alembic, "__version__", "?")))
+PY
+)
+py="" py_seen="" py_why="" py_start=$(date +%s)
+# py_try CANDIDATE WHERE: takes CANDIDATE (a path, or a name on PATH) when it fits.
+py_try() {
+  p=$(command -v "$1" 2>/dev/null)
+  if [ -z "$p" ]; then
+    py_why="$py_why; $1 ($2): not found"
+    return 1
+  fi
+  printf '%s\n' "$py_seen" | grep -Fxq -- "$p" && return 1
+  py_seen="$py_seen
+$p"
+  answer=$("$p" -c "$py_probe" 3>&1 >/dev/null 2>&1 </dev/null)
+  rc=$?
+  answer=$(printf '%s' "$answer" | tr '\n' ' ')
+  if [ "$rc" = 0 ]; then
+    py="$p"
+    echo "INFO  [schemagate] python: $p ($2): ${answer% }" >&2
+    return 0
+  fi
+  [ -n "$answer" ] || answer="it could not be run (exit $rc)"
+  echo "INFO  [schemagate] python: not $p ($2): ${answer% }" >&2
+  py_why="$py_why; $p ($2): ${answer% }"
+  return 1
+}
+# The Python the image's alembic runs, when its script names one.
+py_of_alembic() {
+  a=$(command -v alembic 2>/dev/null) && [ -f "$a" ] || return 1
+  first=$(head -n 1 "$a" 2>/dev/null)
+  case "$first" in '#!'*) ;; *) return 1 ;; esac
+  set -f
+  # shellcheck disable=SC2086 # the #! line's words
+  set -- ${first#??}
+  set +f
+  if [ "${1##*/}" = env ]; then
+    shift
+    while [ $# -gt 0 ]; do case "$1" in -* | *=*) shift ;; *) break ;; esac; done
+  fi
+  case "${1##*/}" in python*) echo "$1"; return 0 ;; esac
+  tr -d "'\"" <"$a" | grep -E '(^|[^[:alnum:]_])exec[[:space:]]' | tr -s ' \t' '\n\n' \
+    | grep -E '^([^[:space:]]*/)?python[0-9.]*$' | head -n 1
+}
+if [ -n "${SCHEMAGATE_PYTHON:-}" ]; then
+  py_try "$SCHEMAGATE_PYTHON" "SCHEMAGATE_PYTHON"
+else
+  py_shim=$(py_of_alembic)
+  { [ -n "$py_shim" ] && py_try "$py_shim" "the one $(command -v alembic) runs"; } \
+    || py_try python3 "python3 on PATH" || py_try python "python on PATH"
+fi
+if [ -z "$py" ]; then
+  if [ -n "${SCHEMAGATE_PYTHON:-}" ]; then
+    msg="SCHEMAGATE_PYTHON (spec.env) names a Python that cannot run alembic for this project: ${py_why#; }. Set it to the Python that has alembic and what env.py imports (the one the image's alembic runs), or remove it to let the Job find one; nothing was run"
+  else
+    msg="no Python in the image can run alembic and what env.py imports: ${py_why#; }. Set SCHEMAGATE_PYTHON in spec.env to the one that can (the Python the image's alembic runs); nothing was run"
+  fi
+  echo "ERROR [schemagate] InvalidConfiguration: $msg" >&2
+  msg=$(printf '%s' "$msg" | tr '\t\r\n' '   ' | tr -d '"\\\000-\037' | cut -c1-1500)
+  case "${SCHEMAGATE_DIRECTION:-upgrade}" in downgrade | plan | check) py_verb=$SCHEMAGATE_DIRECTION ;; *) py_verb=upgrade ;; esac
+  printf '{"tool":"alembic","direction":"%s","fromRevision":"","toRevision":"","applied":[],"error":"InvalidConfiguration","message":"%s","durationMs":%s}' \
+    "$py_verb" "$msg" "$(( ($(date +%s) - py_start) * 1000 ))" >"$SCHEMAGATE_RESULT_FILE"
+  exit 2
+fi
+export SCHEMAGATE_PYTHON="$py"
+# --- schemagate python: end
+
 log="${TMPDIR:-/tmp}/schemagate-alembic.log"
 start=$(date +%s)
 verb=upgrade
@@ -14,64 +176,91 @@ verb=upgrade
 mode=""
 target="$SCHEMAGATE_TARGET_REVISION"
 
-# The Python that runs alembic (its script's #! line), else python3 or python on PATH.
-py=""
-if first=$(head -n 1 "$(command -v alembic)" 2>/dev/null); then
-  case "$first" in
-    '#!'*python*)
-      set -- ${first#??}
-      py="${1:-}"
-      [ "${py##*/}" = env ] && py=$(command -v "${2:-python3}" 2>/dev/null)
-      ;;
-  esac
-fi
-[ -n "$py" ] && [ -x "$py" ] || py=$(command -v python3 2>/dev/null || command -v python 2>/dev/null || true)
 sg_py=$(cat <<'PY'
+import sys
+# the working directory last on sys.path, not first (see "schemagate python" above)
+if sys.path and sys.path[0] == "":
+    sys.path.append(sys.path.pop(0))
 import json
 import os
-import sys
 
 # --- schemagate redaction: begin
-# The same lines in schemagate_alembic.py (examples/fastapi-alembic) and in the operator's Alembic
-# wrapper (alembic-run.sh); the rules are redact/src/main/resources/dev/schemagate/redact/rules.txt,
-# verbatim. Tests compare the copies and run each on the corpus of password shapes.
+# Generated by scripts/redaction-copies from redact/src/main/python/redaction.py.in and the rules,
+# redact/src/main/resources/dev/schemagate/redact/rules.txt: the same lines in schemagate_alembic.py
+# (examples/fastapi-alembic) and in the operator's Alembic wrapper (alembic-run.sh). Tests check the
+# copies are what the script makes and run each on the corpus of password shapes and against Java.
 import re as _re
+import sys as _sys
 from urllib.parse import unquote as _unquote
 
 REDACTION_MASK = "*****"
 _REDACTION_RULES = r"""
 # The shapes a credential takes in text, one regular expression a line, applied in order. Each has
 # exactly one capturing group: the secret, which is replaced by the mask; the rest of the match is
-# kept. The syntax is the common part of Java's and Python's regular expressions, so that the Python
-# copies (the Alembic Job's wrapper, schemagate_alembic.py) use these lines verbatim; a test fails
-# when a copy differs. Tested on redact/src/test/resources/password-shapes.txt.
+# kept. The first comment line above a rule is its name (tests and the benchmark print it).
+#
+# One source for Java and Python: Redactor compiles these lines with UNIX_LINES, the Python copy
+# (the Alembic Job's wrapper and schemagate_alembic.py, generated by scripts/redaction-copies from
+# redact/src/main/python/redaction.py.in) with re.ASCII, so that '.', '^', '$', \s, \w, \d and (?i)
+# mean the same in both; word starts are (?<!\w), not \b (Java 17's \b counts non-ASCII letters).
+# Tested on redact/src/test/resources/password-shapes.txt, and Java against Python on random text.
+#
+# Linear in the input, and no deep recursion in java.util.regex (which recurses once per repetition
+# of a group whose alternatives differ in length), whatever the text:
+# - a rule starts at something short and fixed (a key word, '//', '(', a line start), never at a
+#   repetition such as [\w.-]* that every position of a long word would start again;
+# - what a rule scans after its start ends where another start of the same rule would begin, so no
+#   character is scanned from two starts, or the scan always ends in a match (which consumes it);
+# - a repetition of a group of alternatives is possessive (*+, ++): Java runs those without
+#   recursion. A possessive quantifier is only placed where the greedy one could never give back a
+#   character to a match, so Python before 3.11, which has none, drops the '+' and matches alike
+#   (Python's engine does not recurse). redact/src/test/resources/hard-inputs.tsv holds the inputs
+#   each rule is checked linear on (RedactorTest) and timed on (bench: redaction).
 #
 # A URL's password (scheme://user:password@host, or //user:password@host when the scheme lost its
-# colon), with '@', '/', spaces or percent-escapes in it: up to the last '@' a host follows on the
-# line, before the next URL or the next key=value of a credential.
-(?i)(?:\b[a-z][a-z0-9+.\-]*:)?//[^\s:/?#@"'<>]*:((?:(?!://|\s[\w.-]*(?:password|passwd|pwd|secret|token)[=:])[^\n]){1,256})@(?=[^\s@/?#"'<>]*(?:[/?#\s"'<>,;)\]]|$))
+# colon), with '@', '/', ':', spaces or percent-escapes in it and of any length (cloud IAM and OAuth
+# tokens): up to the last '@' a host follows on the line, before the next URL (another '://' or
+# '//user:') or the next key=value of a credential.
+(?i)//[^\s:/?#@"'<>]*+:((?:(?!://|//[^\s:/?#@"'<>]*+:|\s[\w.-]*(?:password|passwd|pwd|pass|pw|secret|token)[=:])[^\n])+)@(?=[^\s@/?#"'<>]*(?:[/?#\s"'<>,;)\]]|$))
 # SQLAlchemy's bound parameters, whatever they are: data, which may be secret.
 \[parameters: ([^\n]*?)\]?(?=\r?\n|$)
 # SQL: PASSWORD '...' (CREATE/ALTER ROLE/USER), IDENTIFIED BY '...'; '' and \' inside; cut-off literals.
-(?i)\b(?:password|identified\s+by)\s+E?'((?:[^'\\\n]|''|\\.)*)'?
-# key="value" (JSON, logfmt) with escapes, spaces and commas inside.
-(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*"((?:[^"\\\n]|\\.)*)"?
+(?i)(?<!\w)(?:password|identified\s+by)\s+E?'((?:[^'\\\n]|''|\\.)*+)'?
+# key="value" (JSON, logfmt, Python's b"..." repr) with escapes, spaces and commas inside.
+(?i)(?:(?:password|passwd|pwd|[_-]pass|[_-]pw|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:]|(?<!\w)(?:pass|pw)(?:["'][ \t]*:|["']?[ \t]*=))[ \t]*b?"((?:[^"\\\n]|\\.)*+)"?
 # key=\"value\": JSON inside a JSON string.
-(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)\\["'][ \t]*[=:][ \t]*\\"([^\n]*?)(?=\\"|\n|$)
-# key='value' (libpq, Python reprs) with \' and '' inside.
-(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*'((?:[^'\\\n]|\\.|'')*)'?
-# key=value unquoted (libpq, URL queries, PGPASSWORD=, ODBC Pwd=): up to a space, '&' or a quote.
-(?i)[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*(?!["'\\])([^\s&"']+)
+(?i)(?:password|passwd|pwd|[_-]pass|[_-]pw|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key|(?<!\w)pass|(?<!\w)pw)\\["'][ \t]*[=:][ \t]*\\"([^\n]*?)(?=\\"|\n|$)
+# key='value' (libpq, Python reprs, b'...' of bytes) with \' and '' inside.
+(?i)(?:(?:password|passwd|pwd|[_-]pass|[_-]pw|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:]|(?<!\w)(?:pass|pw)(?:["'][ \t]*:|["']?[ \t]*=))[ \t]*b?'((?:[^'\\\n]|\\.|'')*+)'?
+# key={value} (ODBC's braces, }} inside).
+(?i)(?:password|passwd|pwd|[_-]pass|[_-]pw|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key|(?<!\w)pass|(?<!\w)pw)["']?[ \t]*=[ \t]*\{((?:[^}\r\n]|\}\})*+)\}?
+# key=value; (ODBC, ADO.NET): spaces inside, up to the ';' (never across another '=').
+(?i)(?:password|passwd|pwd|[_-]pass|[_-]pw|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key|(?<!\w)pass|(?<!\w)pw)["']?[ \t]*=[ \t]*(?!b["'])([^;=\r\n \t"'\\{][^;=\r\n]*+)(?=;)
+# key=value unquoted (libpq, URL queries, PGPASSWORD=, pass=, pw=): up to a space, '&' or a quote.
+(?i)(?:(?:password|passwd|pwd|[_-]pass|[_-]pw|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:]|(?<!\w)(?:pass|pw)(?:["'][ \t]*:|["']?[ \t]*=))[ \t]*(?!["'\\]|b["'])([^\s&"']+)
 # A line that is key=value or key: value (an environment dump, .env, YAML): the rest of the line.
-(?im)^[ \t]*(?:export[ \t]+|-[ \t]+)?[\w.-]*(?:password|passwd|pwd|[_-]pass|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:][ \t]*(?!["'])([^\r\n]+)
+(?im)^[ \t]*(?:export[ \t]+|-[ \t]+)?[\w.-]*(?:(?:password|passwd|pwd|[_-]pass|[_-]pw|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key)["']?[ \t]*[=:]|(?<!\w)(?:pass|pw)(?:["'][ \t]*:|["']?[ \t]*=))[ \t]*(?!["']|b["'])(\S[^\r\n]*)
+# A .pgpass line, host:port:database:user:password ('*' for any, \: and \\ escaped): the password.
+(?m)^[ \t]*(?!#|\d+:)(?:[^\s:\\]|\\.)++:(?:\d++|\*):(?:[^\s:\\]|\\.)++:(?:[^\s:\\]|\\.)++:([^\r\n]+)
 # PostgreSQL's DETAIL of a unique violation: Key (api_token)=(value).
-(?i)\((?:[^()\n]*(?:password|passwd|pwd|[_-]pass|secret|token|api[_-]?key)[^()\n]*)\)=\(([^)\n]*)\)
+(?i)\((?=[^()\n]*\)=\([^)\n]*\))[^()\n]*?(?:password|passwd|pwd|[_-]pass|secret|token|api[_-]?key)[^()\n]*\)=\(([^)\n]*)\)
 # An Authorization header.
-(?i)\bauthorization["']?[ \t]*[=:][ \t]*["']?(?:(?:bearer|basic|token|digest)[ \t]+)?([^\s"',;]+)
+(?i)(?<!\w)authorization["']?[ \t]*[=:][ \t]*["']?(?:(?:bearer|basic|token|digest)[ \t]+)?([^\s"',;]+)
 # A command-line option: --password VALUE.
 (?i)(?<![\w-])--?(?:password|passwd|pwd)[ \t]+(?!-)("[^"\n]*"|'[^'\n]*'|[^\s"']+)
 """
-_RULES = [_re.compile(r) for r in _REDACTION_RULES.splitlines() if r.strip() and not r.startswith("#")]
+
+
+def _compile_rule(rule, possessive=_sys.version_info >= (3, 11)):
+    """A rule as Java compiles it: re.ASCII, as Java's \\s, \\w, \\d and (?i) are. Python before 3.11
+    has no possessive quantifiers (*+, ++): they go, which changes no match (rules.txt puts them
+    only where the greedy quantifier never gives a character back to a match)."""
+    if not possessive:
+        rule = _re.sub(r"(?<=[*+?}])\+", "", rule)
+    return _re.compile(rule, _re.ASCII)
+
+
+_RULES = [_compile_rule(r) for r in _REDACTION_RULES.splitlines() if r.strip() and not r.startswith("#")]
 _SECRET_NAME = _re.compile(r"(?i).*(password|passwd|[_-]pass|secret|token|api[_-]?key|access[_-]?key|private[_-]?key)")
 _URL_PASSWORD = _re.compile(r"(?i)[a-z][a-z0-9+.\-]*:?//[^\s:/?#@]*:(.+)@[^@]*")
 
@@ -146,6 +335,7 @@ def finish(raw, log_file, failed, schema_file=None):
         result = json.loads(raw, strict=False)
     except ValueError:
         result = {"tool": "alembic", "message": raw}
+    result["python"] = os.environ.get("SCHEMAGATE_PYTHON", "")  # the one this runs in
     if schema_file and not failed:
         try:
             with open(schema_file, encoding="utf-8") as f:
@@ -209,7 +399,7 @@ def plan(current, target, revs_file, sql_file, result_file, millis):
               "plan": {"hash": digest,
                        "pending": [{"revision": r, "description": cut(d, 120)} for r, d in revs],
                        "sqlBytes": len(sql.encode("utf-8")), "sqlTruncated": False, "sql": sql},
-              "durationMs": int(millis)}
+              "python": os.environ.get("SCHEMAGATE_PYTHON", ""), "durationMs": int(millis)}
 
     def size():
         return len(json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
@@ -388,10 +578,8 @@ else:
     sys.stdout.write(finish(sys.stdin.read(), sys.argv[2], sys.argv[3] == "failed", *sys.argv[4:5]))
 PY
 )
-# mask: stdin to stdout, redacted. Without a Python to redact with, nothing is printed.
-mask() {
-  if [ -n "$py" ]; then "$py" -c "$sg_py" mask; else cat >/dev/null; echo "[schemagate] output withheld: no python to redact it with"; fi
-}
+# mask: stdin to stdout, redacted.
+mask() { "$py" -c "$sg_py" mask; }
 clean() { tr -d '"\\' | tr '\t\r\n' '   ' | cut -c1-1500; }
 report() { # error message from to applied [lockRetries]
   extra=""
@@ -401,12 +589,7 @@ report() { # error message from to applied [lockRetries]
   [ -n "${failed:-}" ] && extra="$extra,\"failedRevision\":\"$failed\""
   json=$(printf '{"tool":"alembic","direction":"%s","fromRevision":"%s","toRevision":"%s","applied":[%s]%s,"durationMs":%s}' \
     "$verb" "$3" "$4" "$5" "$extra" "$(( ($(date +%s) - start) * 1000 ))")
-  if [ -n "$py" ]; then
-    printf '%s' "$json" | "$py" -c "$sg_py" result "$log" "$outcome" "$log.schema" >"$SCHEMAGATE_RESULT_FILE"
-  else
-    printf '{"tool":"alembic","direction":"%s","fromRevision":"%s","toRevision":"%s","applied":[],"message":"no python to redact the result with"}' \
-      "$verb" "$3" "$4" >"$SCHEMAGATE_RESULT_FILE"
-  fi
+  printf '%s' "$json" | "$py" -c "$sg_py" result "$log" "$outcome" "$log.schema" >"$SCHEMAGATE_RESULT_FILE"
 }
 failed=""
 outcome=failed
@@ -419,10 +602,6 @@ rm -f "$log.schema" "$log.check"
 # 11, MigrationRunning, no schema.
 if [ "${SCHEMAGATE_DIRECTION:-upgrade}" = check ]; then
   verb=check
-  if [ -z "$py" ]; then
-    report InvalidConfiguration "a check needs the image's python" "" "" ""
-    exit 2
-  fi
   { "$py" -c "$sg_py" schema check "$log.check" "$log" "$start" 2>&1; echo $? >"$log.rc"; } | mask >"$log"
   rc=$(cat "$log.rc" 2>/dev/null || echo 1)
   cat "$log"
@@ -457,10 +636,6 @@ from=$(rev)
 if [ "${SCHEMAGATE_DIRECTION:-upgrade}" = plan ] || { [ "$verb" = upgrade ] && [ -n "${SCHEMAGATE_APPROVED_PLAN:-}" ]; }; then
   mode="${SCHEMAGATE_DIRECTION:-upgrade}"
   [ "$mode" = plan ] && verb=plan
-  if [ -z "$py" ]; then
-    report InvalidConfiguration "a plan needs the image's python (to redact its SQL with)" "$from" "$from" ""
-    exit 2
-  fi
   alembic history -r "$from:$target" 2>>"$log" | mask >"$log.revs"
   sqlrange="$target"
   [ -n "$from" ] && sqlrange="$from:$target"
@@ -521,10 +696,8 @@ if [ "$rc" -eq 0 ]; then
   outcome=ok
   # The schema the run left: its fingerprint (drift detection), read as a check reads it, right
   # after the run (not under its lock, which is env.py's).
-  if [ -n "$py" ]; then
-    "$py" -c "$sg_py" schema after "$log.schema" "$log" "$start" 2>&1 | mask
-    [ -s "$log.schema" ] || echo "WARN  [schemagate] could not read the schema's fingerprint: the result has none" >&2
-  fi
+  "$py" -c "$sg_py" schema after "$log.schema" "$log" "$start" 2>&1 | mask
+  [ -s "$log.schema" ] || echo "WARN  [schemagate] could not read the schema's fingerprint: the result has none" >&2
   report "" "" "$from" "$to" "$steps"
   exit 0
 fi

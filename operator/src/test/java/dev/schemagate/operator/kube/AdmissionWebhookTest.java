@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.api.GateMode;
+import dev.schemagate.operator.gate.MissingMigration;
 import dev.schemagate.operator.gate.PodRequirement;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -49,12 +50,16 @@ class AdmissionWebhookTest {
   }
 
   AdmissionReview review(Pod pod, DatabaseMigration dbm) {
+    return review(pod, dbm, MissingMigration.Hold);
+  }
+
+  AdmissionReview review(Pod pod, DatabaseMigration dbm, MissingMigration missing) {
     AdmissionRequest request = new AdmissionRequest();
     request.setUid("u-1");
     request.setNamespace("shop");
     request.setObject(pod);
     AdmissionWebhook webhook =
-        new AdmissionWebhook((ns, name) -> dbm, GateMode.Admission, json, registry);
+        new AdmissionWebhook((ns, name) -> dbm, GateMode.Admission, missing, json, registry);
     // the review goes through JSON both ways, as it does on the wire
     AdmissionRequest wire = json.unmarshal(json.asJson(request), AdmissionRequest.class);
     return webhook.review(wire);
@@ -79,6 +84,20 @@ class AdmissionWebhookTest {
     AdmissionReview answer = review(pod("2"), atRevision("1", "2"));
     assertThat(answer.getResponse().getAllowed()).isTrue();
     assertThat(answer.getResponse().getPatch()).isNull();
+  }
+
+  /** The same as the chart's policy does, by the admin's gate.admission.missingMigration. */
+  @Test
+  void aPodNamingAMissingMigrationWaitsOrGoesAsTheAdminChose() {
+    AdmissionReview held = review(pod(""), null, MissingMigration.Hold);
+    assertThat(held.getResponse().getAllowed()).isTrue();
+    assertThat(
+            new String(
+                Base64.getDecoder().decode(held.getResponse().getPatch()), StandardCharsets.UTF_8))
+        .contains("schemagate.dev/migration");
+    AdmissionReview admitted = review(pod(""), null, MissingMigration.Admit);
+    assertThat(admitted.getResponse().getAllowed()).isTrue();
+    assertThat(admitted.getResponse().getPatch()).as("no gate").isNull();
   }
 
   @Test

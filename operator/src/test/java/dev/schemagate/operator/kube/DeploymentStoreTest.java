@@ -99,7 +99,9 @@ class DeploymentStoreTest {
         .containsEntry(PodRequirement.LABEL, "orders");
     assertThat(read.getSpec().getTemplate().getSpec()).isNull();
     assertThat(read.getSpec().getTemplate().getAdditionalProperties()).isEmpty();
-    assertThat(read.getStatus()).isNull();
+    assertThat(read.getStatus().getReplicas())
+        .as("the status is read: how far the rollout is")
+        .isEqualTo(3);
     assertThat(read.getAdditionalProperties()).isEmpty();
   }
 
@@ -130,8 +132,64 @@ class DeploymentStoreTest {
     assertThat(kept.getSpec().getTemplate().getMetadata().getLabels())
         .containsExactly(Map.entry(PodRequirement.LABEL, "orders"));
     assertThat(kept.getSpec().getTemplate().getSpec()).isNull();
-    assertThat(kept.getSpec().getReplicas()).isNull();
+    assertThat(kept.getSpec().getReplicas()).as("the rollout's goal").isEqualTo(3);
     assertThat(kept.getMetadata().getLabels()).isEmpty();
+    assertThat(kept.getStatus()).isNull();
+  }
+
+  @Test
+  void keepsHowFarTheRolloutIsAndOfItsConditionsOnlyAPassedDeadline() {
+    DeploymentStore store = new DeploymentStore();
+    Deployment full = full(Map.of(HeldBy.KEY, "orders"), false, "orders");
+    full.getMetadata().setGeneration(7L);
+    full.setStatus(
+        new DeploymentStatusBuilder()
+            .withObservedGeneration(7L)
+            .withReplicas(4)
+            .withUpdatedReplicas(2)
+            .withReadyReplicas(3)
+            .withAvailableReplicas(3)
+            .addNewCondition()
+            .withType("Available")
+            .withStatus("True")
+            .withReason("MinimumReplicasAvailable")
+            .withMessage("Deployment has minimum availability.")
+            .endCondition()
+            .addNewCondition()
+            .withType("Progressing")
+            .withStatus("False")
+            .withReason("ProgressDeadlineExceeded")
+            .withMessage("ReplicaSet \"api-7d9\" has timed out progressing.")
+            .endCondition()
+            .build());
+    GateDeployment d = read(full);
+    store.put(store.getKey(d), d);
+
+    Deployment kept = store.get("shop/api");
+    assertThat(kept.getMetadata().getGeneration()).isEqualTo(7L);
+    assertThat(kept.getStatus().getObservedGeneration()).isEqualTo(7L);
+    assertThat(kept.getStatus().getReplicas()).isEqualTo(4);
+    assertThat(kept.getStatus().getUpdatedReplicas()).isEqualTo(2);
+    assertThat(kept.getStatus().getAvailableReplicas()).isEqualTo(3);
+    assertThat(kept.getStatus().getReadyReplicas()).isNull();
+    assertThat(kept.getStatus().getConditions())
+        .singleElement()
+        .satisfies(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Progressing");
+              assertThat(c.getStatus()).isEqualTo("False");
+              assertThat(c.getReason()).isEqualTo("ProgressDeadlineExceeded");
+              assertThat(c.getMessage())
+                  .isEqualTo("ReplicaSet \"api-7d9\" has timed out progressing.");
+            });
+    assertThat(d.getStatus().getConditions())
+        .as("the informer's own copy keeps no more")
+        .hasSize(1);
+    assertThat(
+            dev.schemagate.operator.gate.RolloutProgress.of(List.of("api"), n -> kept, List.of())
+                .stuck())
+        .containsExactly(
+            "api: ProgressDeadlineExceeded (ReplicaSet \"api-7d9\" has timed out progressing.)");
   }
 
   @Test
@@ -141,7 +199,8 @@ class DeploymentStoreTest {
     store.put(store.getKey(d), d);
 
     assertThat(d.getSpec().getTemplate().getSpec()).isNull();
-    assertThat(d.getSpec().getReplicas()).isNull();
+    assertThat(d.getSpec().getReplicas()).isEqualTo(3);
+    assertThat(d.getSpec().getTemplate().getMetadata().getAnnotations()).isNullOrEmpty();
     assertThat(d.getMetadata().getAnnotations()).containsExactly(Map.entry(HeldBy.KEY, "orders"));
     assertThat(HeldBy.holders(d)).containsExactly("orders");
     assertThat(d.getMetadata().getResourceVersion()).isEqualTo("42");

@@ -9,6 +9,7 @@ import dev.schemagate.api.Direction;
 import dev.schemagate.api.Tool;
 import dev.schemagate.operator.run.JobDefaults;
 import dev.schemagate.operator.run.JobFactory;
+import dev.schemagate.operator.run.JobShape;
 import dev.schemagate.operator.run.PinnedImage;
 import dev.schemagate.operator.run.RunCodec;
 import dev.schemagate.operator.run.RunInputs;
@@ -23,6 +24,7 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.PodConditionBuilder;
 import io.fabric8.kubernetes.api.model.PodStatus;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobConditionBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobStatusBuilder;
 import java.time.Instant;
@@ -185,7 +187,10 @@ class TrimmedStoreTest {
     Pod kept = store.get("shop/orders-abcdef0123-x7k2p");
     assertThat(kept.getSpec()).isNull();
     assertThat(kept.getMetadata().getManagedFields()).isNullOrEmpty();
-    assertThat(kept.getMetadata().getOwnerReferences()).isNullOrEmpty();
+    assertThat(kept.getMetadata().getOwnerReferences())
+        .as("its controller's, whose UID tells whose pod it is")
+        .singleElement()
+        .satisfies(o -> assertThat(o.getUid()).isEqualTo("job-uid"));
     assertThat(kept.getMetadata().getFinalizers()).isNullOrEmpty();
     assertThat(kept.getMetadata().getLabels()).isEqualTo(full.getMetadata().getLabels());
     assertThat(kept.getMetadata().getAnnotations()).isEqualTo(full.getMetadata().getAnnotations());
@@ -264,6 +269,24 @@ class TrimmedStoreTest {
                   now);
           assertThat(fromKept).isEqualTo(fromFull).isInstanceOf(kind);
         });
+  }
+
+  /** The shapes that prove a Job and its pod the operator's are made before the spec is dropped. */
+  @Test
+  void whatIsKeptHasTheShapeOfTheWhole() {
+    Job keptJob = TrimmedStore.job(job());
+    assertThat(JobShape.of(keptJob).differsFrom(JobShape.ofSpec(job()))).isEmpty();
+    Job plain = new JobBuilder(keptJob).build();
+    assertThat(JobShape.of(plain).differsFrom(JobShape.ofSpec(job())))
+        .as("a trimmed Job without its shape proves nothing")
+        .isPresent();
+    Pod fromTemplate = pod();
+    fromTemplate.setSpec(job().getSpec().getTemplate().getSpec());
+    Pod keptPod = TrimmedStore.pod(new PodBuilder(fromTemplate).build());
+    assertThat(JobShape.of(keptPod).runsAs(JobShape.of(keptJob))).isTrue();
+    assertThat(JobShape.of(TrimmedStore.pod(pod())).runsAs(JobShape.of(keptJob)))
+        .as("a pod whose container is not the template's")
+        .isFalse();
   }
 
   @Test

@@ -14,6 +14,7 @@ import dev.schemagate.api.DowngradePolicy;
 import dev.schemagate.api.DowngradeSpec;
 import dev.schemagate.api.HistoryEntry;
 import dev.schemagate.api.Outcome;
+import dev.schemagate.api.Reason;
 import dev.schemagate.operator.run.RunInputs;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,7 +55,7 @@ class RunPlannerTest {
     dbm.setStatus(status);
     Decision refused = RunPlanner.decide(dbm);
     assertThat(refused).isInstanceOf(Decision.Refused.class);
-    assertThat(((Decision.Refused) refused).reason()).isEqualTo("DowngradeForbidden");
+    assertThat(((Decision.Refused) refused).reason()).isEqualTo(Reason.DowngradeForbidden);
     DowngradeSpec allow = new DowngradeSpec();
     allow.setPolicy(DowngradePolicy.Allow);
     dbm.getSpec().setDowngrade(allow);
@@ -138,7 +139,7 @@ class RunPlannerTest {
     Decision decision = RunPlanner.decide(dbm, policy);
     assertThat(decision).isInstanceOf(Decision.Refused.class);
     Decision.Refused refused = (Decision.Refused) decision;
-    assertThat(refused.reason()).isEqualTo("PolicyViolation");
+    assertThat(refused.reason()).isEqualTo(Reason.PolicyViolation);
     assertThat(refused.message())
         .startsWith(
             "spec.image elsewhere.example.org/x:1 is not allowed: the policy allows images matching"

@@ -6,6 +6,7 @@ import static dev.schemagate.operator.Fixtures.migration;
 import static dev.schemagate.operator.Fixtures.withUid;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.schemagate.api.CheckOutcome;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.DatabaseMigrationStatus;
 import dev.schemagate.api.Direction;
@@ -47,16 +48,13 @@ class CheckDriftStepsTest {
   final FakeView cluster = new FakeView();
 
   ReconcileState reconcile(DatabaseMigration dbm) {
+    return reconcile(dbm, MigrationPolicy.DEFAULTS);
+  }
+
+  /** The steps, in the order the reconciler runs them, under this policy. */
+  ReconcileState reconcile(DatabaseMigration dbm, MigrationPolicy policy) {
     ReconcileState state = ReconcileState.begin(dbm, cluster, NOW);
-    ObserveRun.apply(state);
-    RecordRun.apply(state);
-    PlanRun.apply(state, MigrationPolicy.DEFAULTS);
-    CheckDrift.apply(state, MigrationPolicy.DEFAULTS, JobDefaults.STANDARD);
-    ReviewPlan.apply(state, JobDefaults.STANDARD);
-    GateRollout.apply(state, GateMode.Pause);
-    StartRun.apply(state, JobDefaults.STANDARD);
-    ComposeStatus.apply(state);
-    PruneJobs.apply(state);
+    new Pipeline(policy, JobDefaults.STANDARD, GateMode.Pause).run(state);
     return state;
   }
 
@@ -200,13 +198,32 @@ class CheckDriftStepsTest {
   }
 
   @Test
+  void theNextCheckIsDueAnIntervalAfterTheLastOneEndedNotAfterItBegan() {
+    DatabaseMigration dbm = atTarget(IMAGE_1, Duration.ofMinutes(10), OnDrift.Report);
+    DriftCheck slow = new DriftCheck();
+    slow.setId("c0");
+    slow.setJob("orders-c0");
+    slow.setStartedAt(Time.format(NOW.minusSeconds(12)));
+    slow.setFinishedAt(Time.format(NOW.minusSeconds(2)));
+    slow.setOutcome(CheckOutcome.NoDrift);
+    slow.setComparedWith(FP_1);
+    dbm.getStatus().getDrift().setCheck(slow);
+    dbm.getSpec().getDrift().setInterval("10s");
+    ReconcileState state = reconcile(dbm);
+    assertThat(state.changes().checkJob())
+        .as("10 s after it began, but only 2 s after it ended")
+        .isEmpty();
+    assertThat(state.lookAgainAfter()).contains(Duration.ofSeconds(8));
+  }
+
+  @Test
   void aCheckThatFoundAMigrationRunningIsTriedAgainWithinThirtySeconds() {
     DatabaseMigration dbm = atTarget(IMAGE_1, Duration.ofHours(1), OnDrift.Report);
     DriftCheck skipped = new DriftCheck();
     skipped.setId("c0");
     skipped.setJob("orders-c0");
     skipped.setStartedAt(Time.format(NOW.minusSeconds(20)));
-    skipped.setOutcome(CheckDrift.SKIPPED);
+    skipped.setOutcome(CheckOutcome.Skipped);
     skipped.setComparedWith(FP_1);
     dbm.getStatus().getDrift().setCheck(skipped);
     ReconcileState state = reconcile(dbm);
@@ -255,15 +272,10 @@ class CheckDriftStepsTest {
     DatabaseMigration dbm = atTarget(IMAGE_1, Duration.ofMinutes(10), OnDrift.Report);
     MigrationPolicy policy =
         new MigrationPolicy(List.of("ghcr.io/acme/*"), false, List.of("default"), false);
-    ReconcileState state = ReconcileState.begin(dbm, cluster, NOW);
-    ObserveRun.apply(state);
-    RecordRun.apply(state);
-    PlanRun.apply(state, policy);
-    CheckDrift.apply(state, policy, JobDefaults.STANDARD);
-    ComposeStatus.apply(state);
+    ReconcileState state = reconcile(dbm, policy);
     assertThat(state.changes().checkJob()).isEmpty();
     DriftCheck check = state.status().getDrift().getCheck();
-    assertThat(check.getOutcome()).isEqualTo(CheckDrift.FAILED);
+    assertThat(check.getOutcome()).isEqualTo(CheckOutcome.Failed);
     assertThat(check.getMessage()).startsWith("PolicyViolation: no check Job is made");
     var drifted = Conditions.find(state.status().getConditions(), Conditions.DRIFTED).orElseThrow();
     assertThat(drifted.getStatus()).isEqualTo("Unknown");
@@ -271,6 +283,32 @@ class CheckDriftStepsTest {
     assertThat(state.lookAgainAfter())
         .as("the next attempt an interval later")
         .contains(Duration.ofMinutes(10));
+  }
+
+  @Test
+  void aCheckJobTheApiServerRefusesFailsTheCheckAndTheNextIsTriedAfterTheInterval() {
+    DatabaseMigration dbm = atTarget(IMAGE_1, Duration.ofMinutes(10), OnDrift.Report);
+    ReconcileState state = ReconcileState.begin(dbm, cluster, NOW);
+    Pipeline pipeline =
+        new Pipeline(MigrationPolicy.DEFAULTS, JobDefaults.STANDARD, GateMode.Pause);
+    pipeline.decide(state);
+    Job check = state.changes().checkJob().orElseThrow();
+    state.written(
+        new ClusterChanges.Written(
+            List.of(
+                new ClusterChanges.Refusal(ClusterChanges.Write.JOB, check, 403, "exceeded quota")),
+            List.of(),
+            List.of()));
+    pipeline.conclude(state);
+
+    DriftCheck failed = state.status().getDrift().getCheck();
+    assertThat(failed.getOutcome()).isEqualTo(CheckOutcome.Failed);
+    assertThat(failed.getMessage()).contains("the API server refused the check Job (403)");
+    assertThat(failed.getFailures()).isEqualTo(1);
+    assertThat(state.status().getPhase()).as("a check holds no app").isEqualTo(Phase.Ready);
+    var drifted = Conditions.find(state.status().getConditions(), Conditions.DRIFTED).orElseThrow();
+    assertThat(drifted.getReason()).isEqualTo("DriftCheckFailed");
+    assertThat(state.lookAgainAfter()).contains(Duration.ofMinutes(10));
   }
 
   @Test

@@ -9,6 +9,7 @@ import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.Direction;
 import dev.schemagate.api.JobOptions;
 import dev.schemagate.api.LocksSpec;
+import dev.schemagate.api.Reason;
 import dev.schemagate.api.Tool;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Quantity;
@@ -51,7 +52,8 @@ class JobFactoryTest {
     assertThat(job.getSpec().getBackoffLimit()).isZero();
     assertThat(job.getSpec().getActiveDeadlineSeconds()).isEqualTo(900L);
     assertThat(job.getSpec().getPodFailurePolicy().getRules())
-        .singleElement()
+        .first()
+        .as("an eviction or preemption first: ignored, whatever its exit code")
         .satisfies(
             r -> {
               assertThat(r.getAction()).isEqualTo("Ignore");
@@ -150,10 +152,10 @@ class JobFactoryTest {
             "SCHEMAGATE_LOCK_RETRIES=3",
             "SCHEMAGATE_STATEMENT_TIMEOUT=5m",
             "SCHEMAGATE_RUN_LOCK_WAIT=30s");
-    assertThat(RunnerExitCode.reasonFor(6)).isEqualTo("MigrationLockHeld");
-    assertThat(RunnerExitCode.reasonFor(7)).isEqualTo("LockTimeout");
-    assertThat(RunnerExitCode.reasonFor(8)).isEqualTo("RepairNeeded");
-    assertThat(RunnerExitCode.reasonFor(9)).isEqualTo("MultipleHeads");
+    assertThat(RunnerExitCode.reasonFor(6)).isEqualTo(Reason.MigrationLockHeld);
+    assertThat(RunnerExitCode.reasonFor(7)).isEqualTo(Reason.LockTimeout);
+    assertThat(RunnerExitCode.reasonFor(8)).isEqualTo(Reason.RepairNeeded);
+    assertThat(RunnerExitCode.reasonFor(9)).isEqualTo(Reason.MultipleHeads);
   }
 
   @Test
@@ -237,5 +239,44 @@ class JobFactoryTest {
             .getSpec();
     assertThat(pod.getContainers().get(0).getResources().getLimits()).isEmpty();
     assertThat(pod.getVolumes().get(0).getEmptyDir().getSizeLimit()).isNull();
+  }
+
+  /**
+   * Issue 26, item 8: an exit code no retry changes fails the Job at once, whatever backoffLimit
+   * allows (a repair must never be tried again by itself); an eviction never counts, whatever its
+   * exit code, so its rule comes first. A custom command's codes are its own.
+   */
+  @Test
+  void theExitCodesNoRetryChangesFailTheJobAtOnceAndAnEvictionNeverCounts() {
+    for (Tool tool : List.of(Tool.FLYWAY, Tool.ALEMBIC)) {
+      assertThat(JobFactory.podFailurePolicy(tool).getRules())
+          .as(tool.toString())
+          .satisfiesExactly(
+              eviction -> {
+                assertThat(eviction.getAction()).isEqualTo("Ignore");
+                assertThat(eviction.getOnPodConditions())
+                    .singleElement()
+                    .satisfies(
+                        c -> {
+                          assertThat(c.getType()).isEqualTo("DisruptionTarget");
+                          assertThat(c.getStatus()).isEqualTo("True");
+                        });
+              },
+              fail -> {
+                assertThat(fail.getAction()).isEqualTo("FailJob");
+                assertThat(fail.getOnExitCodes().getContainerName())
+                    .isEqualTo(JobFactory.CONTAINER);
+                assertThat(fail.getOnExitCodes().getOperator()).isEqualTo("In");
+                assertThat(fail.getOnExitCodes().getValues())
+                    .as(
+                        "configuration, validation, SQL, repair, heads, plan changed, ahead,"
+                            + " baseline required")
+                    .containsExactly(2, 3, 4, 8, 9, 10, 12, 13)
+                    .doesNotContain(5, 6, 7, 11);
+              });
+    }
+    assertThat(JobFactory.podFailurePolicy(Tool.CUSTOM).getRules())
+        .singleElement()
+        .satisfies(r -> assertThat(r.getAction()).isEqualTo("Ignore"));
   }
 }

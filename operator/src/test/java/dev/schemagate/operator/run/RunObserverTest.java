@@ -6,6 +6,7 @@ import static dev.schemagate.operator.Fixtures.withUid;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.schemagate.api.Direction;
+import dev.schemagate.api.Reason;
 import dev.schemagate.api.Tool;
 import io.fabric8.kubernetes.api.model.ContainerStatus;
 import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
@@ -125,7 +126,7 @@ class RunObserverTest {
         .isInstanceOfSatisfying(
             RunState.Failed.class,
             f -> {
-              assertThat(f.reason()).isEqualTo("DatabaseUnreachable");
+              assertThat(f.reason()).isEqualTo(Reason.DatabaseUnreachable);
               assertThat(f.message()).contains("exit code 5", "connection refused");
             });
     RunState late =
@@ -151,7 +152,7 @@ class RunObserverTest {
             observe(
                 job("Failed", "DeadlineExceeded", "2026-11-25T09:59:59Z"), List.of(), List.of()))
         .isInstanceOfSatisfying(
-            RunState.Failed.class, f -> assertThat(f.reason()).isEqualTo("DeadlineExceeded"));
+            RunState.Failed.class, f -> assertThat(f.reason()).isEqualTo(Reason.DeadlineExceeded));
   }
 
   @Test
@@ -164,7 +165,7 @@ class RunObserverTest {
         .isInstanceOfSatisfying(
             RunState.Failed.class,
             f -> {
-              assertThat(f.reason()).isEqualTo("JobDeleted");
+              assertThat(f.reason()).isEqualTo(Reason.JobDeleted);
               assertThat(f.message()).contains(JOB, "outcome is unknown");
             });
   }
@@ -189,7 +190,7 @@ class RunObserverTest {
         .isInstanceOfSatisfying(
             RunState.Blocked.class,
             b -> {
-              assertThat(b.reason()).isEqualTo("PodsRejected");
+              assertThat(b.reason()).isEqualTo(Reason.PodsRejected);
               assertThat(b.message()).contains("exceeded quota", "ResourceQuota");
             });
   }
@@ -212,7 +213,7 @@ class RunObserverTest {
         .isInstanceOfSatisfying(
             RunState.Blocked.class,
             b -> {
-              assertThat(b.reason()).isEqualTo("PodUnschedulable");
+              assertThat(b.reason()).isEqualTo(Reason.PodUnschedulable);
               assertThat(b.message()).contains("node affinity/selector", "spec.job.nodeSelector");
             });
   }
@@ -233,7 +234,7 @@ class RunObserverTest {
           .isInstanceOfSatisfying(
               RunState.Blocked.class,
               b -> {
-                assertThat(b.reason()).isEqualTo("NonRootUserRequired");
+                assertThat(b.reason()).isEqualTo(Reason.NonRootUserRequired);
                 assertThat(b.message()).contains("spec.job.runAsUser", kubelet);
               });
     }
@@ -246,7 +247,7 @@ class RunObserverTest {
                         waiting("CreateContainerConfigError", "secret \"orders-db\" not found"))),
                 List.of()))
         .isInstanceOfSatisfying(
-            RunState.Blocked.class, b -> assertThat(b.reason()).isEqualTo("SecretNotFound"));
+            RunState.Blocked.class, b -> assertThat(b.reason()).isEqualTo(Reason.SecretNotFound));
   }
 
   @Test
@@ -263,7 +264,7 @@ class RunObserverTest {
     assertThat(observe(job(null, null, null), List.of(old), List.of()))
         .as("when it lasts, it is told")
         .isInstanceOfSatisfying(
-            RunState.Blocked.class, b -> assertThat(b.reason()).isEqualTo("SecretNotFound"));
+            RunState.Blocked.class, b -> assertThat(b.reason()).isEqualTo(Reason.SecretNotFound));
   }
 
   @Test
@@ -275,5 +276,27 @@ class RunObserverTest {
     assertThat(RunObserver.settled(job("Complete", null, at))).isTrue();
     assertThat(RunObserver.settled(job("Failed", "BackoffLimitExceeded", at))).isTrue();
     assertThat(RunObserver.settled(job(null, null, null))).isFalse();
+  }
+
+  @Test
+  void aDatabaseWithObjectsButNoHistoryAndNoBaselineIsBaselineRequired() {
+    RunState state =
+        observe(
+            job("Failed", "BackoffLimitExceeded", "2026-11-25T09:59:40Z"),
+            List.of(
+                pod(
+                    "Failed",
+                    terminated(
+                        13,
+                        "{\"message\":\"schema public has 2 tables but no history table:"
+                            + " set spec.baseline.revision\"}"))),
+            List.of());
+    assertThat(state)
+        .isInstanceOfSatisfying(
+            RunState.Failed.class,
+            f -> {
+              assertThat(f.reason()).isEqualTo(Reason.BaselineRequired);
+              assertThat(f.message()).contains("exit code 13", "spec.baseline.revision");
+            });
   }
 }

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,13 +15,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.BooleanSupplier;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A real Kubernetes control plane on loopback, built by {@code scripts/tools} from the Go modules
- * Kubernetes and etcd publish: etcd, kube-apiserver (RBAC and Node authorization, the admission
+ * A real Kubernetes control plane in the sandbox's network namespace, built by {@code
+ * scripts/tools} from the Go modules Kubernetes and etcd publish: etcd (on the namespace's
+ * loopback), kube-apiserver on the node's address (RBAC and Node authorization, the admission
  * plugins of a real cluster, an audit log), kube-controller-manager (every default controller, each
  * with its own service account) and kube-scheduler. Identities are static bearer tokens made at
  * start; the serving certificates come from a CA of its own ({@link Pki}).
@@ -50,8 +53,8 @@ public final class ControlPlane implements AutoCloseable {
 
   public static final String NODE_NAME = "sandbox-node";
 
-  /** The Service network; the API server's own Service takes its first address. */
-  static final String SERVICE_RANGE = "10.96.0.0/24";
+  /** The API server's port on the node's address. */
+  public static final int PORT = 6443;
 
   public final Path dir;
   public final Pki pki;
@@ -59,34 +62,44 @@ public final class ControlPlane implements AutoCloseable {
   public final Path adminKubeconfig;
   public final Path auditLog;
   private final String nodeToken;
+  private final String proxyToken;
   private final List<Daemon> daemons = new ArrayList<>();
 
   /** How long after an outage the API server may still refuse what RBAC allows. */
   static final Duration WARM_UP = Duration.ofSeconds(15);
 
-  private final List<Instant[]> outages = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<Instant[]> outages = new CopyOnWriteArrayList<>();
   private KubernetesClient admin;
 
-  private ControlPlane(Path dir, Pki pki, int port, String nodeToken) {
+  private ControlPlane(Path dir, Pki pki, int port, String nodeToken, String proxyToken) {
     this.dir = dir;
     this.pki = pki;
     this.port = port;
     this.nodeToken = nodeToken;
+    this.proxyToken = proxyToken;
     this.adminKubeconfig = dir.resolve("admin.kubeconfig");
     this.auditLog = dir.resolve("audit.log");
   }
 
-  /**
-   * Where scripts/tools links the binaries it built, unless -Dschemagate.controlplane says
-   * otherwise.
-   */
+  /** Where scripts/tools links the binaries it built, unless -Dschemagate.tools says otherwise. */
   public static Path binaries(Path home) {
     Path bin =
-        Path.of(
-            System.getProperty(
-                "schemagate.controlplane", home.resolve(".tools/controlplane/bin").toString()));
+        Path.of(System.getProperty("schemagate.tools", home.resolve(".tools/bin").toString()));
     for (String b :
-        List.of("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")) {
+        List.of(
+            "etcd",
+            "kube-apiserver",
+            "kube-controller-manager",
+            "kube-scheduler",
+            "kubectl",
+            "kubelet",
+            "kube-proxy",
+            "containerd",
+            "containerd-shim-runc-v2",
+            "ctr",
+            "runc",
+            "crane",
+            "helm")) {
       if (!Files.isExecutable(bin.resolve(b))) {
         throw new IllegalStateException(
             bin.resolve(b) + " is missing: build the control plane with bash scripts/tools");
@@ -108,6 +121,7 @@ public final class ControlPlane implements AutoCloseable {
             "apiserver",
             "/CN=kube-apiserver",
             List.of(
+                "IP:" + Network.NODE_IP,
                 "IP:127.0.0.1",
                 "IP:10.96.0.1",
                 "DNS:localhost",
@@ -128,6 +142,7 @@ public final class ControlPlane implements AutoCloseable {
     String kcmToken = token();
     String schedulerToken = token();
     String nodeToken = token();
+    String proxyToken = token();
     Path tokens = dir.resolve("tokens.csv");
     Files.writeString(
         tokens,
@@ -137,6 +152,7 @@ public final class ControlPlane implements AutoCloseable {
             kcmToken + ",system:kube-controller-manager,kube-controller-manager",
             schedulerToken + ",system:kube-scheduler,kube-scheduler",
             nodeToken + ",system:node:" + NODE_NAME + ",node-" + NODE_NAME + ",\"system:nodes\"",
+            proxyToken + ",system:kube-proxy,kube-proxy",
             ""));
     Path audit = dir.resolve("audit-policy.yaml");
     Files.writeString(
@@ -158,8 +174,8 @@ public final class ControlPlane implements AutoCloseable {
 
     int etcdPort = freePort();
     int etcdPeer = freePort();
-    int port = freePort();
-    ControlPlane cp = new ControlPlane(dir, pki, port, nodeToken);
+    int port = PORT;
+    ControlPlane cp = new ControlPlane(dir, pki, port, nodeToken, proxyToken);
     try {
       cp.daemons.add(
           Daemon.start(
@@ -189,11 +205,12 @@ public final class ControlPlane implements AutoCloseable {
                   Long.toString(8L << 30)),
               dir,
               pids));
-      cp.waitUntil(
-          "etcd serves",
-          Duration.ofSeconds(30),
-          () -> httpOk("http://127.0.0.1:" + etcdPort + "/health"),
-          cp.daemons.get(0));
+      cp.daemons
+          .get(0)
+          .waitUntil(
+              "etcd serves",
+              Duration.ofSeconds(30),
+              () -> httpOk("http://127.0.0.1:" + etcdPort + "/health"));
 
       cp.daemons.add(
           Daemon.start(
@@ -203,9 +220,9 @@ public final class ControlPlane implements AutoCloseable {
                   "--etcd-servers",
                   "http://127.0.0.1:" + etcdPort,
                   "--bind-address",
-                  "127.0.0.1",
+                  Network.NODE_IP,
                   "--advertise-address",
-                  "127.0.0.1",
+                  Network.NODE_IP,
                   "--secure-port",
                   Integer.toString(port),
                   "--cert-dir",
@@ -239,7 +256,7 @@ public final class ControlPlane implements AutoCloseable {
                   "--service-account-signing-key-file",
                   sa[0].toString(),
                   "--service-cluster-ip-range",
-                  SERVICE_RANGE,
+                  Network.SERVICE_RANGE,
                   "--kubelet-client-certificate",
                   kubeletClient[0].toString(),
                   "--kubelet-client-key",
@@ -249,9 +266,6 @@ public final class ControlPlane implements AutoCloseable {
                   "--kubelet-preferred-address-types",
                   "InternalIP",
                   "--allow-privileged=false",
-                  // webhooks and aggregated APIs are reached at their endpoints (there is no
-                  // kube-proxy)
-                  "--enable-aggregator-routing=true",
                   "--audit-policy-file",
                   audit.toString(),
                   "--audit-log-path",
@@ -268,6 +282,11 @@ public final class ControlPlane implements AutoCloseable {
                   "--v=0"),
               dir,
               pids));
+      // the controller manager gives up when the API server is not healthy within 20 s (its
+      // RBAC roles bootstrapped among the checks): on a loaded machine that takes longer
+      cp.writeKubeconfig(cp.adminKubeconfig, "sandbox-admin", adminToken, "default");
+      cp.admin = cp.client(cp.adminKubeconfig);
+      cp.daemons.get(1).waitUntil("the API server is ready", Duration.ofSeconds(120), cp::ready);
       Path kcm =
           cp.writeKubeconfig(
               dir.resolve("kube-controller-manager.kubeconfig"),
@@ -292,7 +311,7 @@ public final class ControlPlane implements AutoCloseable {
                   "--cluster-signing-key-file",
                   pki.caKey.toString(),
                   "--service-cluster-ip-range",
-                  SERVICE_RANGE,
+                  Network.SERVICE_RANGE,
                   "--bind-address",
                   "127.0.0.1",
                   "--secure-port",
@@ -340,15 +359,15 @@ public final class ControlPlane implements AutoCloseable {
                   "0"),
               dir,
               pids));
-      cp.writeKubeconfig(cp.adminKubeconfig, "sandbox-admin", adminToken, "default");
-      cp.admin = cp.client(cp.adminKubeconfig);
-      cp.waitUntil("the API server is ready", Duration.ofSeconds(60), cp::ready, cp.daemons.get(1));
 
-      cp.waitUntil(
-          "the controllers run (the default namespace has its service account)",
-          Duration.ofSeconds(60),
-          () -> cp.admin.serviceAccounts().inNamespace("default").withName("default").get() != null,
-          cp.daemons.get(2));
+      cp.daemons
+          .get(2)
+          .waitUntil(
+              "the controllers run (the default namespace has its service account)",
+              Duration.ofSeconds(60),
+              () ->
+                  cp.admin.serviceAccounts().inNamespace("default").withName("default").get()
+                      != null);
       return cp;
     } catch (IOException | InterruptedException | RuntimeException e) {
       cp.close();
@@ -362,7 +381,7 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   public String url() {
-    return "https://127.0.0.1:" + port;
+    return "https://" + Network.NODE_IP + ":" + port;
   }
 
   /** The kubelet's kubeconfig: user system:node:NAME in group system:nodes. */
@@ -371,10 +390,16 @@ public final class ControlPlane implements AutoCloseable {
         dir.resolve("kubelet.kubeconfig"), "system:node:" + NODE_NAME, nodeToken, "default");
   }
 
+  /** kube-proxy's kubeconfig: user system:kube-proxy (bound to system:node-proxier). */
+  public Path proxyKubeconfig() throws IOException {
+    return writeKubeconfig(
+        dir.resolve("kube-proxy.kubeconfig"), "system:kube-proxy", proxyToken, "default");
+  }
+
   /** A kubeconfig for this API server with a bearer token, trusting the sandbox's CA. */
   public Path writeKubeconfig(Path file, String user, String token, String namespace)
       throws IOException {
-    String ca = java.util.Base64.getEncoder().encodeToString(Files.readAllBytes(pki.caCert));
+    String ca = Base64.getEncoder().encodeToString(Files.readAllBytes(pki.caCert));
     Files.createDirectories(file.getParent());
     Files.writeString(
         file,
@@ -430,7 +455,7 @@ public final class ControlPlane implements AutoCloseable {
    */
   public void startAgain(String name) throws IOException, InterruptedException {
     daemon(name).startAgain();
-    waitUntil("the API server is ready again", Duration.ofSeconds(60), this::ready, daemon(name));
+    daemon(name).waitUntil("the API server is ready again", Duration.ofSeconds(60), this::ready);
     Instant[] outage = outages.get(outages.size() - 1);
     outage[1] = Instant.now().plus(WARM_UP);
   }
@@ -453,24 +478,6 @@ public final class ControlPlane implements AutoCloseable {
     }
   }
 
-  private void waitUntil(String what, Duration limit, BooleanSupplier condition, Daemon daemon)
-      throws InterruptedException {
-    Instant deadline = Instant.now().plus(limit);
-    while (!condition.getAsBoolean()) {
-      if (!daemon.isAlive() || Instant.now().isAfter(deadline)) {
-        throw new IllegalStateException(
-            "timed out waiting until "
-                + what
-                + (daemon.isAlive() ? "" : " (" + daemon.name + " exited)")
-                + "; "
-                + daemon.log
-                + " ends with:\n"
-                + daemon.tail(3000));
-      }
-      Thread.sleep(50);
-    }
-  }
-
   private static boolean httpOk(String url) {
     try {
       HttpResponse<String> r =
@@ -488,7 +495,7 @@ public final class ControlPlane implements AutoCloseable {
   }
 
   static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+    try (ServerSocket socket = new ServerSocket(0, 0, InetAddress.getLoopbackAddress())) {
       return socket.getLocalPort();
     }
   }

@@ -1,11 +1,15 @@
 package dev.schemagate.sandbox.cluster;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * One control-plane process with its log file. Stopped with SIGTERM, then SIGKILL after a grace
@@ -16,15 +20,18 @@ public final class Daemon implements AutoCloseable {
   public final String name;
   public final Path log;
   private final List<String> command;
+  private final List<String> env;
   private final Path dir;
   private final Path pids;
   private volatile Process process;
   private final Thread hook;
 
-  private Daemon(String name, List<String> command, Path dir, Path pids) throws IOException {
+  private Daemon(String name, List<String> command, Path dir, Path pids, List<String> env)
+      throws IOException {
     this.name = name;
     this.log = dir.resolve(name + ".log");
     this.command = List.copyOf(command);
+    this.env = List.copyOf(env);
     this.dir = dir;
     this.pids = pids;
     this.process = launch();
@@ -34,12 +41,23 @@ public final class Daemon implements AutoCloseable {
 
   public static Daemon start(String name, List<String> command, Path dir, Path pids)
       throws IOException {
-    return new Daemon(name, command, dir, pids);
+    return new Daemon(name, command, dir, pids, List.of());
+  }
+
+  /** The same, with these variables ("NAME=value") added to its environment. */
+  public static Daemon start(
+      String name, List<String> command, Path dir, Path pids, List<String> env) throws IOException {
+    return new Daemon(name, command, dir, pids, env);
   }
 
   private Process launch() throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(command);
+    for (String variable : env) {
+      int eq = variable.indexOf('=');
+      builder.environment().put(variable.substring(0, eq), variable.substring(eq + 1));
+    }
     Process started =
-        new ProcessBuilder(command)
+        builder
             .directory(dir.toFile())
             .redirectErrorStream(true)
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -68,7 +86,7 @@ public final class Daemon implements AutoCloseable {
       Files.writeString(
           pids, pid + " " + command + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
+      throw new UncheckedIOException(e);
     }
   }
 
@@ -96,6 +114,28 @@ public final class Daemon implements AutoCloseable {
 
   public long pid() {
     return process.pid();
+  }
+
+  /**
+   * Waits until the condition holds, checking every 50 ms; fails when this process exits first or
+   * the time is up, with the end of its log.
+   */
+  public void waitUntil(String what, Duration limit, BooleanSupplier condition)
+      throws InterruptedException {
+    Instant deadline = Instant.now().plus(limit);
+    while (!condition.getAsBoolean()) {
+      if (!isAlive() || Instant.now().isAfter(deadline)) {
+        throw new IllegalStateException(
+            "timed out waiting until "
+                + what
+                + (isAlive() ? "" : " (" + name + " exited)")
+                + "; "
+                + log
+                + " ends with:\n"
+                + tail(3000));
+      }
+      Thread.sleep(50);
+    }
   }
 
   /** The log's last characters, for an error message. */

@@ -1,0 +1,290 @@
+package dev.schemagate.sandbox;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.schemagate.sandbox.cluster.ContainerEvents;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * GitOps for real: Flux's own source-controller and kustomize-controller sync a Git repository that
+ * holds a DatabaseMigration and its app, through the Kustomizations of our recipe
+ * (charts/schemagate/docs/flux-kustomizations.yaml, applied as it is but for the namespace, the
+ * repository's URL and the interval). Each release is one commit that bumps the migration's image
+ * and target and the app's image and required revision; it reaches the cluster without a person,
+ * and no process of the new app version starts before its migration finished.
+ */
+@ExtendWith(E2e.Reporter.class)
+class FluxE2eTest {
+  static final String RESULT =
+      "{\"tool\":\"flyway\",\"direction\":\"upgrade\",\"fromRevision\":\"\","
+          + "\"toRevision\":\"$SCHEMAGATE_TARGET_REVISION\",\"applied\":[],\"durationMs\":4000}";
+  static final Path RECIPE = E2e.HOME.resolve("charts/schemagate/docs/flux-kustomizations.yaml");
+  static Flux flux;
+  E2e world;
+
+  @BeforeAll
+  static void flux() throws Exception {
+    E2e.sandbox();
+    Assumptions.assumeTrue(
+        E2e.sandbox.cluster instanceof RealCluster, "Flux runs against the real control plane");
+    for (int v = 1; v <= 2; v++) {
+      E2e.sandbox.simulatedImage(migrations(v), Duration.ofSeconds(4), RESULT, 0);
+      E2e.sandbox.idleImage(app(v));
+    }
+    flux = Flux.start(E2e.sandbox);
+  }
+
+  @AfterAll
+  static void stopFlux() {
+    if (flux != null) {
+      flux.close();
+    }
+  }
+
+  @Test
+  void eachReleaseCommitMigratesThenRollsOutTheAppWithoutAPerson() throws Exception {
+    world = new E2e();
+    try (GitServer git =
+        GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
+      String first = git.commit("orders 1", release(1));
+      Instant committed = Instant.now();
+      Flux.kubectl(E2e.sandbox, "apply", "-f", recipe(git.url()).toString());
+      awaitRelease(1, first);
+      System.out.printf(
+          "flux: commit %s (migration r1, orders-api:1) to orders-api serving: %d ms%n",
+          first.substring(0, 7), Duration.between(committed, Instant.now()).toMillis());
+
+      String second = git.commit("orders 2", release(2));
+      committed = Instant.now();
+      awaitRelease(2, second);
+      System.out.printf(
+          "flux: commit %s (migration r2, orders-api:2) to orders-api serving: %d ms%n",
+          second.substring(0, 7), Duration.between(committed, Instant.now()).toMillis());
+      assertThat(pods(1)).as("no pod of the old version left").isEmpty();
+    } catch (Throwable failure) {
+      System.out.println(flux.logs());
+      throw failure;
+    }
+  }
+
+  /**
+   * Waits for release v, committed as {@code commit}, to reach the app, watching it as a user would
+   * (kubectl get kustomizations, dbm, pods) every 100 ms; asserts what each shows on the way.
+   */
+  private void awaitRelease(int v, String commit) throws Exception {
+    String revision = "main@sha1:" + commit;
+    Instant start = Instant.now();
+    boolean heldBehindTheMigration = false;
+    List<String> seen = new ArrayList<>();
+    while (true) {
+      Map<String, Object> migrations = ready("orders-migrations");
+      Map<String, Object> app = ready("orders-app");
+      boolean migrated = migratedTo(v);
+      String line =
+          "migrations="
+              + migrations.get("status")
+              + "/"
+              + migrations.get("reason")
+              + " app="
+              + app.get("status")
+              + "/"
+              + app.get("reason")
+              + " dbm="
+              + world.phase("orders")
+              + "@"
+              + world.status("orders").get("currentRevision");
+      if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(line)) {
+        seen.add(line);
+      }
+      if ("True".equals(migrations.get("status"))
+          && String.valueOf(migrations.get("message")).contains(revision)) {
+        assertThat(migrated)
+            .as(
+                "orders-migrations is Ready at %s only once the DatabaseMigration is: %s",
+                commit, seen)
+            .isTrue();
+      }
+      if (!migrated && "DependencyNotReady".equals(app.get("reason"))) {
+        heldBehindTheMigration = true;
+      }
+      if (!migrated) {
+        assertThat(starts(v)).as("processes of %s before its migration ended", app(v)).isEmpty();
+      }
+      if ("True".equals(app.get("status"))
+          && String.valueOf(app.get("message")).contains(revision)
+          && app(v).equals(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api"))) {
+        break;
+      }
+      assertThat(Duration.between(start, Instant.now()))
+          .as("release %d applied by Flux: %s\n%s", v, seen, flux.logs())
+          .isLessThan(Duration.ofMinutes(4));
+      Thread.sleep(100);
+    }
+    System.out.println(
+        "flux: release " + v + " as kubectl showed it: " + String.join(" -> ", seen));
+    assertThat(heldBehindTheMigration)
+        .as("orders-app waited for orders-migrations (DependencyNotReady): %s", seen)
+        .isTrue();
+    assertThat((String) ready("orders-migrations").get("message"))
+        .isEqualTo("Applied revision: " + revision);
+    assertThat((String) ready("orders-app").get("message"))
+        .isEqualTo("Applied revision: " + revision);
+    assertThat(world.phase("orders")).isEqualTo("Ready");
+    assertThat(world.status("orders").get("currentRevision")).isEqualTo("r" + v);
+    assertThat(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api")).isEqualTo(app(v));
+    assertStartedOnlyAfterItsMigration(v);
+  }
+
+  private boolean migratedTo(int v) {
+    return "Ready".equals(world.phase("orders"))
+        && ("r" + v).equals(world.status("orders").get("currentRevision"));
+  }
+
+  /** The Ready condition of a Kustomization of the world's namespace, or an empty map. */
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> ready(String kustomization) {
+    GenericKubernetesResource k =
+        world
+            .client()
+            .genericKubernetesResources("kustomize.toolkit.fluxcd.io/v1", "Kustomization")
+            .inNamespace(world.ns)
+            .withName(kustomization)
+            .get();
+    Object status = k == null ? null : k.getAdditionalProperties().get("status");
+    if (!(status instanceof Map<?, ?> s) || !(s.get("conditions") instanceof List<?> conditions)) {
+      return Map.of();
+    }
+    return conditions.stream()
+        .map(c -> (Map<String, Object>) c)
+        .filter(c -> "Ready".equals(c.get("type")))
+        .findFirst()
+        .orElse(Map.of());
+  }
+
+  /** The files of release v, as a team keeps them in its repository. */
+  static Map<String, String> release(int v) {
+    Map<String, String> files = new LinkedHashMap<>();
+    files.put(
+        "deploy/orders/migrations/databasemigration.yaml",
+        String.join(
+            "\n",
+            "apiVersion: schemagate.dev/v1alpha1",
+            "kind: DatabaseMigration",
+            "metadata: {name: orders}",
+            "spec:",
+            "  image: " + migrations(v),
+            "  targetRevision: r" + v,
+            "  gate: {deployments: [orders-api]}",
+            ""));
+    files.put(
+        "deploy/orders/app/deployment.yaml",
+        String.join(
+            "\n",
+            "apiVersion: apps/v1",
+            "kind: Deployment",
+            "metadata: {name: orders-api}",
+            "spec:",
+            "  replicas: 2",
+            "  selector: {matchLabels: {app: orders-api}}",
+            "  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}",
+            "  template:",
+            "    metadata:",
+            "      labels: {app: orders-api, schemagate.dev/migration: orders}",
+            "      annotations: {schemagate.dev/requires-revision: r" + v + "}",
+            "    spec:",
+            "      containers:",
+            "      - {name: api, image: \"" + app(v) + "\"}",
+            ""));
+    return files;
+  }
+
+  static String migrations(int v) {
+    return "e2e/flux-migrations:" + v;
+  }
+
+  static String app(int v) {
+    return "shop/orders-api:" + v;
+  }
+
+  /** The recipe, for this world: its namespace, the repository's URL, a 5 s interval. */
+  private Path recipe(String url) throws Exception {
+    String recipe = Files.readString(RECIPE);
+    Map<String, String> replaced = new LinkedHashMap<>();
+    replaced.put("namespace: flux-system", "namespace: " + world.ns);
+    replaced.put("targetNamespace: shop", "targetNamespace: " + world.ns);
+    replaced.put("url: https://git.example.com/shop.git", "url: " + url);
+    replaced.put("interval: 1m ", "interval: 5s ");
+    for (var r : replaced.entrySet()) {
+      assertThat(recipe).as("the recipe still says it").contains(r.getKey());
+      recipe = recipe.replace(r.getKey(), r.getValue());
+    }
+    Path file = Files.createTempFile(E2e.sandbox.work, "flux", ".yaml");
+    Files.writeString(file, recipe);
+    return file;
+  }
+
+  private List<io.fabric8.kubernetes.api.model.Pod> pods(int v) {
+    return world
+        .client()
+        .pods()
+        .inNamespace(world.ns)
+        .withLabel("app", "orders-api")
+        .list()
+        .getItems()
+        .stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .filter(p -> app(v).equals(p.getSpec().getContainers().get(0).getImage()))
+        .toList();
+  }
+
+  private List<ContainerEvents.Start> starts(int v) {
+    return E2e.sandbox.real().starts().stream()
+        .filter(s -> s.namespace().equals(world.ns) && s.image().equals(app(v)))
+        .toList();
+  }
+
+  /** Every process of release v started after its migration's container exited successfully. */
+  private void assertStartedOnlyAfterItsMigration(int v) {
+    String revision = "r" + v;
+    Map<String, Object> run =
+        world.history("orders").stream()
+            .filter(
+                h ->
+                    revision.equals(h.get("targetRevision"))
+                        && "Succeeded".equals(h.get("outcome")))
+            .findFirst()
+            .orElseThrow();
+    String job = String.valueOf(run.get("job"));
+    Instant migrated =
+        E2e.sandbox.real().exits().stream()
+            .filter(
+                e ->
+                    e.namespace().equals(world.ns)
+                        && e.pod().startsWith(job + "-")
+                        && e.exitCode() == 0)
+            .map(ContainerEvents.Exit::at)
+            .max(Instant::compareTo)
+            .orElseThrow(() -> new AssertionError("no successful exit of Job " + job));
+    await().atMost(Duration.ofSeconds(10)).until(() -> starts(v).size() >= 2);
+    assertThat(starts(v))
+        .allSatisfy(
+            s ->
+                assertThat(s.at())
+                    .as(s.pod() + " started after the migration's container ended")
+                    .isAfter(migrated));
+  }
+}
