@@ -1,6 +1,7 @@
 package dev.schemagate.operator;
 
 import static dev.schemagate.operator.Fixtures.IMAGE_1;
+import static dev.schemagate.operator.Fixtures.IMAGE_2;
 import static dev.schemagate.operator.Fixtures.migration;
 import static dev.schemagate.operator.Fixtures.result;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -147,6 +148,51 @@ class ReconcilerFaultsTest extends ReconcilerTestBase {
     assertThat(cluster.dbm("orders").getStatus().getHistory())
         .singleElement()
         .satisfies(h -> assertThat(h.getApplied()).hasSize(3));
+    assertThat(paused("orders-api")).isFalse();
+  }
+
+  @Test
+  void aRunWhoseStatusWriteMetASpecEditIsRecordedFollowedAndKeptInHistory() {
+    // the status write that records the first run's Job meets the edit below (409), as a GitOps
+    // sync or a second kubectl apply right after the first would make it
+    server.expect().put().withPath(statusPath("orders")).andReturn(409, conflict()).once();
+    cluster.createDeployment("orders-api", false);
+    apply(migration(ns, "orders", IMAGE_1, "3", "orders-api"));
+    Job first = awaitSingleJob();
+    edit(
+        "orders",
+        d -> {
+          d.getSpec().setImage(IMAGE_2);
+          d.getSpec().setTargetRevision("4");
+          return d;
+        });
+    cluster.podRunning(first);
+    // the first run is under way, though the spec changed before its record was written
+    eventually()
+        .until(
+            () -> {
+              DatabaseMigration now = cluster.dbm("orders");
+              return now.getStatus() != null
+                  && now.getStatus().getActiveRun() != null
+                  && first.getMetadata().getName().equals(now.getStatus().getActiveRun().getJob());
+            });
+    assertThat(cluster.jobs()).as("no second run while the first one runs").hasSize(1);
+
+    cluster.succeed(first, result("", "3", "1", "2", "3"));
+    eventually().until(() -> cluster.jobs().size() == 2);
+    Job second =
+        cluster.jobs().stream()
+            .filter(j -> !j.getMetadata().getName().equals(first.getMetadata().getName()))
+            .findFirst()
+            .orElseThrow();
+    cluster.succeed(second, result("3", "4", "4"));
+    awaitPhase("orders", Phase.Ready);
+    assertThat(cluster.dbm("orders").getStatus().getHistory())
+        .extracting(HistoryEntry::getJob, HistoryEntry::getToRevision)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(second.getMetadata().getName(), "4"),
+            org.assertj.core.groups.Tuple.tuple(first.getMetadata().getName(), "3"));
+    assertThat(cluster.jobs()).as("both runs keep their Jobs").hasSize(2);
     assertThat(paused("orders-api")).isFalse();
   }
 

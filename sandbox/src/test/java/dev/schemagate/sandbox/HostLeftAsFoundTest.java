@@ -2,6 +2,7 @@ package dev.schemagate.sandbox;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.schemagate.sandbox.cluster.Network;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -128,6 +129,13 @@ class HostLeftAsFoundTest {
     return found;
   }
 
+  /** Whether a route names the node's address, the pod range or the Service range. */
+  static boolean namesASandboxNetwork(String route) {
+    return Stream.of(Network.NODE_IP, Network.POD_RANGE, Network.SERVICE_RANGE)
+        .map(a -> a.replaceFirst("\\.0/24$", "."))
+        .anyMatch(route::contains);
+  }
+
   static List<String> run(String... command) throws Exception {
     Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -197,6 +205,11 @@ class HostLeftAsFoundTest {
     assertThat(Files.readString(logs.resolve("once.log"))).contains("Done: every step passed.");
     assertThat(read()).isEqualTo(before);
     assertThat(sandboxCgroups()).isEqualTo(cgroupsBefore);
+    assertThat(before.routes())
+        .as(
+            "the host's routes (every table): none names the sandbox's networks, which live in its"
+                + " own namespace only (one left by an older sandbox goes with `ip route del`)")
+        .noneMatch(HostLeftAsFoundTest::namesASandboxNetwork);
 
     Process interrupted = demo(logs.resolve("interrupted.log"), false);
     awaitRunning(interrupted, logs.resolve("interrupted.log"));

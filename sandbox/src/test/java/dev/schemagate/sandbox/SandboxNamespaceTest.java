@@ -210,4 +210,53 @@ class SandboxNamespaceTest {
     assertThat(run.exitValue()).as(Files.readString(log)).isZero();
     assertThat(Files.readString(log)).contains("read: a command from Maven");
   }
+
+  @ParameterizedTest(name = "PID namespace: {0}")
+  @ValueSource(strings = {"yes", "no"})
+  void aCloneUnderTmpStaysVisibleAtItsPathOverTheFreshTmp(String pidNamespace) throws Exception {
+    // a clone made with mktemp -d, as CI or a reviewer makes one: the fresh /tmp must not hide it
+    Path clone = Files.createTempDirectory(Path.of("/tmp"), "sandbox-clone-");
+    try {
+      Path scripts = Files.createDirectories(clone.resolve("scripts"));
+      Path script = Files.copy(SCRIPT, scripts.resolve("sandbox-namespace"));
+      script.toFile().setExecutable(true);
+      Path work = Files.createDirectories(clone.resolve("sandbox/target"));
+      Files.writeString(clone.resolve("sandbox/target/booter.jar"), "the booter\n");
+      Files.writeString(Path.of("/tmp", clone.getFileName() + "-beside"), "the host's /tmp\n");
+      Path log = log("namespace-" + pidNamespace + "-clone-under-tmp.log");
+      ProcessBuilder pb =
+          new ProcessBuilder(
+                  "setsid",
+                  script.toString(),
+                  "sh",
+                  "-c",
+                  "cat "
+                      + work.resolve("booter.jar")
+                      + " && echo written >"
+                      + work.resolve("report.txt")
+                      + " && ls /tmp")
+              .directory(work.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile());
+      pb.environment().remove("SCHEMAGATE_SANDBOX_NAMESPACE");
+      pb.environment().put("SCHEMAGATE_SANDBOX_PID_NAMESPACE", pidNamespace);
+      Process run = pb.start();
+      assertThat(run.waitFor(1, TimeUnit.MINUTES)).isTrue();
+      String out = Files.readString(log);
+      assertThat(run.exitValue()).as(out).isZero();
+      assertThat(out)
+          .as("the clone is read at its own path")
+          .contains("the booter")
+          .as("the rest of the host's /tmp is not there")
+          .doesNotContain(clone.getFileName() + "-beside");
+      assertThat(work.resolve("report.txt"))
+          .as("what the command writes reaches the clone")
+          .exists();
+    } finally {
+      Files.deleteIfExists(Path.of("/tmp", clone.getFileName() + "-beside"));
+      try (var files = Files.walk(clone)) {
+        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
 }

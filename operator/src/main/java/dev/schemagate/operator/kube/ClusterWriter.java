@@ -1,6 +1,8 @@
 package dev.schemagate.operator.kube;
 
 import dev.schemagate.api.DatabaseMigration;
+import dev.schemagate.api.DatabaseMigrationStatus;
+import dev.schemagate.api.Run;
 import dev.schemagate.operator.gate.PausePatch;
 import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.reconcile.ClusterChanges;
@@ -423,11 +425,67 @@ public final class ClusterWriter {
    */
   private void writeStatus(ReconcileState state, Context<DatabaseMigration> context) {
     DatabaseMigration dbm = state.resource();
-    DatabaseMigration updated = client.resource(state.withStatus()).updateStatus();
+    DatabaseMigration updated;
+    try {
+      updated = client.resource(state.withStatus()).updateStatus();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() == 409) {
+        state.startedRun().ifPresent(run -> recordStartedRun(dbm, run, context));
+      }
+      throw e;
+    }
     context
         .eventSourceRetriever()
         .getControllerEventSource()
         .handleRecentResourceUpdate(ResourceID.fromResource(dbm), updated, dbm);
+  }
+
+  /**
+   * The status write met a 409 (someone changed the resource since it was read: a spec edit) after
+   * this reconcile created a run's Job: the run alone is recorded, as the run under way, on the
+   * resource as it is now, so that its Job is followed and its run goes into history. Lost, it
+   * could not be found again once the spec changed: a run's Job has no owner reference, and its
+   * image may no longer be spec.image, so nothing would prove it the operator's. The rest of the
+   * status is decided again by the reconcile that the change brings (the 409 still fails this one).
+   */
+  private void recordStartedRun(
+      DatabaseMigration dbm, Run run, Context<DatabaseMigration> context) {
+    String ns = dbm.getMetadata().getNamespace();
+    String name = dbm.getMetadata().getName();
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      DatabaseMigration now =
+          client.resources(DatabaseMigration.class).inNamespace(ns).withName(name).get();
+      if (now == null) {
+        return;
+      }
+      DatabaseMigrationStatus status =
+          now.getStatus() != null ? now.getStatus() : new DatabaseMigrationStatus();
+      if (status.getActiveRun() != null
+          || status.getHistory().stream().anyMatch(h -> run.getId().equals(h.getId()))) {
+        return; // a run is recorded already: never two at once, never one twice
+      }
+      status.setActiveRun(run);
+      now.setStatus(status);
+      try {
+        DatabaseMigration updated = client.resource(now).updateStatus();
+        context
+            .eventSourceRetriever()
+            .getControllerEventSource()
+            .handleRecentResourceUpdate(ResourceID.fromResource(dbm), updated, dbm);
+        LOG.infof(
+            "%s/%s: the resource changed while run %s's Job %s was created: the run is recorded"
+                + " as under way on the new one",
+            ns, name, run.getId(), run.getJob());
+        return;
+      } catch (KubernetesClientException e) {
+        if (e.getCode() != 409) {
+          LOG.warnf(
+              "%s/%s: could not record run %s (%d): %s; its Job %s is adopted while it runs",
+              ns, name, run.getId(), e.getCode(), e.getMessage(), run.getJob());
+          return;
+        }
+      }
+    }
   }
 
   /**

@@ -316,6 +316,20 @@ public final class ReconcileState {
   }
 
   /**
+   * The run under way whose Job this reconcile created, if any: the record that must not be lost
+   * with the status write, for nothing else could prove that Job the operator's once the spec has
+   * changed (its image may no longer be spec.image, and a run's Job has no owner reference).
+   */
+  public Optional<Run> startedRun() {
+    Run run = status.getActiveRun();
+    return run != null
+            && written.created().stream()
+                .anyMatch(job -> run.getJob().equals(job.getMetadata().getName()))
+        ? Optional.of(run)
+        : Optional.empty();
+  }
+
+  /**
    * A write the API server refused that needs a person (a gate, a pod's gate, the plan's
    * ConfigMap): it is the verdict, whatever the run or the decision; the first one told wins.
    */
