@@ -28,7 +28,6 @@ import dev.schemagate.operator.status.Conditions;
 import dev.schemagate.operator.status.EventReason;
 import dev.schemagate.operator.status.ReconcileEvents.Notice;
 import io.fabric8.kubernetes.api.model.Condition;
-import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
@@ -85,33 +84,7 @@ class ExpandContractStepsTest {
                 new JobConditionBuilder().withType("Complete").withStatus("True").build())
             .build());
     cluster.jobs.add(job);
-    // as the Job controller makes it: from the template, controlled by the Job
-    cluster.pods.add(
-        new PodBuilder()
-            .withMetadata(job.getSpec().getTemplate().getMetadata())
-            .editMetadata()
-            .addNewOwnerReference()
-            .withKind("Job")
-            .withName(job.getMetadata().getName())
-            .withUid(job.getMetadata().getUid())
-            .withController(true)
-            .endOwnerReference()
-            .endMetadata()
-            .withSpec(job.getSpec().getTemplate().getSpec())
-            .withNewStatus()
-            .withPhase("Succeeded")
-            .withContainerStatuses(
-                new ContainerStatusBuilder()
-                    .withName(JobFactory.CONTAINER)
-                    .withNewState()
-                    .withNewTerminated()
-                    .withExitCode(0)
-                    .withMessage(result)
-                    .endTerminated()
-                    .endState()
-                    .build())
-            .endStatus()
-            .build());
+    cluster.pods.add(JobPods.of(job, ReconcileStepsTest.terminated(0, result)));
     return job;
   }
 

@@ -95,27 +95,7 @@ class ReconcileStepsTest {
   }
 
   void pod(Job job, ContainerStatus container) {
-    var terminated = container.getState().getTerminated();
-    String phase =
-        terminated == null ? "Pending" : terminated.getExitCode() == 0 ? "Succeeded" : "Failed";
-    // as the Job controller makes it: from the template, controlled by the Job
-    cluster.pods.add(
-        new PodBuilder()
-            .withMetadata(job.getSpec().getTemplate().getMetadata())
-            .editMetadata()
-            .addNewOwnerReference()
-            .withKind("Job")
-            .withName(job.getMetadata().getName())
-            .withUid(job.getMetadata().getUid())
-            .withController(true)
-            .endOwnerReference()
-            .endMetadata()
-            .withSpec(job.getSpec().getTemplate().getSpec())
-            .withNewStatus()
-            .withPhase(phase)
-            .withContainerStatuses(container)
-            .endStatus()
-            .build());
+    cluster.pods.add(JobPods.of(job, container));
   }
 
   static ContainerStatus terminated(int exitCode, String message) {
