@@ -330,17 +330,7 @@ abstract class AdmissionGateScenarios {
   }
 
   List<Pod> pods(int v) {
-    return world
-        .client()
-        .pods()
-        .inNamespace(world.ns)
-        .withLabel("app", "orders-api")
-        .list()
-        .getItems()
-        .stream()
-        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-        .filter(p -> image(v).equals(p.getSpec().getContainers().get(0).getImage()))
-        .toList();
+    return world.livePods("orders-api", image(v));
   }
 
   List<Pod> waiting(int v) {

@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
@@ -375,6 +376,14 @@ final class E2e {
   @SuppressWarnings("unchecked")
   List<Map<String, Object>> history(String name) {
     return (List<Map<String, Object>>) status(name).getOrDefault("history", List.of());
+  }
+
+  /** The pods of the app (label app) that run this image and are not being deleted. */
+  List<Pod> livePods(String app, String image) {
+    return client().pods().inNamespace(ns).withLabel("app", app).list().getItems().stream()
+        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+        .filter(p -> image.equals(p.getSpec().getContainers().get(0).getImage()))
+        .toList();
   }
 
   List<Job> jobs() {

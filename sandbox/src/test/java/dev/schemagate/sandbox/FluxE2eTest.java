@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.schemagate.sandbox.cluster.ContainerEvents;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Pod;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -237,18 +238,8 @@ class FluxE2eTest {
     return file;
   }
 
-  private List<io.fabric8.kubernetes.api.model.Pod> pods(int v) {
-    return world
-        .client()
-        .pods()
-        .inNamespace(world.ns)
-        .withLabel("app", "orders-api")
-        .list()
-        .getItems()
-        .stream()
-        .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
-        .filter(p -> app(v).equals(p.getSpec().getContainers().get(0).getImage()))
-        .toList();
+  private List<Pod> pods(int v) {
+    return world.livePods("orders-api", app(v));
   }
 
   private List<ContainerEvents.Start> starts(int v) {
