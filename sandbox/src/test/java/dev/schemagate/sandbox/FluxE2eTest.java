@@ -26,13 +26,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * (charts/schemagate/docs/flux-kustomizations.yaml, applied as it is but for the namespace, the
  * repository's URL and the interval). Each release is one commit that bumps the migration's image
  * and target and the app's image and required revision; it reaches the cluster without a person,
- * and no process of the new app version starts before its migration finished.
+ * and no process of the new app version starts before its migration finished. A release whose
+ * migration fails stops there, the old version serving, until the commit that fixes it.
  */
 @ExtendWith(E2e.Reporter.class)
 class FluxE2eTest {
   static final String RESULT =
       "{\"tool\":\"flyway\",\"direction\":\"upgrade\",\"fromRevision\":\"\","
           + "\"toRevision\":\"$SCHEMAGATE_TARGET_REVISION\",\"applied\":[],\"durationMs\":4000}";
+  static final String BROKEN = "e2e/flux-migrations:3-broken";
   static final Path RECIPE = E2e.HOME.resolve("charts/schemagate/docs/flux-kustomizations.yaml");
   static Flux flux;
   E2e world;
@@ -42,10 +44,12 @@ class FluxE2eTest {
     E2e.sandbox();
     Assumptions.assumeTrue(
         E2e.sandbox.cluster instanceof RealCluster, "Flux runs against the real control plane");
-    for (int v = 1; v <= 2; v++) {
+    for (int v = 1; v <= 3; v++) {
       E2e.sandbox.simulatedImage(migrations(v), Duration.ofSeconds(4), RESULT, 0);
       E2e.sandbox.idleImage(app(v));
     }
+    // its migration fails (exit code 4, no result), as a migration with an error does
+    E2e.sandbox.simulatedImage(BROKEN, Duration.ofSeconds(1), "", 4);
     flux = Flux.start(E2e.sandbox);
   }
 
@@ -76,10 +80,78 @@ class FluxE2eTest {
           "flux: commit %s (migration r2, orders-api:2) to orders-api serving: %d ms%n",
           second.substring(0, 7), Duration.between(committed, Instant.now()).toMillis());
       assertThat(pods(1)).as("no pod of the old version left").isEmpty();
+
+      // a release whose migration fails: the app stays where it is; the fix is one more commit
+      String broken = git.commit("orders 3, its migration fails", release(3, BROKEN));
+      committed = Instant.now();
+      awaitFailed(broken);
+      System.out.printf(
+          "flux: commit %s (a failing migration r3, orders-api:3) to the failure shown: %d ms%n",
+          broken.substring(0, 7), Duration.between(committed, Instant.now()).toMillis());
+      String fix = git.commit("orders 3, the migration fixed", release(3));
+      committed = Instant.now();
+      awaitRelease(3, fix);
+      System.out.printf(
+          "flux: fix commit %s (migration r3, orders-api:3) to orders-api serving: %d ms%n",
+          fix.substring(0, 7), Duration.between(committed, Instant.now()).toMillis());
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
     }
+  }
+
+  /**
+   * Waits for the migration of a release that fails, committed as {@code commit}, to show its
+   * failure as a user sees it: the DatabaseMigration Failed and Stalled, orders-migrations not
+   * Ready (its health check, which reads Stalled as failed, ends at once), orders-app waiting for
+   * it; meanwhile no pod of the release's app is made and the old version keeps serving.
+   */
+  private void awaitFailed(String commit) throws Exception {
+    String revision = "main@sha1:" + commit;
+    Instant start = Instant.now();
+    List<String> seen = new ArrayList<>();
+    while (true) {
+      Map<String, Object> migrations = ready("orders-migrations");
+      Map<String, Object> app = ready("orders-app");
+      String line =
+          "migrations="
+              + migrations.get("status")
+              + "/"
+              + migrations.get("reason")
+              + " app="
+              + app.get("status")
+              + "/"
+              + app.get("reason")
+              + " dbm="
+              + world.phase("orders");
+      if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(line)) {
+        seen.add(line);
+      }
+      assertThat(pods(3)).as("pods of %s while its migration fails", app(3)).isEmpty();
+      assertThat(starts(3)).as("processes of %s while its migration fails", app(3)).isEmpty();
+      if ("False".equals(migrations.get("status"))
+          && String.valueOf(migrations.get("message")).contains(revision)
+          && "Failed".equals(world.phase("orders"))) {
+        break;
+      }
+      assertThat(Duration.between(start, Instant.now()))
+          .as("the failure of release 3 shown by Flux: %s\n%s", seen, flux.logs())
+          .isLessThan(Duration.ofMinutes(4));
+      Thread.sleep(100);
+    }
+    System.out.println(
+        "flux: the failing release as kubectl showed it: "
+            + String.join(" -> ", seen)
+            + "; orders-migrations: "
+            + ready("orders-migrations").get("reason")
+            + ": "
+            + ready("orders-migrations").get("message"));
+    assertThat(ready("orders-migrations").get("reason")).isEqualTo("HealthCheckFailed");
+    assertThat(ready("orders-app").get("status")).as("orders-app").isNotEqualTo("True");
+    assertThat(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api"))
+        .as("the old version keeps serving")
+        .isEqualTo(app(2));
+    assertThat(world.status("orders").get("currentRevision")).isEqualTo("r2");
   }
 
   /**
@@ -178,6 +250,11 @@ class FluxE2eTest {
 
   /** The files of release v, as a team keeps them in its repository. */
   static Map<String, String> release(int v) {
+    return release(v, migrations(v));
+  }
+
+  /** The files of release v, its migrations in that image. */
+  static Map<String, String> release(int v, String migrationsImage) {
     Map<String, String> files = new LinkedHashMap<>();
     files.put(
         "deploy/orders/migrations/databasemigration.yaml",
@@ -187,7 +264,7 @@ class FluxE2eTest {
             "kind: DatabaseMigration",
             "metadata: {name: orders}",
             "spec:",
-            "  image: " + migrations(v),
+            "  image: " + migrationsImage,
             "  targetRevision: r" + v,
             "  gate: {deployments: [orders-api]}",
             ""));
