@@ -130,7 +130,8 @@ class FluxE2eTest {
       assertThat(pods(3)).as("pods of %s while its migration fails", app(3)).isEmpty();
       assertThat(starts(3)).as("processes of %s while its migration fails", app(3)).isEmpty();
       if ("False".equals(migrations.get("status"))
-          && String.valueOf(migrations.get("message")).contains(revision)
+          && "HealthCheckFailed".equals(migrations.get("reason"))
+          && revision.equals(lastAttempted("orders-migrations"))
           && "Failed".equals(world.phase("orders"))) {
         break;
       }
@@ -146,7 +147,9 @@ class FluxE2eTest {
             + ready("orders-migrations").get("reason")
             + ": "
             + ready("orders-migrations").get("message"));
-    assertThat(ready("orders-migrations").get("reason")).isEqualTo("HealthCheckFailed");
+    assertThat(String.valueOf(ready("orders-migrations").get("message")))
+        .as("what Flux says of the failure")
+        .contains("DatabaseMigration/" + world.ns + "/orders");
     assertThat(ready("orders-app").get("status")).as("orders-app").isNotEqualTo("True");
     assertThat(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api"))
         .as("the old version keeps serving")
@@ -225,6 +228,19 @@ class FluxE2eTest {
   private boolean migratedTo(int v) {
     return "Ready".equals(world.phase("orders"))
         && ("r" + v).equals(world.status("orders").get("currentRevision"));
+  }
+
+  /** The revision a Kustomization of the world's namespace last tried to apply, or null. */
+  private String lastAttempted(String kustomization) {
+    GenericKubernetesResource k =
+        world
+            .client()
+            .genericKubernetesResources("kustomize.toolkit.fluxcd.io/v1", "Kustomization")
+            .inNamespace(world.ns)
+            .withName(kustomization)
+            .get();
+    Object status = k == null ? null : k.getAdditionalProperties().get("status");
+    return status instanceof Map<?, ?> s ? (String) s.get("lastAttemptedRevision") : null;
   }
 
   /** The Ready condition of a Kustomization of the world's namespace, or an empty map. */
