@@ -76,13 +76,20 @@ class ExportedMetricsTest {
         Direction.UPGRADE, Outcome.Succeeded, "MigrationSucceeded", Duration.ofSeconds(4));
     measured.runFinished(
         Direction.UPGRADE, Outcome.Failed, "MigrationFailed", Duration.ofSeconds(2));
-    measured.rolloutReleased(Duration.ofSeconds(5));
     measured.podReleased(Duration.ofMillis(300));
     measured.driftChecked(CheckOutcome.Drifted);
     measured.composed(
         new MigrationState(
             Phase.Failed, "MigrationFailed", now.minusSeconds(60), 2, "DriftDetected", 3));
     metrics.record(orders, measured, now);
+    // another one's hold ends: how long it lasted is observed
+    DatabaseMigration payments = migration("shop", "payments", IMAGE_1, "3", "payments-api");
+    Measurements held = new Measurements();
+    held.composed(new MigrationState(Phase.Migrating, null, now.minusSeconds(5), 1, null, 0));
+    metrics.record(payments, held, now.minusSeconds(1));
+    Measurements released = new Measurements();
+    released.composed(new MigrationState(Phase.Ready, null, null, 0, null, 0));
+    metrics.record(payments, released, now);
 
     Leadership leadership =
         new Leadership(null, "schemagate-operator", Optional.of("ops"), "pod_1", code -> {});

@@ -5,14 +5,11 @@ import dev.schemagate.api.GateMode;
 import dev.schemagate.api.MigrationKind;
 import dev.schemagate.operator.base.DatabaseState;
 import dev.schemagate.operator.base.Names;
-import dev.schemagate.operator.base.Time;
 import dev.schemagate.operator.gate.HeldBy;
 import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.gate.RolloutGate;
-import dev.schemagate.operator.status.Conditions;
 import dev.schemagate.operator.status.EventReason;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -85,13 +82,6 @@ public final class GateRollout implements Step {
     RolloutGate.Released released = RolloutGate.release(state.name(), names, lookup(state));
     if (!released.names().isEmpty()) {
       state.events().released(released.names());
-      Conditions.isTrue(status.getConditions(), Conditions.ROLLOUT_HELD)
-          .ifPresent(
-              c ->
-                  state
-                      .measurements()
-                      .rolloutReleased(
-                          Duration.between(Time.parse(c.getLastTransitionTime()), state.now())));
     }
     state.changes().patch(released.patches());
     status.setHeldDeployments(new ArrayList<>());

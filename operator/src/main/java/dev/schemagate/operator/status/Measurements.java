@@ -13,7 +13,6 @@ public final class Measurements {
   record FinishedRun(Direction direction, Outcome outcome, String reason, Duration took) {}
 
   private final List<FinishedRun> finishedRuns = new ArrayList<>();
-  private final List<Duration> rolloutsHeld = new ArrayList<>();
   private final List<Duration> podsWaited = new ArrayList<>();
   private final List<CheckOutcome> driftChecks = new ArrayList<>();
   private MigrationState state;
@@ -50,16 +49,7 @@ public final class Measurements {
     finishedRuns.add(new FinishedRun(direction, outcome, reason, took));
   }
 
-  /** The gated Deployments were released after being held this long. */
-  public void rolloutReleased(Duration held) {
-    rolloutsHeld.add(held);
-  }
-
   List<FinishedRun> finishedRuns() {
     return finishedRuns;
-  }
-
-  List<Duration> rolloutsHeld() {
-    return rolloutsHeld;
   }
 }

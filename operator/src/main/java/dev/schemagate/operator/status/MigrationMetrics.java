@@ -67,6 +67,7 @@ public class MigrationMetrics {
   private final MeterRegistry registry;
   private final Map<String, AtomicLong> lastSuccess = new ConcurrentHashMap<>();
   private final Map<String, Phase> phases = new ConcurrentHashMap<>();
+  private final Map<String, Instant> holds = new ConcurrentHashMap<>();
   private final PerMigration stalled;
   private final PerMigration heldSince;
   private final PerMigration podsAtGate;
@@ -114,6 +115,62 @@ public class MigrationMetrics {
                 "Pods that name (label schemagate.dev/migration) a DatabaseMigration that does not"
                     + " exist, by whether they wait at the scheduling gate")
             .register(registry);
+    // The event series a dashboard or an alert reads with increase() or rate() are there at 0 from
+    // the start: a series first scraped at 1 shows no increase, so the first failed run, the first
+    // drift check and the first release would go unseen.
+    for (Direction direction : Direction.values()) {
+      runs(Outcome.Succeeded, direction, Reason.MigrationSucceeded.name());
+      runs(Outcome.Failed, direction, Reason.MigrationFailed.name());
+      for (Outcome outcome : Outcome.values()) {
+        runDuration(outcome, direction);
+      }
+    }
+    for (CheckOutcome outcome : CheckOutcome.values()) {
+      driftChecks(outcome);
+    }
+    rolloutHeld();
+    podGateWait();
+  }
+
+  private Counter runs(Outcome outcome, Direction direction, String reason) {
+    return Counter.builder("schemagate.runs")
+        .description("Migration runs by outcome and direction")
+        .tag("outcome", outcome.name())
+        .tag("direction", direction.word())
+        .tag("reason", Redactor.redact(reason))
+        .register(registry);
+  }
+
+  private Timer runDuration(Outcome outcome, Direction direction) {
+    return Timer.builder("schemagate.run.duration")
+        .description("Duration of migration runs, from Job creation to result")
+        .tag("outcome", outcome.name())
+        .tag("direction", direction.word())
+        .serviceLevelObjectives(RUN_BUCKETS)
+        .register(registry);
+  }
+
+  private Counter driftChecks(CheckOutcome outcome) {
+    return Counter.builder("schemagate.drift.checks")
+        .description("Drift checks by outcome (NoDrift, Drifted, Skipped, Failed)")
+        .tag("outcome", outcome.name())
+        .register(registry);
+  }
+
+  private Timer rolloutHeld() {
+    return Timer.builder("schemagate.rollout.held")
+        .description(
+            "How long DatabaseMigrations held their apps (Deployments paused, or pods at the"
+                + " scheduling gate), from the hold to its release")
+        .serviceLevelObjectives(HELD_BUCKETS)
+        .register(registry);
+  }
+
+  private Timer podGateWait() {
+    return Timer.builder("schemagate.pod.gate.wait")
+        .description("How long pods waited at the scheduling gate, from creation to release")
+        .serviceLevelObjectives(GATE_WAIT_BUCKETS)
+        .register(registry);
   }
 
   private static Duration[] seconds(long... values) {
@@ -133,14 +190,13 @@ public class MigrationMetrics {
     for (Measurements.FinishedRun run : measured.finishedRuns()) {
       runFinished(dbm, run.direction(), run.outcome(), run.reason(), run.took(), now);
     }
-    measured.rolloutsHeld().forEach(this::rolloutReleased);
     measured.podsWaited().forEach(this::podReleased);
     measured.driftChecks().forEach(this::driftChecked);
-    measured.state().ifPresent(state -> state(dbm, state));
+    measured.state().ifPresent(state -> state(dbm, state, now));
   }
 
   /** The state series of one DatabaseMigration: set while it is so, removed when it is not. */
-  private void state(DatabaseMigration dbm, MigrationState state) {
+  private void state(DatabaseMigration dbm, MigrationState state, Instant now) {
     String ns = dbm.getMetadata().getNamespace();
     String name = dbm.getMetadata().getName();
     String key = ns + "/" + name;
@@ -153,10 +209,18 @@ public class MigrationMetrics {
     } else {
       stalled.clear(key);
     }
+    // a hold ends when RolloutHeld goes False, whichever way it held (a paused Deployment, or pods
+    // at the scheduling gate): how long it lasted is observed then, once
+    Instant wasHeldSince =
+        state.heldSince() != null ? holds.put(key, state.heldSince()) : holds.remove(key);
     if (state.heldSince() != null) {
       heldSince.set(key, id, state.heldSince().getEpochSecond());
     } else {
       heldSince.clear(key);
+      if (wasHeldSince != null) {
+        Duration held = Duration.between(wasHeldSince, now);
+        rolloutHeld().record(held.isNegative() ? Duration.ZERO : held);
+      }
     }
     if (state.podsAtGate() > 0) {
       podsAtGate.set(key, id, state.podsAtGate());
@@ -177,11 +241,7 @@ public class MigrationMetrics {
   }
 
   private void driftChecked(CheckOutcome outcome) {
-    Counter.builder("schemagate.drift.checks")
-        .description("Drift checks by outcome (NoDrift, Drifted, Skipped, Failed)")
-        .tag("outcome", outcome.name())
-        .register(registry)
-        .increment();
+    driftChecks(outcome).increment();
   }
 
   private void runFinished(
@@ -191,20 +251,8 @@ public class MigrationMetrics {
       String reason,
       Duration duration,
       Instant finishedAt) {
-    Counter.builder("schemagate.runs")
-        .description("Migration runs by outcome and direction")
-        .tag("outcome", outcome.name())
-        .tag("direction", direction.word())
-        .tag("reason", Redactor.redact(reason))
-        .register(registry)
-        .increment();
-    Timer.builder("schemagate.run.duration")
-        .description("Duration of migration runs, from Job creation to result")
-        .tag("outcome", outcome.name())
-        .tag("direction", direction.word())
-        .serviceLevelObjectives(RUN_BUCKETS)
-        .register(registry)
-        .record(duration.isNegative() ? Duration.ZERO : duration);
+    runs(outcome, direction, reason).increment();
+    runDuration(outcome, direction).record(duration.isNegative() ? Duration.ZERO : duration);
     if (outcome == Outcome.Succeeded) {
       String ns = dbm.getMetadata().getNamespace();
       String name = dbm.getMetadata().getName();
@@ -231,20 +279,8 @@ public class MigrationMetrics {
     }
   }
 
-  private void rolloutReleased(Duration held) {
-    Timer.builder("schemagate.rollout.held")
-        .description("How long gated Deployments were held paused")
-        .serviceLevelObjectives(HELD_BUCKETS)
-        .register(registry)
-        .record(held.isNegative() ? Duration.ZERO : held);
-  }
-
   private void podReleased(Duration waited) {
-    Timer.builder("schemagate.pod.gate.wait")
-        .description("How long pods waited at the scheduling gate, from creation to release")
-        .serviceLevelObjectives(GATE_WAIT_BUCKETS)
-        .register(registry)
-        .record(waited.isNegative() ? Duration.ZERO : waited);
+    podGateWait().record(waited.isNegative() ? Duration.ZERO : waited);
   }
 
   /**
@@ -273,6 +309,7 @@ public class MigrationMetrics {
   public void forget(DatabaseMigration dbm) {
     String key = dbm.getMetadata().getNamespace() + "/" + dbm.getMetadata().getName();
     phases.remove(key);
+    holds.remove(key);
     for (PerMigration family : List.of(stalled, heldSince, podsAtGate, drifted, driftFailures)) {
       family.clear(key);
     }

@@ -32,7 +32,6 @@ class MigrationMetricsTest {
     Measurements measured = new Measurements();
     measured.runFinished(
         Direction.UPGRADE, Outcome.Succeeded, "MigrationSucceeded", Duration.ofSeconds(3));
-    measured.rolloutReleased(Duration.ofSeconds(5));
 
     metrics.record(dbm, measured, Instant.parse("2026-11-25T10:00:00Z"));
 
@@ -47,10 +46,10 @@ class MigrationMetricsTest {
     assertThat(
             registry
                 .get("schemagate.run.duration")
+                .tags("outcome", "Succeeded", "direction", "upgrade")
                 .timer()
                 .totalTime(java.util.concurrent.TimeUnit.SECONDS))
         .isEqualTo(3);
-    assertThat(registry.get("schemagate.rollout.held").timer().count()).isEqualTo(1);
     assertThat(
             registry
                 .get("schemagate.last.success.timestamp.seconds")
@@ -118,6 +117,78 @@ class MigrationMetricsTest {
     assertThat(registry.find("schemagate.drift.detected").gauges()).isEmpty();
     assertThat(registry.get("schemagate.migrations").tag("phase", "Ready").gauge().value())
         .isZero();
+  }
+
+  /**
+   * The series dashboards and alerts read with increase() or rate() are there at 0 before anything
+   * happened: one first scraped at 1 would show no increase, and the first failure go unseen.
+   */
+  @Test
+  void theEventSeriesAreThereAtZeroBeforeAnythingHappened() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    new MigrationMetrics(registry);
+    for (String direction : List.of("upgrade", "downgrade")) {
+      assertThat(
+              registry
+                  .get("schemagate.runs")
+                  .tags("outcome", "Failed", "direction", direction, "reason", "MigrationFailed")
+                  .counter()
+                  .count())
+          .isZero();
+      assertThat(
+              registry
+                  .get("schemagate.runs")
+                  .tags(
+                      "outcome",
+                      "Succeeded",
+                      "direction",
+                      direction,
+                      "reason",
+                      "MigrationSucceeded")
+                  .counter()
+                  .count())
+          .isZero();
+      assertThat(registry.get("schemagate.run.duration").tag("direction", direction).timers())
+          .hasSize(Outcome.values().length);
+    }
+    for (CheckOutcome outcome : CheckOutcome.values()) {
+      assertThat(
+              registry
+                  .get("schemagate.drift.checks")
+                  .tag("outcome", outcome.name())
+                  .counter()
+                  .count())
+          .isZero();
+    }
+    assertThat(registry.get("schemagate.rollout.held").timer().count()).isZero();
+    assertThat(registry.get("schemagate.pod.gate.wait").timer().count()).isZero();
+  }
+
+  /**
+   * How long an app was held is observed once, when the hold ends, whichever way it held: paused
+   * Deployments, or pods at the scheduling gate (the chart's default, where no Deployment is ever
+   * paused).
+   */
+  @Test
+  void aHoldIsObservedOnceWhenItEnds() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    MigrationMetrics metrics = new MigrationMetrics(registry);
+    DatabaseMigration dbm = migration("shop", "orders", IMAGE_1, "3");
+    Instant since = Instant.parse("2026-11-25T10:00:00Z");
+
+    metrics.record(dbm, composed(Phase.Migrating, null, since, 2, null, 0), since.plusSeconds(1));
+    metrics.record(dbm, composed(Phase.Migrating, null, since, 2, null, 0), since.plusSeconds(20));
+    assertThat(registry.get("schemagate.rollout.held").timer().count()).as("still held").isZero();
+
+    metrics.record(dbm, composed(Phase.Ready, null, null, 0, null, 0), since.plusSeconds(42));
+    metrics.record(dbm, composed(Phase.Ready, null, null, 0, null, 0), since.plusSeconds(50));
+    assertThat(registry.get("schemagate.rollout.held").timer().count()).isEqualTo(1);
+    assertThat(
+            registry
+                .get("schemagate.rollout.held")
+                .timer()
+                .totalTime(java.util.concurrent.TimeUnit.SECONDS))
+        .isEqualTo(42);
   }
 
   /**
