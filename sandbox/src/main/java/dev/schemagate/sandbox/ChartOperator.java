@@ -107,26 +107,55 @@ public final class ChartOperator implements Operator {
     yaml.append(sandbox.chartValues());
     Files.writeString(values, yaml);
     publishChart();
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "install",
-                RELEASE,
-                chartReference(),
-                "--version",
-                chartVersion(sandbox.home),
-                "--plain-http",
-                "--namespace",
-                NAMESPACE,
-                "--create-namespace",
-                "--values",
-                values.toString(),
-                "--wait",
-                "--timeout",
-                "3m"));
+    // README.md's install command, as a user runs it, with what the sandbox adds: its registry
+    // serves plain HTTP, and the test's values
+    List<String> args = new ArrayList<>(readmeInstall(sandbox.home));
+    args.addAll(List.of("--plain-http", "--values", values.toString(), "--timeout", "3m"));
     sandbox.operatorValues().forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
     helm.run(args.toArray(String[]::new));
     installed = true;
+  }
+
+  /** README.md's install command (helm's arguments), its continuation lines joined. */
+  static final Pattern README_INSTALL =
+      Pattern.compile("(?m)^helm install schemagate oci://REGISTRY/(?:.*\\\\\n)*.*$");
+
+  /**
+   * README.md's `helm install schemagate oci://REGISTRY/...` command, as helm's arguments, with the
+   * sandbox's registry for REGISTRY; it must install this release, of this chart version, in this
+   * namespace, as the tests read it.
+   */
+  static List<String> readmeInstall(Path home) throws IOException {
+    Matcher command = README_INSTALL.matcher(Files.readString(home.resolve("README.md")));
+    if (!command.find()) {
+      throw new IllegalStateException(
+          "README.md has no `helm install schemagate oci://REGISTRY/...` command");
+    }
+    List<String> words =
+        List.of(
+            command
+                .group()
+                .replace("\\\n", " ")
+                .replace("REGISTRY", Network.REGISTRY)
+                .trim()
+                .split("\\s+"));
+    List<String> args = words.subList(1, words.size());
+    List<String> expected =
+        List.of(
+            "install",
+            RELEASE,
+            chartReference(),
+            "--version",
+            chartVersion(home),
+            "--namespace",
+            NAMESPACE);
+    for (String word : expected) {
+      if (!args.contains(word)) {
+        throw new IllegalStateException(
+            "README.md's install command (" + String.join(" ", words) + ") lacks " + word);
+      }
+    }
+    return args;
   }
 
   /**
