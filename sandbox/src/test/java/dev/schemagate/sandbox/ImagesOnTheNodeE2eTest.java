@@ -82,6 +82,47 @@ class ImagesOnTheNodeE2eTest {
     assertThat(context.getCapabilities().getDrop()).contains("ALL");
   }
 
+  /**
+   * What a user sees with kubectl on the sandbox: pod addresses the CNI plugins gave (the pod
+   * range), the container's log through the kubelet, and a command run in a container.
+   */
+  @Test
+  void kubectlShowsCniAddressesReadsLogsAndExecs() throws Exception {
+    E2e world = new E2e();
+    Pod operator = operatorPod();
+    String podIp = operator.getStatus().getPodIP();
+    assertThat(podIp).as("the operator pod's address, from host-local").startsWith("10.244.0.");
+    String wide =
+        world.kubectl("get", "pods", "-n", ChartOperator.NAMESPACE, "-o", "wide", "--no-headers");
+    assertThat(wide)
+        .as("kubectl get pods -o wide")
+        .contains(operator.getMetadata().getName())
+        .contains(" " + podIp + " ");
+    String log =
+        world.kubectl(
+            "logs", "-n", ChartOperator.NAMESPACE, operator.getMetadata().getName(), "--tail=200");
+    assertThat(log).as("kubectl logs of the operator").isNotBlank();
+    String java =
+        world.kubectl(
+            "exec",
+            "-n",
+            ChartOperator.NAMESPACE,
+            operator.getMetadata().getName(),
+            "-c",
+            ChartOperator.CONTAINER,
+            "--",
+            "/deployments/jre/bin/java",
+            "-version");
+    assertThat(java).as("kubectl exec in the operator's container").contains("version");
+    System.out.println(
+        "kubectl get pods -o wide, in "
+            + ChartOperator.NAMESPACE
+            + ":\n"
+            + wide
+            + "kubectl exec ... java -version:\n"
+            + java);
+  }
+
   @Test
   void theOperatorRunsAsItsImagesUserWithAReadOnlyRoot() throws Exception {
     Pod pod = operatorPod();
