@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -365,27 +364,9 @@ abstract class AdmissionGateScenarios {
    * container exited (to the millisecond, from the kubelet) and not before the Job's completion.
    */
   void assertStartedOnlyAfterItsMigration(int v) {
-    String revision = "r" + v;
-    @SuppressWarnings("unchecked")
-    Map<String, Object> run =
-        world.history("orders").stream()
-            .filter(
-                h ->
-                    revision.equals(h.get("targetRevision"))
-                        && "Succeeded".equals(h.get("outcome")))
-            .findFirst()
-            .orElseThrow();
-    String job = String.valueOf(run.get("job"));
-    Instant migrated =
-        sandbox().real().exits().stream()
-            .filter(
-                e ->
-                    e.namespace().equals(world.ns)
-                        && e.pod().startsWith(job + "-")
-                        && e.exitCode() == 0)
-            .map(ContainerEvents.Exit::at)
-            .max(Instant::compareTo)
-            .orElseThrow(() -> new AssertionError("no successful exit of Job " + job));
+    E2e.MigrationEnded migration = world.migrationEnded("orders", "r" + v);
+    String job = migration.job();
+    Instant migrated = migration.at();
     Instant completed =
         Instant.parse(
             world

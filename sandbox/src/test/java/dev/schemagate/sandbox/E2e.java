@@ -3,6 +3,7 @@ package dev.schemagate.sandbox;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.schemagate.sandbox.cluster.ContainerEvents;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
 import io.fabric8.kubernetes.api.model.Event;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -376,6 +378,34 @@ final class E2e {
   @SuppressWarnings("unchecked")
   List<Map<String, Object>> history(String name) {
     return (List<Map<String, Object>>) status(name).getOrDefault("history", List.of());
+  }
+
+  /** The end of a migration's successful run: its Job, and when its container exited with 0. */
+  record MigrationEnded(String job, Instant at) {}
+
+  /**
+   * The successful run of {@code migration} to {@code revision}: its Job, and when its container
+   * last exited with 0 (to the millisecond, from the kubelet's container events).
+   */
+  MigrationEnded migrationEnded(String migration, String revision) {
+    Map<String, Object> run =
+        history(migration).stream()
+            .filter(
+                h ->
+                    revision.equals(h.get("targetRevision"))
+                        && "Succeeded".equals(h.get("outcome")))
+            .findFirst()
+            .orElseThrow(
+                () -> new AssertionError("no successful run of " + migration + " to " + revision));
+    String job = String.valueOf(run.get("job"));
+    Instant at =
+        on.real().exits().stream()
+            .filter(
+                e -> e.namespace().equals(ns) && e.pod().startsWith(job + "-") && e.exitCode() == 0)
+            .map(ContainerEvents.Exit::at)
+            .max(Instant::compareTo)
+            .orElseThrow(() -> new AssertionError("no successful exit of Job " + job));
+    return new MigrationEnded(job, at);
   }
 
   /** The pods of the app (label app) that run this image and are not being deleted. */

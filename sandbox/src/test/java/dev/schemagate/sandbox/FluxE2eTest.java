@@ -69,35 +69,39 @@ class FluxE2eTest {
       Instant committed = Instant.now();
       Flux.kubectl(E2e.sandbox, "apply", "-f", recipe(git.url()).toString());
       awaitRelease(1, first);
-      System.out.printf(
-          "flux: commit %s (migration r1, orders-api:1) to orders-api serving: %d ms%n",
-          first.substring(0, 7), Duration.between(committed, Instant.now()).toMillis());
+      printSince(committed, "commit %s (migration r1, orders-api:1) to orders-api serving", first);
 
       String second = git.commit("orders 2", release(2));
       committed = Instant.now();
       awaitRelease(2, second);
-      System.out.printf(
-          "flux: commit %s (migration r2, orders-api:2) to orders-api serving: %d ms%n",
-          second.substring(0, 7), Duration.between(committed, Instant.now()).toMillis());
+      printSince(committed, "commit %s (migration r2, orders-api:2) to orders-api serving", second);
       assertThat(pods(1)).as("no pod of the old version left").isEmpty();
 
       // a release whose migration fails: the app stays where it is; the fix is one more commit
       String broken = git.commit("orders 3, its migration fails", release(3, BROKEN));
       committed = Instant.now();
       awaitFailed(broken);
-      System.out.printf(
-          "flux: commit %s (a failing migration r3, orders-api:3) to the failure shown: %d ms%n",
-          broken.substring(0, 7), Duration.between(committed, Instant.now()).toMillis());
+      printSince(
+          committed,
+          "commit %s (a failing migration r3, orders-api:3) to the failure shown",
+          broken);
       String fix = git.commit("orders 3, the migration fixed", release(3));
       committed = Instant.now();
       awaitRelease(3, fix);
-      System.out.printf(
-          "flux: fix commit %s (migration r3, orders-api:3) to orders-api serving: %d ms%n",
-          fix.substring(0, 7), Duration.between(committed, Instant.now()).toMillis());
+      printSince(
+          committed, "fix commit %s (migration r3, orders-api:3) to orders-api serving", fix);
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
     }
+  }
+
+  /** Prints how long it has been since {@code committed}, of what the commit brought. */
+  private static void printSince(Instant committed, String what, String commit) {
+    System.out.printf(
+        "flux: " + what + ": %d ms%n",
+        commit.substring(0, 7),
+        Duration.between(committed, Instant.now()).toMillis());
   }
 
   /**
@@ -343,26 +347,7 @@ class FluxE2eTest {
 
   /** Every process of release v started after its migration's container exited successfully. */
   private void assertStartedOnlyAfterItsMigration(int v) {
-    String revision = "r" + v;
-    Map<String, Object> run =
-        world.history("orders").stream()
-            .filter(
-                h ->
-                    revision.equals(h.get("targetRevision"))
-                        && "Succeeded".equals(h.get("outcome")))
-            .findFirst()
-            .orElseThrow();
-    String job = String.valueOf(run.get("job"));
-    Instant migrated =
-        E2e.sandbox.real().exits().stream()
-            .filter(
-                e ->
-                    e.namespace().equals(world.ns)
-                        && e.pod().startsWith(job + "-")
-                        && e.exitCode() == 0)
-            .map(ContainerEvents.Exit::at)
-            .max(Instant::compareTo)
-            .orElseThrow(() -> new AssertionError("no successful exit of Job " + job));
+    Instant migrated = world.migrationEnded("orders", "r" + v).at();
     await().atMost(Duration.ofSeconds(10)).until(() -> starts(v).size() >= 2);
     assertThat(starts(v))
         .allSatisfy(
