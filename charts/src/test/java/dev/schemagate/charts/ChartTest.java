@@ -411,7 +411,8 @@ class ChartTest {
     JsonNode strict =
         ofKind(
                 render(
-                    "--set", "policy.allowedImages={ghcr.io/acme/*,registry.example.com/shop/*}",
+                    "--set",
+                        "policy.allowedImages={images.example.org/acme/*,registry.example.com/shop/*}",
                     "--set", "policy.requireImageDigest=true",
                     "--set", "policy.allowedServiceAccounts={default,migrator}",
                     "--set", "policy.allowCustomCommands=false",
@@ -422,7 +423,7 @@ class ChartTest {
             .at("/spec/template/spec/containers/0/env");
     assertThat(strict.toString())
         .contains(
-            "{\"name\":\"SCHEMAGATE_POLICY_ALLOWED_IMAGES\",\"value\":\"ghcr.io/acme/*,registry.example.com/shop/*\"}",
+            "{\"name\":\"SCHEMAGATE_POLICY_ALLOWED_IMAGES\",\"value\":\"images.example.org/acme/*,registry.example.com/shop/*\"}",
             "{\"name\":\"SCHEMAGATE_POLICY_REQUIRE_IMAGE_DIGEST\",\"value\":\"true\"}",
             "{\"name\":\"SCHEMAGATE_POLICY_ALLOWED_SERVICE_ACCOUNTS\",\"value\":\"default,migrator\"}",
             "{\"name\":\"SCHEMAGATE_POLICY_ALLOW_CUSTOM_COMMANDS\",\"value\":\"false\"}",

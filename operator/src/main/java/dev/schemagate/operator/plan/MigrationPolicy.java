@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
  *
  * <p>An image pattern is matched against the image's repository (the reference without its tag or
  * digest) and against the whole reference, as written (no registry is implied: {@code postgres} is
- * not {@code docker.io/library/postgres}); {@code *} matches any characters, '/' included, and
- * {@code *} alone allows every image.
+ * not {@code images.example.org/library/postgres}); {@code *} matches any characters, '/' included,
+ * and {@code *} alone allows every image.
  *
  * @param allowedImages image patterns; at least one
  * @param requireDigest whether images must be referenced by digest ({@code repo@sha256:...})

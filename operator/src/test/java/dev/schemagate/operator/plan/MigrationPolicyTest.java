@@ -23,49 +23,59 @@ class MigrationPolicyTest {
 
   @Test
   void imagesMustMatchAPatternOfTheirRepositoryOrTheWholeReference() {
-    MigrationPolicy acme = images("ghcr.io/acme/*", "registry.example.com/shop/orders-migrations");
-    assertThat(acme.violations(spec("ghcr.io/acme/orders:1.4.2"), null)).isEmpty();
-    assertThat(acme.violations(spec("ghcr.io/acme/team/orders@sha256:" + DIGEST), null)).isEmpty();
+    MigrationPolicy acme =
+        images("images.example.org/acme/*", "registry.example.com/shop/orders-migrations");
+    assertThat(acme.violations(spec("images.example.org/acme/orders:1.4.2"), null)).isEmpty();
+    assertThat(acme.violations(spec("images.example.org/acme/team/orders@sha256:" + DIGEST), null))
+        .isEmpty();
     assertThat(acme.violations(spec("registry.example.com/shop/orders-migrations:2"), null))
         .isEmpty();
     assertThat(acme.violations(spec("registry.example.com/x:1"), null))
         .containsExactly(
             "spec.image registry.example.com/x:1 is not allowed: the policy allows images matching"
-                + " ghcr.io/acme/*, registry.example.com/shop/orders-migrations");
-    assertThat(acme.violations(spec("ghcr.io/acme-evil/orders:1"), null)).hasSize(1);
-    assertThat(acme.violations(spec("ghcr.io.evil.example/acme/orders:1"), null)).hasSize(1);
+                + " images.example.org/acme/*, registry.example.com/shop/orders-migrations");
+    assertThat(acme.violations(spec("images.example.org/acme-evil/orders:1"), null)).hasSize(1);
+    assertThat(acme.violations(spec("images.example.org.evil.example/acme/orders:1"), null))
+        .hasSize(1);
     assertThat(acme.violations(spec("registry.example.com/shop/orders-migrations-x:2"), null))
         .as("an exact repository is not a prefix")
         .hasSize(1);
     assertThat(images("*").violations(spec("anything/at:all"), null)).isEmpty();
-    assertThat(images("docker.io/library/*").violations(spec("postgres:16"), null))
+    assertThat(images("images.example.org/library/*").violations(spec("postgres:16"), null))
         .as("no registry is implied")
         .hasSize(1);
-    assertThat(images("ghcr.io/acme/orders:1.*").violations(spec("ghcr.io/acme/orders:1.4"), null))
+    assertThat(
+            images("images.example.org/acme/orders:1.*")
+                .violations(spec("images.example.org/acme/orders:1.4"), null))
         .as("a pattern may name tags")
         .isEmpty();
-    assertThat(images("ghcr.io/acme/orders:1.*").violations(spec("ghcr.io/acme/orders:2.0"), null))
+    assertThat(
+            images("images.example.org/acme/orders:1.*")
+                .violations(spec("images.example.org/acme/orders:2.0"), null))
         .hasSize(1);
   }
 
   @Test
   void digestsMayBeRequired() {
     MigrationPolicy pinned = new MigrationPolicy(List.of("*"), true, List.of("default"), true);
-    assertThat(pinned.violations(spec("ghcr.io/acme/orders@sha256:" + DIGEST), null)).isEmpty();
-    assertThat(pinned.violations(spec("ghcr.io/acme/orders:1.4.2"), null))
+    assertThat(pinned.violations(spec("images.example.org/acme/orders@sha256:" + DIGEST), null))
+        .isEmpty();
+    assertThat(pinned.violations(spec("images.example.org/acme/orders:1.4.2"), null))
         .containsExactly(
-            "spec.image ghcr.io/acme/orders:1.4.2 is not pinned by digest: the policy requires"
+            "spec.image images.example.org/acme/orders:1.4.2 is not pinned by digest: the policy requires"
                 + " images by digest (repository@sha256:...)");
-    assertThat(pinned.violations(spec("ghcr.io/acme/orders@sha256:abc"), null)).hasSize(1);
+    assertThat(pinned.violations(spec("images.example.org/acme/orders@sha256:abc"), null))
+        .hasSize(1);
   }
 
   @Test
   void theImageADowngradeRunsIsCheckedToo() {
-    MigrationPolicy acme = images("ghcr.io/acme/*");
-    assertThat(acme.violations(spec("ghcr.io/acme/orders:1"), "old.example.org/orders:2"))
+    MigrationPolicy acme = images("images.example.org/acme/*");
+    assertThat(
+            acme.violations(spec("images.example.org/acme/orders:1"), "old.example.org/orders:2"))
         .containsExactly(
             "status.currentImage (the image a downgrade runs) old.example.org/orders:2 is not"
-                + " allowed: the policy allows images matching ghcr.io/acme/*");
+                + " allowed: the policy allows images matching images.example.org/acme/*");
   }
 
   @Test
@@ -118,7 +128,8 @@ class MigrationPolicyTest {
     spec.setJob(new JobOptions());
     spec.getJob().setServiceAccountName("admin");
     assertThat(
-            new MigrationPolicy(List.of("ghcr.io/acme/*"), false, List.of("default"), false)
+            new MigrationPolicy(
+                    List.of("images.example.org/acme/*"), false, List.of("default"), false)
                 .violations(spec, null))
         .hasSize(3);
   }

@@ -271,7 +271,7 @@ class CheckDriftStepsTest {
   void aCheckJobOutsideTheClusterAdminsPolicyIsNotMadeAndTheCheckFails() {
     DatabaseMigration dbm = atTarget(IMAGE_1, Duration.ofMinutes(10), OnDrift.Report);
     MigrationPolicy policy =
-        new MigrationPolicy(List.of("ghcr.io/acme/*"), false, List.of("default"), false);
+        new MigrationPolicy(List.of("images.example.org/acme/*"), false, List.of("default"), false);
     ReconcileState state = reconcile(dbm, policy);
     assertThat(state.changes().checkJob()).isEmpty();
     DriftCheck check = state.status().getDrift().getCheck();

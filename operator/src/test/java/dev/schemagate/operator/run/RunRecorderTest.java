@@ -70,7 +70,7 @@ class RunRecorderTest {
             status,
             run,
             new RunState.Succeeded(ResultParser.parse("{\"toRevision\":\"5\"}")),
-            "docker.io/shop/orders-migrations@" + digest,
+            "images.example.org/shop/orders-migrations@" + digest,
             20,
             Instant.now());
     String pinned = "registry.example.com/shop/orders-migrations@" + digest;
