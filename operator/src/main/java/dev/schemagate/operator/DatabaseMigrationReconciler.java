@@ -28,7 +28,9 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.jboss.logging.Logger;
 
@@ -48,7 +50,9 @@ import org.jboss.logging.Logger;
     informer = @Informer(informerListLimit = Caches.LIST_PAGE, itemStore = MigrationStore.class),
     // A safety net, not a clock the flows rely on: the informers resume their watches and relist
     // after an outage, but a change no watch reports (a ResourceQuota lifted, a namespace label
-    // changed) or an event lost to a bug is picked up at the latest this long after. A reconcile
+    // changed) is picked up at the latest this long after. It reads the caches, so it cannot
+    // recover an event a watch lost: an open Job is read from the API server instead, on a look
+    // of its own (Caches.catchUp). A reconcile
     // with nothing to do reads only caches and writes nothing, but it costs CPU: every 5 minutes,
     // many resources at rest kept the leader measurably busy; once an hour they do not
     // (bench/README.md, "Idle").
@@ -132,6 +136,8 @@ public class DatabaseMigrationReconciler
   public UpdateControl<DatabaseMigration> reconcile(
       DatabaseMigration dbm, Context<DatabaseMigration> context) {
     caches.migrationExists(dbm);
+    // an open Job whose end the watch may have missed is read from the API server first
+    Optional<Duration> catchUp = caches.catchUp(dbm, clock.instant());
     ReconcileState state = ReconcileState.begin(dbm, caches, clock.instant(), jobDefaults);
     pipeline.decide(state);
     state.written(writer.write(state)); // Jobs, Deployments, pods: what was refused comes back
@@ -139,8 +145,14 @@ public class DatabaseMigrationReconciler
     writer.record(state, context); // the status, if it changed; the Events; finished Jobs
     metrics.record(dbm, state.measurements(), state.now());
     UpdateControl<DatabaseMigration> control = UpdateControl.noUpdate();
-    state.lookAgainAfter().ifPresent(after -> control.rescheduleAfter(after.toMillis()));
+    sooner(state.lookAgainAfter(), catchUp)
+        .ifPresent(after -> control.rescheduleAfter(after.toMillis()));
     return control;
+  }
+
+  /** The sooner of two looks asked for, if any. */
+  private static Optional<Duration> sooner(Optional<Duration> a, Optional<Duration> b) {
+    return a.isEmpty() || (b.isPresent() && b.get().compareTo(a.get()) < 0) ? b : a;
   }
 
   /**
@@ -149,13 +161,16 @@ public class DatabaseMigrationReconciler
    */
   @Override
   public DeleteControl cleanup(DatabaseMigration dbm, Context<DatabaseMigration> context) {
+    Optional<Duration> catchUp = caches.catchUp(dbm, clock.instant());
     ReconcileState state = ReconcileState.begin(dbm, caches, clock.instant(), jobDefaults);
     boolean mayGo = Deletion.apply(state);
     writer.write(state);
     writer.record(state, context);
     if (!mayGo) {
-      // the Job's and its pod's events bring the resource back here
-      return DeleteControl.noFinalizerRemoval();
+      // the Job's and its pod's events bring the resource back here, and the catch-up's look
+      // if the watch missed the Job's end
+      DeleteControl wait = DeleteControl.noFinalizerRemoval();
+      return catchUp.map(after -> wait.rescheduleAfter(after.toMillis())).orElse(wait);
     }
     List<String> held = heldOnTheServer(dbm);
     if (!held.isEmpty()) {
@@ -167,6 +182,7 @@ public class DatabaseMigrationReconciler
       return DeleteControl.noFinalizerRemoval().rescheduleAfter(1, TimeUnit.SECONDS);
     }
     metrics.forget(dbm);
+    caches.forget(dbm);
     return DeleteControl.defaultDelete();
   }
 

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.javaoperatorsdk.operator.api.config.informer.FieldSelector;
 import io.javaoperatorsdk.operator.api.config.informer.InformerEventSourceConfiguration;
@@ -21,10 +22,14 @@ import io.javaoperatorsdk.operator.api.reconciler.EventSourceContext;
 import io.javaoperatorsdk.operator.processing.event.ResourceID;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import org.jboss.logging.Logger;
 
 /**
  * The informers the reconciler reads from, each mapped back to its DatabaseMigration: Jobs and
@@ -40,6 +45,7 @@ import java.util.Set;
  * is kept ({@link DeploymentStore}).
  */
 public final class Caches implements ClusterView {
+  private static final Logger LOG = Logger.getLogger(Caches.class);
   static final String GATED_INDEX = "gated-deployments";
 
   /**
@@ -59,6 +65,8 @@ public final class Caches implements ClusterView {
   private final InformerEventSource<Pod, DatabaseMigration> appPods;
   private final InformerEventSource<Event, DatabaseMigration> failedCreates;
   private final MissingMigrations missing;
+  private final KubernetesClient client;
+  private final JobCatchUp catchUp = new JobCatchUp();
 
   /**
    * @param missing what admission does with a pod that names a DatabaseMigration that does not
@@ -69,6 +77,7 @@ public final class Caches implements ClusterView {
       EventRecorder events,
       MigrationMetrics metrics,
       MissingMigration missing) {
+    this.client = context.getClient();
     this.missing =
         new MissingMigrations(
             (ns, name) -> context.getPrimaryCache().get(new ResourceID(name, ns)).isPresent(),
@@ -164,11 +173,84 @@ public final class Caches implements ClusterView {
     return jobs.get(new ResourceID(name, namespace)).orElse(null);
   }
 
+  /**
+   * Each as {@link #job} reads it: a write of the operator's, or a Job read from the API server
+   * ({@link #catchUp}), the watch has not brought yet, before the informer's copy.
+   */
   @Override
   public List<Job> jobs(DatabaseMigration dbm) {
     String name = dbm.getMetadata().getName();
     return jobs.list(dbm.getMetadata().getNamespace(), j -> name.equals(RunCodec.migration(j)))
+        .map(j -> jobs.get(ResourceID.fromResource(j)).orElse(j))
         .toList();
+  }
+
+  /**
+   * The open Jobs of a DatabaseMigration that are due to be read from the API server ({@link
+   * JobCatchUp}: a watch that missed a Job's end), read, and handed to the Job informer as the
+   * operator's own writes are, so that the reconcile that follows reads what the API server has.
+   *
+   * @return when the reconcile should look again, while a Job of the resource is open
+   */
+  public Optional<Duration> catchUp(DatabaseMigration dbm, Instant now) {
+    return catchUp.due(
+        ResourceID.fromResource(dbm),
+        jobs(dbm).stream().filter(j -> !RunObserver.finished(j)).toList(),
+        this::podsEnded,
+        this::readFromServer,
+        now);
+  }
+
+  /** The resource is gone: none of its Jobs is read again. */
+  public void forget(DatabaseMigration dbm) {
+    catchUp.forget(ResourceID.fromResource(dbm));
+  }
+
+  /** Whether the Job has pods (those it controls) in the cache, and every one of them has ended. */
+  private boolean podsEnded(Job job) {
+    String uid = job.getMetadata().getUid();
+    List<Pod> own =
+        pods.list(job.getMetadata().getNamespace(), p -> uid.equals(RunCodec.controllerUid(p)))
+            .toList();
+    return !own.isEmpty()
+        && own.stream()
+            .map(p -> p.getStatus() == null ? null : p.getStatus().getPhase())
+            .allMatch(phase -> "Succeeded".equals(phase) || "Failed".equals(phase));
+  }
+
+  /**
+   * The Job as the API server has it, handed to the informer when it is not the version the cache
+   * holds; whether it has ended there. Not found, or not read: not ended (read again later).
+   */
+  private boolean readFromServer(Job cached) {
+    String ns = cached.getMetadata().getNamespace();
+    String name = cached.getMetadata().getName();
+    Job live;
+    try {
+      live = client.batch().v1().jobs().inNamespace(ns).withName(name).get();
+    } catch (KubernetesClientException e) {
+      LOG.debugf("Job %s/%s not read from the API server: %s", ns, name, e.getMessage());
+      return false;
+    }
+    if (live == null
+        || !cached.getMetadata().getUid().equals(live.getMetadata().getUid())
+        || live.getMetadata()
+            .getResourceVersion()
+            .equals(cached.getMetadata().getResourceVersion())) {
+      return false;
+    }
+    boolean ended = RunObserver.finished(live);
+    if (ended) {
+      LOG.infof(
+          "Job %s/%s has ended (resourceVersion %s), which its watch has not told (the cache"
+              + " holds %s): read from the API server",
+          ns,
+          name,
+          live.getMetadata().getResourceVersion(),
+          cached.getMetadata().getResourceVersion());
+    }
+    written(jobs, cached, TrimmedStore.job(live));
+    return ended;
   }
 
   @Override
