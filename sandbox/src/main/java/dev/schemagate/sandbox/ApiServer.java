@@ -1,5 +1,6 @@
 package dev.schemagate.sandbox;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -10,30 +11,43 @@ import io.fabric8.kubernetes.client.server.mock.KubernetesCrudDispatcher;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.fabric8.mockwebserver.Context;
 import io.fabric8.mockwebserver.MockWebServer;
+import io.fabric8.mockwebserver.http.Buffer;
 import io.fabric8.mockwebserver.http.MockResponse;
 import io.fabric8.mockwebserver.http.RecordedRequest;
+import io.fabric8.zjsonpatch.JsonPatch;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.URLDecoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The embedded Kubernetes API: the fabric8 mock server in CRUD mode, with the schemagate CRD in it,
  * the discovery documents kubectl asks for, and a count of the requests it served (by method and
- * resource, for the benchmarks), and lists in pages for clients that ask for them. Listens on
- * loopback; {@link #writeKubeconfig} lets a person watch.
+ * resource, for the benchmarks), and lists in pages for clients that ask for them; and, once {@link
+ * #admitPodsThrough} names one, the mutating admission webhook a created pod that names a
+ * DatabaseMigration goes through, as the chart configures it. Listens on loopback; {@link
+ * #writeKubeconfig} lets a person watch.
  */
 public final class ApiServer implements AutoCloseable {
   /** Mutating requests seen, keyed "METHOD resource" (for example "PATCH deployments"). */
@@ -41,13 +55,14 @@ public final class ApiServer implements AutoCloseable {
 
   private final KubernetesMockServer server;
   private final KubernetesClient client;
+  private final CountingDispatcher dispatcher;
 
   /** The mock web server logs every request at INFO through java.util.logging. */
   private static final Logger QUIET = Logger.getLogger("io.fabric8.mockwebserver");
 
   public ApiServer(Path crd) throws IOException {
     QUIET.setLevel(Level.WARNING);
-    KubernetesCrudDispatcher dispatcher = new CountingDispatcher(requests);
+    dispatcher = new CountingDispatcher(requests);
     server =
         new KubernetesMockServer(
             new Context(), new MockWebServer(), new HashMap<>(), dispatcher, false);
@@ -64,6 +79,16 @@ public final class ApiServer implements AutoCloseable {
 
   public KubernetesClient client() {
     return client;
+  }
+
+  /**
+   * From now on, a pod created with the label schemagate.dev/migration is sent to this mutating
+   * admission webhook (the operator's POST /mutate-pods) and created as its answer patches it, as
+   * the chart's MutatingWebhookConfiguration has the API server do (objectSelector: the label;
+   * failurePolicy Fail: without an answer the pod is refused, and its controller tries again).
+   */
+  public void admitPodsThrough(URI webhook) {
+    dispatcher.webhook = webhook;
   }
 
   public String url() {
@@ -118,9 +143,105 @@ public final class ApiServer implements AutoCloseable {
     private final Map<String, ObjectNode> snapshots = new ConcurrentHashMap<>();
     private final AtomicLong snapshotIds = new AtomicLong();
 
+    /** The label that sends a pod to the webhook (the webhook configuration's objectSelector). */
+    static final String LABEL = "schemagate.dev/migration";
+
+    private static final Pattern POD_CREATE =
+        Pattern.compile("^/api/v1/namespaces/([^/?]+)/pods(\\?.*)?$");
+    private final HttpClient http =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    volatile URI webhook;
+
     CountingDispatcher(Map<String, AtomicLong> requests) {
       super(List.of());
       this.requests = requests;
+    }
+
+    @Override
+    public MockResponse handleCreate(RecordedRequest request) {
+      Matcher pod = POD_CREATE.matcher(request.getPath());
+      URI to = webhook;
+      if (to == null || !pod.matches()) {
+        return super.handleCreate(request);
+      }
+      // reading the body consumes it: what goes on is a copy
+      byte[] body = request.getBody().readByteArray();
+      try {
+        ObjectNode object = (ObjectNode) JSON.readTree(body);
+        if (!object.path("metadata").path("labels").has(LABEL)) {
+          return super.handleCreate(withBody(request, body));
+        }
+        JsonNode patched = admit(to, pod.group(1), object);
+        if (patched == null) {
+          return refused(
+              "Internal error occurred: failed calling webhook \\\"rollout-gate.schemagate.dev\\\": no"
+                  + " answer from "
+                  + to);
+        }
+        return super.handleCreate(withBody(request, JSON.writeValueAsBytes(patched)));
+      } catch (IOException e) {
+        return refused("the pod is not JSON: " + e.getMessage().replace("\"", "'"));
+      }
+    }
+
+    private static RecordedRequest withBody(RecordedRequest request, byte[] body) {
+      return new RecordedRequest(
+          request.getHttpVersion(),
+          request.method(),
+          request.getPath(),
+          request.getHeaders(),
+          new Buffer(body));
+    }
+
+    /** The pod as the webhook's answer patches it; null when there is no usable answer. */
+    private JsonNode admit(URI to, String namespace, ObjectNode pod) {
+      ObjectNode review = JSON.createObjectNode();
+      review.put("apiVersion", "admission.k8s.io/v1");
+      review.put("kind", "AdmissionReview");
+      ObjectNode req = review.putObject("request");
+      req.put("uid", UUID.randomUUID().toString());
+      req.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
+      req.putObject("resource").put("group", "").put("version", "v1").put("resource", "pods");
+      req.put("namespace", namespace);
+      req.put("operation", "CREATE");
+      req.set("object", pod);
+      try {
+        HttpResponse<String> answer =
+            http.send(
+                HttpRequest.newBuilder(to)
+                    .timeout(Duration.ofSeconds(5))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(review.toString()))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (answer.statusCode() != 200) {
+          return null;
+        }
+        JsonNode response = JSON.readTree(answer.body()).path("response");
+        if (!response.path("allowed").asBoolean(false)) {
+          return null;
+        }
+        String patch = response.path("patch").asText("");
+        return patch.isEmpty()
+            ? pod
+            : JsonPatch.apply(JSON.readTree(Base64.getDecoder().decode(patch)), pod);
+      } catch (IOException | RuntimeException e) {
+        return null;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return null;
+      }
+    }
+
+    private static MockResponse refused(String message) {
+      return new MockResponse()
+          .setResponseCode(500)
+          .addHeader("Content-Type", "application/json")
+          .setBody(
+              "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"code\":500,"
+                  + "\"message\":\""
+                  + message
+                  + "\"}");
     }
 
     @Override

@@ -4,6 +4,7 @@ import dev.schemagate.sandbox.cluster.Daemon;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
@@ -22,15 +23,18 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /**
- * The sandbox demo: a Secret, a gated Deployment and a DatabaseMigration of the example migrations;
- * the lifecycle as it happens; then a new target, and a rollback with a downgrade. Runs until
- * Ctrl-C, or exits with --once.
+ * The sandbox demo: a Secret, a DatabaseMigration of the example migrations and the Deployment it
+ * gates at admission (its pods labelled schemagate.dev/migration); the lifecycle as it happens;
+ * then a new target, and a rollback with a downgrade. Runs until Ctrl-C, or exits with --once.
  */
 public final class Demo {
   static final String NS = "default";
   static final String V1 = "schemagate/app-user-migrations:1";
   static final String V2 = "schemagate/app-user-migrations:2";
   static final Duration DEMO_STEP = Duration.ofSeconds(90);
+
+  /** The label of a pod template that names the DatabaseMigration its pods need. */
+  static final String LABEL = "schemagate.dev/migration";
 
   public static void main(String[] args) throws Exception {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
@@ -46,8 +50,26 @@ public final class Demo {
     System.exit(run(home, work, databaseUrl, kind, once, System.out));
   }
 
+  /** Someone who watches the demo's sandbox from its start (the tests). */
+  interface Watch {
+    /** Starts watching the sandbox, whose demo uses this database; closed when the demo ends. */
+    AutoCloseable start(Sandbox sandbox, String database) throws Exception;
+  }
+
   static int run(
       Path home, Path work, String databaseUrl, Sandbox.Kind kind, boolean once, PrintStream out)
+      throws Exception {
+    return run(home, work, databaseUrl, kind, once, out, (sandbox, database) -> () -> {});
+  }
+
+  static int run(
+      Path home,
+      Path work,
+      String databaseUrl,
+      Sandbox.Kind kind,
+      boolean once,
+      PrintStream out,
+      Watch watch)
       throws Exception {
     clean(work);
     out.println(
@@ -64,7 +86,7 @@ public final class Demo {
       sandbox.idleImage("shop/orders-api:1");
       sandbox.idleImage("shop/orders-api:2");
       sandbox.database.create(database);
-      try {
+      try (AutoCloseable watching = watch.start(sandbox, database)) {
         return demo(sandbox, kind, database, once, out);
       } finally {
         sandbox.database.drop(database);
@@ -108,58 +130,30 @@ public final class Demo {
                         "DATABASE_URL", sandbox.database.url("postgresql+asyncpg", database))
                     .build())
             .create();
-        client
-            .apps()
-            .deployments()
-            .inNamespace(NS)
-            .resource(
-                new DeploymentBuilder()
-                    .withNewMetadata()
-                    .withName("orders-api")
-                    .endMetadata()
-                    .withNewSpec()
-                    .withReplicas(2)
-                    .withNewSelector()
-                    .addToMatchLabels("app", "orders-api")
-                    .endSelector()
-                    .withNewTemplate()
-                    .withNewMetadata()
-                    .addToLabels("app", "orders-api")
-                    .endMetadata()
-                    .withNewSpec()
-                    .addNewContainer()
-                    .withName("api")
-                    .withImage("shop/orders-api:1")
-                    .endContainer()
-                    .endSpec()
-                    .endTemplate()
-                    .endSpec()
-                    .build())
-            .create();
-        waitFor(
-            "the Deployment rolls out",
-            DEMO_STEP,
-            () -> sandbox.cluster.rolledOutImage(NS, "orders-api").equals("shop/orders-api:1"));
-
         narrator.say(
-            "step 1", "apply DatabaseMigration orders: " + V1 + ", target 2, gating orders-api");
+            "step 1",
+            "apply DatabaseMigration orders ("
+                + V1
+                + ", target 2) and Deployment orders-api (shop/orders-api:1), its pods labelled "
+                + LABEL
+                + ": orders");
         client.resource(migration(V1, "2", "Forbid")).inNamespace(NS).create();
-        waitFor("orders is Ready at 2", DEMO_STEP, () -> ready(client, "2"));
+        client.apps().deployments().inNamespace(NS).resource(app("shop/orders-api:1")).create();
+        waitFor(
+            "orders is Ready at 2 and the app rolled out",
+            DEMO_STEP,
+            () -> released(sandbox, narrator, "2", "shop/orders-api:1"));
 
         narrator.say(
             "step 2", "release 2: migrations to 4 (" + V2 + "), then the app shop/orders-api:2");
         apply(client, migration(V2, "4", "Forbid"));
-        waitFor("orders-api is held", DEMO_STEP, () -> held(client));
+        waitFor(
+            "orders is migrating", DEMO_STEP, () -> narrator.toldInThisStep("orders", "migrating"));
         setAppImage(client, "shop/orders-api:2");
         waitFor(
             "orders is Ready at 4 and the app rolled out",
             DEMO_STEP,
-            () ->
-                ready(client, "4")
-                    && sandbox
-                        .cluster
-                        .rolledOutImage(NS, "orders-api")
-                        .equals("shop/orders-api:2"));
+            () -> released(sandbox, narrator, "4", "shop/orders-api:2"));
 
         narrator.say(
             "step 3",
@@ -167,17 +161,13 @@ public final class Demo {
                 + V1
                 + " and downgrade.policy Allow; the app back to shop/orders-api:1");
         apply(client, migration(V1, "2", "Allow"));
-        waitFor("orders-api is held", DEMO_STEP, () -> held(client));
+        waitFor(
+            "orders is migrating", DEMO_STEP, () -> narrator.toldInThisStep("orders", "migrating"));
         setAppImage(client, "shop/orders-api:1");
         waitFor(
             "orders is Ready at 2 and the app rolled back",
             DEMO_STEP,
-            () ->
-                ready(client, "2")
-                    && sandbox
-                        .cluster
-                        .rolledOutImage(NS, "orders-api")
-                        .equals("shop/orders-api:1"));
+            () -> released(sandbox, narrator, "2", "shop/orders-api:1"));
         out.println();
         out.println("The database's own history (flyway_schema_history):");
         try (var c = sandbox.database.connect(database);
@@ -208,6 +198,47 @@ public final class Demo {
         return 1;
       }
     }
+  }
+
+  /**
+   * The app's Deployment: its pods name DatabaseMigration orders, so each new one waits at the
+   * scheduling gate from its creation until the database is at what orders targets.
+   */
+  static Deployment app(String image) {
+    return new DeploymentBuilder()
+        .withNewMetadata()
+        .withName("orders-api")
+        .endMetadata()
+        .withNewSpec()
+        .withReplicas(2)
+        .withNewSelector()
+        .addToMatchLabels("app", "orders-api")
+        .endSelector()
+        .withNewTemplate()
+        .withNewMetadata()
+        .addToLabels("app", "orders-api")
+        .addToLabels(LABEL, "orders")
+        .endMetadata()
+        .withNewSpec()
+        .addNewContainer()
+        .withName("api")
+        .withImage(image)
+        .endContainer()
+        .endSpec()
+        .endTemplate()
+        .endSpec()
+        .build();
+  }
+
+  /**
+   * The step is over: the database is at the revision and the app runs the image, and the narrator
+   * has told both (the rollout last), so that the next step's lines come after this one's.
+   */
+  static boolean released(Sandbox sandbox, Narrator narrator, String revision, String image) {
+    return ready(sandbox.client(), revision)
+        && sandbox.cluster.rolledOutImage(NS, "orders-api").equals(image)
+        && narrator.toldInThisStep("orders", "Ready at revision " + revision)
+        && narrator.toldInThisStep("orders-api", "rolled out " + image);
   }
 
   static String tail(String text, int chars) {
@@ -297,11 +328,6 @@ public final class Demo {
         && dbm.getMetadata()
             .getGeneration()
             .equals(((Number) status.get("observedGeneration")).longValue());
-  }
-
-  static boolean held(KubernetesClient client) {
-    var d = client.apps().deployments().inNamespace(NS).withName("orders-api").get();
-    return Boolean.TRUE.equals(d.getSpec().getPaused());
   }
 
   static Resource<GenericKubernetesResource> dbm(KubernetesClient client) {

@@ -2,14 +2,21 @@ package dev.schemagate.sandbox;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * The embedded cluster: the fabric8 mock API server in CRUD mode with the CRD, a local Job executor
- * (Job controller and kubelet in one) and a small Deployment controller. It starts in a second; it
- * has no admission, RBAC, scheduler or garbage collector.
+ * (Job controller and kubelet in one) and a small Deployment controller that makes the app's pods.
+ * It starts in a second. Its one admission is the chart's default: pods that name a
+ * DatabaseMigration go through the operator's own admission webhook (the operator serves it, and
+ * runs in Admission mode, as the chart sets it); it has no RBAC, scheduler or garbage collector.
  */
 public final class MockCluster implements Cluster {
   public final ApiServer api;
@@ -60,11 +67,23 @@ public final class MockCluster implements Cluster {
 
   @Override
   public Operator operator(Sandbox sandbox) {
+    int port;
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = free.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    // as the chart installs it: Admission by default, the webhook served by the operator
+    Map<String, String> env = new LinkedHashMap<>();
+    env.put("SCHEMAGATE_GATE_MODE", "Admission");
+    env.put("SCHEMAGATE_WEBHOOK_ENABLED", "true");
+    env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
+    env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
+    env.putAll(sandbox.operatorEnv());
+    api.admitPodsThrough(
+        URI.create("http://127.0.0.1:" + env.get("QUARKUS_HTTP_PORT") + "/mutate-pods"));
     return new OperatorProcess(
-        sandbox.operatorJar(),
-        kubeconfig,
-        sandbox.work.resolve("operator.log"),
-        sandbox.operatorEnv());
+        sandbox.operatorJar(), kubeconfig, sandbox.work.resolve("operator.log"), env);
   }
 
   @Override

@@ -1,33 +1,51 @@
 package dev.schemagate.sandbox;
 
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import java.io.PrintStream;
 import java.time.LocalTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Prints one line per step of a migration's lifecycle, as it happens. */
+/**
+ * Prints one line per step of a migration's lifecycle and of the rollouts it holds, as it happens,
+ * in causal order: a rollout that a migration released is told after the migration's Ready.
+ */
 public final class Narrator implements AutoCloseable {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss.SSS");
+
+  /** The pod label that names the DatabaseMigration a pod needs, and the gate it waits at. */
+  static final String LABEL = "schemagate.dev/migration";
+
   private final PrintStream out;
   private final Cluster cluster;
   private final Map<String, String> lastMigration = new ConcurrentHashMap<>();
   private final Map<String, String> lastDeployment = new ConcurrentHashMap<>();
+  private final List<String> said = new ArrayList<>();
+  private int stepStart;
   private final SharedIndexInformer<GenericKubernetesResource> migrations;
   private final SharedIndexInformer<Deployment> deployments;
+  private final SharedIndexInformer<Pod> pods;
 
   private volatile boolean closed;
 
-  /** Narrates the DatabaseMigrations and Deployments of one namespace. */
+  /** Narrates the DatabaseMigrations, Deployments and gated pods of one namespace. */
   public Narrator(KubernetesClient client, Cluster cluster, String namespace, PrintStream out) {
     this.out = out;
     this.cluster = cluster;
+    pods =
+        client
+            .pods()
+            .inNamespace(namespace)
+            .withLabel(LABEL)
+            .inform(Handlers.onChange(p -> deployments()));
     migrations =
         client
             .genericKubernetesResources("schemagate.dev/v1alpha1", "DatabaseMigration")
@@ -41,8 +59,21 @@ public final class Narrator implements AutoCloseable {
             .inform(Handlers.onChange(this::deployment));
   }
 
+  /** Every Deployment again (a pod or a migration changed). */
+  private void deployments() {
+    if (deployments != null) {
+      deployments.getStore().list().forEach(this::deployment);
+    }
+  }
+
+  private synchronized void migration(GenericKubernetesResource dbm) {
+    tellMigration(dbm);
+    // a rollout it released, held back until it was told
+    deployments();
+  }
+
   @SuppressWarnings("unchecked")
-  private void migration(GenericKubernetesResource dbm) {
+  private void tellMigration(GenericKubernetesResource dbm) {
     Map<String, Object> status = (Map<String, Object>) dbm.getAdditionalProperties().get("status");
     if (status == null) {
       return;
@@ -104,7 +135,7 @@ public final class Narrator implements AutoCloseable {
     }
   }
 
-  private void deployment(Deployment d) {
+  private synchronized void deployment(Deployment d) {
     if (closed) {
       return;
     }
@@ -116,29 +147,93 @@ public final class Narrator implements AutoCloseable {
             : d.getMetadata().getAnnotations().get("schemagate.dev/held-by");
     String rolled = cluster.rolledOutImage(d.getMetadata().getNamespace(), name);
     String wanted = d.getSpec().getTemplate().getSpec().getContainers().get(0).getImage();
-    boolean rolledOut =
-        d.getStatus() != null
-            && Objects.equals(
-                d.getStatus().getObservedGeneration(), d.getMetadata().getGeneration())
-            && Objects.equals(d.getStatus().getUpdatedReplicas(), d.getSpec().getReplicas());
-    if ((!paused && !rolledOut) || rolled.isEmpty()) {
-      return;
-    }
-    String state = paused + "|" + holder + "|" + rolled + "|" + wanted;
-    if (Objects.equals(lastDeployment.put(name, state), state)) {
-      return;
-    }
+    Map<String, String> labels = d.getSpec().getTemplate().getMetadata().getLabels();
+    String needs = labels == null ? null : labels.get(LABEL);
+    List<Pod> gated =
+        pods.getStore().list().stream()
+            .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+            .filter(p -> selects(d, p))
+            .filter(
+                p ->
+                    p.getSpec().getSchedulingGates() != null
+                        && p.getSpec().getSchedulingGates().stream()
+                            .anyMatch(g -> LABEL.equals(g.getName())))
+            .toList();
+    String state;
+    String line;
     if (paused) {
-      say(
-          name,
+      if (rolled.isEmpty()) {
+        return;
+      }
+      state = "paused|" + holder + "|" + rolled + "|" + wanted;
+      line =
           "held"
               + (holder == null ? " (paused by a person)" : " by " + holder)
               + ": serving "
               + rolled
-              + (rolled.equals(wanted) ? "" : ", " + wanted + " waits"));
+              + (rolled.equals(wanted) ? "" : ", " + wanted + " waits");
+    } else if (!gated.isEmpty()) {
+      String waiting = gated.get(0).getSpec().getContainers().get(0).getImage();
+      String by = gated.get(0).getMetadata().getLabels().get(LABEL);
+      // what the Deployment's pods that run serve meanwhile
+      String serving =
+          String.join(
+              ", ",
+              pods.getStore().list().stream()
+                  .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                  .filter(p -> selects(d, p))
+                  .filter(Narrator::ready)
+                  .map(p -> p.getSpec().getContainers().get(0).getImage())
+                  .distinct()
+                  .sorted()
+                  .toList());
+      state = "gated|" + by + "|" + waiting + "|" + serving;
+      line =
+          "held by "
+              + by
+              + ": new pods of "
+              + waiting
+              + " wait at the scheduling gate"
+              + (serving.isEmpty() ? "" : "; serving " + serving);
+    } else if (!rolled.isEmpty()
+        && rolled.equals(wanted)
+        && d.getStatus() != null
+        && Objects.equals(d.getStatus().getObservedGeneration(), d.getMetadata().getGeneration())) {
+      if (needs != null && !"Ready".equals(phaseTold(needs))) {
+        return; // told once the migration it needs is told Ready
+      }
+      state = "rolled|" + rolled;
+      line = "rolled out " + rolled;
     } else {
-      say(name, "rolled out " + rolled);
+      return;
     }
+    if (Objects.equals(lastDeployment.put(name, state), state)) {
+      return;
+    }
+    say(name, line);
+  }
+
+  private static boolean ready(Pod p) {
+    return p.getStatus() != null
+        && p.getStatus().getConditions() != null
+        && p.getStatus().getConditions().stream()
+            .anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  /** The phase last told of a DatabaseMigration, or null. */
+  private String phaseTold(String migration) {
+    String state = lastMigration.get(migration);
+    return state == null ? null : state.substring(0, state.indexOf('|'));
+  }
+
+  /** Whether the Deployment's selector (matchLabels) takes the pod. */
+  private static boolean selects(Deployment d, Pod p) {
+    Map<String, String> match = d.getSpec().getSelector().getMatchLabels();
+    Map<String, String> labels = p.getMetadata().getLabels();
+    return match != null
+        && !match.isEmpty()
+        && labels != null
+        && labels.entrySet().containsAll(match.entrySet());
   }
 
   @SuppressWarnings("unchecked")
@@ -165,6 +260,16 @@ public final class Narrator implements AutoCloseable {
 
   public synchronized void say(String who, String what) {
     out.printf("%s  %-12s %s%n", TIME.format(LocalTime.now()), who, what);
+    if (who.startsWith("step ")) {
+      stepStart = said.size();
+    }
+    said.add(String.format("%-12s %s", who, what));
+  }
+
+  /** Whether a line that begins so (who, then what) was told since the last step began. */
+  public synchronized boolean toldInThisStep(String who, String what) {
+    String prefix = String.format("%-12s %s", who, what);
+    return said.subList(stepStart, said.size()).stream().anyMatch(l -> l.startsWith(prefix));
   }
 
   @Override
@@ -172,5 +277,6 @@ public final class Narrator implements AutoCloseable {
     closed = true;
     migrations.close();
     deployments.close();
+    pods.close();
   }
 }

@@ -94,7 +94,13 @@ class ApiServerE2eTest {
       }
     }
     assertThat(accepted).as("samples the API server accepted").isEmpty();
-    create(Files.readString(SAMPLES.resolve("valid.yaml")));
+    // valid.yaml: the DatabaseMigration, then the Deployment it gates; the first is the sample here
+    List<String> valid =
+        Stream.of(Files.readString(SAMPLES.resolve("valid.yaml")).split("(?m)^---$"))
+            .filter(d -> d.contains("kind: DatabaseMigration"))
+            .toList();
+    assertThat(valid).hasSize(1);
+    create(valid.get(0));
     assertThat(world.dbm("orders").get()).isNotNull();
   }
 
