@@ -30,15 +30,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The Alembic Job on a live database, as the operator runs it: its shell wrapper (alembic-run.sh)
- * around the example's Alembic project (env.py through schemagate_alembic.py), with the Python of
- * .tools/python (scripts/tools makes it from the example's requirements.txt), on a real PostgreSQL.
+ * The Alembic Job on a live database, as the operator runs it: the Alembic kit
+ * (scripts/alembic-kit, built into target/alembic-kit as the init container puts it into the pod),
+ * its command run in the example's Alembic project (env.py through the kit's schemagate_alembic),
+ * with the Python of .tools/python (scripts/tools makes it from the example's requirements.txt), on
+ * a real PostgreSQL.
  */
 class AlembicJobTest {
   static final Path HOME = Path.of("..").toAbsolutePath().normalize();
   static final Path EXAMPLE = HOME.resolve("examples/fastapi-alembic");
-  static final Path WRAPPER =
-      HOME.resolve("operator/src/main/resources/dev/schemagate/operator/run/alembic-run.sh");
+  static final Path KIT = Path.of("target/alembic-kit").toAbsolutePath();
+  static final Path COMMAND = KIT.resolve("bin/schemagate-alembic");
   static final Path PYTHON_BIN = HOME.resolve(".tools/python/bin");
   @TempDir Path work;
   Path image;
@@ -57,6 +59,26 @@ class AlembicJobTest {
 
   /** The machine's commands without any Python: an image whose only Python is the one added. */
   static Path noPython;
+
+  @BeforeAll
+  static void kit() throws Exception {
+    Process build =
+        new ProcessBuilder("bash", HOME.resolve("scripts/alembic-kit").toString(), KIT.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(build.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(build.exitValue()).as(out).isZero();
+  }
+
+  /** A Python process in the project, with the kit on its path as the Job's alembic has it. */
+  static ProcessBuilder kitPython(Path project, String program) {
+    ProcessBuilder builder =
+        new ProcessBuilder(PYTHON_BIN.resolve("python").toString(), "-c", program)
+            .directory(project.toFile());
+    builder.environment().put("PYTHONPATH", KIT.resolve("python").toString());
+    return builder;
+  }
 
   @BeforeAll
   static void pythons() throws Exception {
@@ -184,7 +206,7 @@ class AlembicJobTest {
   Process start(String target, Map<String, String> extra, Path result, Path log)
       throws IOException {
     ProcessBuilder builder =
-        new ProcessBuilder("/bin/sh", "-c", Files.readString(WRAPPER))
+        new ProcessBuilder("/bin/sh", COMMAND.toString())
             .directory(image.toFile())
             .redirectErrorStream(true)
             .redirectOutput(log.toFile());
@@ -612,11 +634,9 @@ class AlembicJobTest {
     long key =
         Long.parseLong(
             new String(
-                    new ProcessBuilder(
-                            PYTHON_BIN.resolve("python").toString(),
-                            "-c",
+                    kitPython(
+                            image,
                             "import schemagate_alembic; print(schemagate_alembic.lock_key('public', 'alembic_version'))")
-                        .directory(image.toFile())
                         .start()
                         .getInputStream()
                         .readAllBytes())
@@ -969,7 +989,7 @@ class AlembicJobTest {
   }
 
   /**
-   * The example's env.py helper on its own (a project that runs alembic without the operator's
+   * The kit's env.py helper on its own (a project that runs alembic without the operator's
    * wrapper): from run_migrations on, log records, stdout and stderr (a traceback) are redacted.
    */
   @Test
@@ -990,10 +1010,7 @@ class AlembicJobTest {
             "    logging.getLogger('alembic.x').exception('failed')",
             "raise RuntimeError('DATABASE_URL=postgresql://app:helper-pw-5@db/x')",
             "");
-    ProcessBuilder builder =
-        new ProcessBuilder(PYTHON_BIN.resolve("python").toString(), "-c", program)
-            .directory(image.toFile())
-            .redirectErrorStream(true);
+    ProcessBuilder builder = kitPython(image, program).redirectErrorStream(true);
     builder.environment().put("API_TOKEN", "tok-helper-2");
     Process p = builder.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
