@@ -5,7 +5,15 @@ nothing) or check (reports the schema's fingerprint for drift detection and chan
 SCHEMAGATE_TARGET_REVISION the revision to reach; the result goes to SCHEMAGATE_RESULT_FILE, at most
 4096 bytes, as the runner's. Exit codes as the schemagate runner's: 2 InvalidConfiguration, 6
 MigrationLockHeld and 7 LockTimeout (both reported by an env.py that runs through
-schemagate_alembic), 9 MultipleHeads, 10 PlanChanged, 11 MigrationRunning; otherwise alembic's own.
+schemagate_alembic), 9 MultipleHeads, 10 PlanChanged, 11 MigrationRunning, 13 BaselineRequired;
+otherwise alembic's own.
+
+A revision is an expand migration unless its module says ``schemagate_kind = "contract"``: it
+removes what the app version before it needs. With SCHEMAGATE_CONTRACT=hold an upgrade stops before
+the first pending contract migration and reports the rest as held (the operator runs them once the
+app has rolled out). A database whose schema holds objects but has no version table is adopted at
+SCHEMAGATE_BASELINE (alembic stamp, then the revisions after it), or refused before anything
+changes (BaselineRequired).
 
 Everything it prints and reports passes through schemagate's redaction: the secrets of its
 environment in every encoding, and every credential shape, SQLAlchemy's [SQL: ...] and
@@ -34,6 +42,8 @@ EXIT_LOCK_TIMEOUT = 7
 EXIT_MULTIPLE_HEADS = 9
 EXIT_PLAN_CHANGED = 10
 EXIT_MIGRATION_RUNNING = 11
+EXIT_BASELINE_REQUIRED = 13
+KINDS = ("expand", "contract")
 
 _EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w.]*(?:Error|Exception|Failure|Exit|Interrupt)\b|FAILED\b)")
 _REASON = re.compile(r"\[alembic\.schemagate\] (MigrationLockHeld|LockTimeout|InvalidConfiguration|MigrationFailed): (.*)")
@@ -116,12 +126,15 @@ def finish(result, log_file, failed, schema_file=None):
     while _size(result) > RESULT_LIMIT and result.get("applied"):
         result["applied"].pop()
         result["omitted"] = result.get("omitted", 0) + 1
+    if _size(result) > RESULT_LIMIT:
+        for held in result.get("held") or []:
+            held.pop("description", None)  # the revisions and kinds are what the operator needs
     while _size(result) > RESULT_LIMIT and result.get("message"):
         result["message"] = cut(result["message"], max(3, len(result["message"]) // 2))
     return json.dumps(result, separators=(",", ":"), ensure_ascii=False)
 
 
-def plan_result(current, target, history, sql, millis):
+def plan_result(current, target, history, sql, millis, kinds=None):
     """The plan (Job contract, direction plan): the revisions from the current one to the target
     (alembic history, oldest first) and their offline SQL (alembic upgrade --sql), both redacted
     already; the hash covers them, the current revision and SCHEMAGATE_PLAN_INPUTS. Returns the
@@ -140,7 +153,7 @@ def plan_result(current, target, history, sql, millis):
     result = {"tool": "alembic", "direction": "plan", "fromRevision": current,
               "toRevision": revs[-1][0] if revs else current, "applied": [],
               "plan": {"hash": digest,
-                       "pending": [{"revision": r, "description": cut(d, 120)} for r, d in revs],
+                       "pending": [_pending(r, d, kinds) for r, d in revs],
                        "sqlBytes": len(sql.encode("utf-8")), "sqlTruncated": False, "sql": sql},
               "python": os.environ.get("SCHEMAGATE_PYTHON", ""), "durationMs": int(millis)}
     while _size(result) > RESULT_LIMIT and result["plan"]["sql"]:
@@ -151,6 +164,13 @@ def plan_result(current, target, history, sql, millis):
         result["plan"]["pending"].pop()
         result["plan"]["omitted"] = result["plan"].get("omitted", 0) + 1
     return json.dumps(result, separators=(",", ":"), ensure_ascii=False), digest
+
+
+def _pending(revision, description, kinds):
+    item = {"revision": revision, "description": cut(description, 120)}
+    if kinds and revision in kinds:
+        item["kind"] = kinds[revision]
+    return item
 
 
 def applied_steps(lines, verb):
@@ -210,6 +230,9 @@ class Job:
         self.failed = ""
         self.outcome = "failed"
         self.child = None
+        self.held = []
+        self.baseline = ""
+        self.kinds = {}
         path = environ.get("PYTHONPATH")
         self.child_env = dict(environ, PYTHONPATH=(path + os.pathsep if path else "") + KIT)
 
@@ -269,8 +292,26 @@ class Job:
         return ["alembic"] + list(args)
 
     def schema_pass(self, mode, out_file):
+        return self.streamed(self.pass_command("schema", mode, out_file, self.log, repr(self.started)), mode == "check")
+
+    def pass_command(self, *args):
         python = self.env.get("SCHEMAGATE_PYTHON") or sys.executable
-        return self.streamed([python, RUN_SCRIPT, "schema", mode, out_file, self.log, repr(self.started)], mode == "check")
+        return [python, RUN_SCRIPT] + list(args)
+
+    def read_pass(self, name, args_of, what):
+        """Runs a pass of this program that writes JSON to a file, args_of(file) its arguments (what
+        it prints, redacted, goes to the Job's log); returns what it wrote, or None when it failed
+        (the error is in the log)."""
+        out_file = "%s.%s" % (self.log, name)
+        if os.path.exists(out_file):
+            os.remove(out_file)
+        rc = self.streamed(self.pass_command(*args_of(out_file)), False)
+        try:
+            with open(out_file, encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            self.say("ERROR", "could not read %s (exit %d)" % (what, rc))
+            return None
 
     # --- the result
 
@@ -292,6 +333,10 @@ class Job:
             result["lockRetries"] = lock_retries
         if self.failed:
             result["failedRevision"] = self.failed
+        if self.held:
+            result["held"] = [dict(h) for h in self.held]
+        if self.baseline:
+            result["baseline"] = self.baseline
         result["durationMs"] = self.millis()
         self.write(finish(result, self.log, self.outcome == "failed", self.log + ".schema"))
 
@@ -323,12 +368,90 @@ class Job:
         if self.verb == "upgrade" and self.target in ("head", "heads") and heads:
             resolved = heads[0]
         frm = self.current()
+        if not frm and self.direction in ("upgrade", "plan"):
+            ended = self.adopt()
+            if ended is not None:
+                return ended
+            frm = self.current() if self.direction == "upgrade" else self.baseline
+        stop = self.target
+        if self.verb == "upgrade":
+            pending = self.read_pass("kinds", lambda out: ["kinds", frm, self.target, out], "the revisions' kinds")
+            if pending is None:
+                self.report("InvalidConfiguration", "the revisions from %s to %s could not be read (their kind:"
+                            " schemagate_kind in each module); the log says why; nothing was run"
+                            % (frm or "base", self.target), frm, frm, [])
+                return EXIT_INVALID_CONFIGURATION
+            self.kinds = dict((p["revision"], p["kind"]) for p in pending)
+            if self.direction == "upgrade" and self.env.get("SCHEMAGATE_CONTRACT") == "hold":
+                stop = self.hold_contract(pending, frm)
+                if stop is None:
+                    return self.held_all(frm)
         approved = self.env.get("SCHEMAGATE_APPROVED_PLAN", "")
         if self.direction == "plan" or (self.verb == "upgrade" and approved):
             ended = self.plan(frm, approved)
             if ended is not None:
                 return ended
-        return self.migrate(frm, resolved)
+        return self.migrate(frm, resolved, stop)
+
+    def adopt(self):
+        """A database without the version table: nothing to do when its schema is empty; adopted at
+        SCHEMAGATE_BASELINE when it holds objects (alembic stamp; a plan only reads from there); refused
+        with BaselineRequired when no baseline is given. Returns the exit code when the Job ends here."""
+        found = self.read_pass(
+            "adopt", lambda out: ["schema", "adopt", out, self.log, repr(self.started)], "the database's history")
+        baseline = self.env.get("SCHEMAGATE_BASELINE", "").strip()
+        if found is None:
+            self.report("", "", "", "", [])
+            return 1
+        where = "%s.%s" % (found["schema"], found["table"])
+        if found["history"] or not found["objects"]:
+            if baseline and not found["objects"]:
+                self.say("INFO", "the schema %s is empty: the baseline %s is not needed; every revision runs" % (found["schema"], baseline))
+            return None
+        shown = found["objects"][:5]
+        named = "%d %s (%s%s)" % (len(found["objects"]), "object" if len(found["objects"]) == 1 else "objects",
+                                  ", ".join(shown), ", ..." if len(found["objects"]) > 5 else "")
+        if not baseline:
+            message = ("the schema %s holds %s but no version table %s: which revisions made them cannot be known, and"
+                       " running them again would fail on them or change them. Give the revision the database is at as"
+                       " its baseline (spec.baseline.revision; SCHEMAGATE_BASELINE): it is stamped, and only the"
+                       " revisions after it run. Nothing was changed") % (found["schema"], named, where)
+            self.say("ERROR", "BaselineRequired: " + message)
+            self.report("BaselineRequired", message, "", "", [])
+            return EXIT_BASELINE_REQUIRED
+        self.baseline = baseline
+        if self.direction == "plan":
+            self.say("INFO", "the database has no version table: the plan starts from the baseline %s (spec.baseline)" % baseline)
+            return None
+        rc = self.streamed(self.alembic("stamp", baseline), True)
+        if rc != 0:
+            self.report("", "", "", "", [])
+            return rc
+        self.say("INFO", "adopted the database: stamped %s as the baseline in %s (the schema held %s); the revisions"
+                 " after it run" % (baseline, where, named))
+        return None
+
+    def hold_contract(self, pending, frm):
+        """SCHEMAGATE_CONTRACT=hold: the revision to stop at, the last one before the first pending
+        contract migration (the target when there is none); None when the first pending one is a
+        contract migration. The rest is held."""
+        for i, p in enumerate(pending):
+            if p["kind"] == "contract":
+                self.held = pending[i:]
+                stop = pending[i - 1]["revision"] if i > 0 else None
+                self.say("INFO", "holding back %d migration(s) from the contract migration %s %s on"
+                         " (SCHEMAGATE_CONTRACT=hold): %s" % (len(self.held), p["revision"], p["description"],
+                                                            "migrating to " + stop if stop else "nothing to apply before it"))
+                return stop
+        return self.target
+
+    def held_all(self, frm):
+        """Nothing to apply before the first contract migration: the database stays where it is."""
+        self.outcome = "ok"
+        schema_file = self.log + ".schema"
+        self.schema_pass("after", schema_file)
+        self.report("", "", frm, frm, [])
+        return 0
 
     def check(self):
         """The drift check: the revision and the schema's fingerprint, read on the connection of the
@@ -364,7 +487,7 @@ class Job:
             self.report("InvalidConfiguration", "alembic upgrade --sql %s failed: the revisions must support offline mode"
                         " (context.is_offline_mode() in env.py)" % sql_range, frm, frm, [])
             return EXIT_INVALID_CONFIGURATION
-        result, digest = plan_result(frm, self.target, history, sql, self.millis())
+        result, digest = plan_result(frm, self.target, history, sql, self.millis(), self.kinds)
         if self.direction == "plan":
             sys.stdout.write(sql)
             sys.stdout.flush()
@@ -381,19 +504,24 @@ class Job:
         self.say("INFO", "the plan %s is the approved one" % digest)
         return None
 
-    def migrate(self, frm, resolved):
-        """The migration: alembic upgrade or downgrade to the target (the lock, the lock timeouts and
-        the retries are env.py's, through schemagate_alembic)."""
-        rc = self.streamed(self.alembic(self.verb, self.target), True)
+    def migrate(self, frm, resolved, stop):
+        """The migration: alembic upgrade or downgrade to the target, or to where a held contract
+        part stops it (the lock, the lock timeouts and the retries are env.py's, through
+        schemagate_alembic)."""
+        rc = self.streamed(self.alembic(self.verb, stop), True)
         with open(self.log, encoding="utf-8", errors="replace") as f:
             lines = f.read().splitlines()
         steps, retries = applied_steps(lines, self.verb)
+        for step in steps:
+            if step["revision"] in self.kinds:
+                step["kind"] = self.kinds[step["revision"]]
         to = self.current()
         if rc == 0:
             # the revision reached, never the literal "head": alembic current, else the last one
             # run, else the resolved target
             if not to:
-                to = steps[-1]["revision"] if steps else (resolved if self.verb == "upgrade" else "") or frm
+                to = steps[-1]["revision"] if steps else (
+                    (stop if stop != self.target else resolved) if self.verb == "upgrade" else "") or frm
             self.outcome = "ok"
             # the schema the run left: its fingerprint (drift detection), read as a check reads it,
             # right after the run (not under its lock, which is env.py's)
@@ -440,6 +568,13 @@ def schema_pass(mode, out_file, log_file, started):
         connection = context.connection
         schema = context.opts.get("version_table_schema") or connection.execute(text("SELECT current_schema()")).scalar()
         table = context.opts.get("version_table") or "alembic_version"
+        if mode == "adopt":
+            quoted = '"%s"."%s"' % (schema.replace('"', '""'), table.replace('"', '""'))
+            found["adopt"] = {
+                "schema": schema, "table": table,
+                "history": bool(connection.execute(text("SELECT to_regclass(:t) IS NOT NULL"), {"t": quoted}).scalar()),
+                "objects": [r[0] for r in connection.execute(text(_OBJECTS_SQL), {"schema": schema, "history": table})]}
+            return []
         key = lock_key(schema, table)
         found["revision"] = ",".join(sorted(heads))
         held = holder(connection, key) if mode == "check" else None
@@ -462,6 +597,10 @@ def schema_pass(mode, out_file, log_file, started):
                 script.run_env()
 
     SchemaPass(prog="alembic").main(["current"])
+    if mode == "adopt":
+        with open(out_file, "w", encoding="utf-8") as f:
+            f.write(json.dumps(found["adopt"]))
+        return 0
     if mode == "after":
         with open(out_file, "w", encoding="utf-8") as f:
             f.write(json.dumps(found["schema"], separators=(",", ":")))
@@ -481,6 +620,53 @@ def schema_pass(mode, out_file, log_file, started):
     with open(out_file, "w", encoding="utf-8") as f:
         f.write(finish(result, log_file, False))
     return EXIT_MIGRATION_RUNNING if "running" in found else 0
+
+
+_OBJECTS_SQL = (
+    "SELECT kind || ' ' || name FROM ("
+    " SELECT CASE r.relkind WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view'"
+    "   WHEN 'm' THEN 'materialized view' ELSE 'table' END AS kind, r.relname AS name"
+    " FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace"
+    " WHERE n.nspname = :schema AND r.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
+    "   AND r.relname <> :history"
+    "   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = r.oid"
+    "     AND d.deptype IN ('a', 'i') AND r.relkind = 'S')"
+    " UNION ALL"
+    " SELECT 'function', p.proname FROM pg_proc p"
+    " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = :schema"
+    "   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+    ") o ORDER BY name")
+
+
+def kind_of(script):
+    """A revision's kind: schemagate_kind in its module, expand when it says none."""
+    kind = getattr(script.module, "schemagate_kind", "expand")
+    if kind not in KINDS:
+        raise ValueError("revision %s: schemagate_kind is %r; it must be \"expand\" or \"contract\"" % (script.revision, kind))
+    return kind
+
+
+def kinds_pass(frm, target, out_file):
+    """Reads the revisions from frm (exclusive) to target from the project's scripts (no database),
+    oldest first, with their descriptions and kinds; writes them as JSON."""
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    from alembic.config import CommandLine
+    from alembic.script import ScriptDirectory
+    found = []
+
+    class KindsPass(CommandLine):
+        def run_cmd(self, config, options):
+            script = ScriptDirectory.from_config(config)
+            for s in script.iterate_revisions(target, frm or "base"):
+                if s.revision != frm:
+                    found.append({"revision": s.revision, "description": (s.doc or "").strip(), "kind": kind_of(s)})
+
+    KindsPass(prog="alembic").main(["heads"])
+    found.reverse()
+    with open(out_file, "w", encoding="utf-8") as f:
+        f.write(json.dumps(found))
+    return 0
 
 
 def fingerprint(connection, schema, history):
@@ -503,6 +689,8 @@ def fingerprint(connection, schema, history):
 def main(argv):
     if argv and argv[0] == "schema":
         return schema_pass(*argv[1:5])
+    if argv and argv[0] == "kinds":
+        return kinds_pass(*argv[1:4])
     job = Job(os.environ)
     signal.signal(signal.SIGTERM, job.stop)
     return job.run()

@@ -122,3 +122,23 @@ def test_the_image_alembic_finds_the_kit_last_on_its_path(tmp_path, monkeypatch)
     monkeypatch.setenv("PYTHONPATH", "/app")
     j = job.Job(dict(os.environ))
     assert j.child_env["PYTHONPATH"] == "/app" + os.pathsep + job.KIT
+
+
+class _Script:
+    def __init__(self, revision, kind=None):
+        self.revision = revision
+        self.module = type("module", (), {} if kind is None else {"schemagate_kind": kind})
+
+
+def test_a_revision_is_expand_unless_its_module_says_contract():
+    assert job.kind_of(_Script("0001")) == "expand"
+    assert job.kind_of(_Script("0002", "contract")) == "contract"
+    with pytest.raises(ValueError, match="revision 0003: schemagate_kind is 'drop'"):
+        job.kind_of(_Script("0003", "drop"))
+
+
+def test_held_revisions_keep_their_kinds_when_the_result_is_too_large(tmp_path):
+    held = [{"revision": "%04d" % i, "description": "x" * 100, "kind": "contract"} for i in range(30)]
+    result = json.loads(job.finish({"tool": "alembic", "applied": [], "held": held}, str(tmp_path / "log"), False))
+    assert [h["revision"] for h in result["held"]] == ["%04d" % i for i in range(30)]
+    assert all(h == {"revision": h["revision"], "kind": "contract"} for h in result["held"])

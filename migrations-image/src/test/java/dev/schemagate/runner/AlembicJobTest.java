@@ -289,6 +289,88 @@ class AlembicJobTest {
     assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0004");
   }
 
+  /**
+   * Issue 29: a revision that says schemagate_kind = "contract" is held back by an upgrade with
+   * SCHEMAGATE_CONTRACT=hold (the expand part: everything before it), reported as held with its
+   * kind; the contract part (SCHEMAGATE_CONTRACT=apply) runs it, and every applied revision says
+   * its kind.
+   */
+  @Test
+  void aContractRevisionIsHeldUntilTheContractPartAndEveryRevisionSaysItsKind() throws Exception {
+    revision(
+        "0004_drop_display_name.py",
+        String.join(
+            "\n",
+            "from alembic import op",
+            "revision = '0004'",
+            "down_revision = '0003'",
+            "branch_labels = None",
+            "depends_on = None",
+            "schemagate_kind = 'contract'",
+            "def upgrade():",
+            "    op.drop_column('app_user', 'display_name')",
+            "def downgrade():",
+            "    import sqlalchemy as sa",
+            "    op.add_column('app_user', sa.Column('display_name', sa.String(), nullable=True))",
+            ""));
+    Outcome expand = job("head", Map.of("SCHEMAGATE_CONTRACT", "hold"));
+    assertThat(expand.exitCode()).as(expand.log()).isZero();
+    JsonNode result = json(expand);
+    assertThat(result.path("toRevision").asText()).isEqualTo("0003");
+    assertThat(result.path("applied").findValuesAsText("kind"))
+        .containsExactly("expand", "expand", "expand");
+    assertThat(result.path("held").findValuesAsText("revision")).containsExactly("0004");
+    assertThat(result.path("held").findValuesAsText("kind")).containsExactly("contract");
+    assertThat(expand.log())
+        .contains("holding back 1 migration(s) from the contract migration 0004");
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0003");
+
+    Outcome nothingBefore = job("head", Map.of("SCHEMAGATE_CONTRACT", "hold"));
+    assertThat(nothingBefore.exitCode()).as(nothingBefore.log()).isZero();
+    assertThat(json(nothingBefore).path("toRevision").asText()).isEqualTo("0003");
+    assertThat(json(nothingBefore).path("held").findValuesAsText("revision"))
+        .containsExactly("0004");
+
+    Outcome contract = job("head", Map.of("SCHEMAGATE_CONTRACT", "apply"));
+    assertThat(contract.exitCode()).as(contract.log()).isZero();
+    assertThat(json(contract).path("applied").findValuesAsText("kind")).containsExactly("contract");
+    assertThat(json(contract).path("held").isMissingNode()).isTrue();
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0004");
+  }
+
+  /**
+   * Issue 29: a database whose schema holds the tables but no alembic_version is refused before
+   * anything changes (BaselineRequired, exit 13) without a baseline, and adopted at
+   * SCHEMAGATE_BASELINE with one: stamped there, then only the later revisions run.
+   */
+  @Test
+  void aDatabaseWithoutItsVersionTableNeedsABaselineAndIsAdoptedAtIt() throws Exception {
+    assertThat(job("0002", Map.of()).exitCode()).isZero();
+    try (Connection c = Postgres.connect(database);
+        Statement s = c.createStatement()) {
+      s.execute("DROP TABLE alembic_version");
+    }
+    List<String> before = everything();
+
+    Outcome refused = job("head", Map.of());
+    assertThat(refused.exitCode()).as(refused.log()).isEqualTo(13);
+    JsonNode result = json(refused);
+    assertThat(result.path("error").asText()).isEqualTo("BaselineRequired");
+    assertThat(result.path("message").asText())
+        .contains("table app_user", "but no version table public.alembic_version")
+        .contains("spec.baseline.revision", "Nothing was changed");
+    assertThat(everything()).as("nothing changed").isEqualTo(before);
+
+    Outcome adopted = job("head", Map.of("SCHEMAGATE_BASELINE", "0002"));
+    assertThat(adopted.exitCode()).as(adopted.log()).isZero();
+    result = json(adopted);
+    assertThat(result.path("baseline").asText()).isEqualTo("0002");
+    assertThat(result.path("fromRevision").asText()).isEqualTo("0002");
+    assertThat(result.path("applied").findValuesAsText("revision")).containsExactly("0003");
+    assertThat(adopted.log()).contains("adopted the database: stamped 0002 as the baseline");
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0003");
+  }
+
   List<String> rows(String sql) throws SQLException {
     return Postgres.rows(database, sql);
   }
