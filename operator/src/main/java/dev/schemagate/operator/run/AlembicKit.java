@@ -42,14 +42,7 @@ public final class AlembicKit {
         .withCommand("/bin/busybox", "cp", "-R", SOURCE + "/.", MOUNT + "/")
         .withResources(resources)
         .withImagePullPolicy("IfNotPresent")
-        .withNewSecurityContext()
-        .withAllowPrivilegeEscalation(false)
-        .withReadOnlyRootFilesystem(true)
-        .withRunAsNonRoot(true)
-        .withNewCapabilities()
-        .withDrop("ALL")
-        .endCapabilities()
-        .endSecurityContext()
+        .withSecurityContext(JobFactory.restricted())
         .withVolumeMounts(new VolumeMountBuilder().withName(VOLUME).withMountPath(MOUNT).build())
         .build();
   }

@@ -216,6 +216,7 @@ class JobFactoryTest {
               assertThat(v.getEmptyDir()).isNotNull();
             });
     int bytes = Serialization.asJson(pod).getBytes(StandardCharsets.UTF_8).length;
+    System.out.printf("the Alembic Job's pod spec: %d bytes of JSON%n", bytes);
     assertThat(bytes).as("the Alembic Job's pod spec, in bytes").isLessThan(4096);
 
     dbm.getSpec().setTool(Tool.FLYWAY);
