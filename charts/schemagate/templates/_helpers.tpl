@@ -39,6 +39,19 @@ else by a tag someone set. A chart from a clone has neither: it says so, and how
 {{- end -}}
 
 {{/* The rules the operator needs where it watches DatabaseMigrations. No access to Secrets. */}}
+{{/*
+The Alembic kit's image: by digest, else by tag; empty when neither is set (the operator then runs
+no Alembic migration, and says why on each).
+*/}}
+{{- define "schemagate.alembicKitImage" -}}
+{{- $kit := .Values.alembicKit -}}
+{{- if and $kit.repository $kit.digest -}}
+{{ $kit.repository }}@{{ $kit.digest }}
+{{- else if and $kit.repository $kit.tag -}}
+{{ $kit.repository }}:{{ $kit.tag }}
+{{- end -}}
+{{- end -}}
+
 {{- define "schemagate.rules" -}}
 - apiGroups: ["schemagate.dev"]
   resources: ["databasemigrations"]

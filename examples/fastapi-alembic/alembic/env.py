@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import async_engine_from_config
 from app.config import get_settings
 from app.core.database import Base
 # Lock-safe migrations on a live database (advisory run lock, lock_timeout with retries): the
-# file next to alembic.ini; copy it into your own project the same way.
+# Alembic kit's package, which schemagate's Job puts on alembic's path (nothing to copy).
 from schemagate_alembic import run_migrations
 
 # Import every model, so that Base.metadata is complete: a model missing here is a table that

@@ -1,5 +1,5 @@
-"""Checks on the Python copy of schemagate's redaction in a file (between its "schemagate
-redaction" markers), for PythonCopiesTest.
+"""Checks on schemagate's redaction in Python (the lines of a file between its "schemagate
+redaction" markers: the kit's schemagate_alembic/redaction.py), for PythonRedactionTest.
 
 python3 check_copy.py FILE redact [--without-possessive] < INPUTS > OUTPUTS
     redacts (shapes only) each line of INPUTS, a text as the hex of its UTF-8 bytes, and writes

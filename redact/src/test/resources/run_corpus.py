@@ -1,4 +1,4 @@
-"""Runs the Python copy of schemagate's redaction in a file (between its "schemagate redaction"
+"""Runs schemagate's redaction in Python from a file (between its "schemagate redaction"
 markers) on the corpus of password shapes, as RedactorTest runs the Java one: twice, with the
 rules compiled as this Python compiles them and as a Python before 3.11 does (without possessive
 quantifiers).

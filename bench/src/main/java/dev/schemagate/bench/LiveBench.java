@@ -68,9 +68,22 @@ final class LiveBench {
     Path python = home.resolve(".tools/python/bin/python");
     Path plainAlembic = alembicProject(work.resolve("alembic-plain"), false);
     Path safeAlembic = alembicProject(work.resolve("alembic-schemagate"), true);
-    Files.copy(
-        home.resolve("examples/fastapi-alembic/schemagate_alembic.py"),
-        safeAlembic.resolve("schemagate_alembic.py"));
+    // the Alembic kit's schemagate_alembic, beside alembic.ini as the Job's path has it
+    Path kit = work.resolve("alembic-kit");
+    Process build =
+        new ProcessBuilder("bash", home.resolve("scripts/alembic-kit").toString(), kit.toString())
+            .inheritIO()
+            .start();
+    if (build.waitFor() != 0) {
+      throw new IllegalStateException("scripts/alembic-kit failed");
+    }
+    Path module = kit.resolve("python/schemagate_alembic");
+    Files.createDirectories(safeAlembic.resolve("schemagate_alembic"));
+    try (var files = Files.list(module)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, safeAlembic.resolve("schemagate_alembic").resolve(f.getFileName()));
+      }
+    }
     List<Outcome> outcomes = new ArrayList<>();
     try (Database db = Database.embedded(work.resolve("postgres"))) {
       String jdbcFlyway = "jdbc:postgresql://127.0.0.1:" + db.port() + "/";

@@ -317,6 +317,7 @@ class ChartTest {
             Tools.ROOT.resolve("scripts/chart").toString(),
             "package",
             "10.0.0.1:5000/schemagate/operator:9.8.7@sha256:" + "d".repeat(64),
+            "10.0.0.1:5000/schemagate/alembic-kit:9.8.7@sha256:" + "e".repeat(64),
             dir.toString());
     Tools.Result packaged = Tools.run(command, null);
     assertThat(packaged.exit()).as(packaged.err()).isZero();
@@ -330,6 +331,17 @@ class ChartTest {
     assertThat(image.path("repository").asText()).isEqualTo("10.0.0.1:5000/schemagate/operator");
     assertThat(image.path("digest").asText()).isEqualTo("sha256:" + "d".repeat(64));
     assertThat(image.path("tag").asText()).isEmpty();
+    JsonNode kit =
+        YAML.readTree(Tools.helm("show", "values", tgz.toString()).out()).path("alembicKit");
+    assertThat(kit.path("repository").asText()).isEqualTo("10.0.0.1:5000/schemagate/alembic-kit");
+    assertThat(kit.path("digest").asText()).isEqualTo("sha256:" + "e".repeat(64));
+    assertThat(Tools.helm("template", "schemagate", tgz.toString()).out())
+        .as("the operator gives Alembic Jobs the release's kit")
+        .contains(
+            "- name: SCHEMAGATE_ALEMBIC_KIT_IMAGE\n"
+                + "          value: \"10.0.0.1:5000/schemagate/alembic-kit@sha256:"
+                + "e".repeat(64)
+                + "\"");
 
     Tools.Result byTag =
         Tools.run(
@@ -338,6 +350,7 @@ class ChartTest {
                 Tools.ROOT.resolve("scripts/chart").toString(),
                 "package",
                 "10.0.0.1:5000/schemagate/operator:9.8.7",
+                "10.0.0.1:5000/schemagate/alembic-kit:9.8.7@sha256:" + "e".repeat(64),
                 dir.toString()),
             null);
     assertThat(byTag.exit()).isNotZero();

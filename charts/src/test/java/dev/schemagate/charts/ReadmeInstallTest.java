@@ -96,7 +96,16 @@ class ReadmeInstallTest {
       // what scripts/images index leaves for scripts/chart push: the operator's index
       Files.createDirectories(list.getParent());
       Files.writeString(
-          list, "operator " + registry + "/schemagate/operator:9.8.7@" + OPERATOR_DIGEST + "\n");
+          list,
+          "operator "
+              + registry
+              + "/schemagate/operator:9.8.7@"
+              + OPERATOR_DIGEST
+              + "\nalembic-kit "
+              + registry
+              + "/schemagate/alembic-kit:9.8.7@sha256:"
+              + "e".repeat(64)
+              + "\n");
       List<String> env =
           List.of(
               "env",

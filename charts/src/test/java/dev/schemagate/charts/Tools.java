@@ -21,13 +21,17 @@ final class Tools {
 
   record Result(int exit, String out, String err) {}
 
+  /** The release's Alembic kit image, by digest. */
+  static final String RELEASE_KIT =
+      "images.example.org/schemagate/alembic-kit@sha256:" + "e".repeat(64);
+
   private static Path released;
 
   private Tools() {}
 
   /**
    * The chart as a release publishes it (scripts/chart package): charts/schemagate with the
-   * release's image written into its values. What the tests render, as users install it.
+   * release's images written into its values. What the tests render, as users install it.
    */
   static synchronized Path released() throws IOException, InterruptedException {
     if (released == null) {
@@ -39,6 +43,7 @@ final class Tools {
                   ROOT.resolve("scripts/chart").toString(),
                   "package",
                   RELEASE_REPOSITORY + "@" + RELEASE_DIGEST,
+                  RELEASE_KIT,
                   dir.toString()),
               null);
       if (packaged.exit() != 0) {

@@ -19,8 +19,8 @@ import java.util.Map;
  * The fingerprint of the managed schema, for drift detection (the Job contract's {@code schema}):
  * one canonical text per table (columns, constraints, indexes) from the PostgreSQL catalog, a
  * digest per table (8 hex digits of its SHA-256) and one over all of them (16 hex digits). The
- * query is schema-fingerprint.sql, which the Alembic wrapper holds verbatim, so both tools give the
- * same fingerprint for the same schema. Views, functions, sequences and grants are not in it.
+ * query is schema-fingerprint.sql, which the Alembic kit is built with, so both tools give the same
+ * fingerprint for the same schema. Views, functions, sequences and grants are not in it.
  */
 record SchemaFingerprint(String fingerprint, Map<String, String> tables) {
   static final String SQL = resource("schema-fingerprint.sql");

@@ -1,5 +1,5 @@
 -- The schema fingerprint's catalog query (the Job contract: drift). The schemagate runner and the
--- operator's Alembic wrapper (alembic-run.sh, a verbatim copy that a test compares) both run it,
+-- Alembic kit (scripts/alembic-kit puts this file into schemagate_alembic as it is) both run it,
 -- with search_path set to pg_catalog alone so that every name outside it comes out qualified,
 -- whatever the tool's connection had; they hash the canonical texts it returns, in its order.
 -- Parameters: the managed schema and the tool's own history table, which is left out.

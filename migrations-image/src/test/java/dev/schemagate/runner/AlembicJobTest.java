@@ -30,15 +30,17 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The Alembic Job on a live database, as the operator runs it: its shell wrapper (alembic-run.sh)
- * around the example's Alembic project (env.py through schemagate_alembic.py), with the Python of
- * .tools/python (scripts/tools makes it from the example's requirements.txt), on a real PostgreSQL.
+ * The Alembic Job on a live database, as the operator runs it: the Alembic kit
+ * (scripts/alembic-kit, built into target/alembic-kit as the init container puts it into the pod),
+ * its command run in the example's Alembic project (env.py through the kit's schemagate_alembic),
+ * with the Python of .tools/python (scripts/tools makes it from the example's requirements.txt), on
+ * a real PostgreSQL.
  */
 class AlembicJobTest {
   static final Path HOME = Path.of("..").toAbsolutePath().normalize();
   static final Path EXAMPLE = HOME.resolve("examples/fastapi-alembic");
-  static final Path WRAPPER =
-      HOME.resolve("operator/src/main/resources/dev/schemagate/operator/run/alembic-run.sh");
+  static final Path KIT = Path.of("target/alembic-kit").toAbsolutePath();
+  static final Path COMMAND = KIT.resolve("bin/schemagate-alembic");
   static final Path PYTHON_BIN = HOME.resolve(".tools/python/bin");
   @TempDir Path work;
   Path image;
@@ -57,6 +59,26 @@ class AlembicJobTest {
 
   /** The machine's commands without any Python: an image whose only Python is the one added. */
   static Path noPython;
+
+  @BeforeAll
+  static void kit() throws Exception {
+    Process build =
+        new ProcessBuilder("bash", HOME.resolve("scripts/alembic-kit").toString(), KIT.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(build.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(build.exitValue()).as(out).isZero();
+  }
+
+  /** A Python process in the project, with the kit on its path as the Job's alembic has it. */
+  static ProcessBuilder kitPython(Path project, String program) {
+    ProcessBuilder builder =
+        new ProcessBuilder(PYTHON_BIN.resolve("python").toString(), "-c", program)
+            .directory(project.toFile());
+    builder.environment().put("PYTHONPATH", KIT.resolve("python").toString());
+    return builder;
+  }
 
   @BeforeAll
   static void pythons() throws Exception {
@@ -184,7 +206,7 @@ class AlembicJobTest {
   Process start(String target, Map<String, String> extra, Path result, Path log)
       throws IOException {
     ProcessBuilder builder =
-        new ProcessBuilder("/bin/sh", "-c", Files.readString(WRAPPER))
+        new ProcessBuilder("/bin/sh", COMMAND.toString())
             .directory(image.toFile())
             .redirectErrorStream(true)
             .redirectOutput(log.toFile());
@@ -265,6 +287,88 @@ class AlembicJobTest {
     assertThat(again.exitCode()).as(again.log()).isZero();
     assertThat(again.result()).contains("\"fromRevision\":\"0003\"", "\"toRevision\":\"0004\"");
     assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0004");
+  }
+
+  /**
+   * Issue 29: a revision that says schemagate_kind = "contract" is held back by an upgrade with
+   * SCHEMAGATE_CONTRACT=hold (the expand part: everything before it), reported as held with its
+   * kind; the contract part (SCHEMAGATE_CONTRACT=apply) runs it, and every applied revision says
+   * its kind.
+   */
+  @Test
+  void aContractRevisionIsHeldUntilTheContractPartAndEveryRevisionSaysItsKind() throws Exception {
+    revision(
+        "0004_drop_display_name.py",
+        String.join(
+            "\n",
+            "from alembic import op",
+            "revision = '0004'",
+            "down_revision = '0003'",
+            "branch_labels = None",
+            "depends_on = None",
+            "schemagate_kind = 'contract'",
+            "def upgrade():",
+            "    op.drop_column('app_user', 'display_name')",
+            "def downgrade():",
+            "    import sqlalchemy as sa",
+            "    op.add_column('app_user', sa.Column('display_name', sa.String(), nullable=True))",
+            ""));
+    Outcome expand = job("head", Map.of("SCHEMAGATE_CONTRACT", "hold"));
+    assertThat(expand.exitCode()).as(expand.log()).isZero();
+    JsonNode result = json(expand);
+    assertThat(result.path("toRevision").asText()).isEqualTo("0003");
+    assertThat(result.path("applied").findValuesAsText("kind"))
+        .containsExactly("expand", "expand", "expand");
+    assertThat(result.path("held").findValuesAsText("revision")).containsExactly("0004");
+    assertThat(result.path("held").findValuesAsText("kind")).containsExactly("contract");
+    assertThat(expand.log())
+        .contains("holding back 1 migration(s) from the contract migration 0004");
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0003");
+
+    Outcome nothingBefore = job("head", Map.of("SCHEMAGATE_CONTRACT", "hold"));
+    assertThat(nothingBefore.exitCode()).as(nothingBefore.log()).isZero();
+    assertThat(json(nothingBefore).path("toRevision").asText()).isEqualTo("0003");
+    assertThat(json(nothingBefore).path("held").findValuesAsText("revision"))
+        .containsExactly("0004");
+
+    Outcome contract = job("head", Map.of("SCHEMAGATE_CONTRACT", "apply"));
+    assertThat(contract.exitCode()).as(contract.log()).isZero();
+    assertThat(json(contract).path("applied").findValuesAsText("kind")).containsExactly("contract");
+    assertThat(json(contract).path("held").isMissingNode()).isTrue();
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0004");
+  }
+
+  /**
+   * Issue 29: a database whose schema holds the tables but no alembic_version is refused before
+   * anything changes (BaselineRequired, exit 13) without a baseline, and adopted at
+   * SCHEMAGATE_BASELINE with one: stamped there, then only the later revisions run.
+   */
+  @Test
+  void aDatabaseWithoutItsVersionTableNeedsABaselineAndIsAdoptedAtIt() throws Exception {
+    assertThat(job("0002", Map.of()).exitCode()).isZero();
+    try (Connection c = Postgres.connect(database);
+        Statement s = c.createStatement()) {
+      s.execute("DROP TABLE alembic_version");
+    }
+    List<String> before = everything();
+
+    Outcome refused = job("head", Map.of());
+    assertThat(refused.exitCode()).as(refused.log()).isEqualTo(13);
+    JsonNode result = json(refused);
+    assertThat(result.path("error").asText()).isEqualTo("BaselineRequired");
+    assertThat(result.path("message").asText())
+        .contains("table app_user", "but no version table public.alembic_version")
+        .contains("spec.baseline.revision", "Nothing was changed");
+    assertThat(everything()).as("nothing changed").isEqualTo(before);
+
+    Outcome adopted = job("head", Map.of("SCHEMAGATE_BASELINE", "0002"));
+    assertThat(adopted.exitCode()).as(adopted.log()).isZero();
+    result = json(adopted);
+    assertThat(result.path("baseline").asText()).isEqualTo("0002");
+    assertThat(result.path("fromRevision").asText()).isEqualTo("0002");
+    assertThat(result.path("applied").findValuesAsText("revision")).containsExactly("0003");
+    assertThat(adopted.log()).contains("adopted the database: stamped 0002 as the baseline");
+    assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0003");
   }
 
   List<String> rows(String sql) throws SQLException {
@@ -612,11 +716,9 @@ class AlembicJobTest {
     long key =
         Long.parseLong(
             new String(
-                    new ProcessBuilder(
-                            PYTHON_BIN.resolve("python").toString(),
-                            "-c",
+                    kitPython(
+                            image,
                             "import schemagate_alembic; print(schemagate_alembic.lock_key('public', 'alembic_version'))")
-                        .directory(image.toFile())
                         .start()
                         .getInputStream()
                         .readAllBytes())
@@ -969,7 +1071,7 @@ class AlembicJobTest {
   }
 
   /**
-   * The example's env.py helper on its own (a project that runs alembic without the operator's
+   * The kit's env.py helper on its own (a project that runs alembic without the operator's
    * wrapper): from run_migrations on, log records, stdout and stderr (a traceback) are redacted.
    */
   @Test
@@ -990,10 +1092,7 @@ class AlembicJobTest {
             "    logging.getLogger('alembic.x').exception('failed')",
             "raise RuntimeError('DATABASE_URL=postgresql://app:helper-pw-5@db/x')",
             "");
-    ProcessBuilder builder =
-        new ProcessBuilder(PYTHON_BIN.resolve("python").toString(), "-c", program)
-            .directory(image.toFile())
-            .redirectErrorStream(true);
+    ProcessBuilder builder = kitPython(image, program).redirectErrorStream(true);
     builder.environment().put("API_TOKEN", "tok-helper-2");
     Process p = builder.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

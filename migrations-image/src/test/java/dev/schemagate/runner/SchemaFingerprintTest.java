@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -272,20 +271,6 @@ class SchemaFingerprintTest extends RunnerFixture {
     assertThat(result(checked).path("schema").path("fingerprint").asText())
         .isEqualTo(read().fingerprint());
     assertThat(result(checked).path("schema").path("tablesOmitted").asBoolean()).isTrue();
-  }
-
-  /** The Alembic wrapper runs the same query: schema-fingerprint.sql, verbatim, between markers. */
-  @Test
-  void theAlembicWrapperHoldsTheQueryVerbatim() throws Exception {
-    String wrapper =
-        Files.readString(
-            Path.of(
-                "..", "operator/src/main/resources/dev/schemagate/operator/run/alembic-run.sh"));
-    String begin = "# --- schemagate fingerprint: begin";
-    String end = "# --- schemagate fingerprint: end";
-    assertThat(wrapper).contains(begin, end);
-    String block = wrapper.substring(wrapper.indexOf(begin), wrapper.indexOf(end));
-    assertThat(block).contains("_FINGERPRINT_SQL = r\"\"\"\n" + SchemaFingerprint.SQL + "\"\"\"\n");
   }
 
   @Test

@@ -116,12 +116,13 @@ public class DatabaseMigrationReconciler
   /** The Job's defaults, from the settings (the chart's defaultJob* values). */
   static JobDefaults jobDefaults(Settings settings) {
     return JobDefaults.of(
-        settings.defaultJobDeadlineSeconds(),
-        settings.defaultJobCpuRequest().orElse(null),
-        settings.defaultJobMemoryRequest().orElse(null),
-        settings.defaultJobCpuLimit().orElse(null),
-        settings.defaultJobMemoryLimit().orElse(null),
-        settings.defaultJobTmpSizeLimit().orElse(null));
+            settings.defaultJobDeadlineSeconds(),
+            settings.defaultJobCpuRequest().orElse(null),
+            settings.defaultJobMemoryRequest().orElse(null),
+            settings.defaultJobCpuLimit().orElse(null),
+            settings.defaultJobMemoryLimit().orElse(null),
+            settings.defaultJobTmpSizeLimit().orElse(null))
+        .withAlembicKit(settings.alembicKitImage().orElse(null));
   }
 
   @Override

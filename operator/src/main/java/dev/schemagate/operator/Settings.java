@@ -68,6 +68,13 @@ public interface Settings {
   Optional<String> defaultJobTmpSizeLimit();
 
   /**
+   * SCHEMAGATE_ALEMBIC_KIT_IMAGE: the image of the Alembic kit (schemagate/alembic-kit of the
+   * operator's release; the chart sets it), which an Alembic Job's init container copies into the
+   * pod. Unset: no Alembic run starts, and the DatabaseMigration says why.
+   */
+  Optional<String> alembicKitImage();
+
+  /**
    * SCHEMAGATE_POLICY_ALLOWED_IMAGES: comma-separated image patterns migrations may use ({@code *}
    * any characters; {@code *} alone: any image).
    */

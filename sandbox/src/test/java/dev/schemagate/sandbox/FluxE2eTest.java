@@ -27,7 +27,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * repository's URL and the interval). Each release is one commit that bumps the migration's image
  * and target and the app's image and required revision; it reaches the cluster without a person,
  * and no process of the new app version starts before its migration finished. A release whose
- * migration fails stops there, the old version serving, until the commit that fixes it.
+ * migration fails stops there, the old version serving, until the commit that fixes it. With
+ * approval: Manual, the approval is one more commit, which Flux applies as soon as it comes (the
+ * recipe reads a plan awaiting approval as failed, so no health check holds it back).
  */
 @ExtendWith(E2e.Reporter.class)
 class FluxE2eTest {
@@ -37,6 +39,7 @@ class FluxE2eTest {
   static final String BROKEN = "e2e/flux-migrations:3-broken";
   static final Path RECIPE = E2e.HOME.resolve("charts/schemagate/docs/flux-kustomizations.yaml");
   static Flux flux;
+  static String planned;
   E2e world;
 
   @BeforeAll
@@ -50,6 +53,10 @@ class FluxE2eTest {
     }
     // its migration fails (exit code 4, no result), as a migration with an error does
     E2e.sandbox.simulatedImage(BROKEN, Duration.ofSeconds(1), "", 4);
+    // the schemagate runner with the example's first two migrations, for the approval flow
+    Map<String, String> two = new LinkedHashMap<>(E2e.exampleMigrations());
+    two.keySet().removeIf(k -> !k.matches("V[12]__.*"));
+    planned = E2e.runnerImage("e2e/flux-plan:2", two);
     flux = Flux.start(E2e.sandbox);
   }
 
@@ -75,7 +82,7 @@ class FluxE2eTest {
       committed = Instant.now();
       awaitRelease(2, second);
       printSince(committed, "commit %s (migration r2, orders-api:2) to orders-api serving", second);
-      assertThat(pods(1)).as("no pod of the old version left").isEmpty();
+      assertThat(pods(app(1))).as("no pod of the old version left").isEmpty();
 
       // a release whose migration fails: the app stays where it is; the fix is one more commit
       String broken = git.commit("orders 3, its migration fails", release(3, BROKEN));
@@ -94,6 +101,116 @@ class FluxE2eTest {
       System.out.println(flux.logs());
       throw failure;
     }
+  }
+
+  /**
+   * approval: Manual through Flux: the release commit makes a plan, which orders-migrations shows
+   * at once (its health check reads a plan awaiting approval as failed, and ends), the app's
+   * Kustomization waiting; the approval is a commit of spec.approvedPlan, which Flux applies as
+   * soon as it comes, and the approved plan runs before the app's pods start.
+   */
+  @Test
+  void anApprovalIsACommitThatFluxAppliesAsSoonAsItComes() throws Exception {
+    world = new E2e().createDatabase();
+    world.secret("orders-db", world.url());
+    try (GitServer git =
+        GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
+      String release = git.commit("orders 2, approval: Manual", approvalRelease(null));
+      Instant committed = Instant.now();
+      Flux.kubectl(E2e.sandbox, "apply", "-f", recipe(git.url()).toString());
+      String hash = awaitApprovalShown(release);
+      printSince(committed, "commit %s (approval: Manual) to the plan awaiting approval", release);
+
+      String approval = git.commit("orders 2, plan " + hash + " approved", approvalRelease(hash));
+      committed = Instant.now();
+      awaitRelease("2", app(1), approval);
+      printSince(committed, "approval commit %s to orders-api serving", approval);
+      assertThat(world.status("orders").get("currentRevision")).isEqualTo("2");
+      assertThat(world.jobs("upgrade")).as("one run: the approved plan's").hasSize(1);
+      @SuppressWarnings("unchecked")
+      Map<String, Object> plan = (Map<String, Object>) world.status("orders").get("plan");
+      assertThat(plan.get("hash")).as("the plan that ran").isEqualTo(hash);
+    } catch (Throwable failure) {
+      System.out.println(flux.logs());
+      throw failure;
+    }
+  }
+
+  /**
+   * Waits for the plan of a release committed as {@code commit} to await approval, as a user sees
+   * it: the DatabaseMigration AwaitingApproval with a plan hash, orders-migrations not Ready
+   * (HealthCheckFailed, at that commit), orders-app waiting for it and no pod of the app made.
+   * Returns the hash to approve.
+   */
+  private String awaitApprovalShown(String commit) throws Exception {
+    String revision = "main@sha1:" + commit;
+    Instant start = Instant.now();
+    List<String> seen = new ArrayList<>();
+    while (true) {
+      Map<String, Object> migrations = ready("orders-migrations");
+      Map<String, Object> app = ready("orders-app");
+      String line =
+          "migrations="
+              + migrations.get("status")
+              + "/"
+              + migrations.get("reason")
+              + " app="
+              + app.get("status")
+              + "/"
+              + app.get("reason")
+              + " dbm="
+              + world.phase("orders");
+      if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(line)) {
+        seen.add(line);
+      }
+      assertThat(pods(app(1))).as("pods of the app before its plan is approved").isEmpty();
+      if ("False".equals(migrations.get("status"))
+          && "HealthCheckFailed".equals(migrations.get("reason"))
+          && revision.equals(lastAttempted("orders-migrations"))
+          && "AwaitingApproval".equals(world.phase("orders"))) {
+        break;
+      }
+      assertThat(Duration.between(start, Instant.now()))
+          .as("the plan awaiting approval shown by Flux: %s\n%s", seen, flux.logs())
+          .isLessThan(Duration.ofMinutes(4));
+      Thread.sleep(100);
+    }
+    System.out.println(
+        "flux: the release awaiting approval as kubectl showed it: "
+            + String.join(" -> ", seen)
+            + "; orders-migrations: "
+            + ready("orders-migrations").get("message"));
+    assertThat(world.condition("orders", "Ready"))
+        .containsEntry("status", "False")
+        .containsEntry("reason", "ApprovalPending");
+    assertThat(ready("orders-app").get("status")).as("orders-app").isNotEqualTo("True");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> plan = (Map<String, Object>) world.status("orders").get("plan");
+    String hash = (String) plan.get("awaitingApproval");
+    assertThat(hash).matches("[0-9a-f]{16}");
+    return hash;
+  }
+
+  /** The files of the approval release: approval: Manual, and the approved hash once given. */
+  Map<String, String> approvalRelease(String approvedPlan) {
+    Map<String, String> files = new LinkedHashMap<>();
+    files.put(
+        "deploy/orders/migrations/databasemigration.yaml",
+        String.join(
+            "\n",
+            "apiVersion: schemagate.dev/v1alpha1",
+            "kind: DatabaseMigration",
+            "metadata: {name: orders}",
+            "spec:",
+            "  image: " + planned,
+            "  targetRevision: \"2\"",
+            "  database: {secretRef: {name: orders-db}}",
+            "  gate: {deployments: [orders-api]}",
+            "  approval: Manual",
+            approvedPlan == null ? "" : "  approvedPlan: \"" + approvedPlan + "\"",
+            ""));
+    files.put("deploy/orders/app/deployment.yaml", deployment("2", app(1)));
+    return files;
   }
 
   /** Prints how long it has been since {@code committed}, of what the commit brought. */
@@ -131,8 +248,8 @@ class FluxE2eTest {
       if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(line)) {
         seen.add(line);
       }
-      assertThat(pods(3)).as("pods of %s while its migration fails", app(3)).isEmpty();
-      assertThat(starts(3)).as("processes of %s while its migration fails", app(3)).isEmpty();
+      assertThat(pods(app(3))).as("pods of %s while its migration fails", app(3)).isEmpty();
+      assertThat(starts(app(3))).as("processes of %s while its migration fails", app(3)).isEmpty();
       if ("False".equals(migrations.get("status"))
           && "HealthCheckFailed".equals(migrations.get("reason"))
           && revision.equals(lastAttempted("orders-migrations"))
@@ -166,6 +283,14 @@ class FluxE2eTest {
    * (kubectl get kustomizations, dbm, pods) every 100 ms; asserts what each shows on the way.
    */
   private void awaitRelease(int v, String commit) throws Exception {
+    awaitRelease("r" + v, app(v), commit);
+  }
+
+  /**
+   * Waits for a release that migrates to {@code target} and runs {@code image}, committed as {@code
+   * commit}, to reach the app, as {@link #awaitRelease(int, String)} does.
+   */
+  private void awaitRelease(String target, String image, String commit) throws Exception {
     String revision = "main@sha1:" + commit;
     Instant start = Instant.now();
     boolean heldBehindTheMigration = false;
@@ -173,7 +298,7 @@ class FluxE2eTest {
     while (true) {
       Map<String, Object> migrations = ready("orders-migrations");
       Map<String, Object> app = ready("orders-app");
-      boolean migrated = migratedTo(v);
+      boolean migrated = migratedTo(target);
       String line =
           "migrations="
               + migrations.get("status")
@@ -202,20 +327,20 @@ class FluxE2eTest {
         heldBehindTheMigration = true;
       }
       if (!migrated) {
-        assertThat(starts(v)).as("processes of %s before its migration ended", app(v)).isEmpty();
+        assertThat(starts(image)).as("processes of %s before its migration ended", image).isEmpty();
       }
       if ("True".equals(app.get("status"))
           && String.valueOf(app.get("message")).contains(revision)
-          && app(v).equals(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api"))) {
+          && image.equals(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api"))) {
         break;
       }
       assertThat(Duration.between(start, Instant.now()))
-          .as("release %d applied by Flux: %s\n%s", v, seen, flux.logs())
+          .as("release %s applied by Flux: %s\n%s", target, seen, flux.logs())
           .isLessThan(Duration.ofMinutes(4));
       Thread.sleep(100);
     }
     System.out.println(
-        "flux: release " + v + " as kubectl showed it: " + String.join(" -> ", seen));
+        "flux: release " + target + " as kubectl showed it: " + String.join(" -> ", seen));
     assertThat(heldBehindTheMigration)
         .as("orders-app waited for orders-migrations (DependencyNotReady): %s", seen)
         .isTrue();
@@ -224,14 +349,14 @@ class FluxE2eTest {
     assertThat((String) ready("orders-app").get("message"))
         .isEqualTo("Applied revision: " + revision);
     assertThat(world.phase("orders")).isEqualTo("Ready");
-    assertThat(world.status("orders").get("currentRevision")).isEqualTo("r" + v);
-    assertThat(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api")).isEqualTo(app(v));
-    assertStartedOnlyAfterItsMigration(v);
+    assertThat(world.status("orders").get("currentRevision")).isEqualTo(target);
+    assertThat(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api")).isEqualTo(image);
+    assertStartedOnlyAfterItsMigration(target, image);
   }
 
-  private boolean migratedTo(int v) {
+  private boolean migratedTo(String target) {
     return "Ready".equals(world.phase("orders"))
-        && ("r" + v).equals(world.status("orders").get("currentRevision"));
+        && target.equals(world.status("orders").get("currentRevision"));
   }
 
   /** The revision a Kustomization of the world's namespace last tried to apply, or null. */
@@ -288,26 +413,29 @@ class FluxE2eTest {
             "  targetRevision: r" + v,
             "  gate: {deployments: [orders-api]}",
             ""));
-    files.put(
-        "deploy/orders/app/deployment.yaml",
-        String.join(
-            "\n",
-            "apiVersion: apps/v1",
-            "kind: Deployment",
-            "metadata: {name: orders-api}",
-            "spec:",
-            "  replicas: 2",
-            "  selector: {matchLabels: {app: orders-api}}",
-            "  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}",
-            "  template:",
-            "    metadata:",
-            "      labels: {app: orders-api, schemagate.dev/migration: orders}",
-            "      annotations: {schemagate.dev/requires-revision: r" + v + "}",
-            "    spec:",
-            "      containers:",
-            "      - {name: api, image: \"" + app(v) + "\"}",
-            ""));
+    files.put("deploy/orders/app/deployment.yaml", deployment("r" + v, app(v)));
     return files;
+  }
+
+  /** The app's Deployment, gated at admission, requiring that revision. */
+  static String deployment(String requires, String image) {
+    return String.join(
+        "\n",
+        "apiVersion: apps/v1",
+        "kind: Deployment",
+        "metadata: {name: orders-api}",
+        "spec:",
+        "  replicas: 2",
+        "  selector: {matchLabels: {app: orders-api}}",
+        "  strategy: {rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}",
+        "  template:",
+        "    metadata:",
+        "      labels: {app: orders-api, schemagate.dev/migration: orders}",
+        "      annotations: {schemagate.dev/requires-revision: \"" + requires + "\"}",
+        "    spec:",
+        "      containers:",
+        "      - {name: api, image: \"" + image + "\"}",
+        "");
   }
 
   static String migrations(int v) {
@@ -335,21 +463,21 @@ class FluxE2eTest {
     return file;
   }
 
-  private List<Pod> pods(int v) {
-    return world.livePods("orders-api", app(v));
+  private List<Pod> pods(String image) {
+    return world.livePods("orders-api", image);
   }
 
-  private List<ContainerEvents.Start> starts(int v) {
+  private List<ContainerEvents.Start> starts(String image) {
     return E2e.sandbox.real().starts().stream()
-        .filter(s -> s.namespace().equals(world.ns) && s.image().equals(app(v)))
+        .filter(s -> s.namespace().equals(world.ns) && s.image().equals(image))
         .toList();
   }
 
-  /** Every process of release v started after its migration's container exited successfully. */
-  private void assertStartedOnlyAfterItsMigration(int v) {
-    Instant migrated = world.migrationEnded("orders", "r" + v).at();
-    await().atMost(Duration.ofSeconds(10)).until(() -> starts(v).size() >= 2);
-    assertThat(starts(v))
+  /** Every process of the release started after its migration's container exited successfully. */
+  private void assertStartedOnlyAfterItsMigration(String target, String image) {
+    Instant migrated = world.migrationEnded("orders", target).at();
+    await().atMost(Duration.ofSeconds(10)).until(() -> starts(image).size() >= 2);
+    assertThat(starts(image))
         .allSatisfy(
             s ->
                 assertThat(s.at())

@@ -26,7 +26,7 @@ public final class Pipeline {
             // every open Job (the run, the plan, the drift check) observed; one that ended recorded
             new FollowJobs(policy),
             // no run under way: is one needed, in which direction, with which image; what holds it
-            new PlanRun(policy),
+            new PlanRun(policy, defaults),
             // spec.drift: a check Job, when one is due
             new CheckDrift(policy, defaults),
             // approval: Manual: the plan in status, and its Job when it is due

@@ -13,12 +13,16 @@ import java.util.Map;
  * @param requests resource requests by name (cpu, memory, ...)
  * @param limits resource limits by name
  * @param tmpSizeLimit the emptyDir's sizeLimit; null for none
+ * @param alembicKit the image of the Alembic kit, which an Alembic Job's init container copies into
+ *     the pod (the chart's, of the operator's own release); null when the operator was given none,
+ *     and then no Alembic run starts
  */
 public record JobDefaults(
     long deadlineSeconds,
     Map<String, Quantity> requests,
     Map<String, Quantity> limits,
-    Quantity tmpSizeLimit) {
+    Quantity tmpSizeLimit,
+    String alembicKit) {
 
   /**
    * The chart's defaults: 900 s, 100m CPU and 256Mi requested, 1 CPU and 512Mi at most, 256Mi of
@@ -34,7 +38,13 @@ public record JobDefaults(
   /** The standard resources with another deadline. */
   public static JobDefaults withDeadline(long deadlineSeconds) {
     return new JobDefaults(
-        deadlineSeconds, STANDARD.requests, STANDARD.limits, STANDARD.tmpSizeLimit);
+        deadlineSeconds, STANDARD.requests, STANDARD.limits, STANDARD.tmpSizeLimit, null);
+  }
+
+  /** These defaults, with this Alembic kit image (blank: none). */
+  public JobDefaults withAlembicKit(String image) {
+    return new JobDefaults(
+        deadlineSeconds, requests, limits, tmpSizeLimit, isSet(image) ? image.strip() : null);
   }
 
   /** Defaults from settings; a blank value or "none" leaves that one unset. */
@@ -55,7 +65,8 @@ public record JobDefaults(
         deadlineSeconds,
         requests,
         limits,
-        isSet(tmpSizeLimit) ? new Quantity(tmpSizeLimit.strip()) : null);
+        isSet(tmpSizeLimit) ? new Quantity(tmpSizeLimit.strip()) : null,
+        null);
   }
 
   private static void put(Map<String, Quantity> into, String name, String value) {

@@ -14,6 +14,10 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirements;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
+import io.fabric8.kubernetes.api.model.SecurityContext;
+import io.fabric8.kubernetes.api.model.SecurityContextBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.PodFailurePolicy;
@@ -65,6 +69,27 @@ public final class JobFactory {
     podAnnotations.putAll(RunCodec.podAnnotations(name, run));
 
     long deadline = deadlineSeconds(spec, defaultDeadlineSeconds);
+    ResourceRequirements resources = resources(options.getResources(), defaults);
+    Container container =
+        container(
+            spec, run, options, dbm.getMetadata().getNamespace() + "/" + name, deadline, resources);
+    List<Container> initContainers = new ArrayList<>();
+    List<Volume> volumes = new ArrayList<>();
+    volumes.add(
+        new VolumeBuilder()
+            .withName("tmp")
+            .withNewEmptyDir()
+            .withSizeLimit(
+                options.getTmpSizeLimit() != null
+                    ? options.getTmpSizeLimit()
+                    : defaults.tmpSizeLimit())
+            .endEmptyDir()
+            .build());
+    if (spec.getTool() == Tool.ALEMBIC) {
+      initContainers.add(AlembicKit.initContainer(defaults.alembicKit(), resources));
+      container.getVolumeMounts().add(AlembicKit.mount());
+      volumes.add(AlembicKit.volume());
+    }
     if (run.direction() == Direction.CHECK) {
       deadline = Math.min(deadline, CHECK_DEADLINE_SECONDS);
     }
@@ -104,21 +129,9 @@ public final class JobFactory {
         .withType("RuntimeDefault")
         .endSeccompProfile()
         .endSecurityContext()
-        .withContainers(
-            container(
-                spec,
-                run,
-                options,
-                dbm.getMetadata().getNamespace() + "/" + name,
-                deadline,
-                resources(options.getResources(), defaults)))
-        .addNewVolume()
-        .withName("tmp")
-        .withNewEmptyDir()
-        .withSizeLimit(
-            options.getTmpSizeLimit() != null ? options.getTmpSizeLimit() : defaults.tmpSizeLimit())
-        .endEmptyDir()
-        .endVolume()
+        .withInitContainers(initContainers)
+        .withContainers(container)
+        .withVolumes(volumes)
         .endSpec()
         .endTemplate()
         .endSpec()
@@ -188,18 +201,26 @@ public final class JobFactory {
         .withTerminationMessagePath(RESULT_FILE)
         .withTerminationMessagePolicy("FallbackToLogsOnError")
         .withImagePullPolicy("IfNotPresent")
-        .withNewSecurityContext()
+        .withSecurityContext(restricted())
+        .addNewVolumeMount()
+        .withName("tmp")
+        .withMountPath("/tmp")
+        .endVolumeMount()
+        .build();
+  }
+
+  /**
+   * Every container of a Job's: no privilege escalation, a read-only root, not root, no
+   * capabilities (the restricted Pod Security Standard).
+   */
+  static SecurityContext restricted() {
+    return new SecurityContextBuilder()
         .withAllowPrivilegeEscalation(false)
         .withReadOnlyRootFilesystem(true)
         .withRunAsNonRoot(true)
         .withNewCapabilities()
         .withDrop("ALL")
         .endCapabilities()
-        .endSecurityContext()
-        .addNewVolumeMount()
-        .withName("tmp")
-        .withMountPath("/tmp")
-        .endVolumeMount()
         .build();
   }
 

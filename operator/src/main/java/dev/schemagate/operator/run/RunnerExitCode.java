@@ -6,14 +6,14 @@ import java.util.List;
 
 /**
  * The exit codes of the schemagate runner (the table in migrations-image/README.md, the runner's
- * {@code ExitCode}) and the reason each gives a failed run; the Alembic wrapper (alembic-run.sh)
- * exits with the same codes, and 9 for several heads. Any other code is a failed migration. Each
- * says whether another pod of the same Job may try again (spec.job.backoffLimit above 0): a
- * database that was unreachable or a lock that was held may be free a moment later; a wrong
- * configuration, a failed validation or SQL, a migration that needs a repair, several heads, a plan
- * that changed or a database ahead of the image are the same on every try, and a repair must never
- * be tried by itself. The Job's pod failure policy fails the Job at once on those ({@link
- * JobFactory}).
+ * {@code ExitCode}) and the reason each gives a failed run; the Alembic kit
+ * (alembic-kit/schemagate_alembic/job.py) exits with the same codes, and 9 for several heads. Any
+ * other code is a failed migration. Each says whether another pod of the same Job may try again
+ * (spec.job.backoffLimit above 0): a database that was unreachable or a lock that was held may be
+ * free a moment later; a wrong configuration, a failed validation or SQL, a migration that needs a
+ * repair, several heads, a plan that changed or a database ahead of the image are the same on every
+ * try, and a repair must never be tried by itself. The Job's pod failure policy fails the Job at
+ * once on those ({@link JobFactory}).
  */
 enum RunnerExitCode {
   INVALID_CONFIGURATION(2, Reason.InvalidConfiguration, false),

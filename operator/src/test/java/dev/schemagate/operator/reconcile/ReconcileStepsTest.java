@@ -13,7 +13,9 @@ import dev.schemagate.api.Direction;
 import dev.schemagate.api.GateMode;
 import dev.schemagate.api.Outcome;
 import dev.schemagate.api.Phase;
+import dev.schemagate.api.Reason;
 import dev.schemagate.api.Run;
+import dev.schemagate.api.Tool;
 import dev.schemagate.operator.base.Names;
 import dev.schemagate.operator.gate.HeldBy;
 import dev.schemagate.operator.plan.Decision;
@@ -168,6 +170,39 @@ class ReconcileStepsTest {
               assertThat(n.message()).endsWith("; paused orders-api");
             });
     assertThat(dbm.getStatus()).as("the resource read is not changed").isNull();
+  }
+
+  /**
+   * An Alembic run needs the kit's image; an operator given none starts no Job and says what to
+   * set, and keeps the app held (the hold always precedes the Job).
+   */
+  @Test
+  void anAlembicRunWithNoKitImageStartsNoJobAndSaysWhatToSet() {
+    DatabaseMigration dbm = orders(IMAGE_1, "head");
+    dbm.getSpec().setTool(Tool.ALEMBIC);
+    deployment(false, null);
+
+    ReconcileState state = reconcile(dbm);
+
+    assertThat(state.changes().newJob()).isEmpty();
+    DatabaseMigrationStatus status = state.status();
+    assertThat(status.getConditions())
+        .anySatisfy(
+            c -> {
+              assertThat(c.getType()).isEqualTo("Ready");
+              assertThat(c.getReason()).isEqualTo(Reason.InvalidConfiguration.name());
+              assertThat(c.getMessage())
+                  .contains(
+                      "alembicKit.repository", "SCHEMAGATE_ALEMBIC_KIT_IMAGE", "nothing was run");
+            });
+
+    ReconcileState given = ReconcileState.begin(dbm, cluster, NOW);
+    new Pipeline(
+            MigrationPolicy.DEFAULTS,
+            JobDefaults.STANDARD.withAlembicKit("images.example.org/schemagate/alembic-kit:0.1.0"),
+            GateMode.Pause)
+        .run(given);
+    assertThat(given.changes().newJob()).as("with a kit image, the run starts").isPresent();
   }
 
   @Test

@@ -15,6 +15,8 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.ResourceRequirementsBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.kubernetes.client.utils.Serialization;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -162,12 +164,8 @@ class JobFactoryTest {
   void theCommandPerTool() {
     DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "head"));
     dbm.getSpec().setTool(Tool.ALEMBIC);
-    assertThat(ToolCommand.command(dbm.getSpec())).startsWith("/bin/sh", "-c");
-    assertThat(ToolCommand.command(dbm.getSpec()).get(2))
-        .contains(
-            "alembic \"$verb\" \"$SCHEMAGATE_TARGET_REVISION\"",
-            "alembic current",
-            "$SCHEMAGATE_RESULT_FILE");
+    assertThat(ToolCommand.command(dbm.getSpec()))
+        .containsExactly("/bin/sh", "/schemagate/bin/schemagate-alembic");
     assertThat(ToolCommand.args(dbm.getSpec(), Direction.UPGRADE, "head")).isNull();
     dbm.getSpec().setTool(Tool.CUSTOM);
     dbm.getSpec().setCommand(List.of("/app/migrate", "--yes"));
@@ -176,6 +174,58 @@ class JobFactoryTest {
     dbm.getSpec().setCommand(null);
     assertThat(ToolCommand.args(dbm.getSpec(), Direction.DOWNGRADE, "3"))
         .containsExactly("undo", "--target", "3");
+  }
+
+  /**
+   * Issue 27: an Alembic Job's pod carries a command, not a program: the kit comes from an init
+   * container of the kit's image into an emptyDir, read-only in the migration container. Before,
+   * the pod spec held the whole wrapper (28 KB) in its sh -c argument.
+   */
+  @Test
+  void anAlembicJobGetsTheKitFromAnInitContainerAndItsPodSpecIsSmall() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "head", "orders-api"));
+    dbm.getSpec().setTool(Tool.ALEMBIC);
+    String kit = "images.example.org/schemagate/alembic-kit:0.1.0";
+    RunInputs run =
+        new RunInputs(
+            "abcdef0123", "orders-abcdef0123", Direction.UPGRADE, IMAGE_1, IMAGE_1, "head", "", 1);
+    var pod =
+        JobFactory.desired(dbm, run, JobDefaults.STANDARD.withAlembicKit(kit))
+            .getSpec()
+            .getTemplate()
+            .getSpec();
+    assertThat(pod.getInitContainers()).hasSize(1);
+    var init = pod.getInitContainers().get(0);
+    assertThat(init.getImage()).isEqualTo(kit);
+    assertThat(init.getCommand())
+        .containsExactly(
+            "/bin/busybox", "cp", "-R", "/opt/schemagate/alembic-kit/.", "/schemagate/");
+    assertThat(init.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(init.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    var migrate = pod.getContainers().get(0);
+    assertThat(migrate.getVolumeMounts())
+        .anySatisfy(
+            m -> {
+              assertThat(m.getMountPath()).isEqualTo("/schemagate");
+              assertThat(m.getReadOnly()).isTrue();
+            });
+    assertThat(pod.getVolumes())
+        .anySatisfy(
+            v -> {
+              assertThat(v.getName()).isEqualTo("schemagate-kit");
+              assertThat(v.getEmptyDir()).isNotNull();
+            });
+    int bytes = Serialization.asJson(pod).getBytes(StandardCharsets.UTF_8).length;
+    System.out.printf("the Alembic Job's pod spec: %d bytes of JSON%n", bytes);
+    assertThat(bytes).as("the Alembic Job's pod spec, in bytes").isLessThan(4096);
+
+    dbm.getSpec().setTool(Tool.FLYWAY);
+    var flyway =
+        JobFactory.desired(dbm, run, JobDefaults.STANDARD.withAlembicKit(kit))
+            .getSpec()
+            .getTemplate()
+            .getSpec();
+    assertThat(flyway.getInitContainers()).as("only an Alembic Job gets the kit").isEmpty();
   }
 
   @Test

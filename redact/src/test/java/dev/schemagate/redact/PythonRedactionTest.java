@@ -11,62 +11,53 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
- * The Python copies of the redaction, for the Alembic path (which runs in the migration image's
- * Python, not in Java): the operator's Alembic wrapper and the example's env.py helper. Each is the
- * block scripts/redaction-copies writes (redact/src/main/python/redaction.py.in with rules.txt),
- * passes the corpus as the Java one does, gives what Java gives on random text, and is linear on
- * the hard inputs; each of these with the rules as this Python compiles them and as a Python before
- * 3.11 does (without possessive quantifiers).
+ * The redaction in Python, for the Alembic path (which runs in the migration image's Python, not in
+ * Java): schemagate_alembic.redaction, which scripts/alembic-kit makes from
+ * redact/src/main/python/redaction.py.in and rules.txt each time it builds the kit. Built here as
+ * the image's build makes it, it passes the corpus as the Java one does, gives what Java gives on
+ * random text, and is linear on the hard inputs; each of these with the rules as this Python
+ * compiles them and as a Python before 3.11 does (without possessive quantifiers).
  */
-class PythonCopiesTest {
+class PythonRedactionTest {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
-  static final String WRAPPER =
-      "operator/src/main/resources/dev/schemagate/operator/run/alembic-run.sh";
-  static final String HELPER = "examples/fastapi-alembic/schemagate_alembic.py";
-  static final String BEGIN = "# --- schemagate redaction: begin";
-  static final String END = "# --- schemagate redaction: end";
+  static final Path KIT = Path.of("target/alembic-kit").toAbsolutePath();
   static final Path SCRIPTS = Path.of("src/test/resources").toAbsolutePath();
+  static String module;
 
-  static String block(String file) throws IOException {
-    String text = Files.readString(ROOT.resolve(file));
-    assertThat(text).as(file).contains(BEGIN, END);
-    return text.substring(text.indexOf(BEGIN), text.indexOf(END) + END.length());
+  @BeforeAll
+  static void kit() throws Exception {
+    Process build =
+        new ProcessBuilder("bash", ROOT.resolve("scripts/alembic-kit").toString(), KIT.toString())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(build.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(build.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(build.exitValue()).as(out).isZero();
+    module = KIT.resolve("python/schemagate_alembic/redaction.py").toString();
   }
 
-  /** What scripts/redaction-copies writes between the markers. */
-  static String generated() throws IOException {
-    String template = Files.readString(ROOT.resolve("redact/src/main/python/redaction.py.in"));
-    String rules =
-        Files.readString(ROOT.resolve("redact/src/main/resources/dev/schemagate/redact/rules.txt"));
-    assertThat(rules).as("rules.txt goes in a raw string").doesNotContain("\"\"\"");
-    return template.replace("@rules.txt@\n", rules).stripTrailing();
+  @Test
+  void theModuleHoldsEveryRuleOfRulesTxt() throws IOException {
+    String built = Files.readString(Path.of(module));
+    for (String rule : Redactor.RULES.stream().map(Object::toString).toList()) {
+      assertThat(built).as("a rule of rules.txt").contains(rule);
+    }
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {WRAPPER, HELPER})
-  void eachCopyIsWhatScriptsRedactionCopiesWrites(String file) throws IOException {
-    assertThat(block(file))
-        .as(file + " differs from what bash scripts/redaction-copies writes: run it")
-        .isEqualTo(generated());
-  }
-
-  @ParameterizedTest
-  @ValueSource(strings = {WRAPPER, HELPER})
-  void eachCopyPassesTheCorpus(String file) throws Exception {
-    String out =
-        python(null, "run_corpus.py", ROOT.resolve(file).toString(), Corpus.FILE.toString());
+  @Test
+  void passesTheCorpus() throws Exception {
+    String out = python(null, "run_corpus.py", module, Corpus.FILE.toString());
     int cases = Corpus.load().cases().size();
     int runs = 2 * (cases + Corpus.load().shapes().size());
     assertThat(out).as(out).contains(cases + " cases, " + runs + " passed, 0 failed");
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {WRAPPER, HELPER})
-  void eachCopyGivesWhatJavaGivesOnRandomText(String file) throws Exception {
+  @Test
+  void givesWhatJavaGivesOnRandomText() throws Exception {
     List<String> texts = randomTexts(new Random(26), 3000);
     Path inputs = Files.createTempFile(Path.of("target"), "random-texts", ".hex");
     try {
@@ -77,7 +68,7 @@ class PythonCopiesTest {
       }
       Files.write(inputs, lines);
       for (String mode : List.of("", "--without-possessive")) {
-        List<String> args = new ArrayList<>(List.of(ROOT.resolve(file).toString(), "redact"));
+        List<String> args = new ArrayList<>(List.of(module, "redact"));
         if (!mode.isEmpty()) {
           args.add(mode);
         }
@@ -93,20 +84,17 @@ class PythonCopiesTest {
                     "%n  text   %s%n  java   %s%n  python %s", texts.get(i), java, python));
           }
         }
-        assertThat(differ).as("%s %s gives other results than Java on", file, mode).isEmpty();
+        assertThat(differ).as("%s %s gives other results than Java on", module, mode).isEmpty();
       }
     } finally {
       Files.deleteIfExists(inputs);
     }
   }
 
-  @ParameterizedTest
-  @ValueSource(strings = {WRAPPER, HELPER})
-  void eachCopyIsLinearOnTheHardInputs(String file) throws Exception {
+  @Test
+  void isLinearOnTheHardInputs() throws Exception {
     for (String mode : List.of("", "--without-possessive")) {
-      List<String> args =
-          new ArrayList<>(
-              List.of(ROOT.resolve(file).toString(), "linear", HardInputs.FILE.toString()));
+      List<String> args = new ArrayList<>(List.of(module, "linear", HardInputs.FILE.toString()));
       if (!mode.isEmpty()) {
         args.add(mode);
       }
