@@ -29,7 +29,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * and no process of the new app version starts before its migration finished. A release whose
  * migration fails stops there, the old version serving, until the commit that fixes it. With
  * approval: Manual, the approval is one more commit, which Flux applies as soon as it comes (the
- * recipe reads a plan awaiting approval as failed, so no health check holds it back).
+ * recipe reads a plan awaiting approval as failed, so no health check holds it back); so is the
+ * commit that acknowledges a drift that blocks a release.
  */
 @ExtendWith(E2e.Reporter.class)
 class FluxE2eTest {
@@ -40,6 +41,7 @@ class FluxE2eTest {
   static final Path RECIPE = E2e.HOME.resolve("charts/schemagate/docs/flux-kustomizations.yaml");
   static Flux flux;
   static String planned;
+  static String planned3;
   E2e world;
 
   @BeforeAll
@@ -57,6 +59,9 @@ class FluxE2eTest {
     Map<String, String> two = new LinkedHashMap<>(E2e.exampleMigrations());
     two.keySet().removeIf(k -> !k.matches("V[12]__.*"));
     planned = E2e.runnerImage("e2e/flux-plan:2", two);
+    Map<String, String> three = new LinkedHashMap<>(E2e.exampleMigrations());
+    three.keySet().removeIf(k -> !k.matches("V[123]__.*"));
+    planned3 = E2e.runnerImage("e2e/flux-plan:3", three);
     flux = Flux.start(E2e.sandbox);
   }
 
@@ -137,53 +142,106 @@ class FluxE2eTest {
   }
 
   /**
+   * spec.drift with onDrift: Block through Flux: after a release, someone alters a table by hand;
+   * the next release commit waits (DriftBlocked), which orders-migrations shows at once; the
+   * acknowledging commit (spec.drift.acknowledged: the live fingerprint) is applied as soon as it
+   * comes, and the release runs and reaches the app.
+   */
+  @Test
+  void aDriftThatBlocksAReleaseIsAcknowledgedByACommitThatFluxAppliesAsSoonAsItComes()
+      throws Exception {
+    world = new E2e().createDatabase();
+    world.secret("orders-db", world.url());
+    try (GitServer git =
+        GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
+      String first = git.commit("orders 2", driftRelease(planned, "2", app(1), null));
+      Flux.kubectl(E2e.sandbox, "apply", "-f", recipe(git.url()).toString());
+      awaitRelease("2", app(1), first);
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .until(() -> "NoDrift".equals(world.condition("orders", "Drifted").get("reason")));
+
+      world.execute("ALTER TABLE app_user ADD COLUMN nickname text");
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .until(() -> "True".equals(world.condition("orders", "Drifted").get("status")));
+      @SuppressWarnings("unchecked")
+      Map<String, Object> drift = (Map<String, Object>) world.status("orders").get("drift");
+      @SuppressWarnings("unchecked")
+      String live = (String) ((Map<String, Object>) drift.get("live")).get("fingerprint");
+      assertThat(live).matches("[0-9a-f]{16}");
+
+      String blocked = git.commit("orders 3", driftRelease(planned3, "3", app(2), null));
+      Instant committed = Instant.now();
+      awaitBlocked(blocked, live);
+      printSince(committed, "commit %s (a release behind a drift) to the block shown", blocked);
+
+      String acknowledged =
+          git.commit(
+              "orders 3, the drift " + live + " acknowledged",
+              driftRelease(planned3, "3", app(2), live));
+      committed = Instant.now();
+      awaitRelease("3", app(2), acknowledged);
+      printSince(committed, "acknowledging commit %s to orders-api serving", acknowledged);
+      assertThat(world.jobs("upgrade"))
+          .as("two runs, the second after the acknowledgement")
+          .hasSize(2);
+    } catch (Throwable failure) {
+      System.out.println(flux.logs());
+      throw failure;
+    }
+  }
+
+  /**
+   * Waits for a release committed as {@code commit} to wait for a drift, as a user sees it: the
+   * DatabaseMigration DriftBlocked with the fingerprint to acknowledge in its message,
+   * orders-migrations not Ready (HealthCheckFailed, at that commit), the old app serving and no pod
+   * of the new one made.
+   */
+  private void awaitBlocked(String commit, String live) throws Exception {
+    awaitStopped(commit, "DriftBlocked", app(2), "the release behind a drift");
+    assertThat((String) world.condition("orders", "Ready").get("message"))
+        .contains("set spec.drift.acknowledged: " + live);
+    assertThat(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api"))
+        .as("the old version keeps serving")
+        .isEqualTo(app(1));
+  }
+
+  /** The files of a release with drift checks that block, and the acknowledged fingerprint. */
+  Map<String, String> driftRelease(String image, String target, String app, String acknowledged) {
+    Map<String, String> files = new LinkedHashMap<>();
+    files.put(
+        "deploy/orders/migrations/databasemigration.yaml",
+        String.join(
+            "\n",
+            "apiVersion: schemagate.dev/v1alpha1",
+            "kind: DatabaseMigration",
+            "metadata: {name: orders}",
+            "spec:",
+            "  image: " + image,
+            "  targetRevision: \"" + target + "\"",
+            "  database: {secretRef: {name: orders-db}}",
+            "  gate: {deployments: [orders-api]}",
+            "  drift:",
+            "    interval: 5s",
+            "    onDrift: Block",
+            acknowledged == null ? "" : "    acknowledged: \"" + acknowledged + "\"",
+            ""));
+    files.put("deploy/orders/app/deployment.yaml", deployment(target, app));
+    return files;
+  }
+
+  /**
    * Waits for the plan of a release committed as {@code commit} to await approval, as a user sees
    * it: the DatabaseMigration AwaitingApproval with a plan hash, orders-migrations not Ready
    * (HealthCheckFailed, at that commit), orders-app waiting for it and no pod of the app made.
    * Returns the hash to approve.
    */
   private String awaitApprovalShown(String commit) throws Exception {
-    String revision = "main@sha1:" + commit;
-    Instant start = Instant.now();
-    List<String> seen = new ArrayList<>();
-    while (true) {
-      Map<String, Object> migrations = ready("orders-migrations");
-      Map<String, Object> app = ready("orders-app");
-      String line =
-          "migrations="
-              + migrations.get("status")
-              + "/"
-              + migrations.get("reason")
-              + " app="
-              + app.get("status")
-              + "/"
-              + app.get("reason")
-              + " dbm="
-              + world.phase("orders");
-      if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(line)) {
-        seen.add(line);
-      }
-      assertThat(pods(app(1))).as("pods of the app before its plan is approved").isEmpty();
-      if ("False".equals(migrations.get("status"))
-          && "HealthCheckFailed".equals(migrations.get("reason"))
-          && revision.equals(lastAttempted("orders-migrations"))
-          && "AwaitingApproval".equals(world.phase("orders"))) {
-        break;
-      }
-      assertThat(Duration.between(start, Instant.now()))
-          .as("the plan awaiting approval shown by Flux: %s\n%s", seen, flux.logs())
-          .isLessThan(Duration.ofMinutes(4));
-      Thread.sleep(100);
-    }
-    System.out.println(
-        "flux: the release awaiting approval as kubectl showed it: "
-            + String.join(" -> ", seen)
-            + "; orders-migrations: "
-            + ready("orders-migrations").get("message"));
+    awaitStopped(commit, "AwaitingApproval", app(1), "the release awaiting approval");
     assertThat(world.condition("orders", "Ready"))
         .containsEntry("status", "False")
         .containsEntry("reason", "ApprovalPending");
-    assertThat(ready("orders-app").get("status")).as("orders-app").isNotEqualTo("True");
     @SuppressWarnings("unchecked")
     Map<String, Object> plan = (Map<String, Object>) world.status("orders").get("plan");
     String hash = (String) plan.get("awaitingApproval");
@@ -228,54 +286,76 @@ class FluxE2eTest {
    * it; meanwhile no pod of the release's app is made and the old version keeps serving.
    */
   private void awaitFailed(String commit) throws Exception {
-    String revision = "main@sha1:" + commit;
-    Instant start = Instant.now();
-    List<String> seen = new ArrayList<>();
-    while (true) {
-      Map<String, Object> migrations = ready("orders-migrations");
-      Map<String, Object> app = ready("orders-app");
-      String line =
-          "migrations="
-              + migrations.get("status")
-              + "/"
-              + migrations.get("reason")
-              + " app="
-              + app.get("status")
-              + "/"
-              + app.get("reason")
-              + " dbm="
-              + world.phase("orders");
-      if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(line)) {
-        seen.add(line);
-      }
-      assertThat(pods(app(3))).as("pods of %s while its migration fails", app(3)).isEmpty();
-      assertThat(starts(app(3))).as("processes of %s while its migration fails", app(3)).isEmpty();
-      if ("False".equals(migrations.get("status"))
-          && "HealthCheckFailed".equals(migrations.get("reason"))
-          && revision.equals(lastAttempted("orders-migrations"))
-          && "Failed".equals(world.phase("orders"))) {
-        break;
-      }
-      assertThat(Duration.between(start, Instant.now()))
-          .as("the failure of release 3 shown by Flux: %s\n%s", seen, flux.logs())
-          .isLessThan(Duration.ofMinutes(4));
-      Thread.sleep(100);
-    }
-    System.out.println(
-        "flux: the failing release as kubectl showed it: "
-            + String.join(" -> ", seen)
-            + "; orders-migrations: "
-            + ready("orders-migrations").get("reason")
-            + ": "
-            + ready("orders-migrations").get("message"));
+    awaitStopped(commit, "Failed", app(3), "the failing release");
     assertThat(String.valueOf(ready("orders-migrations").get("message")))
         .as("what Flux says of the failure")
         .contains("DatabaseMigration/" + world.ns + "/orders");
-    assertThat(ready("orders-app").get("status")).as("orders-app").isNotEqualTo("True");
     assertThat(E2e.sandbox.cluster.rolledOutImage(world.ns, "orders-api"))
         .as("the old version keeps serving")
         .isEqualTo(app(2));
     assertThat(world.status("orders").get("currentRevision")).isEqualTo("r2");
+  }
+
+  /**
+   * Waits for a release committed as {@code commit} to stop at its migration, watching it as a user
+   * would (kubectl get kustomizations, dbm, pods) every 100 ms: orders-migrations not Ready
+   * (HealthCheckFailed: its health check read the DatabaseMigration as failed and ended) at that
+   * commit, the DatabaseMigration in {@code phase}, orders-app not Ready; meanwhile no pod of
+   * {@code image}, the release's app, is made or started.
+   */
+  private void awaitStopped(String commit, String phase, String image, String what)
+      throws Exception {
+    String revision = "main@sha1:" + commit;
+    Instant start = Instant.now();
+    List<String> seen = new ArrayList<>();
+    while (true) {
+      String line = view();
+      if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(line)) {
+        seen.add(line);
+      }
+      assertThat(pods(image)).as("pods of %s: %s", image, what).isEmpty();
+      assertThat(starts(image)).as("processes of %s: %s", image, what).isEmpty();
+      Map<String, Object> migrations = ready("orders-migrations");
+      if ("False".equals(migrations.get("status"))
+          && "HealthCheckFailed".equals(migrations.get("reason"))
+          && revision.equals(lastAttempted("orders-migrations"))
+          && phase.equals(world.phase("orders"))) {
+        break;
+      }
+      assertThat(Duration.between(start, Instant.now()))
+          .as("%s shown by Flux: %s\n%s", what, seen, flux.logs())
+          .isLessThan(Duration.ofMinutes(4));
+      Thread.sleep(100);
+    }
+    System.out.println(
+        "flux: "
+            + what
+            + " as kubectl showed it: "
+            + String.join(" -> ", seen)
+            + "; orders-migrations: "
+            + ready("orders-migrations").get("message"));
+    assertThat(ready("orders-app").get("status")).as("orders-app").isNotEqualTo("True");
+  }
+
+  /**
+   * What kubectl shows of a release in one line: the Kustomizations' Ready status and reason, the
+   * DatabaseMigration's phase and revision.
+   */
+  private String view() {
+    Map<String, Object> migrations = ready("orders-migrations");
+    Map<String, Object> app = ready("orders-app");
+    return "migrations="
+        + migrations.get("status")
+        + "/"
+        + migrations.get("reason")
+        + " app="
+        + app.get("status")
+        + "/"
+        + app.get("reason")
+        + " dbm="
+        + world.phase("orders")
+        + "@"
+        + world.status("orders").get("currentRevision");
   }
 
   /**
@@ -299,19 +379,7 @@ class FluxE2eTest {
       Map<String, Object> migrations = ready("orders-migrations");
       Map<String, Object> app = ready("orders-app");
       boolean migrated = migratedTo(target);
-      String line =
-          "migrations="
-              + migrations.get("status")
-              + "/"
-              + migrations.get("reason")
-              + " app="
-              + app.get("status")
-              + "/"
-              + app.get("reason")
-              + " dbm="
-              + world.phase("orders")
-              + "@"
-              + world.status("orders").get("currentRevision");
+      String line = view();
       if (seen.isEmpty() || !seen.get(seen.size() - 1).equals(line)) {
         seen.add(line);
       }
