@@ -209,26 +209,16 @@ class FluxE2eTest {
 
   /** The files of a release with drift checks that block, and the acknowledged fingerprint. */
   Map<String, String> driftRelease(String image, String target, String app, String acknowledged) {
-    Map<String, String> files = new LinkedHashMap<>();
-    files.put(
-        "deploy/orders/migrations/databasemigration.yaml",
-        String.join(
-            "\n",
-            "apiVersion: schemagate.dev/v1alpha1",
-            "kind: DatabaseMigration",
-            "metadata: {name: orders}",
-            "spec:",
-            "  image: " + image,
-            "  targetRevision: \"" + target + "\"",
+    return release(
+        migration(
+            image,
+            target,
             "  database: {secretRef: {name: orders-db}}",
-            "  gate: {deployments: [orders-api]}",
             "  drift:",
             "    interval: 5s",
             "    onDrift: Block",
-            acknowledged == null ? "" : "    acknowledged: \"" + acknowledged + "\"",
-            ""));
-    files.put("deploy/orders/app/deployment.yaml", deployment(target, app));
-    return files;
+            acknowledged == null ? "" : "    acknowledged: \"" + acknowledged + "\""),
+        deployment(target, app));
   }
 
   /**
@@ -251,24 +241,14 @@ class FluxE2eTest {
 
   /** The files of the approval release: approval: Manual, and the approved hash once given. */
   Map<String, String> approvalRelease(String approvedPlan) {
-    Map<String, String> files = new LinkedHashMap<>();
-    files.put(
-        "deploy/orders/migrations/databasemigration.yaml",
-        String.join(
-            "\n",
-            "apiVersion: schemagate.dev/v1alpha1",
-            "kind: DatabaseMigration",
-            "metadata: {name: orders}",
-            "spec:",
-            "  image: " + planned,
-            "  targetRevision: \"2\"",
+    return release(
+        migration(
+            planned,
+            "2",
             "  database: {secretRef: {name: orders-db}}",
-            "  gate: {deployments: [orders-api]}",
             "  approval: Manual",
-            approvedPlan == null ? "" : "  approvedPlan: \"" + approvedPlan + "\"",
-            ""));
-    files.put("deploy/orders/app/deployment.yaml", deployment("2", app(1)));
-    return files;
+            approvedPlan == null ? "" : "  approvedPlan: \"" + approvedPlan + "\""),
+        deployment("2", app(1)));
   }
 
   /** Prints how long it has been since {@code committed}, of what the commit brought. */
@@ -468,21 +448,32 @@ class FluxE2eTest {
 
   /** The files of release v, its migrations in that image. */
   static Map<String, String> release(int v, String migrationsImage) {
+    return release(migration(migrationsImage, "r" + v), deployment("r" + v, app(v)));
+  }
+
+  /** A release's files, as a team keeps them in its repository: its migration and its app. */
+  static Map<String, String> release(String migration, String deployment) {
     Map<String, String> files = new LinkedHashMap<>();
-    files.put(
-        "deploy/orders/migrations/databasemigration.yaml",
-        String.join(
-            "\n",
-            "apiVersion: schemagate.dev/v1alpha1",
-            "kind: DatabaseMigration",
-            "metadata: {name: orders}",
-            "spec:",
-            "  image: " + migrationsImage,
-            "  targetRevision: r" + v,
-            "  gate: {deployments: [orders-api]}",
-            ""));
-    files.put("deploy/orders/app/deployment.yaml", deployment("r" + v, app(v)));
+    files.put("deploy/orders/migrations/databasemigration.yaml", migration);
+    files.put("deploy/orders/app/deployment.yaml", deployment);
     return files;
+  }
+
+  /** The DatabaseMigration orders, gating orders-api, these lines added to its spec. */
+  static String migration(String image, String target, String... spec) {
+    List<String> lines =
+        new ArrayList<>(
+            List.of(
+                "apiVersion: schemagate.dev/v1alpha1",
+                "kind: DatabaseMigration",
+                "metadata: {name: orders}",
+                "spec:",
+                "  image: " + image,
+                "  targetRevision: \"" + target + "\"",
+                "  gate: {deployments: [orders-api]}"));
+    lines.addAll(List.of(spec));
+    lines.add("");
+    return String.join("\n", lines);
   }
 
   /** The app's Deployment, gated at admission, requiring that revision. */
