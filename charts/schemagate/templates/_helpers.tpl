@@ -62,6 +62,8 @@ no Alembic migration, and says why on each).
 - apiGroups: ["schemagate.dev"]
   resources: ["databasemigrations/finalizers"]
   verbs: ["update"]
+# Jobs only of the shape the operator makes, Deployments only spec.paused and its held-by annotation:
+# the operator-guard admission policies (templates/operator-guard.yaml) refuse the rest
 - apiGroups: ["batch"]
   resources: ["jobs"]
   verbs: ["create", "get", "list", "watch", "delete", "patch"]
@@ -71,12 +73,15 @@ no Alembic migration, and says why on each).
 - apiGroups: ["apps"]
   resources: ["deployments"]
   verbs: ["get", "list", "watch", "patch"]
-# only to lift its own scheduling gate: the pod-gate-guard admission policy refuses any other change
+{{- if ne (include "schemagate.admission" .) "none" }}
+# only to lift its own scheduling gate: the pod-gate-guard admission policy refuses any other change;
+# with no admission hook (gate.admission.via none) no pod is gated, and no pod may be patched
 - apiGroups: [""]
   resources: ["pods"]
   verbs: ["patch"]
+{{- end }}
 # the plan's SQL (spec.approval: Manual), in a ConfigMap each DatabaseMigration owns: written, never
-# read
+# read; the operator-guard admission policy refuses any ConfigMap but its own plan ConfigMaps
 - apiGroups: [""]
   resources: ["configmaps"]
   verbs: ["create", "patch"]
@@ -124,4 +129,9 @@ namespaceSelector:
     operator: In
     values: {{ toJson .Values.watch.namespaces }}
 {{- end }}
+{{- end -}}
+
+{{/* The user the operator's requests carry: its service account. */}}
+{{- define "schemagate.operatorUser" -}}
+system:serviceaccount:{{ .Release.Namespace }}:{{ include "schemagate.serviceAccountName" . }}
 {{- end -}}

@@ -596,14 +596,16 @@ class ChartTest {
   void theOperatorMayChangeNothingOfAPodButItsOwnGate() throws Exception {
     for (String[] values : List.of(new String[0], POLICY)) {
       List<JsonNode> docs = render(values);
-      JsonNode guard = ofKind(docs, "ValidatingAdmissionPolicy").get(0);
+      JsonNode guard =
+          named(ofKind(docs, "ValidatingAdmissionPolicy"), "sg-schemagate-pod-gate-guard");
       assertThat(guard.at("/spec/matchConditions/0/expression").asText())
           .isEqualTo("request.userInfo.username == 'system:serviceaccount:ops:sg-schemagate'");
       assertThat(guard.at("/spec/matchConstraints/resourceRules/0/operations").toString())
           .isEqualTo("[\"UPDATE\"]");
       assertThat(
-              ofKind(docs, "ValidatingAdmissionPolicyBinding")
-                  .get(0)
+              named(
+                      ofKind(docs, "ValidatingAdmissionPolicyBinding"),
+                      "sg-schemagate-pod-gate-guard")
                   .at("/spec/validationActions")
                   .toString())
           .isEqualTo("[\"Deny\"]");
@@ -616,7 +618,13 @@ class ChartTest {
         render("--set", "gate.admission.via=none", "--set", "gate.defaultMode=Pause");
     assertThat(ofKind(docs, "MutatingWebhookConfiguration")).isEmpty();
     assertThat(ofKind(docs, "MutatingAdmissionPolicy")).isEmpty();
-    assertThat(ofKind(docs, "ValidatingAdmissionPolicy")).isEmpty();
+    assertThat(ofKind(docs, "ValidatingAdmissionPolicy"))
+        .as("the operator's own guards only: no pod is gated, none guarded")
+        .extracting(p -> p.at("/metadata/name").asText())
+        .containsExactly(
+            "sg-schemagate-operator-jobs",
+            "sg-schemagate-operator-deployments",
+            "sg-schemagate-operator-configmaps");
     Tools.Result refused =
         Tools.helm(
             "template", "sg", Tools.released().toString(), "--set", "gate.admission.via=none");
@@ -628,6 +636,146 @@ class ChartTest {
     assertThat(noPolicy.exit()).isNotZero();
     assertThat(noPolicy.err())
         .contains("serves no MutatingAdmissionPolicy", "gate.admission.via=webhook");
+  }
+
+  /** The operator's rules without the pod patch it needs only to lift the gate. */
+  static JsonNode rulesWithoutPodPatch() throws Exception {
+    var rules = (com.fasterxml.jackson.databind.node.ArrayNode) YAML.readTree(RULES);
+    for (int i = 0; i < rules.size(); i++) {
+      if (rules.get(i).path("verbs").toString().equals("[\"patch\"]")) {
+        rules.remove(i);
+        return rules;
+      }
+    }
+    throw new AssertionError("no pod patch in " + rules);
+  }
+
+  @Test
+  void withNoAdmissionHookTheOperatorMayPatchNoPod() throws Exception {
+    JsonNode expected = rulesWithoutPodPatch();
+    List<JsonNode> cluster =
+        render("--set", "gate.admission.via=none", "--set", "gate.defaultMode=Pause");
+    assertThat(operatorRoles(cluster))
+        .singleElement()
+        .satisfies(r -> assertThat(r.path("rules")).isEqualTo(expected));
+    List<String> namespaced = new ArrayList<>(List.of(NAMESPACED));
+    namespaced.addAll(
+        List.of("--set", "gate.admission.via=none", "--set", "gate.defaultMode=Pause"));
+    List<JsonNode> roles =
+        ofKind(render(namespaced.toArray(String[]::new)), "Role").stream()
+            .filter(r -> r.at("/metadata/name").asText().equals("sg-schemagate"))
+            .toList();
+    assertThat(roles).hasSize(2);
+    assertThat(roles).allSatisfy(r -> assertThat(r.path("rules")).isEqualTo(expected));
+  }
+
+  /**
+   * Where RBAC cannot say it, admission does: the operator's service account writes Jobs only of
+   * its own shape (the service accounts of the chart's policy) and only where a DatabaseMigration
+   * is, Deployments only spec.paused and its held-by annotation, ConfigMaps only its plan's.
+   */
+  @Test
+  void theOperatorsIdentityIsNarrowedByAdmissionPolicies() throws Exception {
+    for (String[] values :
+        List.of(
+            new String[] {"--set", "policy.allowedServiceAccounts={default,migrator}"},
+            new String[] {
+              "--set",
+              "policy.allowedServiceAccounts={default,migrator}",
+              "--set",
+              "watch.mode=namespaces",
+              "--set",
+              "watch.namespaces={shop}"
+            })) {
+      List<JsonNode> docs = render(values);
+      List<JsonNode> policies = ofKind(docs, "ValidatingAdmissionPolicy");
+      List<JsonNode> bindings = ofKind(docs, "ValidatingAdmissionPolicyBinding");
+      Map<String, String> operations =
+          Map.of(
+              "jobs", "[\"CREATE\",\"UPDATE\",\"DELETE\"]",
+              "deployments", "[\"UPDATE\"]",
+              "configmaps", "[\"CREATE\",\"UPDATE\"]");
+      operations.forEach(
+          (resource, ops) -> {
+            JsonNode policy = named(policies, "sg-schemagate-operator-" + resource);
+            assertThat(policy.at("/spec/matchConditions/0/expression").asText())
+                .isEqualTo(
+                    "request.userInfo.username == 'system:serviceaccount:ops:sg-schemagate'");
+            assertThat(policy.at("/spec/failurePolicy").asText()).isEqualTo("Fail");
+            JsonNode rule = policy.at("/spec/matchConstraints/resourceRules/0");
+            assertThat(rule.path("resources").toString()).isEqualTo("[\"" + resource + "\"]");
+            assertThat(rule.path("operations").toString()).isEqualTo(ops);
+            assertThat(
+                    named(bindings, "sg-schemagate-operator-" + resource)
+                        .at("/spec/validationActions")
+                        .toString())
+                .isEqualTo("[\"Deny\"]");
+          });
+      JsonNode jobs = named(policies, "sg-schemagate-operator-jobs");
+      assertThat(jobs.at("/spec/paramKind/kind").asText()).isEqualTo("DatabaseMigration");
+      assertThat(named(bindings, "sg-schemagate-operator-jobs").at("/spec/paramRef").toString())
+          .isEqualTo("{\"selector\":{},\"parameterNotFoundAction\":\"Deny\"}");
+      assertThat(jobs.at("/spec/variables").toString())
+          .contains(
+              "{\"name\":\"allowedServiceAccounts\",\"expression\":\"[\\\"default\\\",\\\"migrator\\\"]\"}");
+      assertThat(jobs.at("/spec/validations").toString())
+          .contains(
+              "may mount only emptyDir volumes",
+              "may run no privileged container",
+              "may not use the node's network, PID or IPC namespace",
+              "may not mount a service account token",
+              "policy.allowedServiceAccounts allows",
+              "may change only the owner references of its own Jobs");
+      assertThat(
+              named(policies, "sg-schemagate-operator-deployments")
+                  .at("/spec/validations")
+                  .toString())
+          .contains("may change only spec.paused", "schemagate.dev/held-by");
+      assertThat(
+              named(policies, "sg-schemagate-operator-configmaps")
+                  .at("/spec/validations")
+                  .toString())
+          .contains("may write only its own plan ConfigMaps");
+    }
+  }
+
+  /**
+   * Only the operator lifts the scheduling gate; a group the admin names may too; the guard binds
+   * where pods are gated (the watched namespaces), and is not rendered where none is.
+   */
+  @Test
+  void onlyTheOperatorOrAnAllowedGroupMayLiftTheGate() throws Exception {
+    JsonNode guard =
+        named(ofKind(render(), "ValidatingAdmissionPolicy"), "sg-schemagate-gate-lift-guard");
+    assertThat(guard.at("/spec/matchConditions/0/expression").asText())
+        .contains("oldObject.spec.schedulingGates.exists(g, g.name == 'schemagate.dev/migration')");
+    assertThat(guard.at("/spec/validations/0/expression").asText())
+        .isEqualTo(
+            "request.userInfo.username == 'system:serviceaccount:ops:sg-schemagate' ||"
+                + " (has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in []))");
+    assertThat(guard.at("/spec/validations/0/message").asText())
+        .startsWith(
+            "only the schemagate operator may remove the scheduling gate schemagate.dev/migration");
+
+    List<String> values = new ArrayList<>(List.of(NAMESPACED));
+    values.addAll(List.of("--set", "gate.liftAllowedGroups={ops-admins}"));
+    List<JsonNode> docs = render(values.toArray(String[]::new));
+    assertThat(
+            named(ofKind(docs, "ValidatingAdmissionPolicy"), "sg-schemagate-gate-lift-guard")
+                .at("/spec/validations/0/expression")
+                .asText())
+        .endsWith("g in [\"ops-admins\"]))");
+    assertThat(
+            named(ofKind(docs, "ValidatingAdmissionPolicyBinding"), "sg-schemagate-gate-lift-guard")
+                .at("/spec/matchResources/namespaceSelector/matchExpressions/0/values")
+                .toString())
+        .isEqualTo("[\"shop\",\"billing\"]");
+
+    assertThat(
+            ofKind(
+                render("--set", "gate.admission.via=none", "--set", "gate.defaultMode=Pause"),
+                "ValidatingAdmissionPolicy"))
+        .noneSatisfy(p -> assertThat(p.at("/metadata/name").asText()).endsWith("gate-lift-guard"));
   }
 
   @Test

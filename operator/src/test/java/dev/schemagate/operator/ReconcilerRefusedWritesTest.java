@@ -6,20 +6,27 @@ import static dev.schemagate.operator.Fixtures.migration;
 import static dev.schemagate.operator.Fixtures.result;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.schemagate.api.Approval;
 import dev.schemagate.api.DatabaseMigration;
 import dev.schemagate.api.Phase;
 import dev.schemagate.operator.gate.PodRequirement;
 import dev.schemagate.operator.status.Conditions;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Status;
 import io.fabric8.kubernetes.api.model.StatusBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import io.fabric8.mockwebserver.http.RecordedRequest;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.kubernetes.client.KubernetesServer;
 import io.quarkus.test.kubernetes.client.KubernetesTestServer;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -210,6 +217,87 @@ class ReconcilerRefusedWritesTest extends ReconcilerTestBase {
         .containsEntry("plan.sql", "CREATE TABLE t (id int);");
     assertThat(cluster.jobs()).as("the plan Job is not made again").hasSize(1);
     assertThat(events("PlanRejected")).hasSize(1);
+  }
+
+  /**
+   * A ConfigMap of the plan's name that is someone else's (no owner, or another owner) is never
+   * written over nor given the DatabaseMigration as its owner: the write tests the owner reference
+   * first, which the API server answers with a failed test (as injected here: the mock server does
+   * not answer a failed test), PlanRejected names that ConfigMap, and the plan is written once it
+   * is gone.
+   */
+  @Test
+  void aPlanConfigMapNameSomeoneElseTookIsPlanRejectedAndNeverTakenOver() throws Exception {
+    client
+        .configMaps()
+        .inNamespace(ns)
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("orders-plan")
+                .endMetadata()
+                .addToData("plan.sql", "theirs")
+                .build())
+        .create();
+    cluster.createDeployment("orders-api", false);
+    DatabaseMigration dbm = migration(ns, "orders", IMAGE_1, "3", "orders-api");
+    dbm.getSpec().setApproval(Approval.Manual);
+    apply(dbm);
+    Job plan = awaitSingleJob();
+    server
+        .expect()
+        .patch()
+        .withPath("/api/v1/namespaces/" + ns + "/configmaps/orders-plan?fieldManager=schemagate")
+        .andReturn(
+            422,
+            new StatusBuilder()
+                .withStatus("Failure")
+                .withCode(422)
+                .withReason("Invalid")
+                .withMessage("testing value /metadata/ownerReferences/0/uid failed: test failed")
+                .build())
+        .always();
+
+    cluster.succeed(plan, planResult("", "3", "0123456789abcdef", "CREATE TABLE t (id int);", "3"));
+
+    awaitStalled(
+        "PlanRejected",
+        "ConfigMap orders-plan exists and is not this DatabaseMigration's",
+        "does not write over it",
+        "rename or delete that ConfigMap");
+    ConfigMap theirs = client.configMaps().inNamespace(ns).withName("orders-plan").get();
+    assertThat(theirs.getData()).containsExactly(Map.entry("plan.sql", "theirs"));
+    assertThat(theirs.getMetadata().getOwnerReferences()).as("not taken over").isEmpty();
+    assertThat(paused("orders-api")).as("the app stays held").isTrue();
+    assertThat(events("PlanRejected")).singleElement().asString().startsWith("Warning: ");
+    List<String> patches = new ArrayList<>();
+    var mock = server.getKubernetesMockServer();
+    for (int i = mock.getRequestCount(); i > 0; i--) {
+      RecordedRequest r = mock.takeRequest(100, TimeUnit.MILLISECONDS);
+      if (r == null) {
+        break;
+      }
+      if ("PATCH".equals(r.getMethod()) && r.getPath().contains("/configmaps/orders-plan")) {
+        patches.add(r.getUtf8Body());
+      }
+    }
+    assertThat(patches)
+        .as("every write over it first tests that it is this DatabaseMigration's")
+        .isNotEmpty()
+        .allSatisfy(
+            body ->
+                assertThat(new ObjectMapper().readTree(body).get(0))
+                    .isEqualTo(
+                        new ObjectMapper()
+                            .createObjectNode()
+                            .put("op", "test")
+                            .put("path", "/metadata/ownerReferences/0/uid")
+                            .put("value", cluster.dbm("orders").getMetadata().getUid())));
+
+    client.configMaps().inNamespace(ns).withName("orders-plan").delete();
+    awaitPhase("orders", Phase.AwaitingApproval);
+    assertThat(client.configMaps().inNamespace(ns).withName("orders-plan").get().getData())
+        .containsEntry("plan.sql", "CREATE TABLE t (id int);");
   }
 
   @Test

@@ -57,14 +57,26 @@ final class E2e {
   /** The images the suite's migrations use: the policy the suite's operator is installed with. */
   static final List<String> ALLOWED_IMAGES = List.of("e2e/*", "registry.example.com/*");
 
-  /** The chart values of that policy: those images, two service accounts, custom commands. */
+  /**
+   * The group the suite's chart lets remove the scheduling gate by hand (gate.liftAllowedGroups).
+   */
+  static final String BREAK_GLASS = "e2e-break-glass";
+
+  /**
+   * The chart values of that policy: those images, two service accounts, custom commands; and the
+   * group that may remove the scheduling gate by hand.
+   */
   static final String POLICY =
       "policy:\n"
           + "  allowedImages: ["
           + ALLOWED_IMAGES.stream().map(i -> "\"" + i + "\"").collect(Collectors.joining(", "))
           + "]\n"
           + "  allowedServiceAccounts: [default, e2e-migrator]\n"
-          + "  allowCustomCommands: true\n";
+          + "  allowCustomCommands: true\n"
+          + "gate:\n"
+          + "  liftAllowedGroups: ["
+          + BREAK_GLASS
+          + "]\n";
 
   final String ns = "e2e-" + UUID.randomUUID().toString().substring(0, 6);
   final String database = "db_" + UUID.randomUUID().toString().replace("-", "").substring(0, 10);

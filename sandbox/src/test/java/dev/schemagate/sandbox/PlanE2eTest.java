@@ -5,6 +5,7 @@ import static dev.schemagate.sandbox.E2e.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -138,5 +139,58 @@ class PlanE2eTest {
     assertThat(world.status("orders").get("currentRevision")).isEqualTo("5");
     assertThat(world.paused("orders-api")).isFalse();
     world.assertNowhere("Tr0ub4dor&3-e2e", true);
+  }
+
+  /**
+   * A ConfigMap of the plan's name that someone else made is not the operator's to write over: the
+   * real API server's answer to the operator's guarded write (a failed test of the owner reference)
+   * is PlanRejected naming it; that ConfigMap keeps its data and its owners, and the plan is
+   * written once it is gone.
+   */
+  @Test
+  void aPlanConfigMapNameSomeoneElseHoldsIsPlanRejectedAndNeverTakenOver() throws Exception {
+    world
+        .client()
+        .configMaps()
+        .inNamespace(world.ns)
+        .resource(
+            new ConfigMapBuilder()
+                .withNewMetadata()
+                .withName("orders-plan")
+                .endMetadata()
+                .addToData("plan.sql", "theirs")
+                .build())
+        .create();
+    world.secret("orders-db", world.url());
+    world.deployment("orders-api", "shop/orders-api:1");
+    Map<String, Object> spec = spec(v2, "latest", "orders-db", "orders-api");
+    spec.put("approval", "Manual");
+    world.migration("orders", spec);
+
+    eventually()
+        .atMost(Duration.ofSeconds(120))
+        .until(() -> "PlanRejected".equals(world.condition("orders", "Stalled").get("reason")));
+    assertThat((String) world.condition("orders", "Stalled").get("message"))
+        .contains(
+            "ConfigMap orders-plan exists and is not this DatabaseMigration's",
+            "the operator does not write over it",
+            "rename or delete that ConfigMap");
+    eventually().until(() -> world.eventReasons().contains("PlanRejected"));
+    ConfigMap theirs =
+        world.client().configMaps().inNamespace(world.ns).withName("orders-plan").get();
+    assertThat(theirs.getData()).containsExactly(Map.entry("plan.sql", "theirs"));
+    assertThat(theirs.getMetadata().getOwnerReferences()).as("not taken over").isEmpty();
+    assertThat(world.paused("orders-api")).as("the app stays held").isTrue();
+    assertThat(world.jobs("upgrade")).isEmpty();
+
+    world.client().configMaps().inNamespace(world.ns).withName("orders-plan").delete();
+    awaitingHash("orders");
+    ConfigMap ours =
+        world.client().configMaps().inNamespace(world.ns).withName("orders-plan").get();
+    assertThat(ours.getData().get("plan.sql")).contains("CREATE TABLE app_user");
+    assertThat(ours.getMetadata().getOwnerReferences())
+        .singleElement()
+        .satisfies(
+            o -> assertThat(o.getKind() + "/" + o.getName()).isEqualTo("DatabaseMigration/orders"));
   }
 }

@@ -120,10 +120,7 @@ public final class ClusterWriter {
         refusals.add(createRefused(state, job, e));
       }
     }
-    changes
-        .planConfigMap()
-        .flatMap(cm -> attempt(ClusterChanges.Write.PLAN, cm, () -> writeConfigMap(cm)))
-        .ifPresent(refusals::add);
+    changes.planConfigMap().flatMap(cm -> writePlan(cm)).ifPresent(refusals::add);
     refusals.addAll(liftAll(changes.gateLifts()));
     return new ClusterChanges.Written(refusals, created, notAsked);
   }
@@ -332,24 +329,32 @@ public final class ClusterWriter {
         .delete();
   }
 
-  /** Creates the plan's ConfigMap, or replaces its data (one merge patch) when it exists. */
-  private void writeConfigMap(ConfigMap configMap) {
+  /**
+   * Creates the plan's ConfigMap or, when one of its name exists, replaces its data (one JSON
+   * Patch) only if it is this DatabaseMigration's: the patch first tests that the ConfigMap's owner
+   * reference is this DatabaseMigration's UID. A ConfigMap of that name that someone else made is
+   * never written over nor given an owner: the API server's failed test is given back as a refusal
+   * (409) that names it, and the plan waits until it is renamed or deleted.
+   */
+  private Optional<ClusterChanges.Refusal> writeConfigMap(ConfigMap configMap) {
     String ns = configMap.getMetadata().getNamespace();
     try {
       client.configMaps().inNamespace(ns).resource(configMap).create();
+      return Optional.empty();
     } catch (KubernetesClientException e) {
       if (e.getCode() != 409) {
         throw e;
       }
-      String patch =
-          client
-              .getKubernetesSerialization()
-              .asJson(
-                  Map.of(
-                      "metadata",
-                      Map.of("ownerReferences", configMap.getMetadata().getOwnerReferences()),
-                      "data",
-                      configMap.getData()));
+    }
+    String owner = configMap.getMetadata().getOwnerReferences().get(0).getUid();
+    String patch =
+        client
+            .getKubernetesSerialization()
+            .asJson(
+                List.of(
+                    Map.of("op", "test", "path", "/metadata/ownerReferences/0/uid", "value", owner),
+                    Map.of("op", "add", "path", "/data", "value", configMap.getData())));
+    try {
       client
           .configMaps()
           .inNamespace(ns)
@@ -358,10 +363,35 @@ public final class ClusterWriter {
           .resource(configMap)
           .patch(
               new PatchContext.Builder()
-                  .withPatchType(PatchType.JSON_MERGE)
+                  .withPatchType(PatchType.JSON)
                   .withFieldManager(FIELD_MANAGER)
                   .build(),
               patch);
+      return Optional.empty();
+    } catch (KubernetesClientException e) {
+      if (e.getCode() != 422) {
+        throw e;
+      }
+      return Optional.of(
+          new ClusterChanges.Refusal(
+              ClusterChanges.Write.PLAN,
+              configMap,
+              409,
+              "ConfigMap "
+                  + configMap.getMetadata().getName()
+                  + " exists and is not this DatabaseMigration's (it has no owner reference to"
+                  + " DatabaseMigration "
+                  + configMap.getMetadata().getOwnerReferences().get(0).getName()
+                  + "): the operator does not write over it"));
+    }
+  }
+
+  /** Writes the plan's ConfigMap; gives back what the API server refused, or a name taken. */
+  private Optional<ClusterChanges.Refusal> writePlan(ConfigMap configMap) {
+    try {
+      return writeConfigMap(configMap);
+    } catch (KubernetesClientException e) {
+      return Optional.of(refusal(ClusterChanges.Write.PLAN, configMap, e).orElseThrow(() -> e));
     }
   }
 

@@ -40,6 +40,8 @@ import java.util.Objects;
  *       even asked for (the hold always comes first); its release: the Deployment stays paused;
  *   <li>the lift of a pod's scheduling gate (PodGateRejected): the pod keeps waiting;
  *   <li>the plan's ConfigMap (PlanRejected): the plan stays being made until its SQL is written;
+ *       one of its name that is not this DatabaseMigration's (someone else's) is never written
+ *       over: the same, until it is renamed or deleted;
  *   <li>a Job's deletion: told, and tried again.
  * </ul>
  */
@@ -248,15 +250,19 @@ public final class HeedRefusals implements Step {
     state.status().setPlan(state.before().getPlan());
     state.events().withdraw(EventReason.PlanReady);
     String message =
-        "the API server refused the plan's ConfigMap "
-            + refusal.object().getMetadata().getName()
-            + " ("
-            + refusal.code()
-            + "): "
-            + Redactor.redact(refusal.message())
-            + ". The plan is not shown for approval until its SQL is written: fix the cause (an"
-            + " admission policy or webhook on ConfigMaps, a ResourceQuota, or the operator's"
-            + " RBAC); it is written again until it is accepted";
+        refusal.code() == 409
+            ? Redactor.redact(refusal.message())
+                + ". The plan is not shown for approval until its SQL is written: rename or delete"
+                + " that ConfigMap, or rename this DatabaseMigration; it is tried again until then"
+            : "the API server refused the plan's ConfigMap "
+                + refusal.object().getMetadata().getName()
+                + " ("
+                + refusal.code()
+                + "): "
+                + Redactor.redact(refusal.message())
+                + ". The plan is not shown for approval until its SQL is written: fix the cause (an"
+                + " admission policy or webhook on ConfigMaps, a ResourceQuota, or the operator's"
+                + " RBAC); it is written again until it is accepted";
     state.writeRefused(new Decision.Refused(Reason.PlanRejected, message, true));
     state.lookAgainAfter(retryAfter(state.before(), state.now(), Reason.PlanRejected));
   }
