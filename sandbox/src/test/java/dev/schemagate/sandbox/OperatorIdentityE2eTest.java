@@ -231,6 +231,27 @@ class OperatorIdentityE2eTest {
                             .endTemplate()
                             .endSpec())))
         .contains("and no init container");
+    // the Alembic kit's init container is the one allowed: by its name and the chart's kit image
+    assertThat(
+            createJob(
+                operator,
+                operatorsJob(
+                    "not-the-kit",
+                    j ->
+                        j.editSpec()
+                            .editTemplate()
+                            .editSpec()
+                            .addNewInitContainer()
+                            .withName("alembic-kit")
+                            .withImage("e2e/pinned:4")
+                            .withNewSecurityContext()
+                            .withAllowPrivilegeEscalation(false)
+                            .endSecurityContext()
+                            .endInitContainer()
+                            .endSpec()
+                            .endTemplate()
+                            .endSpec())))
+        .contains("no init container but the Alembic kit's");
     assertThat(
             createJob(
                 operator,
