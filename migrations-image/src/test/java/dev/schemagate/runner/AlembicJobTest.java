@@ -575,7 +575,8 @@ class AlembicJobTest {
           .contains("\"fromRevision\":\"0002\"", "\"toRevision\":\"0003\"")
           // one retry once the report ended; on a busy machine an app query may cost one more
           .containsPattern(
-              "\\{\"revision\":\"0003\",\"description\":\"add display_name\",\"lockRetries\":[1-9]\\}")
+              "\\{\"revision\":\"0003\",\"description\":\"add display_name\",\"lockRetries\":[1-9],"
+                  + "\"kind\":\"expand\"\\}")
           .doesNotContain("\"head\"");
       assertThat(rows("SELECT version_num FROM alembic_version")).containsExactly("0003");
       assertThat(latencies).hasSizeGreaterThan(300).doesNotContain(-1.0);
@@ -633,8 +634,8 @@ class AlembicJobTest {
             "\"direction\":\"plan\"",
             "\"fromRevision\":\"0001\"",
             "\"toRevision\":\"0004\"",
-            "{\"revision\":\"0002\",\"description\":\"add email\"}",
-            "{\"revision\":\"0004\",\"description\":\"reporting role\"}",
+            "{\"revision\":\"0002\",\"description\":\"add email\",\"kind\":\"expand\"}",
+            "{\"revision\":\"0004\",\"description\":\"reporting role\",\"kind\":\"expand\"}",
             "ALTER TABLE app_user ADD COLUMN email TEXT;",
             "CREATE ROLE reporter_plan LOGIN PASSWORD");
     assertThat(made.result()).doesNotContain("\"revision\":\"0001\"");
