@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The command-line tools the chart tests run: helm, promtool, node, lua5.4. */
+/** The command-line tools the chart tests run: helm, promtool, node, argocd-lua. */
 final class Tools {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   static final Path CHART = ROOT.resolve("charts/schemagate");
@@ -72,6 +72,19 @@ final class Tools {
           promtool + " is missing: run bash scripts/tools (scripts/test does)");
     }
     return promtool;
+  }
+
+  /**
+   * argocd-lua, the Argo CD health check run through Argo CD's own Lua runtime (util/lua of the
+   * argo-cd module), built by scripts/tools (controlplane/argocd-lua).
+   */
+  static Path argocdLua() {
+    Path argocdLua = TOOLS.resolve("bin/argocd-lua");
+    if (!Files.isExecutable(argocdLua)) {
+      throw new IllegalStateException(
+          argocdLua + " is missing: run bash scripts/tools (scripts/test does)");
+    }
+    return argocdLua;
   }
 
   static Result promtool(String... args) throws IOException, InterruptedException {
