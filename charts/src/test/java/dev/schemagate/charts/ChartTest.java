@@ -570,8 +570,14 @@ class ChartTest {
         .isEqualTo(secret.at("/data/ca.crt").asText())
         .isNotEmpty();
     JsonNode pod = ofKind(docs, "Deployment").get(0).at("/spec/template/spec");
+    // HTTPS only, on the webhook's own port; nothing of the webhook over plain HTTP
     assertThat(pod.at("/containers/0/env").toString())
-        .contains("SCHEMAGATE_WEBHOOK_ENABLED", "QUARKUS_HTTP_SSL_CERTIFICATE_FILES");
+        .contains(
+            "SCHEMAGATE_WEBHOOK_ENABLED",
+            "SCHEMAGATE_WEBHOOK_PORT",
+            "SCHEMAGATE_WEBHOOK_CERT_FILE",
+            "/etc/schemagate/webhook/tls.crt")
+        .doesNotContain("QUARKUS_HTTP_SSL", "QUARKUS_HTTP_INSECURE_REQUESTS");
     assertThat(pod.at("/containers/0/ports").toString()).contains("\"webhook\"", "8443");
     assertThat(pod.at("/volumes").toString()).contains("sg-schemagate-webhook-tls");
     JsonNode service =
