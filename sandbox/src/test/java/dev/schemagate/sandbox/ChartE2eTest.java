@@ -30,7 +30,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * stopped (SIGTERM) exits within seconds and hands the Lease over, with the API server up and with
  * it gone; the leader killed (SIGKILL) mid-run is replaced within the Lease duration; the API
  * server and etcd each go away for 30 s mid-run; helm uninstall leaves no object of the release
- * behind (the replicas' Lease stays, released). Each prints the times it measured.
+ * behind (the replicas' Lease stays, and expires). Each prints the times it measured.
  */
 @ExtendWith(E2e.Reporter.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -381,14 +381,14 @@ class ChartE2eTest {
             .getItems());
     assertThat(left).extracting(o -> o.getKind() + " " + o.getMetadata().getName()).isEmpty();
     // the Lease is the replicas' (the chart renders none, so that no upgrade or sync frees it under
-    // a live leader): it stays, released, and is the only Lease there
+    // a live leader): the only one left, and not the release's (the uninstall deletes the RBAC
+    // with the replicas, so the last leader may not release it: it expires after 15 s)
     assertThat(client.leases().inNamespace(ChartOperator.NAMESPACE).list().getItems())
         .singleElement()
         .satisfies(
             lease -> {
               assertThat(lease.getMetadata().getName()).isEqualTo(ChartOperator.LEASE);
               assertThat(lease.getMetadata().getLabels()).doesNotContainKey(selector);
-              assertThat(lease.getSpec().getHolderIdentity()).as("released").isNullOrEmpty();
             });
     eventually().until(() -> operator.pods().isEmpty() && !operator.isAlive());
     assertThat(Duration.between(start, Instant.now()))
