@@ -356,7 +356,9 @@ class ChartTest {
         YAML.readTree(Tools.helm("show", "values", tgz.toString()).out()).path("alembicKit");
     assertThat(kit.path("repository").asText()).isEqualTo("10.0.0.1:5000/schemagate/alembic-kit");
     assertThat(kit.path("digest").asText()).isEqualTo("sha256:" + "e".repeat(64));
-    assertThat(Tools.helm("template", "schemagate", tgz.toString()).out())
+    assertThat(
+            Tools.helm("template", "schemagate", tgz.toString(), CERT_MANAGER[0], CERT_MANAGER[1])
+                .out())
         .as("the operator gives Alembic Jobs the release's kit")
         .contains(
             "- name: SCHEMAGATE_ALEMBIC_KIT_IMAGE\n"
