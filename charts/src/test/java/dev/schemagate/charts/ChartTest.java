@@ -22,10 +22,18 @@ class ChartTest {
     "--set", "watch.mode=namespaces", "--set", "watch.namespaces={shop,billing}"
   };
 
+  /**
+   * helm template sees no cluster, so on the webhook path it needs cert-manager for the webhook's
+   * certificate (the chart's own CA is made only where lookup sees the cluster, and kept there):
+   * the renders below ask for it, and a later --set may take it back.
+   */
+  static final String[] CERT_MANAGER = {"--set", "gate.admission.webhook.certManager.enabled=true"};
+
   static List<JsonNode> render(String... extra) throws Exception {
     List<String> args =
         new ArrayList<>(
             List.of("template", "sg", Tools.released().toString(), "--namespace", "ops"));
+    args.addAll(List.of(CERT_MANAGER));
     args.addAll(List.of(extra));
     Tools.Result result = Tools.helm(args.toArray(String[]::new));
     assertThat(result.exit()).as(result.err()).isZero();
@@ -98,12 +106,18 @@ class ChartTest {
             new String[] {
               "--api-versions", "admissionregistration.k8s.io/v1beta1/MutatingAdmissionPolicy"
             },
-            new String[] {"--set", "gate.admission.webhook.certManager.enabled=true"})) {
+            new String[] {
+              "--set", "gate.admission.webhook.certManager.issuerRef.kind=ClusterIssuer",
+              "--set", "gate.admission.webhook.certManager.issuerRef.name=platform-ca"
+            })) {
       List<String> args =
           new ArrayList<>(
               List.of("template", "sg", Tools.released().toString(), "--namespace", "ops"));
+      args.addAll(List.of(CERT_MANAGER));
       args.addAll(List.of(values));
-      String manifests = Tools.helm(args.toArray(String[]::new)).out();
+      Tools.Result rendered = Tools.helm(args.toArray(String[]::new));
+      assertThat(rendered.exit()).as(rendered.err()).isZero();
+      String manifests = rendered.out();
       Tools.Result validation =
           Tools.run(List.of("node", node.resolve("validate.mjs").toString()), manifests);
       assertThat(validation.exit()).as(validation.out() + validation.err()).isZero();
@@ -181,18 +195,9 @@ class ChartTest {
     for (JsonNode doc : docs) {
       assertThat(doc.toString()).as("no access to Secrets").doesNotContain("\"secrets\"");
     }
-    // the chart owns the Lease (helm uninstall removes it), free and readable by the operator's
-    // client
-    assertThat(ofKind(docs, "Lease"))
-        .singleElement()
-        .satisfies(
-            l -> {
-              assertThat(l.at("/metadata/name").asText()).isEqualTo("schemagate-operator");
-              assertThat(l.at("/spec/holderIdentity").asText()).isEmpty();
-              assertThat(l.at("/spec/leaseDurationSeconds").asInt()).isEqualTo(15);
-              assertThat(l.at("/spec/renewTime").asText()).isNotEmpty();
-              assertThat(l.at("/spec/acquireTime").asText()).isNotEmpty();
-            });
+    // the operator makes its Lease (the create above): a Lease in the chart would be reset to
+    // free by every helm upgrade or GitOps sync, under a live leader
+    assertThat(ofKind(docs, "Lease")).isEmpty();
   }
 
   @Test
@@ -219,7 +224,14 @@ class ChartTest {
     assertThat(env.toString())
         .contains("{\"name\":\"SCHEMAGATE_WATCH_NAMESPACES\",\"value\":\"shop,billing\"}");
     Tools.Result none =
-        Tools.helm("template", "sg", Tools.released().toString(), "--set", "watch.mode=namespaces");
+        Tools.helm(
+            "template",
+            "sg",
+            Tools.released().toString(),
+            "--set",
+            "watch.mode=namespaces",
+            CERT_MANAGER[0],
+            CERT_MANAGER[1]);
     assertThat(none.exit()).isNotZero();
     assertThat(none.err()).contains("list them in watch.namespaces");
   }
@@ -267,7 +279,8 @@ class ChartTest {
     JsonNode values = YAML.readTree(Tools.CHART.resolve("values.yaml").toFile()).path("image");
     assertThat(values.path("repository").asText()).isEmpty();
     assertThat(values.path("digest").asText()).isEmpty();
-    Tools.Result clone = Tools.helm("template", "sg", Tools.CHART.toString());
+    Tools.Result clone =
+        Tools.helm("template", "sg", Tools.CHART.toString(), CERT_MANAGER[0], CERT_MANAGER[1]);
     assertThat(clone.exit()).isNotZero();
     assertThat(clone.err())
         .contains(
@@ -279,7 +292,13 @@ class ChartTest {
     // a repository alone is not enough: no tag is made up for it
     Tools.Result noDigest =
         Tools.helm(
-            "template", "sg", Tools.CHART.toString(), "--set", "image.repository=r.example/op");
+            "template",
+            "sg",
+            Tools.CHART.toString(),
+            "--set",
+            "image.repository=r.example/op",
+            CERT_MANAGER[0],
+            CERT_MANAGER[1]);
     assertThat(noDigest.exit()).isNotZero();
     assertThat(noDigest.err()).contains("image.repository and image.digest are not set");
     // an image someone pushed, by tag
@@ -293,7 +312,9 @@ class ChartTest {
                                 "--set",
                                 "image.repository=r.example/op",
                                 "--set-string",
-                                "image.tag=1.2")
+                                "image.tag=1.2",
+                                CERT_MANAGER[0],
+                                CERT_MANAGER[1])
                             .out()),
                     "Deployment")
                 .get(0)
@@ -336,7 +357,9 @@ class ChartTest {
         YAML.readTree(Tools.helm("show", "values", tgz.toString()).out()).path("alembicKit");
     assertThat(kit.path("repository").asText()).isEqualTo("10.0.0.1:5000/schemagate/alembic-kit");
     assertThat(kit.path("digest").asText()).isEqualTo("sha256:" + "e".repeat(64));
-    assertThat(Tools.helm("template", "schemagate", tgz.toString()).out())
+    assertThat(
+            Tools.helm("template", "schemagate", tgz.toString(), CERT_MANAGER[0], CERT_MANAGER[1])
+                .out())
         .as("the operator gives Alembic Jobs the release's kit")
         .contains(
             "- name: SCHEMAGATE_ALEMBIC_KIT_IMAGE\n"
@@ -566,13 +589,15 @@ class ChartTest {
     assertThat(webhook.at("/failurePolicy").asText()).isEqualTo("Fail");
     assertThat(webhook.at("/clientConfig/service/path").asText()).isEqualTo("/mutate-pods");
     assertThat(webhook.at("/rules/0/operations").toString()).isEqualTo("[\"CREATE\"]");
-    JsonNode secret = ofKind(docs, "Secret").get(0);
-    assertThat(webhook.at("/clientConfig/caBundle").asText())
-        .isEqualTo(secret.at("/data/ca.crt").asText())
-        .isNotEmpty();
     JsonNode pod = ofKind(docs, "Deployment").get(0).at("/spec/template/spec");
+    // HTTPS only, on the webhook's own port; nothing of the webhook over plain HTTP
     assertThat(pod.at("/containers/0/env").toString())
-        .contains("SCHEMAGATE_WEBHOOK_ENABLED", "QUARKUS_HTTP_SSL_CERTIFICATE_FILES");
+        .contains(
+            "SCHEMAGATE_WEBHOOK_ENABLED",
+            "SCHEMAGATE_WEBHOOK_PORT",
+            "SCHEMAGATE_WEBHOOK_CERT_FILE",
+            "/etc/schemagate/webhook/tls.crt")
+        .doesNotContain("QUARKUS_HTTP_SSL", "QUARKUS_HTTP_INSECURE_REQUESTS");
     assertThat(pod.at("/containers/0/ports").toString()).contains("\"webhook\"", "8443");
     assertThat(pod.at("/volumes").toString()).contains("sg-schemagate-webhook-tls");
     JsonNode service =
@@ -582,8 +607,11 @@ class ChartTest {
             .orElseThrow();
     assertThat(service.at("/spec/ports/0/targetPort").asText()).isEqualTo("webhook");
     // with cert-manager the chart makes no certificate of its own
-    List<JsonNode> managed = render("--set", "gate.admission.webhook.certManager.enabled=true");
+    List<JsonNode> managed = docs;
     assertThat(ofKind(managed, "Secret")).isEmpty();
+    assertThat(webhook.has("clientConfig") && webhook.at("/clientConfig").has("caBundle"))
+        .as("cert-manager injects the CA")
+        .isFalse();
     assertThat(ofKind(managed, "Certificate")).hasSize(1);
     assertThat(
             ofKind(managed, "MutatingWebhookConfiguration")
@@ -591,6 +619,62 @@ class ChartTest {
                 .at("/metadata/annotations/cert-manager.io~1inject-ca-from")
                 .asText())
         .isEqualTo("ops/sg-schemagate-webhook");
+  }
+
+  /**
+   * A render that cannot see the cluster (helm template, Argo CD) would make a new webhook CA each
+   * time: the chart refuses it and says what to do instead; where it sees the cluster (helm
+   * install, helm upgrade) it makes the CA once and keeps it (ChartE2eTest).
+   */
+  @Test
+  void withoutTheClusterTheChartMakesNoWebhookCaOfItsOwnAndPointsToCertManager() throws Exception {
+    Tools.Result refused =
+        Tools.helm("template", "sg", Tools.released().toString(), "--namespace", "ops");
+    assertThat(refused.exit()).as(refused.out()).isNotZero();
+    assertThat(refused.err())
+        .contains(
+            "cannot see the cluster",
+            "would change at every render",
+            "gate.admission.webhook.certManager.enabled=true",
+            "docs/install.md#the-webhooks-certificate");
+    // the same values on the policy path need no certificate
+    List<String> policy =
+        new ArrayList<>(
+            List.of("template", "sg", Tools.released().toString(), "--namespace", "ops"));
+    policy.addAll(List.of(POLICY));
+    Tools.Result rendered = Tools.helm(policy.toArray(String[]::new));
+    assertThat(rendered.exit()).as(rendered.err()).isZero();
+  }
+
+  /** The chart says which Kubernetes it needs (README: 1.30 or later), and helm refuses older. */
+  @Test
+  void theChartRefusesAKubernetesOlderThan130() throws Exception {
+    Tools.Result old =
+        Tools.helm(
+            "template",
+            "sg",
+            Tools.released().toString(),
+            "--kube-version",
+            "1.29.9",
+            "--set",
+            "gate.admission.webhook.certManager.enabled=true");
+    assertThat(old.exit()).as(old.out()).isNotZero();
+    assertThat(old.err()).contains("chart requires kubeVersion: >=1.30.0-0");
+    assertThat(
+            YAML.readTree(Tools.CHART.resolve("Chart.yaml").toFile()).path("kubeVersion").asText())
+        .isEqualTo(">=1.30.0-0");
+    for (String version : List.of("1.30.0", "v1.30.4-eks-a737599")) {
+      Tools.Result ok =
+          Tools.helm(
+              "template",
+              "sg",
+              Tools.released().toString(),
+              "--kube-version",
+              version,
+              "--set",
+              "gate.admission.webhook.certManager.enabled=true");
+      assertThat(ok.exit()).as(version + ": " + ok.err()).isZero();
+    }
   }
 
   @Test

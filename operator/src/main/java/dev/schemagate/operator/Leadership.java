@@ -23,7 +23,8 @@ import java.util.function.IntConsumer;
 import org.jboss.logging.Logger;
 
 /**
- * The operator's side of leader election on the chart's Lease, and the way out of the process.
+ * The operator's side of leader election on its Lease (the first replica makes it: the chart
+ * renders none, so that no upgrade or sync frees it), and the way out of the process.
  *
  * <ul>
  *   <li>The identity is the pod's name (HOSTNAME) with a suffix of its own, so that a restarted

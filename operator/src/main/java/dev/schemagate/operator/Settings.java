@@ -31,11 +31,26 @@ public interface Settings {
   MissingMigration gateMissingMigration();
 
   /**
-   * SCHEMAGATE_WEBHOOK_ENABLED: serve the admission webhook (POST /mutate-pods, on the HTTPS port
-   * the chart configures) from every replica.
+   * SCHEMAGATE_WEBHOOK_ENABLED: serve the admission webhook (POST /mutate-pods) from every replica,
+   * over HTTPS only, on a port of its own (the plain HTTP port serves only metrics and health).
    */
   @WithDefault("false")
   boolean webhookEnabled();
+
+  /** SCHEMAGATE_WEBHOOK_PORT: the webhook's HTTPS port. */
+  @WithDefault("8443")
+  int webhookPort();
+
+  /**
+   * SCHEMAGATE_WEBHOOK_CERT_FILE: the webhook's PEM certificate chain, read again every 10 s: a
+   * renewed one is served without a restart.
+   */
+  @WithDefault("/etc/schemagate/webhook/tls.crt")
+  String webhookCertFile();
+
+  /** SCHEMAGATE_WEBHOOK_KEY_FILE: its PEM private key, read with it. */
+  @WithDefault("/etc/schemagate/webhook/tls.key")
+  String webhookKeyFile();
 
   /** SCHEMAGATE_WATCH_NAMESPACES: the namespaces watched; unset, all of them. */
   Optional<List<String>> watchNamespaces();

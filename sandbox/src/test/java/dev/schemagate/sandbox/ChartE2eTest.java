@@ -26,11 +26,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The chart as users install it, on a control plane of its own, and the faults that break the
- * cluster or the operator's replicas: two replicas elect a leader on the chart's Lease; a replica
+ * cluster or the operator's replicas: two replicas elect a leader on a Lease they make; a replica
  * stopped (SIGTERM) exits within seconds and hands the Lease over, with the API server up and with
  * it gone; the leader killed (SIGKILL) mid-run is replaced within the Lease duration; the API
  * server and etcd each go away for 30 s mid-run; helm uninstall leaves no object of the release
- * behind. Each prints the times it measured.
+ * behind (the replicas' Lease stays, and expires). Each prints the times it measured.
  */
 @ExtendWith(E2e.Reporter.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -140,7 +140,7 @@ class ChartE2eTest {
 
   @Test
   @Order(1)
-  void twoReplicasRunAndOneLeadsOnTheChartsLease() throws Exception {
+  void twoReplicasRunAndOneLeads() throws Exception {
     world = new E2e(sandbox);
     awaitTwoReplicasAndALeader();
     assertThat(operator.pods())
@@ -379,8 +379,17 @@ class ChartE2eTest {
             .withLabel(selector, ChartOperator.RELEASE)
             .list()
             .getItems());
-    left.addAll(client.leases().inNamespace(ChartOperator.NAMESPACE).list().getItems());
     assertThat(left).extracting(o -> o.getKind() + " " + o.getMetadata().getName()).isEmpty();
+    // the Lease is the replicas' (the chart renders none, so that no upgrade or sync frees it under
+    // a live leader): the only one left, and not the release's (the uninstall deletes the RBAC
+    // with the replicas, so the last leader may not release it: it expires after 15 s)
+    assertThat(client.leases().inNamespace(ChartOperator.NAMESPACE).list().getItems())
+        .singleElement()
+        .satisfies(
+            lease -> {
+              assertThat(lease.getMetadata().getName()).isEqualTo(ChartOperator.LEASE);
+              assertThat(lease.getMetadata().getLabels()).doesNotContainKey(selector);
+            });
     eventually().until(() -> operator.pods().isEmpty() && !operator.isAlive());
     assertThat(Duration.between(start, Instant.now()))
         .as("the replicas exit on SIGTERM instead of waiting out the grace period")

@@ -54,9 +54,20 @@ public final class AdmissionWebhook {
     this.registry = registry;
   }
 
-  /** Serves POST /mutate-pods on the router. */
+  /**
+   * The largest request body read: 3 MiB, the kube-apiserver's own limit on a request body (its
+   * MaxRequestBodyBytes), so that the review of any pod the API server accepts (at most 3 MiB as
+   * written, and 1.5 MiB as stored: etcd's default request limit) is read, and nothing larger. A
+   * longer body is refused (413) before it is read.
+   */
+  public static final int BODY_LIMIT = 3 << 20;
+
+  /** Serves POST /mutate-pods on the router; the router's server is the webhook's HTTPS one. */
   public void serveOn(Router router) {
-    router.post(PATH).handler(BodyHandler.create().setBodyLimit(4 << 20)).handler(this::handle);
+    router
+        .post(PATH)
+        .handler(BodyHandler.create(false).setBodyLimit(BODY_LIMIT))
+        .blockingHandler(this::handle, false);
   }
 
   /**
