@@ -40,6 +40,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLContext;
 
 /**
  * The embedded Kubernetes API: the fabric8 mock server in CRUD mode, with the schemagate CRD in it,
@@ -87,7 +88,9 @@ public final class ApiServer implements AutoCloseable {
    * the chart's MutatingWebhookConfiguration has the API server do (objectSelector: the label;
    * failurePolicy Fail: without an answer the pod is refused, and its controller tries again).
    */
-  public void admitPodsThrough(URI webhook) {
+  public void admitPodsThrough(URI webhook, SSLContext trust) {
+    dispatcher.http =
+        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(trust).build();
     dispatcher.webhook = webhook;
   }
 
@@ -148,8 +151,7 @@ public final class ApiServer implements AutoCloseable {
 
     private static final Pattern POD_CREATE =
         Pattern.compile("^/api/v1/namespaces/([^/?]+)/pods(\\?.*)?$");
-    private final HttpClient http =
-        HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    volatile HttpClient http;
     volatile URI webhook;
 
     CountingDispatcher(Map<String, AtomicLong> requests) {

@@ -67,23 +67,38 @@ public final class MockCluster implements Cluster {
 
   @Override
   public Operator operator(Sandbox sandbox) {
-    int port;
-    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      port = free.getLocalPort();
+    int port = freePort();
+    int webhookPort = freePort();
+    WebhookCertificate certificate;
+    try {
+      certificate = WebhookCertificate.make(sandbox.work.resolve("webhook-tls"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    // as the chart installs it: Admission by default, the webhook served by the operator
+    // as the chart installs it: Admission by default, the webhook served by the operator over
+    // HTTPS with a certificate the API server trusts
     Map<String, String> env = new LinkedHashMap<>();
     env.put("SCHEMAGATE_GATE_MODE", "Admission");
     env.put("SCHEMAGATE_WEBHOOK_ENABLED", "true");
+    env.put("SCHEMAGATE_WEBHOOK_PORT", Integer.toString(webhookPort));
+    env.put("SCHEMAGATE_WEBHOOK_CERT_FILE", certificate.cert().toString());
+    env.put("SCHEMAGATE_WEBHOOK_KEY_FILE", certificate.key().toString());
     env.put("QUARKUS_HTTP_HOST", "127.0.0.1");
     env.put("QUARKUS_HTTP_PORT", Integer.toString(port));
     env.putAll(sandbox.operatorEnv());
     api.admitPodsThrough(
-        URI.create("http://127.0.0.1:" + env.get("QUARKUS_HTTP_PORT") + "/mutate-pods"));
+        URI.create("https://127.0.0.1:" + env.get("SCHEMAGATE_WEBHOOK_PORT") + "/mutate-pods"),
+        certificate.trust());
     return new OperatorProcess(
         sandbox.operatorJar(), kubeconfig, sandbox.work.resolve("operator.log"), env);
+  }
+
+  private static int freePort() {
+    try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return free.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   @Override
