@@ -372,7 +372,7 @@ class Job:
             ended = self.adopt()
             if ended is not None:
                 return ended
-            frm = self.current() if self.direction == "upgrade" else self.baseline
+            frm = self.baseline  # stamped there (a plan only starts from it), or "" as before
         stop = self.target
         if self.verb == "upgrade":
             pending = self.read_pass("kinds", lambda out: ["kinds", frm, self.target, out], "the revisions' kinds")
