@@ -21,8 +21,17 @@ public sealed interface Decision {
         || (this instanceof Refused refused && !refused.runNeeded());
   }
 
-  /** The database is at the target of the spec. */
-  record UpToDate() implements Decision {}
+  /**
+   * The database is at the target of the spec.
+   *
+   * @param note what the spec asks that is not used now ({@code spec.baseline} once the database
+   *     has its history), or ""
+   */
+  record UpToDate(String note) implements Decision {
+    public UpToDate() {
+      this("");
+    }
+  }
 
   /** A run is needed and may start. */
   record Start(RunInputs run) implements Decision {}

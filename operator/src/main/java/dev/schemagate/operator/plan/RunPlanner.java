@@ -113,7 +113,7 @@ public final class RunPlanner {
     if (!runNeeded) {
       return Boolean.TRUE.equals(spec.getSuspend())
           ? new Decision.Suspended(false)
-          : new Decision.UpToDate();
+          : new Decision.UpToDate(unusedBaseline(spec));
     }
 
     String target = spec.getTargetRevision();
@@ -215,6 +215,23 @@ public final class RunPlanner {
                 current,
                 generation)
             .applying(down ? RunPart.ALL : RunPart.EXPAND));
+  }
+
+  /**
+   * spec.baseline on a database at its target: a run succeeded, so the database has the tool's
+   * history, and a baseline is read only on a database without one. Set, or changed, now it is
+   * ignored: said so, with why; "" when there is none.
+   */
+  static String unusedBaseline(DatabaseMigrationSpec spec) {
+    if (spec.getBaseline() == null
+        || spec.getBaseline().getRevision() == null
+        || spec.getBaseline().getRevision().isBlank()) {
+      return "";
+    }
+    return "spec.baseline.revision "
+        + spec.getBaseline().getRevision()
+        + " is not used: a baseline is read only on a database without its history table, and"
+        + " this one has its history (a change of spec.baseline starts no run; it may be removed)";
   }
 
   private static HistoryEntry recorded(DatabaseMigrationStatus status, String id) {

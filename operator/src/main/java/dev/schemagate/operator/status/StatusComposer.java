@@ -22,6 +22,13 @@ public final class StatusComposer {
   static final String RETRY_HINT =
       " Fix the cause, then change the spec or give annotation schemagate.dev/retry a new value.";
 
+  /**
+   * After BaselineRequired, the one spec change that helps (whatever the image's own message says).
+   */
+  static final String BASELINE_HINT =
+      " Set spec.baseline.revision to the revision the database is at (its migrations after that"
+          + " one run); that change starts a new run.";
+
   private StatusComposer() {}
 
   /** The verdict on a resource with a run under way. */
@@ -62,7 +69,7 @@ public final class StatusComposer {
 
   /** The verdict on a resource with no run under way, from what was decided. */
   public static Verdict verdict(Decision decision, DatabaseMigrationStatus status) {
-    if (decision instanceof Decision.UpToDate) {
+    if (decision instanceof Decision.UpToDate upToDate) {
       return new Verdict(
           Phase.Ready,
           true,
@@ -71,7 +78,8 @@ public final class StatusComposer {
               + status.getCurrentRevision()
               + " ("
               + status.getAppliedImage()
-              + ")");
+              + ")"
+              + (upToDate.note().isEmpty() ? "" : "; " + upToDate.note()));
     }
     if (decision instanceof Decision.Suspended suspended) {
       boolean atTarget = !suspended.runNeeded();
@@ -122,7 +130,9 @@ public final class StatusComposer {
               + ") failed: "
               + failed.getMessage()
               + "."
-              + RETRY_HINT);
+              + (Reason.of(failed.getReason()) == Reason.BaselineRequired
+                  ? BASELINE_HINT
+                  : RETRY_HINT));
     }
     throw new IllegalArgumentException("no verdict on " + decision);
   }

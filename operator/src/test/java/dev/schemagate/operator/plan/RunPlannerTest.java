@@ -41,6 +41,27 @@ class RunPlannerTest {
   }
 
   @Test
+  void aBaselineGivenOrChangedOnceTheDatabaseHasItsHistoryStartsNoRunAndIsSaidToBeUnused() {
+    DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "4"));
+    DatabaseMigrationStatus status = new DatabaseMigrationStatus();
+    status.setAppliedImage(IMAGE_1);
+    status.setAppliedTargetRevision("4");
+    status.setCurrentRevision("4");
+    dbm.setStatus(status);
+    assertThat(RunPlanner.decide(dbm)).isEqualTo(new Decision.UpToDate(""));
+    dev.schemagate.api.BaselineSpec baseline = new dev.schemagate.api.BaselineSpec();
+    baseline.setRevision("3");
+    dbm.getSpec().setBaseline(baseline);
+    dbm.getMetadata().setGeneration(2L);
+    assertThat(RunPlanner.decide(dbm))
+        .isEqualTo(
+            new Decision.UpToDate(
+                "spec.baseline.revision 3 is not used: a baseline is read only on a database"
+                    + " without its history table, and this one has its history (a change of"
+                    + " spec.baseline starts no run; it may be removed)"));
+  }
+
+  @Test
   void plannerRefusesADowngradeUnlessAllowedAndThenUsesTheCurrentImage() {
     DatabaseMigration dbm = withUid(migration("shop", "orders", IMAGE_1, "3"));
     DatabaseMigrationStatus status = new DatabaseMigrationStatus();

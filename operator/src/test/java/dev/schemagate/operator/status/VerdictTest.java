@@ -89,6 +89,38 @@ class VerdictTest {
   }
 
   @Test
+  void aDatabaseThatNeedsABaselineIsToldWhichFieldToSet() {
+    HistoryEntry failed = new HistoryEntry();
+    failed.setId("f1");
+    failed.setJob("orders-f1");
+    failed.setReason("BaselineRequired");
+    failed.setMessage("exit code 13");
+    Verdict verdict = of(new Decision.AwaitingRetry(failed));
+    assertThat(verdict)
+        .extracting(Verdict::phase, Verdict::reason, VerdictTest::standing)
+        .containsExactly(Phase.Failed, Reason.BaselineRequired, "not ready, stalled");
+    assertThat(verdict.message())
+        .isEqualTo(
+            "run f1 (Job orders-f1) failed: exit code 13. Set spec.baseline.revision to the"
+                + " revision the database is at (its migrations after that one run); that change"
+                + " starts a new run.");
+  }
+
+  @Test
+  void aBaselineOnADatabaseAtItsTargetIsSaidToBeUnused() {
+    status.setCurrentRevision("4");
+    status.setAppliedImage("shop/orders-migrations:4");
+    Verdict verdict = of(new Decision.UpToDate("spec.baseline.revision 2 is not used"));
+    assertThat(verdict)
+        .extracting(Verdict::phase, Verdict::reason, VerdictTest::standing)
+        .containsExactly(Phase.Ready, Reason.UpToDate, "ready");
+    assertThat(verdict.message())
+        .isEqualTo(
+            "database at revision 4 (shop/orders-migrations:4); spec.baseline.revision 2 is not"
+                + " used");
+  }
+
+  @Test
   void aSuspendedResourceThatStillHoldsItsAppIsNotReady() {
     status.getHeldDeployments().add("orders-api");
     assertThat(of(new Decision.Suspended(false)).ready()).isFalse();
