@@ -246,6 +246,9 @@ public final class RunObserver {
     StringBuilder message = new StringBuilder();
     if (result.failedRevision() != null && !result.failedRevision().isEmpty()) {
       message.append("revision ").append(result.failedRevision()).append(" failed");
+    } else if (reason == Reason.BaselineRequired) {
+      // refused before it changed anything: nothing of the migration failed
+      message.append("no migration ran");
     } else {
       message.append("the migration failed");
     }
