@@ -55,10 +55,19 @@ class AdoptionE2eTest {
    */
   private List<String> refusedWithoutABaseline(String history) throws Exception {
     List<String> before = schemaAndRows();
-    eventually().until(() -> "BaselineRequired".equals(world.stalled("orders")));
+    // the image's pull and its tool's start on a shared node: up to two minutes
+    eventually()
+        .atMost(Duration.ofSeconds(120))
+        .until(() -> "BaselineRequired".equals(world.stalled("orders")));
     assertThat(world.phase("orders")).isEqualTo("Failed");
     String message = (String) world.condition("orders", "Stalled").get("message");
-    assertThat(message).contains("app_user", "spec.baseline.revision", "Nothing was changed");
+    assertThat(message)
+        .contains(
+            "no migration ran (exit code 13)",
+            "app_user",
+            "Nothing was changed",
+            "Set spec.baseline.revision to the revision the database is at")
+        .doesNotContain("the migration failed");
     assertThat(world.condition("orders", "Ready").get("reason")).isEqualTo("BaselineRequired");
     Map<String, Object> held = world.condition("orders", "RolloutHeld");
     assertThat(held.get("status")).isEqualTo("True");
@@ -74,9 +83,12 @@ class AdoptionE2eTest {
     assertThat(failed.get("outcome")).isEqualTo("Failed");
     assertThat(failed.get("reason")).isEqualTo("BaselineRequired");
     // what kubectl shows
-    assertThat(world.kubectl("get", "dbm", "orders")).contains("Failed");
-    assertThat(world.kubectl("describe", "dbm", "orders"))
-        .contains("BaselineRequired", "spec.baseline.revision");
+    String get = world.kubectl("get", "dbm", "orders");
+    assertThat(get).contains("Failed");
+    String describe = world.kubectl("describe", "dbm", "orders");
+    assertThat(describe).contains("BaselineRequired", "spec.baseline.revision");
+    System.out.println(
+        "adoption: kubectl get dbm\n" + get + "adoption: kubectl describe\n" + describe);
 
     // not tried again by itself: one Job, one pod, for as long as no one changes the spec
     Thread.sleep(Duration.ofSeconds(15).toMillis());
@@ -120,8 +132,32 @@ class AdoptionE2eTest {
     assertThat(world.rows("SELECT name || ' ' || display_name FROM app_user ORDER BY id"))
         .as("the rows kept, and migrated by 3 and 4")
         .containsExactly("ada ada", "grace grace");
-    assertThat(world.kubectl("get", "dbm", "orders")).containsPattern("4\\s+Ready");
+    String get = world.kubectl("get", "dbm", "orders");
+    assertThat(get).containsPattern("4\\s+Ready");
     eventually().until(() -> world.eventReasons().contains("RunSucceeded"));
+    System.out.println(
+        "adoption: kubectl get dbm\n"
+            + get
+            + "adoption: kubectl get events\n"
+            + world.kubectl("get", "events", "--sort-by=.lastTimestamp"));
+
+    // spec.baseline changed after the adoption: ignored, and said so; no run starts
+    int jobs = world.jobs().size();
+    world.editSpec("orders", s -> s.put("baseline", Map.of("revision", "1")));
+    eventually()
+        .until(
+            () ->
+                String.valueOf(world.condition("orders", "Ready").get("message"))
+                    .contains("spec.baseline.revision 1 is not used"));
+    assertThat(world.condition("orders", "Ready").get("status")).isEqualTo("True");
+    assertThat((String) world.condition("orders", "Ready").get("message"))
+        .contains("database at revision 4", "this one has its history");
+    Thread.sleep(Duration.ofSeconds(5).toMillis());
+    assertThat(world.jobs()).hasSize(jobs);
+    assertThat(
+            world.rows(
+                "SELECT type || ' ' || version FROM flyway_schema_history ORDER BY installed_rank"))
+        .containsExactly("BASELINE 2", "SQL 3", "SQL 4");
   }
 
   @Test
