@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * The ReplicaSets woken once a replica of the webhook serves: only those of gated workloads whose
  * pods were refused (fewer pods than wanted, ReplicaFailure), only by their annotation.
  */
-@EnableKubernetesMockClient(crud = true)
+@EnableKubernetesMockClient(crud = true, https = false)
 class ReplicaSetNudgeTest {
   KubernetesClient client;
 
