@@ -80,6 +80,13 @@ no Alembic migration, and says why on each).
   resources: ["pods"]
   verbs: ["patch"]
 {{- end }}
+{{- if eq (include "schemagate.admission" .) "webhook" }}
+# only to wake a ReplicaSet whose pods the webhook refused while no replica answered (one
+# annotation, schemagate.dev/nudged-at: the operator-guard admission policy refuses any other change)
+- apiGroups: ["apps"]
+  resources: ["replicasets"]
+  verbs: ["list", "patch"]
+{{- end }}
 # the plan's SQL (spec.approval: Manual), in a ConfigMap each DatabaseMigration owns: written, never
 # read; the operator-guard admission policy refuses any ConfigMap but its own plan ConfigMaps
 - apiGroups: [""]

@@ -149,6 +149,9 @@ class ChartTest {
       - apiGroups: [""]
         resources: ["pods"]
         verbs: ["patch"]
+      - apiGroups: ["apps"]
+        resources: ["replicasets"]
+        verbs: ["list", "patch"]
       - apiGroups: [""]
         resources: ["configmaps"]
         verbs: ["create", "patch"]
@@ -723,16 +726,54 @@ class ChartTest {
         .contains("serves no MutatingAdmissionPolicy", "gate.admission.via=webhook");
   }
 
-  /** The operator's rules without the pod patch it needs only to lift the gate. */
+  /**
+   * The operator's rules without the pod patch it needs only to lift the gate, and without the
+   * ReplicaSets it wakes only on the webhook path.
+   */
   static JsonNode rulesWithoutPodPatch() throws Exception {
-    var rules = (com.fasterxml.jackson.databind.node.ArrayNode) YAML.readTree(RULES);
+    return rulesWithout(rulesWithout(YAML.readTree(RULES), "pods", "[\"patch\"]"), "replicasets");
+  }
+
+  /** The operator's rules on the policy path: no ReplicaSet to wake (no webhook to wait for). */
+  static JsonNode rulesOfThePolicyPath() throws Exception {
+    return rulesWithout(YAML.readTree(RULES), "replicasets");
+  }
+
+  static JsonNode rulesWithout(JsonNode all, String resource, String... verbs) {
+    var rules = (com.fasterxml.jackson.databind.node.ArrayNode) all.deepCopy();
     for (int i = 0; i < rules.size(); i++) {
-      if (rules.get(i).path("verbs").toString().equals("[\"patch\"]")) {
+      JsonNode rule = rules.get(i);
+      if (rule.path("resources").toString().equals("[\"" + resource + "\"]")
+          && (verbs.length == 0 || rule.path("verbs").toString().equals(verbs[0]))) {
         rules.remove(i);
         return rules;
       }
     }
-    throw new AssertionError("no pod patch in " + rules);
+    throw new AssertionError("no rule for " + resource + " in " + rules);
+  }
+
+  /**
+   * On the webhook path the operator may list and patch ReplicaSets, and its policy lets it change
+   * only its own annotation (it wakes those whose pods were refused while no replica answered); on
+   * the policy path it has neither.
+   */
+  @Test
+  void onlyOnTheWebhookPathMayTheOperatorWakeReplicaSets() throws Exception {
+    JsonNode policy =
+        named(ofKind(render(), "ValidatingAdmissionPolicy"), "sg-schemagate-operator-replicasets");
+    assertThat(policy.at("/spec/validations/0/expression").asText())
+        .contains("request.operation == 'UPDATE'", "object.spec == oldObject.spec")
+        .contains("k == 'schemagate.dev/nudged-at'");
+    assertThat(policy.at("/spec/validations/0/message").asText())
+        .contains("may change only its own annotation (schemagate.dev/nudged-at) of a ReplicaSet");
+    List<JsonNode> docs = render(POLICY);
+    JsonNode expected = rulesOfThePolicyPath();
+    assertThat(operatorRoles(docs))
+        .singleElement()
+        .satisfies(r -> assertThat(r.path("rules")).isEqualTo(expected));
+    assertThat(ofKind(docs, "ValidatingAdmissionPolicy"))
+        .noneSatisfy(
+            p -> assertThat(p.at("/metadata/name").asText()).endsWith("operator-replicasets"));
   }
 
   @Test
@@ -779,7 +820,8 @@ class ChartTest {
           Map.of(
               "jobs", "[\"CREATE\",\"UPDATE\",\"DELETE\"]",
               "deployments", "[\"UPDATE\"]",
-              "configmaps", "[\"CREATE\",\"UPDATE\"]");
+              "configmaps", "[\"CREATE\",\"UPDATE\"]",
+              "replicasets", "[\"CREATE\",\"UPDATE\",\"DELETE\"]");
       operations.forEach(
           (resource, ops) -> {
             JsonNode policy = named(policies, "sg-schemagate-operator-" + resource);

@@ -75,6 +75,12 @@ public class DatabaseMigrationStatus {
   private List<String> heldPods = new ArrayList<>();
 
   @JsonPropertyDescription(
+      "The last pod whose scheduling gate someone other than the operator removed while the"
+          + " revision it needs was not in place (a GateLiftedByOthers Warning Event tells each):"
+          + " the pod, when it was seen, and what it waited for. Only the latest is kept.")
+  private GateLift gateLiftedByOthers;
+
+  @JsonPropertyDescription(
       "Ready, Reconciling, Stalled, RolloutHeld and (with spec.drift) Drifted, in the Kubernetes"
           + " convention.")
   private List<Condition> conditions = new ArrayList<>();
@@ -168,6 +174,14 @@ public class DatabaseMigrationStatus {
 
   public void setHeldPods(List<String> heldPods) {
     this.heldPods = heldPods;
+  }
+
+  public GateLift getGateLiftedByOthers() {
+    return gateLiftedByOthers;
+  }
+
+  public void setGateLiftedByOthers(GateLift gateLiftedByOthers) {
+    this.gateLiftedByOthers = gateLiftedByOthers;
   }
 
   public List<String> getHeldDeployments() {

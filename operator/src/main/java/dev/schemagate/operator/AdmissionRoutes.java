@@ -1,6 +1,7 @@
 package dev.schemagate.operator;
 
 import dev.schemagate.operator.kube.AdmissionWebhook;
+import dev.schemagate.operator.kube.ReplicaSetNudge;
 import dev.schemagate.operator.kube.WebhookCache;
 import dev.schemagate.operator.kube.WebhookServer;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -11,11 +12,14 @@ import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.nio.file.Path;
+import java.time.Clock;
 
 /**
  * Serves the admission webhook when SCHEMAGATE_WEBHOOK_ENABLED is true (the chart sets it, with the
  * certificate's files): every replica, leader or not, answers from a cache of its own, on an HTTPS
- * server of the webhook's own ({@link WebhookServer}); the plain HTTP port never serves it.
+ * server of the webhook's own ({@link WebhookServer}); the plain HTTP port never serves it. Once it
+ * serves, the ReplicaSets whose pods were refused while no replica answered are woken ({@link
+ * ReplicaSetNudge}).
  */
 @ApplicationScoped
 public class AdmissionRoutes {
@@ -25,6 +29,7 @@ public class AdmissionRoutes {
   private final Vertx vertx;
   private WebhookCache cache;
   private WebhookServer server;
+  private ReplicaSetNudge nudge;
 
   public AdmissionRoutes(
       Settings settings, KubernetesClient client, MeterRegistry registry, Vertx vertx) {
@@ -52,9 +57,14 @@ public class AdmissionRoutes {
                 settings.gateMissingMigration(),
                 client.getKubernetesSerialization(),
                 registry));
+    // pods refused while no replica answered: their ReplicaSets are woken, not left to back off
+    nudge = ReplicaSetNudge.start(client, settings.watchNamespaces(), Clock.systemUTC());
   }
 
   void stop(@Observes ShutdownEvent event) {
+    if (nudge != null) {
+      nudge.close();
+    }
     if (server != null) {
       server.close();
     }

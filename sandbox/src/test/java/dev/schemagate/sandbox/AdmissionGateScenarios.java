@@ -2,15 +2,23 @@ package dev.schemagate.sandbox;
 
 import static dev.schemagate.sandbox.E2e.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import dev.schemagate.sandbox.cluster.ContainerEvents;
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -216,6 +224,93 @@ abstract class AdmissionGateScenarios {
                 .getItems())
         .as("one ran before the delete, one waits; none refused")
         .hasSize(2);
+  }
+
+  /**
+   * Issue 26, item 2: only the operator, or a group the chart allows (gate.liftAllowedGroups), may
+   * take the scheduling gate off a pod; when an allowed admin does it while the migration is not
+   * Ready, the operator records it: a Warning Event naming the pod, and status.gateLiftedByOthers.
+   * A user with only edit is refused by the gate-lift-guard policy.
+   */
+  @Test
+  void aGateAnAllowedAdminLiftsWhileTheMigrationIsHeldIsRecorded() throws Exception {
+    for (String user : List.of("alice", "dave")) {
+      kubectl("create", "rolebinding", user, "--clusterrole=edit", "--user=" + user);
+    }
+    apply(migration("r2", FAILING), app(2, 2));
+    eventually().until(() -> "Failed".equals(world.phase("orders")));
+    eventually().until(() -> !waiting(2).isEmpty());
+    String pod = waiting(2).get(0).getMetadata().getName();
+    eventually()
+        .until(
+            () -> {
+              Object held = world.status("orders").get("heldPods");
+              return held instanceof List<?> names && names.contains(pod);
+            });
+    String removeOurs =
+        "[{\"op\":\"test\",\"path\":\"/spec/schedulingGates/0/name\","
+            + "\"value\":\"schemagate.dev/migration\"},"
+            + "{\"op\":\"remove\",\"path\":\"/spec/schedulingGates/0\"}]";
+    try (KubernetesClient alice = as("alice");
+        KubernetesClient dave = as("dave", E2e.BREAK_GLASS)) {
+      var asAlice = alice.pods().inNamespace(world.ns).withName(pod);
+      KubernetesClientException refused =
+          catchThrowableOfType(
+              KubernetesClientException.class,
+              () -> asAlice.patch(PatchContext.of(PatchType.JSON), removeOurs));
+      assertThat(refused).as("edit may not lift the gate").isNotNull();
+      assertThat(refused.getCode()).isEqualTo(403);
+      assertThat(refused.getStatus().getMessage())
+          .contains("only the schemagate operator may remove the scheduling gate");
+      Instant lifted = Instant.now();
+      Pod ungated =
+          dave.pods()
+              .inNamespace(world.ns)
+              .withName(pod)
+              .patch(PatchContext.of(PatchType.JSON), removeOurs);
+      assertThat(ungated.getSpec().getSchedulingGates()).isNullOrEmpty();
+      eventually()
+          .until(
+              () ->
+                  world.events().stream()
+                      .anyMatch(
+                          e ->
+                              "GateLiftedByOthers".equals(e.getReason())
+                                  && "Warning".equals(e.getType())
+                                  && "DatabaseMigration".equals(e.getInvolvedObject().getKind())
+                                  && e.getMessage().contains("pod " + pod)
+                                  && e.getMessage()
+                                      .contains(
+                                          "removed by someone other than the operator while the"
+                                              + " migration was not Ready")
+                                  && e.getMessage()
+                                      .contains(
+                                          "revision r2 of DatabaseMigration orders is not in"
+                                              + " place")));
+      @SuppressWarnings("unchecked")
+      Map<String, Object> seen =
+          (Map<String, Object>) world.status("orders").get("gateLiftedByOthers");
+      assertThat(seen).as("status.gateLiftedByOthers").isNotNull();
+      assertThat(seen.get("pod")).isEqualTo(pod);
+      assertThat(Instant.parse((String) seen.get("at")))
+          .isAfterOrEqualTo(lifted.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+      assertThat((String) seen.get("waitedFor")).contains("revision r2");
+      System.out.printf(
+          "gate of %s lifted by an allowed admin: told %d ms after the lift%n",
+          pod,
+          java.time.Duration.between(lifted, Instant.parse((String) seen.get("at"))).toMillis());
+    }
+  }
+
+  /** A client that acts as this user (as kubectl --as does), in these groups. */
+  KubernetesClient as(String user, String... groups) throws Exception {
+    Config config = Config.fromKubeconfig(null, Files.readString(sandbox().kubeconfig), null);
+    config.setImpersonateUsername(user);
+    String[] all = new String[groups.length + 1];
+    System.arraycopy(groups, 0, all, 0, groups.length);
+    all[groups.length] = "system:authenticated";
+    config.setImpersonateGroups(all);
+    return new KubernetesClientBuilder().withConfig(config).build();
   }
 
   List<Pod> gated(String app) {

@@ -46,7 +46,8 @@ class WebhookGateE2eTest extends AdmissionGateScenarios {
         Sandbox.start(
                 E2e.HOME, work, System.getenv("SCHEMAGATE_SANDBOX_DATABASE_URL"), Sandbox.Kind.REAL)
             .operatorReplicas(2)
-            .operatorValue("gate.admission.via", "webhook");
+            .operatorValue("gate.admission.via", "webhook")
+            .operatorValue("gate.liftAllowedGroups", "{" + E2e.BREAK_GLASS + "}");
     operator = (ChartOperator) sandbox.startOperator();
     assertThat(
             sandbox
@@ -189,6 +190,105 @@ class WebhookGateE2eTest extends AdmissionGateScenarios {
                 .toString())
         .as("the webhook's certificate")
         .isEqualTo(tls);
+  }
+
+  /** How long the webhook stays unreachable before a replica comes back (-D to change). */
+  static final Duration OUTAGE =
+      Duration.ofSeconds(Long.getLong("schemagate.e2e.webhookOutageSeconds", 180));
+
+  /**
+   * Issue 26, item 6: with every replica down, the webhook's failurePolicy Fail refuses the pods a
+   * rollout's ReplicaSet creates, and the ReplicaSet controller backs off (its workqueue's rate
+   * limiter: 5 ms doubling to 1,000 s). Once a replica is Ready again, the pods are made within a
+   * minute: the operator nudges the ReplicaSets whose pods were refused, which an update enqueues
+   * at once. Without the nudge they came only at the controller's next retry (measured: see the
+   * printed line).
+   */
+  @Test
+  void labelledPodsReturnWithinAMinuteOfAReplicaBeingReady() throws Exception {
+    KubernetesClient client = sandbox.client();
+    operator.kill();
+    try {
+      Instant restart = Instant.now();
+      kubectl("rollout", "restart", "deployment/orders-api");
+      // the new ReplicaSet is made; its pods are refused (no endpoint answers the webhook)
+      E2e.eventually().until(() -> newReplicaSet(client) != null);
+      String hash = newReplicaSet(client);
+      E2e.eventually()
+          .until(
+              () ->
+                  world.events().stream()
+                      .anyMatch(
+                          e ->
+                              "FailedCreate".equals(e.getReason())
+                                  && e.getInvolvedObject().getName().endsWith(hash)));
+      Thread.sleep(OUTAGE.toMillis());
+      assertThat(podsOf(client, hash)).as("no pod while no replica answers").isEmpty();
+      System.out.printf(
+          "ReplicaSet orders-api-%s: pods refused for %d s; FailedCreate events: %s%n",
+          hash,
+          Duration.between(restart, Instant.now()).toSeconds(),
+          world.events().stream()
+              .filter(e -> "FailedCreate".equals(e.getReason()))
+              .map(e -> e.getCount() + "x " + e.getLastTimestamp())
+              .toList());
+    } finally {
+      operator.scale(2);
+    }
+    String hash = newReplicaSet(client);
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(180))
+        .pollInterval(Duration.ofMillis(100))
+        .until(() -> operator.pods().stream().anyMatch(WebhookGateE2eTest::ready));
+    Instant ready = Instant.now();
+    Instant back = null;
+    while (Duration.between(ready, Instant.now()).compareTo(Duration.ofSeconds(1200)) < 0) {
+      if (!podsOf(client, hash).isEmpty()) {
+        back = Instant.now();
+        break;
+      }
+      Thread.sleep(200);
+    }
+    assertThat(back).as("the ReplicaSet's pods within 20 minutes").isNotNull();
+    Duration took = Duration.between(ready, back);
+    System.out.printf(
+        "pods of orders-api-%s made %d ms after the first replica was Ready%n",
+        hash, took.toMillis());
+    assertThat(took).as("pods made after a replica was Ready").isLessThan(Duration.ofSeconds(60));
+    startOperator();
+    awaitRolledOut(1);
+  }
+
+  /** The pod-template-hash of orders-api's newest ReplicaSet, or null. */
+  String newReplicaSet(KubernetesClient client) {
+    return client.apps().replicaSets().inNamespace(world.ns).list().getItems().stream()
+        .filter(r -> r.getMetadata().getName().startsWith("orders-api-"))
+        .filter(
+            r ->
+                r.getMetadata().getAnnotations() != null
+                    && r.getMetadata().getAnnotations().get("deployment.kubernetes.io/revision")
+                        != null)
+        .max(
+            java.util.Comparator.comparingInt(
+                r ->
+                    Integer.parseInt(
+                        r.getMetadata().getAnnotations().get("deployment.kubernetes.io/revision"))))
+        .filter(
+            r ->
+                !"1"
+                    .equals(
+                        r.getMetadata().getAnnotations().get("deployment.kubernetes.io/revision")))
+        .map(r -> r.getMetadata().getLabels().get("pod-template-hash"))
+        .orElse(null);
+  }
+
+  List<Pod> podsOf(KubernetesClient client, String hash) {
+    return client
+        .pods()
+        .inNamespace(world.ns)
+        .withLabel("pod-template-hash", hash)
+        .list()
+        .getItems();
   }
 
   static boolean ready(Pod pod) {

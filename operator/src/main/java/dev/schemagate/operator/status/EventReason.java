@@ -30,6 +30,7 @@ public enum EventReason {
   ForeignJob(true),
   ForeignPod(true),
   GateOverridden(true),
+  GateLiftedByOthers(true),
   MigrationNotFound(true),
   DeletionWaitsForRun(false),
   PlanStarted(false),
