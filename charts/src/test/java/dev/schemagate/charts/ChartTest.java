@@ -711,6 +711,7 @@ class ChartTest {
         .extracting(p -> p.at("/metadata/name").asText())
         .containsExactly(
             "sg-schemagate-operator-jobs",
+            "sg-schemagate-operator-jobs-namespace",
             "sg-schemagate-operator-deployments",
             "sg-schemagate-operator-configmaps");
     Tools.Result refused =
@@ -839,8 +840,25 @@ class ChartTest {
                 .isEqualTo("[\"Deny\"]");
           });
       JsonNode jobs = named(policies, "sg-schemagate-operator-jobs");
-      assertThat(jobs.at("/spec/paramKind/kind").asText()).isEqualTo("DatabaseMigration");
-      assertThat(named(bindings, "sg-schemagate-operator-jobs").at("/spec/paramRef").toString())
+      assertThat(jobs.at("/spec/paramKind").isMissingNode())
+          .as("the shape of the operator's Jobs needs no params: it holds in every namespace")
+          .isTrue();
+      assertThat(
+              named(bindings, "sg-schemagate-operator-jobs").at("/spec/paramRef").isMissingNode())
+          .isTrue();
+      // the namespace rule looks its params up before any matchCondition, so it must match only
+      // Jobs labelled as the operator's: a plain Job in a namespace without a DatabaseMigration is
+      // never refused
+      JsonNode namespaced = named(policies, "sg-schemagate-operator-jobs-namespace");
+      assertThat(namespaced.at("/spec/paramKind/kind").asText()).isEqualTo("DatabaseMigration");
+      assertThat(namespaced.at("/spec/matchConstraints/objectSelector").toString())
+          .isEqualTo(
+              "{\"matchLabels\":{\"app.kubernetes.io/managed-by\":\"schemagate\"},"
+                  + "\"matchExpressions\":[{\"key\":\"schemagate.dev/run-id\",\"operator\":\"Exists\"}]}");
+      assertThat(
+              named(bindings, "sg-schemagate-operator-jobs-namespace")
+                  .at("/spec/paramRef")
+                  .toString())
           .isEqualTo("{\"selector\":{},\"parameterNotFoundAction\":\"Deny\"}");
       assertThat(jobs.at("/spec/variables").toString())
           .contains(

@@ -150,7 +150,49 @@ class OperatorIdentityE2eTest {
                 422,
                 () ->
                     operator.batch().v1().jobs().inNamespace(world.ns).resource(nowhere).create()))
-        .contains("schemagate-operator-jobs", "no params found");
+        .contains("schemagate-operator-jobs-namespace", "no params found");
+    // an unlabelled Job of the operator is refused there too, by its shape
+    assertThat(
+            createJob(
+                operator,
+                operatorsJob(
+                    "unlabelled",
+                    j ->
+                        j.editMetadata()
+                            .removeFromLabels("app.kubernetes.io/managed-by")
+                            .removeFromLabels("schemagate.dev/run-id")
+                            .endMetadata())))
+        .contains("may create, change and delete only its own Jobs");
+    // and nobody else's Job is looked at: a user's plain Job (a CronJob's, a Helm hook's) in a
+    // namespace without a DatabaseMigration is made as if schemagate were not installed
+    world
+        .client()
+        .rbac()
+        .roleBindings()
+        .inNamespace(world.ns)
+        .resource(
+            new RoleBindingBuilder()
+                .withMetadata(new ObjectMetaBuilder().withName("erin").build())
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", "edit")
+                .addNewSubject()
+                .withKind("User")
+                .withApiGroup("rbac.authorization.k8s.io")
+                .withName("erin")
+                .endSubject()
+                .build())
+        .create();
+    try (KubernetesClient erin = as("erin")) {
+      Job plain =
+          operatorsJob(
+              "plain",
+              j ->
+                  j.editMetadata()
+                      .removeFromLabels("app.kubernetes.io/managed-by")
+                      .removeFromLabels("schemagate.dev/run-id")
+                      .endMetadata());
+      assertThat(erin.batch().v1().jobs().inNamespace(world.ns).resource(plain).create())
+          .isNotNull();
+    }
     aMigrationThatRunsNothing();
 
     assertThat(
