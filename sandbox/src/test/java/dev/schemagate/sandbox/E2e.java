@@ -641,13 +641,19 @@ final class E2e {
           .getTestInstance()
           .map(
               instance -> {
-                try {
-                  var field = instance.getClass().getDeclaredField("world");
-                  field.setAccessible(true);
-                  return (E2e) field.get(instance);
-                } catch (ReflectiveOperationException e) {
-                  return null;
+                // the field may be declared by a class of scenarios the test extends
+                for (Class<?> c = instance.getClass(); c != null; c = c.getSuperclass()) {
+                  try {
+                    var field = c.getDeclaredField("world");
+                    field.setAccessible(true);
+                    return (E2e) field.get(instance);
+                  } catch (NoSuchFieldException e) {
+                    // look in the superclass
+                  } catch (ReflectiveOperationException e) {
+                    return null;
+                  }
                 }
+                return null;
               });
     }
   }

@@ -118,6 +118,24 @@ public final class PodRequirement {
   }
 
   /**
+   * The first migration of the spec's pending contract part that would contract the revision: the
+   * revision is in place and not of the contract part, so the contract part, once applied, stands
+   * between it and the database (a pod that requires it would then be held, and one that runs would
+   * lose what it uses). Null when no contract part waits or the revision survives it.
+   */
+  public static String contractedByPending(
+      String required, DatabaseMigrationSpec spec, DatabaseMigrationStatus status) {
+    ContractStatus contract = DatabaseState.contractPending(spec, status);
+    if (contract == null
+        || contract.getPending().isEmpty()
+        || inContractPart(required, spec, status)
+        || !inPlace(required, spec.getTool(), status)) {
+      return null;
+    }
+    return contract.getPending().get(0).getRevision();
+  }
+
+  /**
    * The first contract migration in place that was applied after the revision (by the order of
    * status.appliedRevisions, or for whole Flyway versions by number): a pod that requires the
    * revision needs what it removed. Empty when none stands between the revision and the database.

@@ -1,5 +1,6 @@
 package dev.schemagate.operator.gate;
 
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.DeploymentCondition;
 import io.fabric8.kubernetes.api.model.apps.DeploymentStatus;
@@ -14,7 +15,9 @@ import java.util.function.Function;
  * Deployment has rolled out completely when its controller has seen its latest template, every
  * replica runs that template and is available, and no pod of an older one is left (the test of
  * {@code kubectl rollout status}). A Deployment whose progress deadline passed (Progressing=False,
- * ProgressDeadlineExceeded) is stuck. Pure.
+ * ProgressDeadlineExceeded) is stuck. A Deployment rolled back onto a template that requires a
+ * revision the contract part would contract has not rolled out: contracting would break its pods.
+ * Pure.
  *
  * @param waiting the workloads still rolling out, each with what it lacks
  * @param stuck the workloads whose rollout is stuck, each with why
@@ -41,11 +44,34 @@ public record RolloutProgress(List<String> waiting, List<String> stuck) {
    */
   public static RolloutProgress of(
       Collection<String> names, Function<String, Deployment> lookup, List<String> gatedPods) {
+    return of(names, lookup, gatedPods, null, required -> null);
+  }
+
+  /**
+   * The same, where a Deployment whose pod template names the DatabaseMigration and requires a
+   * revision the contract part would contract (a rollback, or a release that requires too old a
+   * revision) has not rolled out: its pods would lose what they use.
+   *
+   * @param migration the DatabaseMigration's name
+   * @param contractedBy the migration of the contract part that would contract a required revision,
+   *     or null when the revision survives it
+   */
+  public static RolloutProgress of(
+      Collection<String> names,
+      Function<String, Deployment> lookup,
+      List<String> gatedPods,
+      String migration,
+      Function<String, String> contractedBy) {
     List<String> waiting = new ArrayList<>();
     List<String> stuck = new ArrayList<>();
     for (String name : names) {
       Deployment d = lookup.apply(name);
       if (d == null || d.getSpec() == null) {
+        continue;
+      }
+      String contracted = contractedTemplate(d, migration, contractedBy);
+      if (contracted != null) {
+        waiting.add(name + " (" + contracted + ")");
         continue;
       }
       String deadline = deadlineExceeded(d);
@@ -68,6 +94,34 @@ public record RolloutProgress(List<String> waiting, List<String> stuck) {
               + ")");
     }
     return new RolloutProgress(waiting, stuck);
+  }
+
+  /**
+   * Why the Deployment's pod template cannot run once the contract part ran, or null: it names the
+   * DatabaseMigration and requires a revision the contract part would contract.
+   */
+  static String contractedTemplate(
+      Deployment d, String migration, Function<String, String> contractedBy) {
+    ObjectMeta meta =
+        d.getSpec().getTemplate() == null ? null : d.getSpec().getTemplate().getMetadata();
+    if (meta == null || meta.getAnnotations() == null) {
+      return null;
+    }
+    String label = meta.getLabels() == null ? null : meta.getLabels().get(PodRequirement.LABEL);
+    String required = meta.getAnnotations().get(PodRequirement.REQUIRES);
+    if (required == null || required.isEmpty() || (label != null && !label.equals(migration))) {
+      return null;
+    }
+    String contract = contractedBy.apply(required);
+    return contract == null
+        ? null
+        : "its pod template requires revision "
+            + required
+            + ", which contract migration "
+            + contract
+            + " would contract: roll forward to a template that requires "
+            + contract
+            + " or later";
   }
 
   /** What the Deployment lacks to have rolled out completely, or null when it has. */
@@ -108,7 +162,9 @@ public record RolloutProgress(List<String> waiting, List<String> stuck) {
       if ("Progressing".equals(c.getType())
           && "False".equals(c.getStatus())
           && "ProgressDeadlineExceeded".equals(c.getReason())) {
-        return "ProgressDeadlineExceeded"
+        Integer seconds = d.getSpec().getProgressDeadlineSeconds();
+        return "ProgressDeadlineExceeded after progressDeadlineSeconds "
+            + (seconds == null ? 600 : seconds)
             + (c.getMessage() == null || c.getMessage().isBlank()
                 ? ""
                 : " (" + c.getMessage() + ")");

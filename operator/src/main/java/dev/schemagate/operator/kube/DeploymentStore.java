@@ -23,12 +23,12 @@ import java.util.stream.Stream;
  * hundred bytes each, whatever their pod templates hold. Kept: the resourceVersion (the pause
  * patch's guard), the held-by annotation and whether there are annotations at all (the patch adds
  * the map when there is none), {@code spec.paused}, {@code spec.progressDeadlineSeconds} and the
- * pod template's label {@code schemagate.dev/migration}. A Deployment read from this store has
- * these and nothing else. Also kept, for the contract part of a release that waits for the rollout:
- * the generation, {@code spec.replicas}, and of the status the observed generation, the replica
- * counts (all, updated, available) and a Progressing condition that reports
- * ProgressDeadlineExceeded. The informer hands it {@link GateDeployment}s: what it drops of them
- * was never read from the JSON.
+ * pod template's label {@code schemagate.dev/migration} and annotation {@code
+ * schemagate.dev/requires-revision}. A Deployment read from this store has these and nothing else.
+ * Also kept, for the contract part of a release that waits for the rollout: the generation, {@code
+ * spec.replicas}, and of the status the observed generation, the replica counts (all, updated,
+ * available) and a Progressing condition that reports ProgressDeadlineExceeded. The informer hands
+ * it {@link GateDeployment}s: what it drops of them was never read from the JSON.
  */
 final class DeploymentStore implements ItemStore<GateDeployment> {
   /**
@@ -42,6 +42,7 @@ final class DeploymentStore implements ItemStore<GateDeployment> {
       Boolean paused,
       int progressDeadlineSeconds,
       String podMigration,
+      String podRequires,
       Long generation,
       Integer replicas,
       Rollout rollout) {
@@ -49,10 +50,9 @@ final class DeploymentStore implements ItemStore<GateDeployment> {
       Map<String, String> annotations = d.getMetadata().getAnnotations();
       DeploymentSpec spec = d.getSpec();
       PodTemplateSpec template = spec == null ? null : spec.getTemplate();
-      Map<String, String> podLabels =
-          template == null || template.getMetadata() == null
-              ? null
-              : template.getMetadata().getLabels();
+      ObjectMeta podMeta = template == null ? null : template.getMetadata();
+      Map<String, String> podLabels = podMeta == null ? null : podMeta.getLabels();
+      Map<String, String> podAnnotations = podMeta == null ? null : podMeta.getAnnotations();
       return new Kept(
           d.getMetadata().getResourceVersion(),
           annotations != null,
@@ -62,6 +62,7 @@ final class DeploymentStore implements ItemStore<GateDeployment> {
               ? -1
               : spec.getProgressDeadlineSeconds(),
           podLabels == null ? null : podLabels.get(PodRequirement.LABEL),
+          podAnnotations == null ? null : podAnnotations.get(PodRequirement.REQUIRES),
           d.getMetadata().getGeneration(),
           spec == null ? null : spec.getReplicas(),
           Rollout.of(d.getStatus()));
@@ -83,6 +84,9 @@ final class DeploymentStore implements ItemStore<GateDeployment> {
       ObjectMeta podMeta = new ObjectMeta();
       if (podMigration != null) {
         podMeta.setLabels(new HashMap<>(Map.of(PodRequirement.LABEL, podMigration)));
+      }
+      if (podRequires != null) {
+        podMeta.setAnnotations(new HashMap<>(Map.of(PodRequirement.REQUIRES, podRequires)));
       }
       PodTemplateSpec template = new PodTemplateSpec();
       template.setMetadata(podMeta);

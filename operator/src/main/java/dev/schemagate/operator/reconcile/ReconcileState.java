@@ -247,7 +247,9 @@ public final class ReconcileState {
             Names.isValidObjectName(deployment)
                 ? cluster.deployment(namespace(), deployment)
                 : null,
-        gatedPods);
+        gatedPods,
+        name(),
+        required -> PodRequirement.contractedByPending(required, resource.getSpec(), status));
   }
 
   /** Tells each look-alike met in this reconcile as a Warning Event naming it (once: deduped). */

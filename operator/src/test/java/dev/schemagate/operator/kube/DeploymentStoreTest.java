@@ -36,6 +36,7 @@ class DeploymentStoreTest {
         .addToLabels("app", "api")
         .addToLabels(podMigration == null ? Map.of() : Map.of(PodRequirement.LABEL, podMigration))
         .addToAnnotations("prometheus.io/scrape", "true")
+        .addToAnnotations(podMigration == null ? Map.of() : Map.of(PodRequirement.REQUIRES, "7"))
         .endMetadata()
         .withNewSpec()
         .addNewContainer()
@@ -131,6 +132,9 @@ class DeploymentStoreTest {
     assertThat(kept.getSpec().getProgressDeadlineSeconds()).isEqualTo(120);
     assertThat(kept.getSpec().getTemplate().getMetadata().getLabels())
         .containsExactly(Map.entry(PodRequirement.LABEL, "orders"));
+    assertThat(kept.getSpec().getTemplate().getMetadata().getAnnotations())
+        .as("the revision the template requires, for the contract part")
+        .containsExactly(Map.entry(PodRequirement.REQUIRES, "7"));
     assertThat(kept.getSpec().getTemplate().getSpec()).isNull();
     assertThat(kept.getSpec().getReplicas()).as("the rollout's goal").isEqualTo(3);
     assertThat(kept.getMetadata().getLabels()).isEmpty();
@@ -189,7 +193,7 @@ class DeploymentStoreTest {
             dev.schemagate.operator.gate.RolloutProgress.of(List.of("api"), n -> kept, List.of())
                 .stuck())
         .containsExactly(
-            "api: ProgressDeadlineExceeded (ReplicaSet \"api-7d9\" has timed out progressing.)");
+            "api: ProgressDeadlineExceeded after progressDeadlineSeconds 120 (ReplicaSet \"api-7d9\" has timed out progressing.)");
   }
 
   @Test

@@ -241,9 +241,53 @@ class ExpandContractStepsTest {
         .isEqualTo(Reason.RolloutStuck.name());
     assertThat(condition(stuck, Conditions.STALLED).getMessage())
         .contains(
-            "orders-api: ProgressDeadlineExceeded", "does not run while the rollout is stuck");
+            "orders-api: ProgressDeadlineExceeded after progressDeadlineSeconds 600",
+            "does not run while the rollout is stuck");
     assertThat(reasons(stuck)).contains(EventReason.RolloutStuck);
     assertThat(stuck.changes().gatePatches()).isEmpty();
+  }
+
+  /** orders-api's pod template names orders and requires the revision. */
+  void templateRequires(String revision) {
+    cluster
+        .deployments
+        .get(0)
+        .getSpec()
+        .setTemplate(
+            new io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder()
+                .withNewMetadata()
+                .withLabels(Map.of(PodRequirement.LABEL, "orders"))
+                .withAnnotations(Map.of(PodRequirement.REQUIRES, revision))
+                .endMetadata()
+                .build());
+  }
+
+  @Test
+  void aRollbackBeforeTheContractKeepsTheContractPartWaiting() {
+    DatabaseMigration dbm = release();
+    deployment(true, "orders", 0, 2, false);
+    ReconcileState expanded = expandRecorded(dbm);
+
+    // rolled back before the contract: every replica on the old template, which requires 3
+    deployment(false, null, 2, 2, false);
+    templateRequires("3");
+    ReconcileState rolledBack = reconcile(next(dbm, expanded), GateMode.Pause);
+
+    assertThat(rolledBack.changes().newJob())
+        .as("no contract under pods that need what it removes")
+        .isEmpty();
+    assertThat(rolledBack.status().getContract().getPhase())
+        .isEqualTo(ContractPhase.AwaitingRollout);
+    assertThat(rolledBack.status().getContract().getWaitingFor())
+        .containsExactly(
+            "orders-api (its pod template requires revision 3, which contract migration 5 would"
+                + " contract: roll forward to a template that requires 5 or later)");
+
+    // rolled forward onto a template of the release: the contract part runs
+    templateRequires("5");
+    ReconcileState rolledForward = reconcile(next(dbm, rolledBack), GateMode.Pause);
+    assertThat(rolledForward.changes().newJob())
+        .hasValueSatisfying(j -> assertThat(RunCodec.inputs(j).part()).isEqualTo(RunPart.CONTRACT));
   }
 
   @Test
