@@ -170,9 +170,10 @@ class AlembicJobTest {
   void setUp() throws IOException {
     database = Postgres.newDatabase();
     image = work.resolve("image");
+    // the example as of its release 1.3: revisions 0001 to 0003 (the tests add their own 0004)
     try (Stream<Path> walk = Files.walk(EXAMPLE)) {
       for (Path f : walk.toList()) {
-        if (f.toString().contains("__pycache__")) {
+        if (f.toString().contains("__pycache__") || laterThan13(f)) {
           continue;
         }
         Path target = image.resolve(EXAMPLE.relativize(f).toString());
@@ -183,6 +184,14 @@ class AlembicJobTest {
         }
       }
     }
+  }
+
+  /** A revision of the example after 0003 (the rename of app_user.name, 0004 to 0006). */
+  static boolean laterThan13(Path f) {
+    String name = f.getFileName().toString();
+    return f.getParent().endsWith("alembic/versions")
+        && name.endsWith(".py")
+        && name.compareTo("0004") >= 0;
   }
 
   Outcome job(String target, Map<String, String> extra) throws Exception {

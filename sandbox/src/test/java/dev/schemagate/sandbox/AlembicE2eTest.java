@@ -32,18 +32,20 @@ class AlembicE2eTest {
   static final String V12 = "registry.example.com/shop/orders-migrations:1.2.0";
   static final String V13 = "registry.example.com/shop/orders-migrations:1.3.0";
   static final String LEAKY = "registry.example.com/shop/orders-migrations:1.4.0-leaky";
+  static final String APP13 = "registry.example.com/shop/orders-api:1.3.0";
   static final Path PYTHON = E2e.HOME.resolve(".tools/python/bin/python");
+  static Path v13;
   E2e world;
 
   @BeforeAll
   static void images() throws Exception {
     Sandbox sandbox = E2e.sandbox();
-    Path v12 = copy(sandbox.work.resolve("images/orders-1.2"), "0003");
+    Path v12 = copy(sandbox.work.resolve("images/orders-1.2"), "0002");
     sandbox.pythonImage(V12, v12, shim(v12));
-    Path v13 = copy(sandbox.work.resolve("images/orders-1.3"), null);
+    v13 = copy(sandbox.work.resolve("images/orders-1.3"), "0003");
     sandbox.pythonImage(V13, v13, shim(v13));
     // 1.3 and a revision that prints the database URL, then fails on SQL that holds its password
-    Path leaky = copy(sandbox.work.resolve("images/orders-1.4-leaky"), null);
+    Path leaky = copy(sandbox.work.resolve("images/orders-1.4-leaky"), "0003");
     Files.writeString(
         leaky.resolve("alembic/versions/0004_leaky.py"),
         String.join(
@@ -114,19 +116,48 @@ class AlembicE2eTest {
     return p.waitFor();
   }
 
-  /** The example's files, as an image of that release holds them (without a later revision). */
-  static Path copy(Path dir, String leaveOut) throws IOException {
+  /**
+   * The example's files as the image of the release that ends at this revision holds them: its
+   * revisions up to that one, and its app as of then (before 0005, the model reads and writes the
+   * column {@code name}; from 0005 on, {@code username}).
+   */
+  static Path copy(Path dir, String lastRevision) throws IOException {
     try (Stream<Path> walk = Files.walk(EXAMPLE)) {
       for (Path f : walk.toList()) {
         Path target = dir.resolve(EXAMPLE.relativize(f).toString());
+        String name = f.getFileName().toString();
+        boolean revision = f.getParent().endsWith("alembic/versions") && name.endsWith(".py");
         if (Files.isDirectory(f)) {
           Files.createDirectories(target);
-        } else if (leaveOut == null || !f.getFileName().toString().startsWith(leaveOut)) {
+        } else if (f.toString().contains("__pycache__")) {
+          continue;
+        } else if (!revision || name.compareTo(lastRevision) < 0 || name.startsWith(lastRevision)) {
           Files.copy(f, target);
         }
       }
     }
+    if (lastRevision.compareTo(RENAMED) < 0) {
+      Path model = dir.resolve("app/models/user.py");
+      String now = Files.readString(model);
+      String before = now.replace(NEW_COLUMN, OLD_COLUMN);
+      assertThat(before).as("the model maps the column username").isNotEqualTo(now);
+      Files.writeString(model, before);
+    }
     return dir;
+  }
+
+  /** The revision from which the app reads and writes app_user.username in place of name. */
+  static final String RENAMED = "0005";
+
+  static final String NEW_COLUMN = "name = Column(\"username\", Text, nullable=False)";
+  static final String OLD_COLUMN = "name = Column(Text, nullable=False)";
+
+  /**
+   * The example's app of a release, on the real node: the example's service image (its Python and
+   * virtual environment, uvicorn as its command) with that release's files in /app.
+   */
+  static String appImage(String image, Path release) throws Exception {
+    return E2e.sandbox.real().images.python(image, release, Map.of());
   }
 
   @BeforeEach
@@ -139,10 +170,11 @@ class AlembicE2eTest {
     world.secret("orders-db", E2e.sandbox.database.url("postgresql+asyncpg", world.database));
     boolean real = E2e.KIND == Sandbox.Kind.REAL;
     if (real) {
-      // the example's own app, from its image, gated until its database is at the target
-      world.app("orders-api", E2e.sandbox.real().images.project("example-app"), "orders-db", 8000);
+      // the example's own app as of 1.3 (its image with that release's files), gated until its
+      // database is at the target
+      world.app("orders-api", appImage(APP13, v13), "orders-db", 8000);
     } else {
-      world.deployment("orders-api", "registry.example.com/shop/orders-api:1.3.0");
+      world.deployment("orders-api", APP13);
     }
     Map<String, Object> spec = spec(V13, "head", "orders-db", "orders-api");
     spec.put("tool", "alembic");
@@ -185,7 +217,7 @@ class AlembicE2eTest {
                   "app.main:app",
                   "--port",
                   Integer.toString(port))
-              .directory(EXAMPLE.toFile())
+              .directory(v13.toFile())
               .redirectErrorStream(true)
               .redirectOutput(E2e.sandbox.work.resolve("uvicorn-" + world.ns + ".log").toFile());
       uvicorn

@@ -42,9 +42,9 @@ class DriftE2eTest {
     two.keySet().removeIf(k -> k.matches("[VU]3__.*"));
     flyway2 = E2e.runnerImage("e2e/drift-app-user:2", two);
 
-    Path two2 = AlembicE2eTest.copy(sandbox.work.resolve("images/drift-orders-0002"), "0003");
+    Path two2 = AlembicE2eTest.copy(sandbox.work.resolve("images/drift-orders-0002"), "0002");
     sandbox.pythonImage(ALEMBIC_2, two2, AlembicE2eTest.shim(two2));
-    Path three3 = AlembicE2eTest.copy(sandbox.work.resolve("images/drift-orders-0003"), null);
+    Path three3 = AlembicE2eTest.copy(sandbox.work.resolve("images/drift-orders-0003"), "0003");
     sandbox.pythonImage(ALEMBIC_3, three3, AlembicE2eTest.shim(three3));
   }
 
