@@ -29,7 +29,7 @@ class AdoptionE2eTest {
   static void images() throws Exception {
     Sandbox sandbox = E2e.sandbox();
     flyway = E2e.runnerImage("e2e/app-user-adopt:4", E2e.exampleMigrations());
-    Path example = AlembicE2eTest.copy(sandbox.work.resolve("images/orders-1.3-adopt"), null);
+    Path example = AlembicE2eTest.copy(sandbox.work.resolve("images/orders-1.3-adopt"), "0003");
     sandbox.pythonImage(ALEMBIC, example, AlembicE2eTest.shim(example));
   }
 
