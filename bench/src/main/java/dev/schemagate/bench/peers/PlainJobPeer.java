@@ -1,0 +1,130 @@
+package dev.schemagate.bench.peers;
+
+import dev.schemagate.sandbox.Sandbox;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.batch.v1.Job;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A migration Job before the rollout, as a Helm hook or an Argo CD PreSync hook runs it: {@code
+ * kubectl apply} of a Job running the set's runner image, {@code kubectl wait
+ * --for=condition=complete}, then {@code kubectl set image} of the app. No controller of its own:
+ * the lower bound of any design that migrates in a Job.
+ */
+public final class PlainJobPeer implements Peer {
+  private double cpu;
+
+  @Override
+  public String name() {
+    return "plain Job (Helm hook / PreSync)";
+  }
+
+  @Override
+  public void install(Sandbox sandbox) {}
+
+  @Override
+  public Round round(
+      Sandbox sandbox,
+      String namespace,
+      String database,
+      MigrationSet set,
+      String app,
+      String appImage)
+      throws Exception {
+    String image = MigrationSets.runnerImage(sandbox, set);
+    Path manifest = sandbox.work.resolve("peers/" + namespace + "-job.yaml");
+    Files.createDirectories(manifest.getParent());
+    Files.writeString(
+        manifest,
+        String.join(
+            "\n",
+            "apiVersion: v1",
+            "kind: Secret",
+            "metadata: {name: db}",
+            "stringData: {DATABASE_URL: \"" + sandbox.database.url(database) + "\"}",
+            "---",
+            "apiVersion: batch/v1",
+            "kind: Job",
+            "metadata: {name: migrate}",
+            "spec:",
+            "  backoffLimit: 0",
+            "  template:",
+            "    spec:",
+            "      restartPolicy: Never",
+            "      containers:",
+            "      - name: migrate",
+            "        image: " + image,
+            "        envFrom: [{secretRef: {name: db}}]",
+            "        env: [{name: SCHEMAGATE_TARGET_REVISION, value: \"" + set.count() + "\"}]",
+            ""));
+    cpu = 0;
+    try (Watch<Job> complete =
+            Watch.until(
+                sandbox.client().batch().v1().jobs().inNamespace(namespace).withName("migrate"),
+                "Job migrate Complete",
+                PlainJobPeer::complete);
+        Watch<Deployment> serving = Rollout.serving(sandbox, namespace, app, appImage)) {
+      Instant applied = Instant.now();
+      kubectl(sandbox, namespace, "apply", "-f", manifest.toString());
+      kubectl(
+          sandbox, namespace, "wait", "--for=condition=complete", "--timeout=300s", "job/migrate");
+      kubectl(sandbox, namespace, "set", "image", "deployment/" + app, "app=" + appImage);
+      Instant migrated = complete.await(Duration.ofMinutes(5));
+      return new Round(applied, migrated, serving.await(Duration.ofMinutes(5)));
+    }
+  }
+
+  static boolean complete(Job job) {
+    return job.getStatus() != null
+        && job.getStatus().getConditions() != null
+        && job.getStatus().getConditions().stream()
+            .anyMatch(c -> "Complete".equals(c.getType()) && "True".equals(c.getStatus()));
+  }
+
+  private void kubectl(Sandbox sandbox, String namespace, String... args) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                sandbox.real().kubectl().toString(),
+                "--kubeconfig",
+                sandbox.kubeconfig.toString(),
+                "--namespace",
+                namespace));
+    command.addAll(List.of(args));
+    cpu +=
+        Timed.run(sandbox.work.resolve("peers"), command, Map.of())
+            .ok("kubectl " + String.join(" ", args))
+            .cpuSeconds();
+  }
+
+  @Override
+  public void rest(Sandbox sandbox, String namespace, int count) {}
+
+  @Override
+  public Optional<String> controllerPod(Sandbox sandbox) {
+    return Optional.empty();
+  }
+
+  @Override
+  public Optional<String> apiUser() {
+    return Optional.empty();
+  }
+
+  @Override
+  public Optional<String> apiAgent() {
+    return Optional.of("kubectl/");
+  }
+
+  /** The CPU of its kubectl commands (a CI runner's, not the cluster's). */
+  @Override
+  public double processCpuSeconds() {
+    return cpu;
+  }
+}
