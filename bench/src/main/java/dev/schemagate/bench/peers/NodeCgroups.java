@@ -16,9 +16,14 @@ final class NodeCgroups {
   private NodeCgroups() {}
 
   /** The cgroup (relative path, and the hierarchy it is in) of a process, for a controller. */
-  private record Cgroup(Path hierarchy, String path, boolean v2) {
+  record Cgroup(Path hierarchy, String path, boolean v2) {
     Path dir() {
       return hierarchy.resolve(path.substring(1));
+    }
+
+    /** CPU seconds its processes have used, those gone included. */
+    double cpuSeconds() throws IOException {
+      return NodeCgroups.cpuSeconds(this);
     }
   }
 
@@ -46,7 +51,14 @@ final class NodeCgroups {
     return new Cgroup(c.hierarchy, c.path.substring(0, c.path.lastIndexOf('/')), c.v2);
   }
 
-  /** The node's kubepods cgroup, found from a process of any of its containers. */
+  /**
+   * The node's kubepods cgroup (CPU), found from a process of any of its containers: every pod the
+   * node has run has used the CPU it counts.
+   */
+  static Cgroup kubepods(long anyContainerPid) throws IOException {
+    return kubepods(anyContainerPid, "cpuacct");
+  }
+
   private static Cgroup kubepods(long anyContainerPid, String controller) throws IOException {
     Cgroup c = of(anyContainerPid, controller);
     int at = c.path.indexOf("/kubepods");
@@ -59,11 +71,6 @@ final class NodeCgroups {
   /** CPU seconds the pod of a container's process has used. */
   static double podCpuSeconds(long pid) throws IOException {
     return cpuSeconds(pod(pid, "cpuacct"));
-  }
-
-  /** CPU seconds every pod the node has run has used (its kubepods cgroup). */
-  static double allPodsCpuSeconds(long anyContainerPid) throws IOException {
-    return cpuSeconds(kubepods(anyContainerPid, "cpuacct"));
   }
 
   /** The anonymous memory (RSS) of the pod of a container's process, in MiB. */

@@ -40,6 +40,7 @@ public final class Peers {
   private final List<Sample> samples = new ArrayList<>();
   private final Map<String, Map<Integer, AtRest>> atRest = new LinkedHashMap<>();
   private int made;
+  private NodeCgroups.Cgroup kubepods;
 
   /** What one round of one peer cost. */
   record Sample(
@@ -90,6 +91,7 @@ public final class Peers {
     Instant started = Instant.now();
     try (Sandbox sandbox = Sandbox.start(home, work, null, Sandbox.Kind.REAL)) {
       List<MigrationSet> sets = MigrationSets.make(home, work.resolve("sets"), generated);
+      kubepods = NodeCgroups.kubepods(clusterDnsPid(sandbox));
       sandbox.idleImage(APP_OLD);
       sandbox.idleImage(APP_NEW);
       for (Peer peer : peers) {
@@ -129,17 +131,16 @@ public final class Peers {
         old.await(Duration.ofMinutes(3));
       }
     }
-    long anyPid = anyContainerPid(sandbox);
     Optional<Long> controller = peer.controllerPod(sandbox).map(p -> podPid(sandbox, p));
     long mark = Audit.mark(sandbox.real());
     double controllerBefore =
         controller.isPresent() ? NodeCgroups.podCpuSeconds(controller.get()) : 0;
-    double podsBefore = NodeCgroups.allPodsCpuSeconds(anyPid);
+    double podsBefore = kubepods.cpuSeconds();
     Round observed = peer.round(sandbox, ns, db, set, APP, APP_NEW);
     Thread.sleep(1000); // what the controller does right after (its status, Events)
     double controllerCpu =
         controller.isPresent() ? NodeCgroups.podCpuSeconds(controller.get()) - controllerBefore : 0;
-    double podsCpu = NodeCgroups.allPodsCpuSeconds(anyPid) - podsBefore;
+    double podsCpu = kubepods.cpuSeconds() - podsBefore;
     Map<String, Long> requests =
         peer.apiUser().isPresent() || peer.apiAgent().isPresent()
             ? Audit.requests(
@@ -148,16 +149,31 @@ public final class Peers {
     long sessions = sessions(sandbox, db);
     sandbox.client().namespaces().withName(ns).delete();
     sandbox.database.drop(db);
-    return new Sample(
+    Sample sample =
+        new Sample(
+            peer.name(),
+            set.name(),
+            round,
+            observed,
+            controllerCpu,
+            podsCpu,
+            peer.processCpuSeconds(),
+            requests,
+            sessions);
+    System.out.printf(
+        "%s, %s, round %d: migrated %.0f ms, serving %.0f ms, controller %.2f s, pods %.2f s,"
+            + " process %.2f s, %d requests, %d sessions%n",
         peer.name(),
         set.name(),
         round,
-        observed,
+        sample.migratedMs(),
+        sample.servingMs(),
         controllerCpu,
         podsCpu,
-        peer.processCpuSeconds(),
-        requests,
+        sample.processCpu(),
+        Audit.total(requests),
         sessions);
+    return sample;
   }
 
   /** The app before a round: 2 replicas of its old version. */
@@ -201,9 +217,10 @@ public final class Peers {
     }
   }
 
-  /** A running container's process of the node (any: to find the node's kubepods cgroup). */
-  private static long anyContainerPid(Sandbox sandbox) {
+  /** The cluster DNS's process (a pod that runs as long as the node: to find its kubepods). */
+  private static long clusterDnsPid(Sandbox sandbox) {
     return sandbox.real().starts().stream()
+        .filter(s -> s.namespace().equals("kube-system"))
         .filter(s -> ProcessHandle.of(s.pid()).map(ProcessHandle::isAlive).orElse(false))
         .map(ContainerEvents.Start::pid)
         .reduce((a, b) -> b)
