@@ -16,9 +16,9 @@ import java.util.TreeMap;
 
 /**
  * A client's requests to the real control plane from a mark of its audit log on, counted as the
- * {@code writes} benchmark counts the operator's ("VERB resource"): by the user it calls as or, for
- * a command line such as kubectl that calls as the cluster's admin, by its User-Agent. The Lease's
- * renewals are left out: they are not per migration.
+ * {@code writes} benchmark counts the operator's ("VERB resource"), by the user it calls as (the
+ * API server audits service accounts' requests). The Lease's renewals are left out: they are not
+ * per migration.
  */
 final class Audit {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -30,8 +30,8 @@ final class Audit {
     return real.auditMark();
   }
 
-  /** "VERB resource" -> count, of requests sent by the user or with the User-Agent's prefix. */
-  static Map<String, Long> requests(RealCluster real, long since, String user, String agent)
+  /** "VERB resource" -> count, of the requests the user sent. */
+  static Map<String, Long> requests(RealCluster real, long since, String user)
       throws IOException, InterruptedException {
     real.auditMark(); // waits for the API server's batch
     Map<String, Long> counts = new TreeMap<>();
@@ -47,11 +47,7 @@ final class Audit {
       String line;
       while ((line = lines.readLine()) != null) {
         JsonNode event = JSON.readTree(line);
-        boolean ours =
-            user != null
-                ? user.equals(event.path("user").path("username").asText())
-                : event.path("userAgent").asText().startsWith(agent);
-        if (!ours) {
+        if (!user.equals(event.path("user").path("username").asText())) {
           continue;
         }
         JsonNode ref = event.path("objectRef");

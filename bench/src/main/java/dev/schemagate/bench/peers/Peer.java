@@ -42,14 +42,6 @@ public interface Peer {
   Optional<String> apiUser();
 
   /**
-   * For a peer whose client calls as the cluster's admin (kubectl): the prefix of its User-Agent,
-   * by which its requests are counted instead.
-   */
-  default Optional<String> apiAgent() {
-    return Optional.empty();
-  }
-
-  /**
    * CPU seconds the last round spent in processes outside the node's pods (a migration run as a
    * process of its own); 0 for a peer whose work all runs in pods.
    */

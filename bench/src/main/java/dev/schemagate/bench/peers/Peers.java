@@ -39,6 +39,7 @@ public final class Peers {
   private final List<Peer> peers;
   private final List<Sample> samples = new ArrayList<>();
   private final Map<String, Map<Integer, AtRest>> atRest = new LinkedHashMap<>();
+  private final java.util.Set<String> controllers = new java.util.HashSet<>();
   private int made;
   private NodeCgroups.Cgroup kubepods;
 
@@ -112,6 +113,8 @@ public final class Peers {
         }
       }
       String loadRounds = Machine.loadAverage();
+      // the rounds' figures kept before the controller's at rest are measured
+      print(sets, rounds, started, loadBefore, loadRounds, restCounts);
       for (Peer peer : peers) {
         rest(sandbox, peer, restCounts, restFor);
       }
@@ -142,9 +145,8 @@ public final class Peers {
         controller.isPresent() ? NodeCgroups.podCpuSeconds(controller.get()) - controllerBefore : 0;
     double podsCpu = kubepods.cpuSeconds() - podsBefore;
     Map<String, Long> requests =
-        peer.apiUser().isPresent() || peer.apiAgent().isPresent()
-            ? Audit.requests(
-                sandbox.real(), mark, peer.apiUser().orElse(null), peer.apiAgent().orElse(null))
+        peer.apiUser().isPresent()
+            ? Audit.requests(sandbox.real(), mark, peer.apiUser().get())
             : Map.of();
     long sessions = sessions(sandbox, db);
     sandbox.client().namespaces().withName(ns).delete();
@@ -246,12 +248,11 @@ public final class Peers {
   private void rest(Sandbox sandbox, Peer peer, List<Integer> counts, Duration restFor)
       throws Exception {
     Optional<String> pod = peer.controllerPod(sandbox);
-    String key = peer.apiUser().orElse(peer.name());
-    if (pod.isEmpty() || atRest.containsKey(key)) {
+    if (pod.isEmpty() || !controllers.add(peer.apiUser().orElse(peer.name()))) {
       return;
     }
     Map<Integer, AtRest> figures = new LinkedHashMap<>();
-    atRest.put(key, figures);
+    atRest.put(peer.name(), figures);
     int have = 0;
     for (int count : counts) {
       String ns = "rest-" + count;
@@ -309,7 +310,7 @@ public final class Peers {
         }
         Stats migrated = stats(mine, Sample::migratedMs);
         Stats serving = stats(mine, Sample::servingMs);
-        boolean counted = peer.apiUser().isPresent() || peer.apiAgent().isPresent();
+        boolean counted = peer.apiUser().isPresent();
         out.append("| ")
             .append(peer.name())
             .append(" | ")
@@ -344,7 +345,7 @@ public final class Peers {
       }
     }
     out.append("\nMedians of the rounds but the p99s. The requests of one lifecycle, by kind")
-        .append(" (median round):\n\n");
+        .append(" (the first counted round):\n\n");
     for (Peer peer : peers) {
       samples.stream()
           .filter(s -> s.peer().equals(peer.name()) && !s.requests().isEmpty())

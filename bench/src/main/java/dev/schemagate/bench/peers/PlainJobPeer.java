@@ -19,7 +19,11 @@ import java.util.Optional;
  * the lower bound of any design that migrates in a Job.
  */
 public final class PlainJobPeer implements Peer {
+  static final String DEPLOYER = "deployer";
+
   private double cpu;
+  private String user;
+  private Path kubeconfig;
 
   @Override
   public String name() {
@@ -66,6 +70,7 @@ public final class PlainJobPeer implements Peer {
             ""));
     cpu = 0;
     permitJobs(sandbox, namespace);
+    deployer(sandbox, namespace);
     try (Watch<Job> complete =
             Watch.until(
                 sandbox.client().batch().v1().jobs().inNamespace(namespace).withName("migrate"),
@@ -106,6 +111,84 @@ public final class PlainJobPeer implements Peer {
     Thread.sleep(1000); // the API server's cache of params has it
   }
 
+  /**
+   * The identity kubectl applies with, as a CI pipeline's: a service account of the namespace bound
+   * to the cluster's {@code edit} role, its token in a kubeconfig of its own (the API server audits
+   * service accounts' requests: they are counted as the operator's are).
+   */
+  private void deployer(Sandbox sandbox, String namespace) throws Exception {
+    var client = sandbox.client();
+    client
+        .serviceAccounts()
+        .inNamespace(namespace)
+        .resource(
+            new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
+                .withNewMetadata()
+                .withName(DEPLOYER)
+                .endMetadata()
+                .build())
+        .create();
+    client
+        .rbac()
+        .roleBindings()
+        .inNamespace(namespace)
+        .resource(
+            new io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder()
+                .withNewMetadata()
+                .withName(DEPLOYER)
+                .endMetadata()
+                .withNewRoleRef("rbac.authorization.k8s.io", "ClusterRole", "edit")
+                .addNewSubject()
+                .withKind("ServiceAccount")
+                .withName(DEPLOYER)
+                .withNamespace(namespace)
+                .endSubject()
+                .build())
+        .create();
+    String token =
+        client
+            .serviceAccounts()
+            .inNamespace(namespace)
+            .withName(DEPLOYER)
+            .tokenRequest(
+                new io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder()
+                    .withNewSpec()
+                    .withExpirationSeconds(3600L)
+                    .endSpec()
+                    .build())
+            .getStatus()
+            .getToken();
+    java.util.regex.Matcher ca =
+        java.util.regex.Pattern.compile("certificate-authority-data: (\\S+)")
+            .matcher(Files.readString(sandbox.kubeconfig));
+    if (!ca.find()) {
+      throw new IllegalStateException("no certificate-authority-data in " + sandbox.kubeconfig);
+    }
+    kubeconfig = sandbox.work.resolve("peers/" + namespace + ".kubeconfig");
+    Files.writeString(
+        kubeconfig,
+        String.join(
+            "\n",
+            "apiVersion: v1",
+            "kind: Config",
+            "clusters:",
+            "- name: sandbox",
+            "  cluster: {server: \""
+                + sandbox.cluster.url()
+                + "\", certificate-authority-data: "
+                + ca.group(1)
+                + "}",
+            "users:",
+            "- name: " + DEPLOYER,
+            "  user: {token: \"" + token + "\"}",
+            "contexts:",
+            "- name: sandbox",
+            "  context: {cluster: sandbox, user: " + DEPLOYER + ", namespace: " + namespace + "}",
+            "current-context: sandbox",
+            ""));
+    user = "system:serviceaccount:" + namespace + ":" + DEPLOYER;
+  }
+
   static boolean complete(Job job) {
     return job.getStatus() != null
         && job.getStatus().getConditions() != null
@@ -119,7 +202,7 @@ public final class PlainJobPeer implements Peer {
             List.of(
                 sandbox.real().kubectl().toString(),
                 "--kubeconfig",
-                sandbox.kubeconfig.toString(),
+                kubeconfig.toString(),
                 "--namespace",
                 namespace));
     command.addAll(List.of(args));
@@ -137,14 +220,10 @@ public final class PlainJobPeer implements Peer {
     return Optional.empty();
   }
 
+  /** The last round's deployer (a service account of its namespace). */
   @Override
   public Optional<String> apiUser() {
-    return Optional.empty();
-  }
-
-  @Override
-  public Optional<String> apiAgent() {
-    return Optional.of("kubectl/");
+    return Optional.ofNullable(user);
   }
 
   /** The CPU of its kubectl commands (a CI runner's, not the cluster's). */
