@@ -1,13 +1,15 @@
 package dev.schemagate.bench;
 
+import dev.schemagate.bench.peers.Peers;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] [live]
- * [admission] [unrelated] [listread] [redaction] (the first six by default). Each prints a table
- * and keeps it under bench/results/.
+ * [admission] [unrelated] [listread] [redaction] [peers] (the first six by default). Each prints a
+ * table and keeps it under bench/results/.
  */
 public final class Bench {
   public static void main(String[] args) throws Exception {
@@ -52,6 +54,16 @@ public final class Bench {
                     Integer.parseInt(System.getProperty("bench.unrelated", "11000")),
                     Integer.parseInt(System.getProperty("bench.rounds", "5")));
         case "redaction" -> new RedactionBench(home, results).run();
+        case "peers" ->
+            new Peers(home, results, Peers.defaults())
+                .run(
+                    Integer.parseInt(System.getProperty("bench.rounds", "20")),
+                    Integer.parseInt(System.getProperty("bench.peers.migrations", "200")),
+                    Arrays.stream(System.getProperty("bench.peers.rest", "1,100,1000").split(","))
+                        .map(Integer::parseInt)
+                        .toList(),
+                    Duration.ofSeconds(
+                        Integer.parseInt(System.getProperty("bench.peers.rest.seconds", "60"))));
         case "admission" ->
             new AdmissionBench(home, results)
                 .run(
@@ -62,7 +74,7 @@ public final class Bench {
                 "unknown benchmark "
                     + name
                     + ": latency, writes, scale, startup, runner, live, admission, unrelated,"
-                    + " listread, redaction");
+                    + " listread, redaction, peers");
       }
     }
     System.exit(0);

@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /** The machine a figure was measured on, and a process's CPU time and memory from /proc. */
-final class Machine {
+public final class Machine {
   /** A generation's addresses in GC.heap_info: the first and the last of {@code [0x..., 0x...)}. */
   private static final Pattern GENERATION_RANGE =
       Pattern.compile("\\[(0x[0-9a-f]+)[^\\]]*?(0x[0-9a-f]+)\\)");
@@ -20,7 +20,7 @@ final class Machine {
 
   private Machine() {}
 
-  static String describe() {
+  public static String describe() {
     return "Machine: "
         + Runtime.getRuntime().availableProcessors()
         + " cores, "
@@ -46,7 +46,7 @@ final class Machine {
   }
 
   /** The load averages of the last 1, 5 and 15 minutes (the machine is shared). */
-  static String loadAverage() {
+  public static String loadAverage() {
     try {
       String[] f = Files.readString(Path.of("/proc/loadavg")).split(" ");
       return f[0] + ", " + f[1] + ", " + f[2];

@@ -5,14 +5,14 @@ import java.util.Collections;
 import java.util.List;
 
 /** Percentiles of a sample (nearest rank). */
-record Stats(List<Double> sorted) {
-  static Stats of(List<Double> values) {
+public record Stats(List<Double> sorted) {
+  public static Stats of(List<Double> values) {
     List<Double> copy = new ArrayList<>(values);
     Collections.sort(copy);
     return new Stats(copy);
   }
 
-  double p(double percentile) {
+  public double p(double percentile) {
     if (sorted.isEmpty()) {
       return Double.NaN;
     }
@@ -20,15 +20,15 @@ record Stats(List<Double> sorted) {
     return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
   }
 
-  double max() {
+  public double max() {
     return sorted.isEmpty() ? Double.NaN : sorted.get(sorted.size() - 1);
   }
 
-  double median() {
+  public double median() {
     return p(50);
   }
 
-  int count() {
+  public int count() {
     return sorted.size();
   }
 }

@@ -40,4 +40,17 @@ public interface Peer {
 
   /** The user name its controller calls the API server as, if it has one. */
   Optional<String> apiUser();
+
+  /**
+   * CPU seconds the last round spent in processes outside the node's pods (a migration run as a
+   * process of its own); 0 for a peer whose work all runs in pods.
+   */
+  default double processCpuSeconds() {
+    return 0;
+  }
+
+  /** Whether its rounds roll out an app (a floor row does not: its serving column is empty). */
+  default boolean rollsOut() {
+    return true;
+  }
 }
