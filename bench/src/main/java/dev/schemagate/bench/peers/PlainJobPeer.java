@@ -69,7 +69,6 @@ public final class PlainJobPeer implements Peer {
             "        env: [{name: SCHEMAGATE_TARGET_REVISION, value: \"" + set.count() + "\"}]",
             ""));
     cpu = 0;
-    permitJobs(sandbox, namespace);
     deployer(sandbox, namespace);
     try (Watch<Job> complete =
             Watch.until(
@@ -85,30 +84,6 @@ public final class PlainJobPeer implements Peer {
       Instant migrated = complete.await(Duration.ofMinutes(5));
       return new Round(applied, migrated, serving.await(Duration.ofMinutes(5)));
     }
-  }
-
-  /**
-   * The chart's policy on the operator's Jobs (operator-guard.yaml, its binding's paramRef with
-   * parameterNotFoundAction: Deny) refuses every Job, anyone's, in a namespace without a
-   * DatabaseMigration: "no params found for policy binding with `Deny` parameterNotFoundAction"
-   * (the params are looked up before the policy's match condition on the operator's user). Until
-   * that is fixed, a suspended DatabaseMigration (no run, phase Suspended) in the namespace, made
-   * before the round, lets the plain Job in.
-   */
-  private static void permitJobs(Sandbox sandbox, String namespace) throws Exception {
-    io.fabric8.kubernetes.api.model.GenericKubernetesResource dbm =
-        new io.fabric8.kubernetes.api.model.GenericKubernetesResource();
-    dbm.setApiVersion("schemagate.dev/v1alpha1");
-    dbm.setKind("DatabaseMigration");
-    dbm.setMetadata(
-        new io.fabric8.kubernetes.api.model.ObjectMetaBuilder()
-            .withName("suspended")
-            .withNamespace(namespace)
-            .build());
-    dbm.setAdditionalProperty(
-        "spec", Map.of("image", SchemagatePeer.REST_IMAGE, "targetRevision", "1", "suspend", true));
-    sandbox.client().resource(dbm).inNamespace(namespace).create();
-    Thread.sleep(1000); // the API server's cache of params has it
   }
 
   /**
