@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] [live]
- * [admission] [unrelated] [listread] [redaction] (the first six by default). Each prints a table
- * and keeps it under bench/results/.
+ * [admission] [unrelated] [listread] [redaction] [runnerstart] (the first six by default). Each
+ * prints a table and keeps it under bench/results/.
  */
 public final class Bench {
   public static void main(String[] args) throws Exception {
@@ -52,6 +52,9 @@ public final class Bench {
                     Integer.parseInt(System.getProperty("bench.unrelated", "11000")),
                     Integer.parseInt(System.getProperty("bench.rounds", "5")));
         case "redaction" -> new RedactionBench(home, results).run();
+        case "runnerstart" ->
+            new RunnerStartBench(home, results)
+                .run(Integer.parseInt(System.getProperty("bench.starts", "20")));
         case "admission" ->
             new AdmissionBench(home, results)
                 .run(
@@ -62,7 +65,7 @@ public final class Bench {
                 "unknown benchmark "
                     + name
                     + ": latency, writes, scale, startup, runner, live, admission, unrelated,"
-                    + " listread, redaction");
+                    + " listread, redaction, runnerstart");
       }
     }
     System.exit(0);
