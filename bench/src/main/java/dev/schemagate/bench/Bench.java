@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * The benchmarks: bash scripts/bench [latency] [writes] [scale] [startup] [runner] [live]
- * [admission] [unrelated] [listread] [redaction] [peers] (the first six by default). Each prints a
- * table and keeps it under bench/results/.
+ * [admission] [unrelated] [listread] [redaction] [peers] [runnerstart] (the first six by default).
+ * Each prints a table and keeps it under bench/results/.
  */
 public final class Bench {
   public static void main(String[] args) throws Exception {
@@ -64,6 +64,9 @@ public final class Bench {
                         .toList(),
                     Duration.ofSeconds(
                         Integer.parseInt(System.getProperty("bench.peers.rest.seconds", "60"))));
+        case "runnerstart" ->
+            new RunnerStartBench(home, results)
+                .run(Integer.parseInt(System.getProperty("bench.starts", "20")));
         case "admission" ->
             new AdmissionBench(home, results)
                 .run(
@@ -74,7 +77,7 @@ public final class Bench {
                 "unknown benchmark "
                     + name
                     + ": latency, writes, scale, startup, runner, live, admission, unrelated,"
-                    + " listread, redaction, peers");
+                    + " listread, redaction, peers, runnerstart");
       }
     }
     System.exit(0);

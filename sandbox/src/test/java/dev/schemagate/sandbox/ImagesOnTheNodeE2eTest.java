@@ -29,9 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * What schemagate's images do as containers on the node, as a kernel sees them: the operator and a
  * migration Job run as their images' non-root users under the chart's restricted security context,
- * their root file system mounted read-only, the Job writing only to its /tmp; the operator's JVM
- * sizes its heap from its container's memory limit, and a thousand DatabaseMigrations at rest fit
- * in it.
+ * their root file system mounted read-only, the Job writing only to its /tmp, the runner's JVM
+ * using its image's start-up archive; the operator's JVM sizes its heap from its container's memory
+ * limit, and a thousand DatabaseMigrations at rest fit in it.
  */
 @ExtendWith(E2e.Reporter.class)
 class ImagesOnTheNodeE2eTest {
@@ -188,6 +188,11 @@ class ImagesOnTheNodeE2eTest {
     assertThat(uids(pid))
         .as("the runner image's user (65532)")
         .matches("65532\\s+65532\\s+65532\\s+65532");
+    // a start-up archive that does not match the runtime is ignored without an error: the JVM
+    // that uses it has it mapped
+    assertThat(Files.readString(Path.of("/proc", Long.toString(pid), "maps")))
+        .as("the runner's JVM uses its image's start-up archive")
+        .containsPattern("/opt/schemagate/runner\\.(aot|jsa)\\n");
     eventually().until(() -> "Ready".equals(world.phase("orders")));
     assertThat(world.status("orders").get("currentRevision")).isEqualTo("2");
     assertThat(world.history("orders").get(0).get("applied")).asList().hasSize(2);
