@@ -75,8 +75,9 @@ class FluxE2eTest {
   @Test
   void eachReleaseCommitMigratesThenRollsOutTheAppWithoutAPerson() throws Exception {
     world = new E2e();
-    try (GitServer git =
-        GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
+    try (LiveStates live = LiveStates.record(world, "orders");
+        GitServer git =
+            GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
       String first = git.commit("orders 1", release(1));
       Instant committed = Instant.now();
       Flux.kubectl(E2e.sandbox, "apply", "-f", recipe(git.url()).toString());
@@ -102,6 +103,7 @@ class FluxE2eTest {
       awaitRelease(3, fix);
       printSince(
           committed, "fix commit %s (migration r3, orders-api:3) to orders-api serving", fix);
+      argoCdReadsEach(live, "Migrating", "Ready", "Failed");
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
@@ -118,8 +120,9 @@ class FluxE2eTest {
   void anApprovalIsACommitThatFluxAppliesAsSoonAsItComes() throws Exception {
     world = new E2e().createDatabase();
     world.secret("orders-db", world.url());
-    try (GitServer git =
-        GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
+    try (LiveStates live = LiveStates.record(world, "orders");
+        GitServer git =
+            GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
       String release = git.commit("orders 2, approval: Manual", approvalRelease(null));
       Instant committed = Instant.now();
       Flux.kubectl(E2e.sandbox, "apply", "-f", recipe(git.url()).toString());
@@ -135,6 +138,7 @@ class FluxE2eTest {
       @SuppressWarnings("unchecked")
       Map<String, Object> plan = (Map<String, Object>) world.status("orders").get("plan");
       assertThat(plan.get("hash")).as("the plan that ran").isEqualTo(hash);
+      argoCdReadsEach(live, "AwaitingApproval", "Migrating", "Ready");
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
@@ -152,8 +156,9 @@ class FluxE2eTest {
       throws Exception {
     world = new E2e().createDatabase();
     world.secret("orders-db", world.url());
-    try (GitServer git =
-        GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
+    try (LiveStates live = LiveStates.record(world, "orders");
+        GitServer git =
+            GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
       String first = git.commit("orders 2", driftRelease(planned, "2", app(1), null));
       Flux.kubectl(E2e.sandbox, "apply", "-f", recipe(git.url()).toString());
       awaitRelease("2", app(1), first);
@@ -186,10 +191,21 @@ class FluxE2eTest {
       assertThat(world.jobs("upgrade"))
           .as("two runs, the second after the acknowledgement")
           .hasSize(2);
+      argoCdReadsEach(live, "DriftBlocked", "Migrating", "Ready");
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
     }
+  }
+
+  /**
+   * Argo CD's own code (its Lua runtime, gitops-engine's sync) on the live DatabaseMigration in
+   * each state the scenario went through, which must include {@code states}: the health and the
+   * sync docs/gitops.md's Argo CD table says.
+   */
+  private static void argoCdReadsEach(LiveStates live, String... states) throws Exception {
+    assertThat(live.states()).containsKeys(states);
+    ArgoCdReading.assertReadsAsDocumented(live.states());
   }
 
   /**
