@@ -30,7 +30,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * migration fails stops there, the old version serving, until the commit that fixes it. With
  * approval: Manual, the approval is one more commit, which Flux applies as soon as it comes (the
  * recipe reads a plan awaiting approval as failed, so no health check holds it back); so is the
- * commit that acknowledges a drift that blocks a release.
+ * commit that acknowledges a drift that blocks a release. Each scenario also records the live
+ * DatabaseMigration in each phase it reaches (LiveStates) and runs Argo CD's own code on those
+ * objects: the health of the argocd-cm entry and gitops-engine's sync (ArgoCdReading).
  */
 @ExtendWith(E2e.Reporter.class)
 class FluxE2eTest {
