@@ -77,7 +77,7 @@ class FluxE2eTest {
   @Test
   void eachReleaseCommitMigratesThenRollsOutTheAppWithoutAPerson() throws Exception {
     world = new E2e();
-    try (LiveStates live = LiveStates.record(world, "orders");
+    try (LiveStates states = LiveStates.record(world, "orders");
         GitServer git =
             GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
       String first = git.commit("orders 1", release(1));
@@ -105,7 +105,7 @@ class FluxE2eTest {
       awaitRelease(3, fix);
       printSince(
           committed, "fix commit %s (migration r3, orders-api:3) to orders-api serving", fix);
-      argoCdReadsEach(live, "Migrating", "Ready", "Failed");
+      argoCdReadsEach(states, "Migrating", "Ready", "Failed");
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
@@ -122,7 +122,7 @@ class FluxE2eTest {
   void anApprovalIsACommitThatFluxAppliesAsSoonAsItComes() throws Exception {
     world = new E2e().createDatabase();
     world.secret("orders-db", world.url());
-    try (LiveStates live = LiveStates.record(world, "orders");
+    try (LiveStates states = LiveStates.record(world, "orders");
         GitServer git =
             GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
       String release = git.commit("orders 2, approval: Manual", approvalRelease(null));
@@ -140,7 +140,7 @@ class FluxE2eTest {
       @SuppressWarnings("unchecked")
       Map<String, Object> plan = (Map<String, Object>) world.status("orders").get("plan");
       assertThat(plan.get("hash")).as("the plan that ran").isEqualTo(hash);
-      argoCdReadsEach(live, "AwaitingApproval", "Migrating", "Ready");
+      argoCdReadsEach(states, "AwaitingApproval", "Migrating", "Ready");
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
@@ -158,7 +158,7 @@ class FluxE2eTest {
       throws Exception {
     world = new E2e().createDatabase();
     world.secret("orders-db", world.url());
-    try (LiveStates live = LiveStates.record(world, "orders");
+    try (LiveStates states = LiveStates.record(world, "orders");
         GitServer git =
             GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
       String first = git.commit("orders 2", driftRelease(planned, "2", app(1), null));
@@ -193,7 +193,7 @@ class FluxE2eTest {
       assertThat(world.jobs("upgrade"))
           .as("two runs, the second after the acknowledgement")
           .hasSize(2);
-      argoCdReadsEach(live, "DriftBlocked", "Migrating", "Ready");
+      argoCdReadsEach(states, "DriftBlocked", "Migrating", "Ready");
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
