@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** The command-line tools the chart tests run: helm, promtool, node, argocd-lua. */
+/** The command-line tools the chart tests run: helm, promtool, node, argocd-lua, argocd-sync. */
 final class Tools {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   static final Path CHART = ROOT.resolve("charts/schemagate");
@@ -79,12 +79,24 @@ final class Tools {
    * argo-cd module), built by scripts/tools (controlplane/argocd-lua).
    */
   static Path argocdLua() {
-    Path argocdLua = TOOLS.resolve("bin/argocd-lua");
-    if (!Files.isExecutable(argocdLua)) {
+    return built("argocd-lua");
+  }
+
+  /**
+   * argocd-sync, gitops-engine's own sync (pkg/sync of the argo-cd module) on a DatabaseMigration
+   * in sync wave 0 and its app in wave 1, built by scripts/tools (controlplane/argocd-lua).
+   */
+  static Path argocdSync() {
+    return built("argocd-sync");
+  }
+
+  private static Path built(String name) {
+    Path tool = TOOLS.resolve("bin").resolve(name);
+    if (!Files.isExecutable(tool)) {
       throw new IllegalStateException(
-          argocdLua + " is missing: run bash scripts/tools (scripts/test does)");
+          tool + " is missing: run bash scripts/tools (scripts/test does)");
     }
-    return argocdLua;
+    return tool;
   }
 
   static Result promtool(String... args) throws IOException, InterruptedException {

@@ -30,7 +30,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * migration fails stops there, the old version serving, until the commit that fixes it. With
  * approval: Manual, the approval is one more commit, which Flux applies as soon as it comes (the
  * recipe reads a plan awaiting approval as failed, so no health check holds it back); so is the
- * commit that acknowledges a drift that blocks a release.
+ * commit that acknowledges a drift that blocks a release. Each scenario also records the live
+ * DatabaseMigration in each phase it reaches (LiveStates) and runs Argo CD's own code on those
+ * objects: the health of the argocd-cm entry and gitops-engine's sync (ArgoCdReading).
  */
 @ExtendWith(E2e.Reporter.class)
 class FluxE2eTest {
@@ -75,8 +77,9 @@ class FluxE2eTest {
   @Test
   void eachReleaseCommitMigratesThenRollsOutTheAppWithoutAPerson() throws Exception {
     world = new E2e();
-    try (GitServer git =
-        GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
+    try (LiveStates states = LiveStates.record(world, "orders");
+        GitServer git =
+            GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
       String first = git.commit("orders 1", release(1));
       Instant committed = Instant.now();
       Flux.kubectl(E2e.sandbox, "apply", "-f", recipe(git.url()).toString());
@@ -102,6 +105,7 @@ class FluxE2eTest {
       awaitRelease(3, fix);
       printSince(
           committed, "fix commit %s (migration r3, orders-api:3) to orders-api serving", fix);
+      argoCdReadsEach(states, "Migrating", "Ready", "Failed");
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
@@ -118,8 +122,9 @@ class FluxE2eTest {
   void anApprovalIsACommitThatFluxAppliesAsSoonAsItComes() throws Exception {
     world = new E2e().createDatabase();
     world.secret("orders-db", world.url());
-    try (GitServer git =
-        GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
+    try (LiveStates states = LiveStates.record(world, "orders");
+        GitServer git =
+            GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
       String release = git.commit("orders 2, approval: Manual", approvalRelease(null));
       Instant committed = Instant.now();
       Flux.kubectl(E2e.sandbox, "apply", "-f", recipe(git.url()).toString());
@@ -135,6 +140,7 @@ class FluxE2eTest {
       @SuppressWarnings("unchecked")
       Map<String, Object> plan = (Map<String, Object>) world.status("orders").get("plan");
       assertThat(plan.get("hash")).as("the plan that ran").isEqualTo(hash);
+      argoCdReadsEach(states, "AwaitingApproval", "Migrating", "Ready");
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
@@ -152,8 +158,9 @@ class FluxE2eTest {
       throws Exception {
     world = new E2e().createDatabase();
     world.secret("orders-db", world.url());
-    try (GitServer git =
-        GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
+    try (LiveStates states = LiveStates.record(world, "orders");
+        GitServer git =
+            GitServer.start(E2e.sandbox.work.resolve("git").resolve(world.ns), Flux.NODE, "shop")) {
       String first = git.commit("orders 2", driftRelease(planned, "2", app(1), null));
       Flux.kubectl(E2e.sandbox, "apply", "-f", recipe(git.url()).toString());
       awaitRelease("2", app(1), first);
@@ -186,10 +193,21 @@ class FluxE2eTest {
       assertThat(world.jobs("upgrade"))
           .as("two runs, the second after the acknowledgement")
           .hasSize(2);
+      argoCdReadsEach(states, "DriftBlocked", "Migrating", "Ready");
     } catch (Throwable failure) {
       System.out.println(flux.logs());
       throw failure;
     }
+  }
+
+  /**
+   * Argo CD's own code (its Lua runtime, gitops-engine's sync) on the live DatabaseMigration in
+   * each state the scenario went through, which must include {@code states}: the health and the
+   * sync docs/gitops.md's Argo CD table says.
+   */
+  private static void argoCdReadsEach(LiveStates live, String... states) throws Exception {
+    assertThat(live.states()).containsKeys(states);
+    ArgoCdReading.assertReadsAsDocumented(live.states());
   }
 
   /**

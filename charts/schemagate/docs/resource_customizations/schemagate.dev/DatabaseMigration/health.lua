@@ -1,5 +1,9 @@
 -- Argo CD health of schemagate.dev/DatabaseMigration.
--- Healthy only when the operator has observed the current generation and Ready is True;
+-- Healthy when the operator has observed the current generation and Ready is True: the database
+-- is at a state the release's app runs on, so the app's later sync wave is applied. That holds
+-- while the contract part of a release waits for the rollout, even when the rollout is stuck
+-- (Stalled True, reason RolloutStuck, in the message): the commit that fixes the app must reach
+-- its wave.
 -- Degraded when Stalled is True (a failure that needs a person), while a plan awaits approval
 -- (Ready False with reason ApprovalPending) and while a run waits for a drifted schema to be
 -- acknowledged (reason DriftBlocked): in a sync wave, Argo CD waits on Progressing and Suspended
@@ -37,19 +41,22 @@ local function withHeld(message)
   return message
 end
 local stalled = condition("Stalled")
-if stalled ~= nil and stalled.status == "True" then
-  hs.status = "Degraded"
-  hs.message = withHeld((stalled.reason or "Stalled") .. ": " .. (stalled.message or ""))
-  return hs
-end
 local ready = condition("Ready")
 local drifted = condition("Drifted")
 if ready ~= nil and ready.status == "True" then
   hs.status = "Healthy"
   hs.message = withHeld(ready.message or "Ready")
+  if stalled ~= nil and stalled.status == "True" then
+    hs.message = hs.message .. "; " .. (stalled.reason or "Stalled") .. ": " .. (stalled.message or "")
+  end
   if drifted ~= nil and drifted.status == "True" then
     hs.message = hs.message .. "; " .. (drifted.reason or "Drifted") .. ": " .. (drifted.message or "")
   end
+  return hs
+end
+if stalled ~= nil and stalled.status == "True" then
+  hs.status = "Degraded"
+  hs.message = withHeld((stalled.reason or "Stalled") .. ": " .. (stalled.message or ""))
   return hs
 end
 if ready ~= nil and (ready.reason == "ApprovalPending" or ready.reason == "DriftBlocked") then
