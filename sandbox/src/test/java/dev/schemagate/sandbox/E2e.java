@@ -150,6 +150,29 @@ final class E2e {
     return sandbox.runnerImage(name, dir, user);
   }
 
+  /** The chart installed the gate as the operator's webhook, and no admission policy beside it. */
+  static void assertGateIsTheWebhook(Sandbox sandbox) {
+    assertThat(
+            sandbox
+                .client()
+                .admissionRegistration()
+                .v1()
+                .mutatingWebhookConfigurations()
+                .withName("schemagate-rollout-gate")
+                .get())
+        .as("the chart installed the webhook")
+        .isNotNull();
+    assertThat(
+            sandbox
+                .client()
+                .genericKubernetesResources(
+                    "admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy")
+                .withName("schemagate-rollout-gate")
+                .get())
+        .as("and no admission policy")
+        .isNull();
+  }
+
   static Map<String, String> exampleMigrations() throws Exception {
     Map<String, String> files = new LinkedHashMap<>();
     try (Stream<Path> list = Files.list(HOME.resolve("migrations-image/examples/app_user"))) {

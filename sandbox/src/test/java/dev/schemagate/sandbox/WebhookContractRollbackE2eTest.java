@@ -1,7 +1,5 @@
 package dev.schemagate.sandbox;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -29,24 +27,7 @@ class WebhookContractRollbackE2eTest extends ContractRollbackScenarios {
             .operatorValue("gate.admission.via", "webhook")
             .chartValues(E2e.POLICY);
     sandbox.startOperator();
-    assertThat(
-            sandbox
-                .client()
-                .admissionRegistration()
-                .v1()
-                .mutatingWebhookConfigurations()
-                .withName("schemagate-rollout-gate")
-                .get())
-        .as("the chart installed the webhook")
-        .isNotNull();
-    assertThat(
-            sandbox
-                .client()
-                .genericKubernetesResources(
-                    "admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy")
-                .withName("schemagate-rollout-gate")
-                .get())
-        .isNull();
+    E2e.assertGateIsTheWebhook(sandbox);
   }
 
   @AfterAll

@@ -49,24 +49,7 @@ class WebhookGateE2eTest extends AdmissionGateScenarios {
             .operatorValue("gate.admission.via", "webhook")
             .operatorValue("gate.liftAllowedGroups", "{" + E2e.BREAK_GLASS + "}");
     operator = (ChartOperator) sandbox.startOperator();
-    assertThat(
-            sandbox
-                .client()
-                .admissionRegistration()
-                .v1()
-                .mutatingWebhookConfigurations()
-                .withName("schemagate-rollout-gate")
-                .get())
-        .as("the chart installed the webhook")
-        .isNotNull();
-    assertThat(
-            sandbox
-                .client()
-                .genericKubernetesResources(
-                    "admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy")
-                .withName("schemagate-rollout-gate")
-                .get())
-        .isNull();
+    E2e.assertGateIsTheWebhook(sandbox);
   }
 
   @AfterAll
