@@ -18,7 +18,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * 11. The runner's own start: the runner started as its image starts it (scripts/images
+ * 12. The runner's own start: the runner started as its image starts it (scripts/images
  * runner-root: the image's Java runtime, runner.jar and start-up archive, its entrypoint's
  * arguments and JAVA_TOOL_OPTIONS), migrating the example's 4 migrations on a new database of a
  * real PostgreSQL (embedded, as the sandbox's), with and without the image's archive, taking turns.
@@ -106,7 +106,7 @@ final class RunnerStartBench {
     }
     Table table =
         new Table(
-            "11. The runner's own start, as its image starts it: the example's 4 migrations on a"
+            "12. The runner's own start, as its image starts it: the example's 4 migrations on a"
                 + " new database ("
                 + starts
                 + " starts of each, taking turns; median / max)");
